@@ -1,0 +1,130 @@
+//! `yardstick check`.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde::Serialize;
+use yardstick_core::ROOT_FILE;
+use yardstick_core::diag::Diagnostics;
+
+use crate::Format;
+use crate::render::{self, Color};
+
+#[derive(Serialize)]
+struct Report<'a> {
+    ok: bool,
+    errors: usize,
+    warnings: usize,
+    counts: Counts,
+    diagnostics: Vec<render::JsonDiagnostic>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_checked: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Counts {
+    sources: usize,
+    kpis: usize,
+    metrics: usize,
+    contracts: usize,
+    incentives: usize,
+    partnerships: usize,
+    scorecards: usize,
+}
+
+/// A multi-threaded runtime for DataFusion work.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the query runtime: {e}"))
+}
+
+pub(crate) fn run(dir: &Path, format: Format, with_data: bool, color: Color) -> Result<ExitCode, String> {
+    if !dir.join(ROOT_FILE).is_file() {
+        return Err(format!(
+            "{} has no {ROOT_FILE}: point at a project folder, or create one with `yardstick init {}`",
+            dir.display(),
+            dir.display()
+        ));
+    }
+    let loaded = yardstick_engine::load_dir(dir);
+    let mut diags: Diagnostics = loaded.diagnostics.clone();
+    let data_checked = with_data && !diags.has_errors();
+    if data_checked {
+        let rt = runtime()?;
+        let data = rt.block_on(yardstick_engine::check_data(&loaded.project, dir));
+        diags.extend(data);
+        diags.sort();
+    }
+    let p = &loaded.project;
+    let counts = Counts {
+        sources: p.sources.len(),
+        kpis: p.kpis.len(),
+        metrics: p.metrics.len(),
+        contracts: p.contracts.len(),
+        incentives: p.incentives.len(),
+        partnerships: p.partnerships.len(),
+        scorecards: p.scorecards.len(),
+    };
+    let list = diags.clone().into_vec();
+    let (errors, warnings) = (diags.error_count(), diags.warning_count());
+    let mut out = std::io::stdout().lock();
+    let io = |e: std::io::Error| format!("cannot write output: {e}");
+    match format {
+        Format::Json => {
+            let report = Report {
+                ok: errors == 0,
+                errors,
+                warnings,
+                counts,
+                diagnostics: render::diagnostics_json(&loaded.files, &list),
+                data_checked: Some(if data_checked { "yes" } else { "no" }),
+            };
+            serde_json::to_writer_pretty(&mut out, &report).map_err(|e| e.to_string())?;
+            writeln!(out).map_err(io)?;
+        }
+        Format::Text => {
+            render::diagnostics_text(&mut out, &loaded.files, &list, color).map_err(io)?;
+            let what = format!(
+                "{} sources, {} KPIs, {} metrics, {} contracts, {} incentives, {} partnerships, {} scorecards",
+                counts.sources,
+                counts.kpis,
+                counts.metrics,
+                counts.contracts,
+                counts.incentives,
+                counts.partnerships,
+                counts.scorecards
+            );
+            let data = if data_checked {
+                "definitions and data"
+            } else if with_data {
+                "definitions (data not read: fix the errors first)"
+            } else {
+                "definitions"
+            };
+            let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+            let (mark, paint) = match (errors, color) {
+                (0, Color::Always) => ("✓", "\x1b[32m"),
+                (0, Color::Never) => ("✓", ""),
+                (_, Color::Always) => ("✗", "\x1b[31m"),
+                (_, Color::Never) => ("✗", ""),
+            };
+            let reset = if paint.is_empty() { "" } else { "\x1b[0m" };
+            writeln!(
+                out,
+                "{paint}{mark}{reset} {}: checked {data}: {}, {} ({what})",
+                dir.display(),
+                plural(errors, "error"),
+                plural(warnings, "warning")
+            )
+            .map_err(io)?;
+        }
+    }
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

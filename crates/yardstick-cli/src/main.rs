@@ -1,0 +1,146 @@
+//! The `yardstick` command: argument parsing and glue over the library
+//! crates. Each subcommand lives in its own module; rendering in `render`.
+
+mod check;
+mod render;
+mod scaffold;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Yardstick — KPIs, SLAs and contracts as code.
+#[derive(Debug, Parser)]
+#[command(name = "yardstick", version, about, long_about = None)]
+#[command(after_help = "Examples:
+  yardstick demo /tmp/acme          write a demo project with 14 months of data
+  yardstick check /tmp/acme         check its definitions and data
+  yardstick init my-kpis --template sla")]
+struct Cli {
+    /// When to colour output.
+    #[arg(long, value_enum, global = true, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Output format of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Readable text, coloured on a terminal.
+    Text,
+    /// Machine-readable JSON on standard output.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a project's definitions and data, like a compiler.
+    #[command(
+        after_help = "Checks every definition file (errors at file:line:col with a hint), then the data:
+files exist, columns exist, SQL fragments plan, time columns parse. KPIs that are not
+SMART (objective, target, period, owner) get a warning.
+
+Exit status: 0 when there are no errors (warnings allowed), 1 otherwise.
+
+Examples:
+  yardstick check                      the project in this folder
+  yardstick check ../acme --format json
+  yardstick check --no-data            definitions only, do not read data"
+    )]
+    Check {
+        /// Project folder (holding yardstick.toml).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Check definitions only; do not read any data.
+        #[arg(long)]
+        no_data: bool,
+    },
+    /// Write a commented starter project that checks clean.
+    #[command(after_help = "Templates:
+  saas                      revenue, new clients, margin, churn-style KPIs
+  sla                       uptime and response-time SLA with service credits
+  partnership-distribution  sales volume, market penetration, customer acquisition cost
+  partnership-jv            ROI, profit margin, milestones on time
+  partnership-technology    product launches, development cycle time, user adoption
+
+Examples:
+  yardstick init my-kpis
+  yardstick init hosting-sla --template sla")]
+    Init {
+        /// Folder to create (must be empty or missing).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long, value_enum, default_value_t = scaffold::Template::Saas)]
+        template: scaffold::Template,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Write a realistic demo project with generated data.
+    #[command(
+        after_help = "A SaaS company with a hosting SLA and maintenance windows, a support team, a sales
+team with individual KPIs and a bonus plan, and a distribution partner: 14 months of
+seeded, deterministic data ending the day before --end.
+
+Examples:
+  yardstick demo /tmp/acme && yardstick check /tmp/acme
+  yardstick demo /tmp/acme --seed 7 --end 2026-11-01"
+    )]
+    Demo {
+        /// Folder to write (must be empty or missing).
+        #[arg(default_value = "yardstick-demo")]
+        dir: PathBuf,
+        /// Random seed: the same seed and end give the same files.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// First day after the data (default: today, UTC).
+        #[arg(long)]
+        end: Option<chrono::NaiveDate>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = match cli.color {
+        ColorArg::Always => render::Color::Always,
+        ColorArg::Never => render::Color::Never,
+        ColorArg::Auto if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() => {
+            render::Color::Always
+        }
+        ColorArg::Auto => render::Color::Never,
+    };
+    let result = match cli.command {
+        Command::Check { dir, format, no_data } => check::run(&dir, format, !no_data, color),
+        Command::Init {
+            dir,
+            template,
+            format,
+        } => scaffold::init(&dir, template, format),
+        Command::Demo {
+            dir,
+            seed,
+            end,
+            format,
+        } => scaffold::demo(&dir, seed, end, format),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

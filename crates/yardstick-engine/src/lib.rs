@@ -1,0 +1,13 @@
+//! Yardstick's engine: reads a project's data with Apache DataFusion.
+//!
+//! Definitions come from `yardstick-core`; this crate registers sources as
+//! DataFusion tables ([`datacheck::register_sources`]), checks what can only
+//! be checked against data ([`datacheck::check_data`]), and (next) compiles
+//! KPIs to DataFusion plans. It does file I/O; it knows nothing of terminals
+//! or HTTP.
+
+pub mod datacheck;
+pub mod fs;
+
+pub use datacheck::{Catalog, check_data, register_sources};
+pub use fs::{DiskFiles, load_dir};

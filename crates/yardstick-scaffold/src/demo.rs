@@ -1,0 +1,291 @@
+//! The demo project: a SaaS company ("Northwind Cloud") with a hosting SLA
+//! and maintenance windows, a support team, a sales team with individual
+//! KPIs and a bonus plan, and a distribution partner.
+//!
+//! Data covers the 13 whole months before the month of `end` plus that
+//! month up to the day before `end`. Everything comes from one ChaCha8
+//! stream seeded by `seed`, so the same seed and end give byte-identical
+//! files on every platform.
+
+use std::fmt::Write;
+
+use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime, Weekday};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::ProjectFile;
+
+const DEFINITIONS: &str = include_str!("../templates/demo/yardstick.toml");
+const README: &str = include_str!("../templates/demo/README.md");
+
+const SALES: [(&str, &str, f64); 5] = [
+    // name, team, skill (scales win rate and new-client share)
+    ("Ana", "north", 1.15),
+    ("Ben", "north", 0.8),
+    ("Chloe", "south", 1.0),
+    ("Dev", "south", 1.3),
+    ("Eva", "south", 0.9),
+];
+const REGIONS: [&str; 3] = ["EU", "US", "APAC"];
+const PLANS: [(&str, f64, f64); 3] = [
+    ("starter", 180.0, 420.0),
+    ("pro", 450.0, 1300.0),
+    ("enterprise", 1500.0, 4200.0),
+];
+
+/// Poisson-distributed count with mean `lambda` (Knuth; lambda is small).
+fn poisson(rng: &mut ChaCha8Rng, lambda: f64) -> u32 {
+    let l = (-lambda).exp();
+    let mut k = 0;
+    let mut p = 1.0;
+    loop {
+        p *= rng.random::<f64>();
+        if p <= l {
+            return k;
+        }
+        k += 1;
+    }
+}
+
+fn ts(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// A time on day `d`, mostly in (European) business hours, as UTC.
+fn business_time(rng: &mut ChaCha8Rng, d: NaiveDate) -> NaiveDateTime {
+    let secs = if rng.random::<f64>() < 0.7 {
+        rng.random_range(7 * 3600..17 * 3600)
+    } else {
+        rng.random_range(0..86_400)
+    };
+    d.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::seconds(secs)
+}
+
+/// Generates the demo project.
+pub fn demo(seed: u64, end: NaiveDate) -> Vec<ProjectFile> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let month_start = NaiveDate::from_ymd_opt(end.year(), end.month(), 1).unwrap_or(end);
+    let start = month_start
+        .checked_sub_months(Months::new(13))
+        .unwrap_or(month_start);
+    let days: Vec<NaiveDate> = start.iter_days().take_while(|d| *d < end).collect();
+    let n_days = days.len().max(1) as f64;
+
+    let mut orders =
+        String::from("order_id,ordered_at,customer_id,is_first_order,salesperson,region,plan,amount,cost\n");
+    let mut deals = String::from("deal_id,closed_at,salesperson,stage\n");
+    let mut tickets = String::from("ticket_id,created_at,first_response_at,resolved_at,team,priority\n");
+    let mut incidents = String::from("incident_id,started_at,ended_at,severity\n");
+    let mut maintenance = String::from("window_id,starts_at,ends_at,reason\n");
+    let mut partner = String::from("sale_id,sold_at,partner,region,customer_id,is_new_customer,amount\n");
+    let mut spend = String::from("spent_at,partner,channel,amount\n");
+    let mut people = String::from("salesperson,team\n");
+    for (name, team, _) in SALES {
+        let _ = writeln!(people, "{name},{team}");
+    }
+
+    let (mut order_id, mut deal_id, mut ticket_id, mut incident_id, mut window_id, mut sale_id) =
+        (0, 0, 0, 0, 0, 0);
+    let mut customers: Vec<(String, &str)> = Vec::new();
+    let mut partner_customers = 0u32;
+    // One month with a support backlog and two months with poor uptime make
+    // the SLA interesting.
+    let backlog_month = start.checked_add_months(Months::new(7)).unwrap_or(start).month();
+    let outage_months = [
+        start.checked_add_months(Months::new(4)).unwrap_or(start),
+        start.checked_add_months(Months::new(5)).unwrap_or(start),
+    ];
+    for (i, &d) in days.iter().enumerate() {
+        let growth = 1.0 + 0.6 * i as f64 / n_days;
+        let weekend = matches!(d.weekday(), Weekday::Sat | Weekday::Sun);
+        let dip = if weekend { 0.45 } else { 1.0 };
+
+        // Orders: new customers and repeat orders, by salesperson.
+        for _ in 0..poisson(&mut rng, 3.2 * growth * dip) {
+            order_id += 1;
+            let (name, _, skill) = SALES[rng.random_range(0..SALES.len())];
+            let new = customers.is_empty() || rng.random::<f64>() < 0.22 * skill;
+            let (customer, region, first) = if new {
+                let region = REGIONS[rng.random_range(0..REGIONS.len())];
+                customers.push((format!("C{:05}", customers.len() + 1), region));
+                let (c, r) = customers[customers.len() - 1].clone();
+                (c, r, true)
+            } else {
+                let (c, r) = customers[rng.random_range(0..customers.len())].clone();
+                (c, r, false)
+            };
+            let (plan, lo, hi) = PLANS[match rng.random::<f64>() {
+                x if x < 0.55 => 0,
+                x if x < 0.9 => 1,
+                _ => 2,
+            }];
+            let amount: f64 = rng.random_range(lo..hi);
+            let cost = amount * rng.random_range(0.38..0.66);
+            let _ = writeln!(
+                orders,
+                "{order_id},{},{customer},{first},{name},{region},{plan},{amount:.2},{cost:.2}",
+                ts(business_time(&mut rng, d))
+            );
+        }
+
+        // Deals closed (won or lost) by salesperson.
+        for _ in 0..poisson(&mut rng, 1.6 * dip) {
+            deal_id += 1;
+            let (name, _, skill) = SALES[rng.random_range(0..SALES.len())];
+            let stage = if rng.random::<f64>() < 0.27 * skill {
+                "won"
+            } else {
+                "lost"
+            };
+            let _ = writeln!(
+                deals,
+                "{deal_id},{},{name},{stage}",
+                ts(business_time(&mut rng, d))
+            );
+        }
+
+        // Support tickets with first response and resolution times.
+        let backlog = d.month() == backlog_month;
+        for _ in 0..poisson(&mut rng, 7.0 * growth * dip) {
+            ticket_id += 1;
+            let created = business_time(&mut rng, d);
+            let team = if rng.random::<f64>() < 0.55 {
+                "support-eu"
+            } else {
+                "support-us"
+            };
+            let priority = ["low", "normal", "normal", "high"][rng.random_range(0..4)];
+            let slow = if backlog { 0.3 } else { 0.06 };
+            let respond_h: f64 = if rng.random::<f64>() < slow {
+                rng.random_range(24.0..80.0)
+            } else {
+                rng.random_range(0.1..20.0)
+            };
+            let resolve_h = respond_h + rng.random_range(1.0..70.0);
+            let to_time = |h: f64| created + Duration::seconds((h * 3600.0) as i64);
+            let now = end.and_hms_opt(0, 0, 0).unwrap_or_default();
+            // Recent tickets may still be open.
+            let first = to_time(respond_h);
+            let resolved = to_time(resolve_h);
+            let first = if first < now { ts(first) } else { String::new() };
+            let resolved = if resolved < now {
+                ts(resolved)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                tickets,
+                "{ticket_id},{},{first},{resolved},{team},{priority}",
+                ts(created)
+            );
+        }
+
+        // Incidents: rare, short; longer in the outage months.
+        let outage = outage_months
+            .iter()
+            .any(|m| m.month() == d.month() && m.year() == d.year());
+        let rate = if outage { 0.12 } else { 0.05 };
+        if rng.random::<f64>() < rate {
+            incident_id += 1;
+            let started =
+                d.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(rng.random_range(0..1440));
+            let minutes = if outage {
+                rng.random_range(60..200)
+            } else {
+                rng.random_range(5..90)
+            };
+            let severity = if minutes > 60 { "major" } else { "minor" };
+            let _ = writeln!(
+                incidents,
+                "{incident_id},{},{},{severity}",
+                ts(started),
+                ts(started + Duration::minutes(minutes))
+            );
+        }
+
+        // Scheduled maintenance: first Saturday of each month, 01:00–03:00 UTC.
+        if d.weekday() == Weekday::Sat && d.day() <= 7 {
+            window_id += 1;
+            let s = d.and_hms_opt(1, 0, 0).unwrap_or_default();
+            let _ = writeln!(
+                maintenance,
+                "{window_id},{},{},scheduled upgrade",
+                ts(s),
+                ts(s + Duration::hours(2))
+            );
+        }
+
+        // The distribution partner's sales and spend.
+        for _ in 0..poisson(&mut rng, 0.9 * growth * dip) {
+            sale_id += 1;
+            let new = partner_customers == 0 || rng.random::<f64>() < 0.35;
+            if new {
+                partner_customers += 1;
+            }
+            let customer = if new {
+                partner_customers
+            } else {
+                rng.random_range(1..=partner_customers)
+            };
+            let region = ["DE", "AT", "CH"][rng.random_range(0..3)];
+            let amount: f64 = rng.random_range(300.0..2400.0);
+            let _ = writeln!(
+                partner,
+                "{sale_id},{},CloudCo,{region},P{customer:05},{new},{amount:.2}",
+                ts(business_time(&mut rng, d))
+            );
+        }
+        if d.day() == 1 {
+            for channel in ["events", "ads"] {
+                let amount: f64 = rng.random_range(1500.0..5000.0);
+                let _ = writeln!(
+                    spend,
+                    "{},CloudCo,{channel},{amount:.2}",
+                    ts(d.and_hms_opt(9, 0, 0).unwrap_or_default())
+                );
+            }
+        }
+    }
+
+    vec![
+        ("yardstick.toml".into(), DEFINITIONS.into()),
+        ("README.md".into(), README.into()),
+        ("data/orders.csv".into(), orders),
+        ("data/deals.csv".into(), deals),
+        ("data/tickets.csv".into(), tickets),
+        ("data/incidents.csv".into(), incidents),
+        ("data/maintenance.csv".into(), maintenance),
+        ("data/partner_sales.csv".into(), partner),
+        ("data/partner_spend.csv".into(), spend),
+        ("data/people.csv".into(), people),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_gives_the_same_files_and_another_seed_does_not() {
+        let end = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let a = demo(42, end);
+        assert_eq!(a, demo(42, end));
+        assert_ne!(a, demo(43, end));
+    }
+
+    #[test]
+    fn data_spans_at_least_twelve_months() {
+        let end = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let files = demo(42, end);
+        let orders = &files.iter().find(|(p, _)| p == "data/orders.csv").unwrap().1;
+        let times: Vec<&str> = orders
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap())
+            .collect();
+        let (first, last) = (times.iter().min().unwrap(), times.iter().max().unwrap());
+        assert!(first.starts_with("2025-10"), "first order {first}");
+        assert!(last.starts_with("2026-11-23"), "last order {last}");
+        assert!(times.len() > 1000, "{} orders", times.len());
+    }
+}
