@@ -125,7 +125,8 @@ fn check_measure_refs(p: &Project, m: &MeasureDef, d: &mut Diagnostics) {
                     "formula-cycle",
                     format!("`{}` is computed from itself", m.id.value),
                 )
-                .at(&input.loc),
+                .at(&input.loc)
+                    .hint("a value cannot depend on itself: compute it from a source or from other KPIs and metrics"),
             );
         }
     }

@@ -19,7 +19,7 @@ use toml::de::{DeTable, DeValue};
 
 use crate::calendar::{Calendar, Grain, parse_start_date};
 use crate::check;
-use crate::diag::{Diagnostic, Diagnostics, FileId, Loc, Located, SourceMap, suggestion};
+use crate::diag::{Diagnostic, Diagnostics, FileId, Loc, Located, SourceMap, did_you_mean, suggestion};
 use crate::model::*;
 use crate::sql::{Formula, SqlError, SqlFragment, parse_view};
 
@@ -696,15 +696,18 @@ fn read_definitions(cx: &mut Cx<'_>, root: &DeTable<'_>, is_root: bool, cal: &Ca
             continue;
         }
         if !TOP_LEVEL.contains(&key) {
-            let hint = suggestion(
-                key,
-                TOP_LEVEL.iter().copied().chain(["kpis", "sources", "metrics"]),
-            )
-            .map(|s| {
-                let singular = s.trim_end_matches('s');
-                format!("did you mean `{singular}`?")
-            })
-            .unwrap_or_else(|| format!("accepted tables: {}", TOP_LEVEL.join(", ")));
+            let plurals = [
+                "kpis",
+                "sources",
+                "metrics",
+                "contracts",
+                "incentives",
+                "partnerships",
+                "scorecards",
+            ];
+            let hint = did_you_mean(key, TOP_LEVEL.iter().copied().chain(plurals))
+                .map(|s| format!("did you mean `{}`?", s.trim_end_matches('s')))
+                .unwrap_or_else(|| format!("accepted tables: {}", TOP_LEVEL.join(", ")));
             cx.error("unknown-table", format!("unknown table `{key}`"), &key_loc)
                 .hint = Some(hint);
             continue;
@@ -733,45 +736,41 @@ fn read_definitions(cx: &mut Cx<'_>, root: &DeTable<'_>, is_root: bool, cal: &Ca
                 loc: id.loc.clone(),
             };
             match key {
-                "source" => {
-                    if check_id(cx, &id, "source") {
-                        let s = read_source(cx, &tab, id.clone());
-                        insert(cx, &mut p.sources, id, s, |s| &s.id);
-                    }
+                "source" if check_id(cx, &id, "source") => {
+                    let s = read_source(cx, &tab, id.clone());
+                    insert(cx, &mut p.sources, id, s, |s| &s.id);
                 }
-                "metric" | "kpi" => {
-                    if check_id(cx, &id, key) {
-                        let kind = if key == "kpi" {
-                            MeasureKind::Kpi
-                        } else {
-                            MeasureKind::Metric
-                        };
-                        let m = read_measure_def(cx, &tab, id.clone(), kind, cal);
-                        // KPIs and metrics share one namespace: formulas name both.
-                        let other = if kind == MeasureKind::Kpi {
-                            &p.metrics
-                        } else {
-                            &p.kpis
-                        };
-                        if let Some(first) = other.get(&id.value) {
-                            cx.diags.push(
-                                Diagnostic::error(
-                                    "duplicate-id",
-                                    format!("`{}` is defined both as a kpi and as a metric", id.value),
-                                )
-                                .at(&id.loc)
-                                .related(&first.id.loc, "first defined here")
-                                .hint("formulas name KPIs and metrics alike, so their ids must differ"),
-                            );
-                            continue;
-                        }
-                        let map = if kind == MeasureKind::Kpi {
-                            &mut p.kpis
-                        } else {
-                            &mut p.metrics
-                        };
-                        insert(cx, map, id, m, |m| &m.id);
+                "metric" | "kpi" if check_id(cx, &id, key) => {
+                    let kind = if key == "kpi" {
+                        MeasureKind::Kpi
+                    } else {
+                        MeasureKind::Metric
+                    };
+                    let m = read_measure_def(cx, &tab, id.clone(), kind, cal);
+                    // KPIs and metrics share one namespace: formulas name both.
+                    let other = if kind == MeasureKind::Kpi {
+                        &p.metrics
+                    } else {
+                        &p.kpis
+                    };
+                    if let Some(first) = other.get(&id.value) {
+                        cx.diags.push(
+                            Diagnostic::error(
+                                "duplicate-id",
+                                format!("`{}` is defined both as a kpi and as a metric", id.value),
+                            )
+                            .at(&id.loc)
+                            .related(&first.id.loc, "first defined here")
+                            .hint("formulas name KPIs and metrics alike, so their ids must differ"),
+                        );
+                        continue;
                     }
+                    let map = if kind == MeasureKind::Kpi {
+                        &mut p.kpis
+                    } else {
+                        &mut p.metrics
+                    };
+                    insert(cx, map, id, m, |m| &m.id);
                 }
                 "contract" => {
                     let c = read_contract(cx, &tab, id.clone());

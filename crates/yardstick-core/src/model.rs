@@ -267,7 +267,8 @@ impl Target {
             }
             return Ok(Target::Between(lo, hi));
         }
-        let ops: [(&str, fn(f64) -> Target); 6] = [
+        type Make = fn(f64) -> Target;
+        let ops: [(&str, Make); 6] = [
             (">=", Target::AtLeast),
             ("≥", Target::AtLeast),
             ("<=", Target::AtMost),

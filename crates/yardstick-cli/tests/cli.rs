@@ -1,0 +1,271 @@
+//! The `yardstick` binary on real files: the acceptance list of the
+//! foundation issue (seed example, breakages, demo, templates).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn yardstick(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_yardstick"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the yardstick binary runs")
+}
+
+/// The seed example shipped beside the repository in `../shared`.
+fn seed_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/examples/seed-kpis");
+    assert!(
+        dir.join("yardstick.toml").is_file(),
+        "the shared spec must sit beside the repository: {} is missing",
+        dir.display()
+    );
+    dir
+}
+
+/// A writable copy of the seed example with one edit applied (none when
+/// `from` is empty).
+fn broken_seed(from: &str, to: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let seed = seed_dir();
+    std::fs::create_dir_all(tmp.path().join("data")).expect("data dir");
+    for entry in std::fs::read_dir(seed.join("data")).expect("seed data") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), tmp.path().join("data").join(entry.file_name())).expect("copy");
+    }
+    let text = std::fs::read_to_string(seed.join("yardstick.toml")).expect("seed definitions");
+    assert!(text.contains(from), "the seed no longer contains {from:?}");
+    std::fs::write(tmp.path().join("yardstick.toml"), text.replacen(from, to, 1)).expect("write");
+    tmp
+}
+
+fn check_json(dir: &Path) -> (i32, Value) {
+    let out = yardstick(&["check", ".", "--format", "json"], dir);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "check printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    (out.status.code().unwrap_or(-1), json)
+}
+
+/// The single error of a broken project: (code, "file:line:col", hint).
+fn the_error(json: &Value) -> (String, String, String) {
+    let errors: Vec<&Value> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 1, "expected one error: {json:#}");
+    let e = errors[0];
+    (
+        e["code"].as_str().unwrap_or_default().to_string(),
+        format!(
+            "{}:{}:{}",
+            e["file"].as_str().unwrap_or_default(),
+            e["line"],
+            e["column"]
+        ),
+        e["hint"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+#[test]
+fn the_seed_example_checks_clean() {
+    let (code, json) = check_json(&seed_dir());
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["errors"], 0);
+    assert_eq!(json["warnings"], 0, "{json:#}");
+    assert_eq!(json["counts"]["kpis"], 11);
+    assert_eq!(json["data_checked"], "yes");
+}
+
+/// Each breakage of the seed: the edit, the error code, where, and a hint.
+const BREAKAGES: [(&str, &str, &str, &str, &str); 7] = [
+    (
+        "unknown key",
+        "target = \">= 25000\"",
+        "traget = \">= 25000\"",
+        "unknown-key",
+        "yardstick.toml:55:1",
+    ),
+    (
+        "bad target",
+        "target = \">= 15\"",
+        "target = \">== 15\"",
+        "bad-target",
+        "yardstick.toml:67:10",
+    ),
+    (
+        "unknown source",
+        "source = \"deals\"",
+        "source = \"deal\"",
+        "unknown-reference",
+        "yardstick.toml:119:10",
+    ),
+    (
+        "formula cycle",
+        "formula = \"revenue / order_count\"",
+        "formula = \"revenue / average_order_value\"",
+        "formula-cycle",
+        "yardstick.toml:77:22",
+    ),
+    (
+        "missing column",
+        "measure = \"sum(amount - cost)\"",
+        "measure = \"sum(amount - costs)\"",
+        "unknown-column",
+        "yardstick.toml:43:25",
+    ),
+    (
+        "bad time zone",
+        "timezone = \"Europe/Berlin\"",
+        "timezone = \"Europe/Berln\"",
+        "bad-timezone",
+        "yardstick.toml:4:12",
+    ),
+    (
+        "two measure forms",
+        "share = \"stage = 'won'\"",
+        "share = \"stage = 'won'\"\nmeasure = \"count(*)\"",
+        "multiple-measures",
+        "yardstick.toml:121:1",
+    ),
+];
+
+#[test]
+fn each_breakage_of_the_seed_is_one_located_error_with_a_hint() {
+    for (what, from, to, code, at) in BREAKAGES {
+        let dir = broken_seed(from, to);
+        let (exit, json) = check_json(dir.path());
+        assert_eq!(exit, 1, "{what}: {json:#}");
+        let (got_code, got_at, hint) = the_error(&json);
+        assert_eq!((got_code.as_str(), got_at.as_str()), (code, at), "{what}");
+        assert!(!hint.is_empty(), "{what}: no hint");
+    }
+}
+
+#[test]
+fn hints_say_what_to_write() {
+    let hint = |from, to| the_error(&check_json(broken_seed(from, to).path()).1).2;
+    assert_eq!(
+        hint("target = \">= 25000\"", "traget = \">= 25000\""),
+        "did you mean `target`?"
+    );
+    assert!(hint("target = \">= 15\"", "target = \">== 15\"").contains("\"between 10 and 20\""));
+    assert_eq!(
+        hint(
+            "measure = \"sum(amount - cost)\"",
+            "measure = \"sum(amount - costs)\""
+        ),
+        "did you mean `cost`?"
+    );
+    assert_eq!(
+        hint("timezone = \"Europe/Berlin\"", "timezone = \"Europe/Berln\""),
+        "did you mean `Europe/Berlin`?"
+    );
+}
+
+#[test]
+fn text_output_quotes_the_line_with_a_caret() {
+    let dir = broken_seed("target = \">= 15\"", "target = \">== 15\"");
+    let out = yardstick(&["check", "."], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn a_time_that_does_not_parse_names_file_and_row() {
+    let dir = broken_seed("", "");
+    let path = dir.path().join("data/deals.csv");
+    let text = std::fs::read_to_string(&path).expect("deals");
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    assert!(lines[2].contains("2026-06-13T08:43:25Z"), "{}", lines[2]);
+    lines[2] = lines[2].replacen("2026-06-13T08:43:25Z", "13/06/2026 08:43", 1);
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+    let (exit, json) = check_json(dir.path());
+    assert_eq!(exit, 1);
+    let (code, at, _) = the_error(&json);
+    assert_eq!((code.as_str(), at.as_str()), ("bad-time", "yardstick.toml:16:8"));
+    let message = json["diagnostics"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("data/deals.csv:3 (row 2)"), "{message}");
+    assert!(message.contains("13/06/2026 08:43"), "{message}");
+}
+
+#[test]
+fn a_missing_data_file_is_an_error_at_its_path() {
+    let dir = broken_seed("path = \"data/tickets.csv\"", "path = \"data/ticket.csv\"");
+    let (exit, json) = check_json(dir.path());
+    assert_eq!(exit, 1);
+    let (code, at, _) = the_error(&json);
+    assert_eq!(
+        (code.as_str(), at.as_str()),
+        ("missing-data", "yardstick.toml:20:8")
+    );
+}
+
+#[test]
+fn the_demo_checks_clean() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = yardstick(&["demo", "demo", "--end", "2026-11-24"], tmp.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, json) = check_json(&tmp.path().join("demo"));
+    assert_eq!(
+        (code, &json["errors"], &json["warnings"]),
+        (0, &Value::from(0), &Value::from(0)),
+        "{json:#}"
+    );
+    assert_eq!(json["counts"]["kpis"], 16);
+    // Never overwrites.
+    let again = yardstick(&["demo", "demo"], tmp.path());
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+}
+
+#[test]
+fn every_init_template_checks_clean() {
+    for t in [
+        "saas",
+        "sla",
+        "partnership-distribution",
+        "partnership-jv",
+        "partnership-technology",
+    ] {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let out = yardstick(&["init", "p", "--template", t], tmp.path());
+        assert!(
+            out.status.success(),
+            "{t}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (code, json) = check_json(&tmp.path().join("p"));
+        assert_eq!(
+            (code, &json["errors"], &json["warnings"]),
+            (0, &Value::from(0), &Value::from(0)),
+            "{t}: {json:#}"
+        );
+        assert!(json["counts"]["kpis"].as_u64().unwrap_or(0) >= 3, "{t}");
+    }
+}
+
+#[test]
+fn checking_a_folder_without_a_project_says_how_to_make_one() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = yardstick(&["check", "."], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("yardstick init"));
+}
+
+#[test]
+fn every_command_has_examples_in_its_help() {
+    for cmd in ["check", "init", "demo"] {
+        let out = yardstick(&[cmd, "--help"], Path::new("."));
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(help.contains("Examples:"), "{cmd}: {help}");
+    }
+}

@@ -1,0 +1,193 @@
+//! The loader and static checks, on in-memory projects.
+
+use yardstick_core::{Diagnostic, Loaded, MemoryFiles, Severity, load};
+
+const HEAD: &str = "[project]\nname = \"T\"\ntimezone = \"Europe/Berlin\"\ncurrency = \"EUR\"\n\n[source.orders]\npath = \"data/orders.csv\"\ntime = \"ordered_at\"\n\n";
+
+fn project(files: &[(&str, &str)]) -> Loaded {
+    load("yardstick.toml", &MemoryFiles::new(files.iter().copied()))
+}
+
+fn root(body: &str) -> Loaded {
+    project(&[("yardstick.toml", &format!("{HEAD}{body}"))])
+}
+
+/// `(code, "file:line:col")` of every error.
+fn errors(l: &Loaded) -> Vec<(&'static str, String)> {
+    l.diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| (d.code, at(l, d)))
+        .collect()
+}
+
+fn at(l: &Loaded, d: &Diagnostic) -> String {
+    d.loc
+        .as_ref()
+        .map(|loc| l.files.position(loc).to_string())
+        .unwrap_or_default()
+}
+
+fn only(l: &Loaded, code: &str) -> Diagnostic {
+    let found: Vec<&Diagnostic> = l.diagnostics.iter().filter(|d| d.code == code).collect();
+    assert_eq!(found.len(), 1, "expected one `{code}` in {:#?}", l.diagnostics);
+    found[0].clone()
+}
+
+const KPI: &str = "[kpi.revenue]\nobjective = \"o\"\nowner = \"me\"\nsource = \"orders\"\nmeasure = \"sum(amount)\"\nevery = \"month\"\ntarget = \">= 1\"\n";
+
+#[test]
+fn a_clean_project_has_no_diagnostics() {
+    let l = root(KPI);
+    assert!(l.diagnostics.is_empty(), "{:#?}", l.diagnostics);
+    assert_eq!(l.project.kpis.len(), 1);
+    assert_eq!(l.project.settings.timezone, chrono_tz::Europe::Berlin);
+}
+
+#[test]
+fn duplicate_ids_across_files_name_both_places() {
+    let l = project(&[
+        (
+            "yardstick.toml",
+            &format!("{HEAD}[project.x]\n").replace("[project.x]\n", ""),
+        ),
+        ("kpis/a.toml", KPI),
+        ("kpis/b.toml", &format!("# another\n{KPI}")),
+    ]);
+    // No include yet: only the root is read.
+    assert!(l.project.kpis.is_empty());
+    let l = project(&[
+        (
+            "yardstick.toml",
+            &HEAD.replace(
+                "currency = \"EUR\"\n",
+                "currency = \"EUR\"\ninclude = [\"kpis/*.toml\"]\n",
+            ),
+        ),
+        ("kpis/a.toml", KPI),
+        ("kpis/b.toml", &format!("# another\n{KPI}")),
+    ]);
+    let d = only(&l, "duplicate-id");
+    assert_eq!(at(&l, &d), "kpis/b.toml:2:6");
+    assert!(d.message.contains("kpis/a.toml:1:6"), "{}", d.message);
+    assert_eq!(l.files.position(&d.related[0].loc).to_string(), "kpis/a.toml:1:6");
+}
+
+#[test]
+fn unknown_tables_and_keys_suggest_the_right_name() {
+    let l = root("[kpis.x]\nname = \"x\"\n");
+    let d = only(&l, "unknown-table");
+    assert_eq!(d.hint.as_deref(), Some("did you mean `kpi`?"));
+    let l = root(&KPI.replace("owner", "ownr"));
+    let d = only(&l, "unknown-key");
+    assert_eq!(at(&l, &d), "yardstick.toml:12:1");
+    assert_eq!(d.hint.as_deref(), Some("did you mean `owner`?"));
+}
+
+#[test]
+fn formula_cycles_name_the_whole_cycle() {
+    let l = root(
+        "[metric.a]\nformula = \"b + 1\"\n[metric.b]\nformula = \"c * 2\"\n[metric.c]\nformula = \"a / 3\"\n",
+    );
+    let d = only(&l, "formula-cycle");
+    assert_eq!(d.message, "formula cycle: a → b → c → a");
+    assert_eq!(at(&l, &d), "yardstick.toml:15:12");
+}
+
+#[test]
+fn ratio_parts_must_agree_on_for_each() {
+    let l = root(
+        "[metric.won]\nsource = \"orders\"\nmeasure = \"count(*)\"\nfor_each = \"rep\"\n\
+         [kpi.r]\nratio = { numerator = \"won\", denominator = \"all\" }\n\
+         [metric.all]\nsource = \"orders\"\nmeasure = \"count(*)\"\n",
+    );
+    let d = only(&l, "entity-mismatch");
+    assert!(d.message.contains("per rep"), "{}", d.message);
+    assert!(
+        errors(&l).iter().all(|(c, _)| *c == "entity-mismatch"),
+        "{:?}",
+        errors(&l)
+    );
+}
+
+#[test]
+fn every_and_window_are_exclusive_and_metrics_have_no_target() {
+    let l = root(&KPI.replace("every = \"month\"", "every = \"month\"\nwindow = \"28d\""));
+    only(&l, "every-and-window");
+    let l = root("[metric.m]\nsource = \"orders\"\nmeasure = \"count(*)\"\ntarget = \">= 1\"\n");
+    let d = only(&l, "metric-has-target");
+    assert!(d.hint.as_deref().unwrap_or("").contains("[kpi.m]"));
+}
+
+#[test]
+fn dated_targets_must_be_ordered_without_duplicates() {
+    let body = KPI.replace(
+        "target = \">= 1\"",
+        "targets = [{ from = \"2026-07\", target = \">= 2\" }, { from = \"2026-01\", target = \">= 1\" }, { from = \"2026-01\", target = \">= 3\" }]",
+    );
+    let l = root(&body);
+    only(&l, "unordered-targets");
+    only(&l, "duplicate-target-date");
+}
+
+#[test]
+fn fragments_are_single_expressions() {
+    let l = root(&KPI.replace("sum(amount)", "sum(amount) FROM orders"));
+    let d = only(&l, "bad-sql");
+    assert_eq!(at(&l, &d), "yardstick.toml:14:24");
+    let l = root(&KPI.replace("sum(amount)", "sum(amount) + (SELECT 1)"));
+    assert!(only(&l, "bad-sql").message.contains("sub-queries"));
+}
+
+#[test]
+fn views_read_known_sources_without_cycles() {
+    let l = root(
+        "[source.v1]\nsql = \"SELECT * FROM v2\"\ntime = \"t\"\n[source.v2]\nsql = \"SELECT * FROM v1 JOIN nope USING (x)\"\ntime = \"t\"\n",
+    );
+    only(&l, "view-cycle");
+    let d = only(&l, "unknown-reference");
+    assert!(d.message.contains("nope"));
+}
+
+#[test]
+fn contracts_need_a_fee_for_credits_and_a_known_kpi() {
+    let l = root(&format!(
+        "{KPI}[contract.c]\nstart = 2026-01-01\n[[contract.c.clause]]\nid = \"x\"\nkpi = \"revenu\"\n\
+         remedies = [{{ credit = \"10%\" }}]\nbreach_when = \"3 of last 2\"\n"
+    ));
+    only(&l, "missing-fee");
+    assert_eq!(
+        only(&l, "unknown-reference").hint.as_deref(),
+        Some("did you mean `revenue`?")
+    );
+    only(&l, "bad-breach-rule");
+}
+
+#[test]
+fn smart_lint_warns_without_failing() {
+    let l = root("[kpi.bare]\nsource = \"orders\"\nmeasure = \"count(*)\"\n");
+    assert!(errors(&l).is_empty(), "{:?}", errors(&l));
+    let d = only(&l, "not-smart");
+    assert_eq!(d.severity, Severity::Warning);
+    assert_eq!(
+        d.message,
+        "KPI `bare` is not SMART: no objective, no target, no period, no owner"
+    );
+}
+
+#[test]
+fn a_bad_target_is_reported_once() {
+    let l = root(&KPI.replace("\">= 1\"", "\"at least 1\""));
+    assert_eq!(
+        errors(&l),
+        vec![("bad-target", "yardstick.toml:16:10".to_string())]
+    );
+    assert!(l.diagnostics.iter().all(|d| d.code != "not-smart"));
+}
+
+#[test]
+fn toml_syntax_errors_are_located() {
+    let l = project(&[("yardstick.toml", "[project]\nname = \"x\ntimezone = 3\n")]);
+    let d = only(&l, "toml-syntax");
+    assert!(at(&l, &d).starts_with("yardstick.toml:2:"), "{}", at(&l, &d));
+}

@@ -1,0 +1,4 @@
+//! Integration tests of `yardstick-core` (one test binary for the crate).
+
+mod calendar;
+mod load;
