@@ -5,9 +5,7 @@
 //! Sources are registered in a DataFusion [`SessionContext`] exactly as the
 //! evaluator will read them, so `check` and `eval` agree on schemas.
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::DataType;
@@ -16,310 +14,12 @@ use datafusion::error::DataFusionError;
 use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::ExprSchemable;
 use datafusion::prelude::*;
-use yardstick_core::diag::{Diagnostic, Diagnostics, Located, suggestion};
-use yardstick_core::model::{
-    ColumnType, FileFormat, Measure, MeasureDef, MeasureKind, Origin, Project, Shape, Source,
-};
+use yardstick_core::diag::{Diagnostic, Diagnostics, Located};
+use yardstick_core::model::{FileFormat, Measure, MeasureDef, MeasureKind, Origin, Project, Shape, Source};
 use yardstick_core::sql::SqlFragment;
 use yardstick_core::time::{TIME_FORMS, parse_time};
 
-use crate::fs::glob_files;
-
-/// A DataFusion message without its backtrace and error-kind prefixes.
-pub fn df_message(e: &DataFusionError) -> String {
-    let mut m = e.strip_backtrace();
-    for prefix in [
-        "Error during planning: ",
-        "Schema error: ",
-        "Arrow error: ",
-        "Execution error: ",
-        "External error: ",
-        "Parser error: ",
-        "Optimizer rule 'type_coercion' failed\ncaused by\n",
-    ] {
-        while let Some(rest) = m.strip_prefix(prefix) {
-            m = rest.to_string();
-        }
-    }
-    m.trim().to_string()
-}
-
-/// A source registered for reading.
-#[derive(Debug, Clone)]
-pub struct Table {
-    pub schema: Arc<DFSchema>,
-    /// Files read (relative paths), empty for views.
-    pub files: Vec<String>,
-}
-
-/// Sources of a project registered in one DataFusion session.
-pub struct Catalog {
-    pub ctx: SessionContext,
-    /// The project folder that file paths are relative to.
-    pub root: std::path::PathBuf,
-    pub tables: HashMap<String, Table>,
-}
-
-impl std::fmt::Debug for Catalog {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Catalog")
-            .field("root", &self.root)
-            .field("tables", &self.tables.keys().collect::<Vec<_>>())
-            .finish_non_exhaustive()
-    }
-}
-
-/// A session configured for Yardstick (two threads' worth of partitions by
-/// default, as on our machines; DataFusion picks the core count).
-pub fn session() -> SessionContext {
-    let config = SessionConfig::new().with_information_schema(false);
-    SessionContext::new_with_config(config)
-}
-
-fn extension(path: &str) -> String {
-    Path::new(path)
-        .extension()
-        .map(|e| format!(".{}", e.to_string_lossy()))
-        .unwrap_or_default()
-}
-
-/// Reads files into a DataFrame with the given format (schema inferred).
-async fn read_files(
-    ctx: &SessionContext,
-    paths: Vec<String>,
-    format: FileFormat,
-) -> datafusion::error::Result<DataFrame> {
-    let ext = paths.first().map(|p| extension(p)).unwrap_or_default();
-    match format {
-        FileFormat::Csv => {
-            ctx.read_csv(paths, CsvReadOptions::new().has_header(true).file_extension(&ext))
-                .await
-        }
-        FileFormat::Parquet => {
-            ctx.read_parquet(paths, ParquetReadOptions::default().file_extension(&ext))
-                .await
-        }
-        FileFormat::Json => {
-            ctx.read_json(paths, JsonReadOptions::default().file_extension(&ext))
-                .await
-        }
-    }
-}
-
-fn arrow_type(t: ColumnType) -> DataType {
-    match t {
-        ColumnType::String => DataType::Utf8,
-        ColumnType::Int => DataType::Int64,
-        ColumnType::Double => DataType::Float64,
-        ColumnType::Bool => DataType::Boolean,
-        ColumnType::Timestamp => DataType::Timestamp(
-            datafusion::arrow::datatypes::TimeUnit::Microsecond,
-            Some("UTC".into()),
-        ),
-        ColumnType::Date => DataType::Date32,
-    }
-}
-
-fn column_names(schema: &DFSchema) -> Vec<String> {
-    schema.fields().iter().map(|f| f.name().clone()).collect()
-}
-
-fn unknown_column(
-    d: &mut Diagnostics,
-    col: &Located<String>,
-    source: &str,
-    schema: &DFSchema,
-    context: &str,
-) {
-    let names = column_names(schema);
-    let hint = suggestion(&col.value, names.iter().map(String::as_str))
-        .unwrap_or_else(|| format!("columns of `{source}`: {}", names.join(", ")));
-    d.push(
-        Diagnostic::error(
-            "unknown-column",
-            format!("{context}: source `{source}` has no column `{}`", col.value),
-        )
-        .at(&col.loc)
-        .hint(hint),
-    );
-}
-
-/// Registers a file source, or reports why it cannot be read.
-async fn register_files(
-    ctx: &SessionContext,
-    root: &Path,
-    s: &Source,
-    path: &Located<String>,
-    format: FileFormat,
-    d: &mut Diagnostics,
-) -> Option<Table> {
-    let files = match glob_files(root, &path.value) {
-        Ok(f) => f,
-        Err(e) => {
-            d.push(Diagnostic::error("bad-path", format!("bad path pattern: {e}")).at(&path.loc));
-            return None;
-        }
-    };
-    if files.is_empty() {
-        d.push(
-            Diagnostic::error("missing-data", format!("no file matches `{}`", path.value))
-                .at(&path.loc)
-                .hint(format!(
-                    "paths are relative to the project folder {}",
-                    root.display()
-                )),
-        );
-        return None;
-    }
-    for f in &files {
-        if let Err(e) = std::fs::File::open(root.join(f)) {
-            d.push(Diagnostic::error("unreadable-data", format!("cannot read `{f}`: {e}")).at(&path.loc));
-            return None;
-        }
-    }
-    let abs: Vec<String> = files
-        .iter()
-        .map(|f| root.join(f).to_string_lossy().into_owned())
-        .collect();
-    let df = match read_files(ctx, abs, format).await {
-        Ok(df) => df,
-        Err(e) => {
-            d.push(
-                Diagnostic::error(
-                    "unreadable-data",
-                    format!("cannot read `{}`: {}", path.value, df_message(&e)),
-                )
-                .at(&path.loc),
-            );
-            return None;
-        }
-    };
-    let df = if s.columns.is_empty() {
-        df
-    } else {
-        let schema = df.schema().clone();
-        let mut exprs = Vec::new();
-        for field in schema.fields() {
-            let name = field.name();
-            match s.columns.iter().find(|(c, _)| &c.value == name) {
-                Some((_, t)) => exprs.push(cast(ident(name), arrow_type(*t)).alias(name)),
-                None => exprs.push(ident(name)),
-            }
-        }
-        for (c, _) in &s.columns {
-            if schema.field_with_unqualified_name(&c.value).is_err() {
-                unknown_column(
-                    d,
-                    c,
-                    &s.id.value,
-                    &schema,
-                    "`columns` names a column the files do not have",
-                );
-            }
-        }
-        match df.select(exprs) {
-            Ok(df) => df,
-            Err(e) => {
-                d.push(Diagnostic::error("bad-column-type", df_message(&e)).at(&path.loc));
-                return None;
-            }
-        }
-    };
-    let schema = register(ctx, s, df, d).await?;
-    Some(Table { schema, files })
-}
-
-/// Registers `df` as the table named by the source's id and returns the
-/// schema as queries see it (columns qualified by the source id).
-async fn register(
-    ctx: &SessionContext,
-    s: &Source,
-    df: DataFrame,
-    d: &mut Diagnostics,
-) -> Option<Arc<DFSchema>> {
-    let registered = async {
-        ctx.register_table(s.id.value.as_str(), df.into_view())?;
-        ctx.table(s.id.value.as_str()).await
-    }
-    .await;
-    match registered {
-        Ok(t) => Some(Arc::new(t.schema().clone())),
-        Err(e) => {
-            d.push(
-                Diagnostic::error(
-                    "internal",
-                    format!("cannot register source `{}`: {}", s.id.value, df_message(&e)),
-                )
-                .at(&s.id.loc),
-            );
-            None
-        }
-    }
-}
-
-/// Registers every source of `project` (files, then views in dependency
-/// order) and reports what cannot be read.
-pub async fn register_sources(project: &Project, root: &Path, d: &mut Diagnostics) -> Catalog {
-    let ctx = session();
-    let mut tables = HashMap::new();
-    for s in project.sources.values() {
-        if let Some(Origin::Files { path, format }) = &s.origin
-            && let Some(t) = register_files(&ctx, root, s, path, *format, d).await
-        {
-            tables.insert(s.id.value.clone(), t);
-        }
-    }
-    // Views whose inputs are all registered, until no more can be.
-    let mut pending: Vec<&Source> = project
-        .sources
-        .values()
-        .filter(|s| matches!(s.origin, Some(Origin::View { .. })))
-        .collect();
-    loop {
-        let before = pending.len();
-        let mut still = Vec::new();
-        for s in pending {
-            let Some(Origin::View { sql, reads }) = &s.origin else {
-                continue;
-            };
-            if !reads.iter().all(|r| tables.contains_key(&r.value)) {
-                still.push(s);
-                continue;
-            }
-            let df = match ctx.sql(&sql.value).await {
-                Ok(df) => df,
-                Err(e) => {
-                    d.push(
-                        Diagnostic::error(
-                            "bad-view",
-                            format!("view `{}` does not plan: {}", s.id.value, df_message(&e)),
-                        )
-                        .at(&sql.loc),
-                    );
-                    continue;
-                }
-            };
-            if let Some(schema) = register(&ctx, s, df, d).await {
-                tables.insert(
-                    s.id.value.clone(),
-                    Table {
-                        schema,
-                        files: Vec::new(),
-                    },
-                );
-            }
-        }
-        if still.len() == before || still.is_empty() {
-            break;
-        }
-        pending = still;
-    }
-    Catalog {
-        ctx,
-        root: root.to_path_buf(),
-        tables,
-    }
-}
+use crate::sources::{Catalog, Table, df_message, read_files, register_sources, unknown_column};
 
 /// Runs the data checks of `check` on a statically valid project.
 pub async fn check_data(project: &Project, root: &Path) -> Diagnostics {
@@ -362,8 +62,8 @@ async fn check_time_columns(
             unknown_column(d, col, &s.id.value, &t.schema, "the time column is missing");
             continue;
         };
-        let ty = field.data_type().clone();
-        if !is_time_type(&ty) && !is_string_type(&ty) {
+        let ty = t.raw_types.get(&col.value).unwrap_or(field.data_type()).clone();
+        if !is_time_type(&ty) && !is_string_type(&ty) && ty != DataType::Null {
             d.push(
                 Diagnostic::error(
                     "not-a-time",
@@ -377,48 +77,46 @@ async fn check_time_columns(
             );
             continue;
         }
-        // Read the whole column once: this also surfaces rows the reader
-        // cannot parse beyond the ones its schema inference looked at.
-        let counts = async {
+        if is_string_type(&ty) {
+            // Text: every value must parse (and be present where required).
+            find_bad_times(catalog, project, s, t, col, required, d).await;
+            continue;
+        }
+        if !required {
+            continue;
+        }
+        let nulls = async {
             let df = catalog.ctx.table(s.id.value.as_str()).await?;
-            df.aggregate(
-                vec![],
-                vec![count(lit(1)).alias("n"), count(ident(&col.value)).alias("nn")],
-            )?
-            .collect()
-            .await
+            let batches = df
+                .aggregate(
+                    vec![],
+                    vec![count(lit(1)).alias("n"), count(ident(&col.value)).alias("nn")],
+                )?
+                .collect()
+                .await?;
+            let first = |i: usize| {
+                batches
+                    .first()
+                    .and_then(|b| {
+                        b.column(i)
+                            .as_primitive_opt::<datafusion::arrow::datatypes::Int64Type>()
+                    })
+                    .filter(|a| !a.is_empty())
+                    .map_or(0, |a| a.value(0))
+            };
+            Ok::<i64, DataFusionError>(first(0) - first(1))
         }
         .await;
-        let (n, nn) = match counts {
-            Ok(batches) => batches
-                .first()
-                .filter(|b| b.num_rows() == 1)
-                .and_then(|b| {
-                    let n = b
-                        .column(0)
-                        .as_primitive_opt::<datafusion::arrow::datatypes::Int64Type>()?
-                        .value(0);
-                    let nn = b
-                        .column(1)
-                        .as_primitive_opt::<datafusion::arrow::datatypes::Int64Type>()?
-                        .value(0);
-                    Some((n, nn))
-                })
-                .unwrap_or((0, 0)),
-            Err(e) => {
-                d.push(
-                    Diagnostic::error(
-                        "unreadable-data",
-                        format!("cannot read `{}`: {}", s.id.value, df_message(&e)),
-                    )
-                    .at(&col.loc),
-                );
-                continue;
-            }
-        };
-        let nulls = n - nn;
-        if is_string_type(&ty) || (required && nulls > 0) {
-            find_bad_times(catalog, project, s, t, col, required, d).await;
+        match nulls {
+            Ok(0) => {}
+            Ok(_) => find_bad_times(catalog, project, s, t, col, required, d).await,
+            Err(e) => d.push(
+                Diagnostic::error(
+                    "unreadable-data",
+                    format!("cannot read `{}`: {}", s.id.value, df_message(&e)),
+                )
+                .at(&col.loc),
+            ),
         }
     }
 }
@@ -454,13 +152,31 @@ async fn find_bad_times(
     let mut first: Option<String> = None;
     for file in &t.files {
         let abs = catalog.root.join(file).to_string_lossy().into_owned();
-        let batches = match read_files(&ordered, vec![abs], *format).await {
-            Ok(df) => match df.select(vec![cast(ident(&col.value), DataType::Utf8)]) {
-                Ok(df) => df.collect().await,
-                Err(e) => Err(e),
-            },
-            Err(e) => Err(e),
-        };
+        // Read the column as text, exactly as written.
+        let batches = async {
+            let inferred = read_files(&ordered, vec![abs.clone()], *format, None).await?;
+            let fields: Vec<datafusion::arrow::datatypes::Field> = inferred
+                .schema()
+                .as_arrow()
+                .fields()
+                .iter()
+                .map(|f| {
+                    if f.name() == &col.value && *format != FileFormat::Parquet {
+                        datafusion::arrow::datatypes::Field::new(f.name(), DataType::Utf8, true)
+                    } else {
+                        f.as_ref().clone()
+                    }
+                })
+                .collect();
+            let schema = datafusion::arrow::datatypes::Schema::new(fields);
+            let schema = (*format != FileFormat::Parquet).then_some(&schema);
+            read_files(&ordered, vec![abs], *format, schema)
+                .await?
+                .select(vec![cast(ident(&col.value), DataType::Utf8)])?
+                .collect()
+                .await
+        }
+        .await;
         let batches = match batches {
             Ok(b) => b,
             Err(e) => {

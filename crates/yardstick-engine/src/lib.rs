@@ -8,6 +8,9 @@
 
 pub mod datacheck;
 pub mod fs;
+pub mod sources;
+pub mod udf;
 
-pub use datacheck::{Catalog, check_data, register_sources};
+pub use datacheck::check_data;
 pub use fs::{DiskFiles, load_dir};
+pub use sources::{Catalog, register_sources};

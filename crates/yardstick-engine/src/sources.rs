@@ -1,0 +1,430 @@
+//! Sources as DataFusion tables.
+//!
+//! File sources are read with inferred schemas (or pinned `columns` types);
+//! every time column becomes an instant (`Timestamp(µs, UTC)`) through
+//! `ys_instant`, so a timestamp without an offset is read in the project
+//! zone. Views are planned by DataFusion over the registered sources, in
+//! dependency order. `check` and `eval` register sources the same way.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::common::DFSchema;
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::ScalarUDF;
+use datafusion::prelude::*;
+use yardstick_core::diag::{Diagnostic, Diagnostics, Located, suggestion};
+use yardstick_core::model::{ColumnType, FileFormat, Origin, Project, Source};
+
+use crate::fs::glob_files;
+use crate::udf::{InstantUdf, instant_type};
+
+/// A DataFusion message without its backtrace and error-kind prefixes.
+pub fn df_message(e: &DataFusionError) -> String {
+    let mut m = e.strip_backtrace();
+    for prefix in [
+        "Error during planning: ",
+        "Schema error: ",
+        "Arrow error: ",
+        "Execution error: ",
+        "External error: ",
+        "Parser error: ",
+        "Optimizer rule 'type_coercion' failed\ncaused by\n",
+    ] {
+        while let Some(rest) = m.strip_prefix(prefix) {
+            m = rest.to_string();
+        }
+    }
+    m.trim().to_string()
+}
+
+/// A source registered for reading.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Columns as queries see them: time columns are instants (µs, UTC).
+    pub schema: Arc<DFSchema>,
+    /// Column types as read from the files, before time columns were
+    /// normalised (a string time column can hold text that is no time).
+    pub raw_types: HashMap<String, DataType>,
+    /// Files read (relative paths), empty for views.
+    pub files: Vec<String>,
+}
+
+/// Sources of a project registered in one DataFusion session.
+pub struct Catalog {
+    pub ctx: SessionContext,
+    /// The project folder that file paths are relative to.
+    pub root: std::path::PathBuf,
+    pub tables: HashMap<String, Table>,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog")
+            .field("root", &self.root)
+            .field("tables", &self.tables.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A DataFusion session for a project: its zone in the config (read by
+/// `ys_instant`), `ys_instant` registered for views that need it.
+pub fn session(tz: chrono_tz::Tz) -> SessionContext {
+    let mut config = SessionConfig::new().with_information_schema(false);
+    config.options_mut().execution.time_zone = Some(tz.name().to_string());
+    let ctx = SessionContext::new_with_config(config);
+    ctx.register_udf(ScalarUDF::from(InstantUdf::new(tz)));
+    ctx
+}
+
+fn extension(path: &str) -> String {
+    Path::new(path)
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default()
+}
+
+/// Reads files into a DataFrame with the given format (schema inferred).
+pub(crate) async fn read_files(
+    ctx: &SessionContext,
+    paths: Vec<String>,
+    format: FileFormat,
+    schema: Option<&Schema>,
+) -> datafusion::error::Result<DataFrame> {
+    let ext = paths.first().map(|p| extension(p)).unwrap_or_default();
+    match format {
+        FileFormat::Csv => {
+            let mut o = CsvReadOptions::new().has_header(true).file_extension(&ext);
+            if let Some(schema) = schema {
+                o = o.schema(schema);
+            }
+            ctx.read_csv(paths, o).await
+        }
+        FileFormat::Parquet => {
+            let mut o = ParquetReadOptions::default().file_extension(&ext);
+            if let Some(schema) = schema {
+                o = o.schema(schema);
+            }
+            ctx.read_parquet(paths, o).await
+        }
+        FileFormat::Json => {
+            let mut o = JsonReadOptions::default().file_extension(&ext);
+            if let Some(schema) = schema {
+                o = o.schema(schema);
+            }
+            ctx.read_json(paths, o).await
+        }
+    }
+}
+
+fn arrow_type(t: ColumnType) -> DataType {
+    match t {
+        ColumnType::String => DataType::Utf8,
+        ColumnType::Int => DataType::Int64,
+        ColumnType::Double => DataType::Float64,
+        ColumnType::Bool => DataType::Boolean,
+        ColumnType::Timestamp => DataType::Timestamp(
+            datafusion::arrow::datatypes::TimeUnit::Microsecond,
+            Some("UTC".into()),
+        ),
+        ColumnType::Date => DataType::Date32,
+    }
+}
+
+pub(crate) fn column_names(schema: &DFSchema) -> Vec<String> {
+    schema.fields().iter().map(|f| f.name().clone()).collect()
+}
+
+pub(crate) fn unknown_column(
+    d: &mut Diagnostics,
+    col: &Located<String>,
+    source: &str,
+    schema: &DFSchema,
+    context: &str,
+) {
+    let names = column_names(schema);
+    let hint = suggestion(&col.value, names.iter().map(String::as_str))
+        .unwrap_or_else(|| format!("columns of `{source}`: {}", names.join(", ")));
+    d.push(
+        Diagnostic::error(
+            "unknown-column",
+            format!("{context}: source `{source}` has no column `{}`", col.value),
+        )
+        .at(&col.loc)
+        .hint(hint),
+    );
+}
+
+/// Registers a file source, or reports why it cannot be read.
+///
+/// Time columns (the declared `time`/`start`/`end` and every column the
+/// reader would take for a timestamp or date) are read as text and turned
+/// into instants by `ys_instant`, so naive times follow the project zone.
+async fn register_files(
+    ctx: &SessionContext,
+    root: &Path,
+    s: &Source,
+    path: &Located<String>,
+    format: FileFormat,
+    d: &mut Diagnostics,
+) -> Option<Table> {
+    let files = match glob_files(root, &path.value) {
+        Ok(f) => f,
+        Err(e) => {
+            d.push(Diagnostic::error("bad-path", format!("bad path pattern: {e}")).at(&path.loc));
+            return None;
+        }
+    };
+    if files.is_empty() {
+        d.push(
+            Diagnostic::error("missing-data", format!("no file matches `{}`", path.value))
+                .at(&path.loc)
+                .hint(format!(
+                    "paths are relative to the project folder {}",
+                    root.display()
+                )),
+        );
+        return None;
+    }
+    for f in &files {
+        if let Err(e) = std::fs::File::open(root.join(f)) {
+            d.push(Diagnostic::error("unreadable-data", format!("cannot read `{f}`: {e}")).at(&path.loc));
+            return None;
+        }
+    }
+    let abs: Vec<String> = files
+        .iter()
+        .map(|f| root.join(f).to_string_lossy().into_owned())
+        .collect();
+    let cant_read = |d: &mut Diagnostics, e: DataFusionError| {
+        d.push(
+            Diagnostic::error(
+                "unreadable-data",
+                format!("cannot read `{}`: {}", path.value, df_message(&e)),
+            )
+            .at(&path.loc),
+        );
+    };
+    let df = match read_files(ctx, abs.clone(), format, None).await {
+        Ok(df) => df,
+        Err(e) => {
+            cant_read(d, e);
+            return None;
+        }
+    };
+    let declared: Vec<&str> = s.time_columns().iter().map(|c| c.value.as_str()).collect();
+    let inferred = df.schema().as_arrow().clone();
+    let text_read = format != FileFormat::Parquet;
+    let is_timeish = |name: &str, t: &DataType| {
+        let pinned = s.columns.iter().any(|(c, _)| c.value == name);
+        match t {
+            _ if pinned => false,
+            DataType::Timestamp(_, None) | DataType::Date32 | DataType::Date64 => true,
+            DataType::Timestamp(_, Some(_)) => text_read,
+            t if declared.contains(&name) => is_string(t) || matches!(t, DataType::Null),
+            _ => false,
+        }
+    };
+    // Text formats: read time-like columns as text, parsed by ys_instant.
+    let df = if text_read
+        && inferred
+            .fields()
+            .iter()
+            .any(|f| is_timeish(f.name(), f.data_type()))
+    {
+        let fields: Vec<Field> = inferred
+            .fields()
+            .iter()
+            .map(|f| {
+                if is_timeish(f.name(), f.data_type()) {
+                    Field::new(f.name(), DataType::Utf8, true)
+                } else {
+                    f.as_ref().clone()
+                }
+            })
+            .collect();
+        let schema = Schema::new(fields);
+        match read_files(ctx, abs, format, Some(&schema)).await {
+            Ok(df) => df,
+            Err(e) => {
+                cant_read(d, e);
+                return None;
+            }
+        }
+    } else {
+        df
+    };
+    let raw = df.schema().as_arrow().clone();
+    let raw_types: HashMap<String, DataType> = raw
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().clone()))
+        .collect();
+    let instant = ScalarUDF::from(InstantUdf::new(s_tz(ctx)));
+    let mut exprs = Vec::new();
+    for field in raw.fields() {
+        let name = field.name();
+        let pinned = s.columns.iter().find(|(c, _)| &c.value == name).map(|(_, t)| *t);
+        let e = match pinned {
+            Some(ColumnType::Timestamp | ColumnType::Date) => {
+                instant.call(vec![ident(name), lit(name.as_str())])
+            }
+            Some(t) => cast(ident(name), arrow_type(t)),
+            None if is_timeish(
+                name,
+                inferred
+                    .field_with_name(name)
+                    .map_or(field.data_type(), |f| f.data_type()),
+            ) || (declared.contains(&name.as_str()) && is_string(field.data_type())) =>
+            {
+                instant.call(vec![ident(name), lit(name.as_str())])
+            }
+            None if matches!(field.data_type(), DataType::Timestamp(_, Some(_))) => {
+                cast(ident(name), instant_type())
+            }
+            None => ident(name),
+        };
+        exprs.push(e.alias(name));
+    }
+    for (c, _) in &s.columns {
+        if raw.field_with_name(&c.value).is_err() {
+            let schema = df.schema().clone();
+            unknown_column(
+                d,
+                c,
+                &s.id.value,
+                &schema,
+                "`columns` names a column the files do not have",
+            );
+        }
+    }
+    let df = match df.select(exprs) {
+        Ok(df) => df,
+        Err(e) => {
+            d.push(Diagnostic::error("bad-column-type", df_message(&e)).at(&path.loc));
+            return None;
+        }
+    };
+    let schema = register(ctx, s, df, d).await?;
+    Some(Table {
+        schema,
+        raw_types,
+        files,
+    })
+}
+
+fn is_string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+/// The project zone, kept in the session's config extension.
+fn s_tz(ctx: &SessionContext) -> chrono_tz::Tz {
+    ctx.state()
+        .config()
+        .options()
+        .execution
+        .time_zone
+        .as_deref()
+        .and_then(|z| z.parse().ok())
+        .unwrap_or(chrono_tz::Tz::UTC)
+}
+
+/// Registers `df` as the table named by the source's id and returns the
+/// schema as queries see it (columns qualified by the source id).
+async fn register(
+    ctx: &SessionContext,
+    s: &Source,
+    df: DataFrame,
+    d: &mut Diagnostics,
+) -> Option<Arc<DFSchema>> {
+    let registered = async {
+        ctx.register_table(s.id.value.as_str(), df.into_view())?;
+        ctx.table(s.id.value.as_str()).await
+    }
+    .await;
+    match registered {
+        Ok(t) => Some(Arc::new(t.schema().clone())),
+        Err(e) => {
+            d.push(
+                Diagnostic::error(
+                    "internal",
+                    format!("cannot register source `{}`: {}", s.id.value, df_message(&e)),
+                )
+                .at(&s.id.loc),
+            );
+            None
+        }
+    }
+}
+
+/// Registers every source of `project` (files, then views in dependency
+/// order) and reports what cannot be read.
+pub async fn register_sources(project: &Project, root: &Path, d: &mut Diagnostics) -> Catalog {
+    let ctx = session(project.settings.timezone);
+    let mut tables = HashMap::new();
+    for s in project.sources.values() {
+        if let Some(Origin::Files { path, format }) = &s.origin
+            && let Some(t) = register_files(&ctx, root, s, path, *format, d).await
+        {
+            tables.insert(s.id.value.clone(), t);
+        }
+    }
+    // Views whose inputs are all registered, until no more can be.
+    let mut pending: Vec<&Source> = project
+        .sources
+        .values()
+        .filter(|s| matches!(s.origin, Some(Origin::View { .. })))
+        .collect();
+    loop {
+        let before = pending.len();
+        let mut still = Vec::new();
+        for s in pending {
+            let Some(Origin::View { sql, reads }) = &s.origin else {
+                continue;
+            };
+            if !reads.iter().all(|r| tables.contains_key(&r.value)) {
+                still.push(s);
+                continue;
+            }
+            let df = match ctx.sql(&sql.value).await {
+                Ok(df) => df,
+                Err(e) => {
+                    d.push(
+                        Diagnostic::error(
+                            "bad-view",
+                            format!("view `{}` does not plan: {}", s.id.value, df_message(&e)),
+                        )
+                        .at(&sql.loc),
+                    );
+                    continue;
+                }
+            };
+            if let Some(schema) = register(&ctx, s, df, d).await {
+                let raw_types = schema
+                    .fields()
+                    .iter()
+                    .map(|f| (f.name().clone(), f.data_type().clone()))
+                    .collect();
+                tables.insert(
+                    s.id.value.clone(),
+                    Table {
+                        schema,
+                        raw_types,
+                        files: Vec::new(),
+                    },
+                );
+            }
+        }
+        if still.len() == before || still.is_empty() {
+            break;
+        }
+        pending = still;
+    }
+    Catalog {
+        ctx,
+        root: root.to_path_buf(),
+        tables,
+    }
+}

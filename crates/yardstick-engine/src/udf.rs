@@ -1,0 +1,242 @@
+//! Yardstick's calendar semantics as DataFusion scalar functions.
+//!
+//! - `ys_instant(col, 'name')`: any time value as an instant
+//!   (`Timestamp(µs, UTC)`): strings with an offset as written, strings
+//!   without one and naive timestamps in the project zone, dates at the start
+//!   of their local day. A non-empty string that is not a time is an error
+//!   naming the column: rows are never dropped silently.
+//! - `ys_bucket_*(instant)`: the index of the period containing an instant,
+//!   by binary search over period boundaries computed by
+//!   [`yardstick_core::Calendar`] (NULL outside the evaluated range). This is
+//!   where DST-correct calendars meet the engine, at a few comparisons a row.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int32Builder, TimestampMicrosecondBuilder};
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::common::{DataFusionError, Result, ScalarValue, exec_err};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
+use yardstick_core::time::{local_to_utc, parse_time};
+
+/// The type of instants inside the engine.
+pub fn instant_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+/// `ys_instant(value, 'column name')`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct InstantUdf {
+    tz: Tz,
+    signature: Signature,
+}
+
+impl InstantUdf {
+    pub fn new(tz: Tz) -> Self {
+        InstantUdf {
+            tz,
+            signature: Signature::any(2, Volatility::Immutable),
+        }
+    }
+}
+
+fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+impl ScalarUDFImpl for InstantUdf {
+    fn name(&self) -> &str {
+        "ys_instant"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(instant_type())
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let column = match args.args.get(1) {
+            Some(ColumnarValue::Scalar(ScalarValue::Utf8(Some(s)))) => s.clone(),
+            _ => "time".to_string(),
+        };
+        let input = match &args.args[0] {
+            ColumnarValue::Array(a) => Arc::clone(a),
+            ColumnarValue::Scalar(s) => s.to_array_of_size(args.number_rows)?,
+        };
+        let out = to_instants(&input, self.tz, &column)?;
+        Ok(ColumnarValue::Array(out))
+    }
+}
+
+/// Converts an array of time values to instants (µs, UTC).
+pub fn to_instants(input: &ArrayRef, tz: Tz, column: &str) -> Result<ArrayRef> {
+    let mut b = TimestampMicrosecondBuilder::with_capacity(input.len());
+    match input.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+            let strings = datafusion::arrow::compute::cast(input, &DataType::Utf8)?;
+            let strings = strings.as_string::<i32>();
+            for i in 0..strings.len() {
+                if strings.is_null(i) || strings.value(i).trim().is_empty() {
+                    b.append_null();
+                    continue;
+                }
+                match parse_time(strings.value(i), tz) {
+                    Some(t) => b.append_value(micros(t)),
+                    None => {
+                        return Err(DataFusionError::Execution(format!(
+                            "`{}` in column `{column}` is not a time (run `yardstick check` to find the row)",
+                            strings.value(i)
+                        )));
+                    }
+                }
+            }
+        }
+        DataType::Timestamp(_, Some(_)) => {
+            return Ok(datafusion::arrow::compute::cast(input, &instant_type())?);
+        }
+        DataType::Timestamp(_, None) => {
+            // Wall-clock times: read in the project zone.
+            let naive =
+                datafusion::arrow::compute::cast(input, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+            let naive = naive.as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>();
+            for i in 0..naive.len() {
+                if naive.is_null(i) {
+                    b.append_null();
+                } else if let Some(n) = DateTime::from_timestamp_micros(naive.value(i)) {
+                    b.append_value(micros(local_to_utc(n.naive_utc(), tz)));
+                } else {
+                    b.append_null();
+                }
+            }
+        }
+        DataType::Date32 | DataType::Date64 => {
+            let days = datafusion::arrow::compute::cast(input, &DataType::Date32)?;
+            let days = days.as_primitive::<datafusion::arrow::datatypes::Date32Type>();
+            let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+            let cal = yardstick_core::Calendar::new(tz);
+            for i in 0..days.len() {
+                if days.is_null(i) {
+                    b.append_null();
+                    continue;
+                }
+                let d = epoch + chrono::Duration::days(i64::from(days.value(i)));
+                b.append_value(micros(cal.start_of_day(d).with_timezone(&Utc)));
+            }
+        }
+        DataType::Null => {
+            for _ in 0..input.len() {
+                b.append_null();
+            }
+        }
+        other => return exec_err!("column `{column}` holds {other} values, not times"),
+    }
+    Ok(Arc::new(b.finish().with_timezone("UTC")))
+}
+
+/// `ys_bucket_<name>(instant)`: index `i` with `bounds[i] <= t < bounds[i+1]`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct BucketUdf {
+    name: String,
+    /// Period boundaries in µs since the epoch, strictly increasing.
+    bounds: Arc<[i64]>,
+    signature: Signature,
+}
+
+impl BucketUdf {
+    pub fn new(name: impl Into<String>, bounds: Vec<i64>) -> Self {
+        BucketUdf {
+            name: name.into(),
+            bounds: bounds.into(),
+            signature: Signature::exact(vec![instant_type()], Volatility::Immutable),
+        }
+    }
+
+    fn bucket(&self, t: i64) -> Option<i32> {
+        let b = &self.bounds;
+        if b.len() < 2 || t < b[0] || t >= b[b.len() - 1] {
+            return None;
+        }
+        let i = b.partition_point(|x| *x <= t) - 1;
+        i32::try_from(i).ok()
+    }
+}
+
+impl ScalarUDFImpl for BucketUdf {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int32)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let input = match &args.args[0] {
+            ColumnarValue::Array(a) => Arc::clone(a),
+            ColumnarValue::Scalar(s) => s.to_array_of_size(args.number_rows)?,
+        };
+        let ts = input.as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>();
+        let mut out = Int32Builder::with_capacity(ts.len());
+        if ts.null_count() == 0 {
+            for &t in ts.values().iter() {
+                out.append_option(self.bucket(t));
+            }
+        } else {
+            for t in ts.iter() {
+                out.append_option(t.and_then(|t| self.bucket(t)));
+            }
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+/// Instant of a UTC timestamp in µs.
+pub fn from_micros(us: i64) -> Option<DateTime<Utc>> {
+    Utc.timestamp_micros(us).single()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::StringArray;
+
+    #[test]
+    fn strings_are_read_in_the_project_zone_unless_they_carry_an_offset() {
+        let input: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("2026-06-01T00:30:00"),
+            Some("2026-06-01T00:30:00Z"),
+            None,
+            Some(""),
+        ]));
+        let out = to_instants(&input, chrono_tz::Europe::Berlin, "t").unwrap();
+        let out = out.as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>();
+        let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().timestamp_micros();
+        assert_eq!(out.value(0), utc("2026-05-31T22:30:00Z"));
+        assert_eq!(out.value(1), utc("2026-06-01T00:30:00Z"));
+        assert!(out.is_null(2) && out.is_null(3));
+    }
+
+    #[test]
+    fn a_value_that_is_not_a_time_is_an_error_naming_the_column() {
+        let input: ArrayRef = Arc::new(StringArray::from(vec!["2026-06-01", "soon"]));
+        let err = to_instants(&input, Tz::UTC, "closed_at").unwrap_err().to_string();
+        assert!(err.contains("`soon` in column `closed_at`"), "{err}");
+    }
+
+    #[test]
+    fn buckets_are_half_open_and_null_outside() {
+        let b = BucketUdf::new("ys_bucket_t", vec![10, 20, 30]);
+        assert_eq!(
+            [9, 10, 19, 20, 29, 30].map(|t| b.bucket(t)),
+            [None, Some(0), Some(0), Some(1), Some(1), None]
+        );
+    }
+}
