@@ -5,8 +5,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use serde::Serialize;
+use yardstick_core::Loaded;
 use yardstick_core::ROOT_FILE;
-use yardstick_core::diag::Diagnostics;
+use yardstick_core::diag::{Diagnostic, Diagnostics};
 
 use crate::Format;
 use crate::render::{self, Color};
@@ -41,7 +42,8 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the query runtime: {e}"))
 }
 
-pub(crate) fn run(dir: &Path, format: Format, with_data: bool, color: Color) -> Result<ExitCode, String> {
+/// Loads the project in `dir`, or says how to make one.
+pub(crate) fn load(dir: &Path) -> Result<Loaded, String> {
     if !dir.join(ROOT_FILE).is_file() {
         return Err(format!(
             "{} has no {ROOT_FILE}: point at a project folder, or create one with `yardstick init {}`",
@@ -49,7 +51,17 @@ pub(crate) fn run(dir: &Path, format: Format, with_data: bool, color: Color) -> 
             dir.display()
         ));
     }
-    let loaded = yardstick_engine::load_dir(dir);
+    Ok(yardstick_engine::load_dir(dir))
+}
+
+/// Prints diagnostics as snippets on standard error.
+pub(crate) fn print_diagnostics(loaded: &Loaded, diags: Vec<Diagnostic>, color: Color) -> Result<(), String> {
+    let mut err = std::io::stderr().lock();
+    render::diagnostics_text(&mut err, &loaded.files, &diags, color).map_err(|e| e.to_string())
+}
+
+pub(crate) fn run(dir: &Path, format: Format, with_data: bool, color: Color) -> Result<ExitCode, String> {
+    let loaded = load(dir)?;
     let mut diags: Diagnostics = loaded.diagnostics.clone();
     let data_checked = with_data && !diags.has_errors();
     if data_checked {

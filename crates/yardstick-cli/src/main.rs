@@ -2,6 +2,7 @@
 //! crates. Each subcommand lives in its own module; rendering in `render`.
 
 mod check;
+mod eval;
 mod render;
 mod scaffold;
 
@@ -67,6 +68,37 @@ Examples:
         #[arg(long)]
         no_data: bool,
     },
+    /// Evaluate KPIs: value, target and status per period and entity.
+    #[command(
+        after_help = "Periods run from the first one with data to the one holding --as-of (default: now);
+a period that has not ended at --as-of is reported with complete = false. Rows after
+--as-of are not read. --format json follows LANGUAGE.md section 7.
+
+Examples:
+  yardstick eval                                   every KPI of the project here
+  yardstick eval ../acme --kpi uptime --kpi revenue
+  yardstick eval --as-of 2026-10-01T12:00:00Z --format json
+  yardstick eval --from 2026-01-01 --format csv > kpis.csv"
+    )]
+    Eval {
+        /// Project folder (holding yardstick.toml).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Evaluation instant (ISO time, or a date in the project zone).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Report periods from the one holding this instant.
+        #[arg(long)]
+        from: Option<String>,
+        /// Report periods up to the one holding this instant.
+        #[arg(long)]
+        to: Option<String>,
+        /// Evaluate only this KPI (repeatable).
+        #[arg(long = "kpi", value_name = "ID")]
+        kpis: Vec<String>,
+        #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
+        format: eval::EvalFormat,
+    },
     /// Write a commented starter project that checks clean.
     #[command(after_help = "Templates:
   saas                      revenue, new clients, margin, churn-style KPIs
@@ -124,6 +156,24 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check { dir, format, no_data } => check::run(&dir, format, !no_data, color),
+        Command::Eval {
+            dir,
+            as_of,
+            from,
+            to,
+            kpis,
+            format,
+        } => eval::run(
+            eval::EvalArgs {
+                dir: &dir,
+                as_of: as_of.as_deref(),
+                from: from.as_deref(),
+                to: to.as_deref(),
+                kpis,
+                format,
+            },
+            color,
+        ),
         Command::Init {
             dir,
             template,

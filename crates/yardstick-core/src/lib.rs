@@ -9,9 +9,11 @@
 pub mod calendar;
 pub mod check;
 pub mod diag;
+pub mod intervals;
 pub mod load;
 pub mod model;
 pub mod sql;
+pub mod status;
 pub mod time;
 
 pub use calendar::{Calendar, Grain, Period, PeriodKind};

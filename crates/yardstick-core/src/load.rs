@@ -1079,7 +1079,7 @@ fn read_measure_def(
         }
         (None, None) => None,
     };
-    let target_parser = |s: &str| Target::parse(s);
+    let target_parser = Threshold::parse;
     let target = tab.parsed(cx, "target", "bad-target", Target::FORMS, target_parser);
     let warning = tab.parsed(cx, "warning", "bad-target", Target::FORMS, target_parser);
     let mut targets = Vec::new();
@@ -1583,7 +1583,7 @@ fn read_contract(cx: &mut Cx<'_>, tab: &Tab<'_>, id: Located<String>) -> Contrac
                 &loc,
             );
         }
-        let target = c.parsed(cx, "target", "bad-target", Target::FORMS, Target::parse);
+        let target = c.parsed(cx, "target", "bad-target", Target::FORMS, Threshold::parse);
         clauses.push(Clause {
             text: c.text(cx, "text"),
             kpi: c.id_ref(cx, "kpi"),

@@ -336,13 +336,29 @@ pub fn parse_number(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A target together with the text it was written as (reported as is).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    pub target: Target,
+    pub text: String,
+}
+
+impl Threshold {
+    pub fn parse(s: &str) -> Result<Threshold, String> {
+        Target::parse(s).map(|target| Threshold {
+            target,
+            text: s.trim().to_string(),
+        })
+    }
+}
+
 /// One entry of an effective-dated `targets` list.
 #[derive(Debug, Clone)]
 pub struct DatedTarget {
     /// First day (in the project zone) on which this target is in force.
     pub from: Located<NaiveDate>,
-    pub target: Located<Target>,
-    pub warning: Option<Located<Target>>,
+    pub target: Located<Threshold>,
+    pub warning: Option<Located<Threshold>>,
     pub note: Option<String>,
 }
 
@@ -527,8 +543,8 @@ pub struct MeasureDef {
     /// Whether `for_each` was written (metrics inherit their user's entity otherwise).
     pub for_each_set: bool,
     pub dimensions: Vec<Located<String>>,
-    pub target: Option<Located<Target>>,
-    pub warning: Option<Located<Target>>,
+    pub target: Option<Located<Threshold>>,
+    pub warning: Option<Located<Threshold>>,
     pub targets: Vec<DatedTarget>,
     /// Whether `target` or `targets` was written, even if invalid (so one
     /// bad target is reported once, not again as "no target").
@@ -546,6 +562,21 @@ impl MeasureDef {
 
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.id.value)
+    }
+
+    /// The target and warning threshold in force for a period starting on
+    /// local day `first` (LANGUAGE.md §5: the entry in force at its start).
+    pub fn thresholds_at(&self, first: NaiveDate) -> (Option<&Threshold>, Option<&Threshold>) {
+        if let Some(t) = &self.target {
+            return (Some(&t.value), self.warning.as_ref().map(|w| &w.value));
+        }
+        match self.targets.iter().rev().find(|t| t.from.value <= first) {
+            Some(t) => (
+                Some(&t.target.value),
+                t.warning.as_ref().or(self.warning.as_ref()).map(|w| &w.value),
+            ),
+            None => (None, None),
+        }
     }
 }
 
@@ -606,7 +637,7 @@ pub struct Clause {
     pub id: Located<String>,
     pub text: Option<String>,
     pub kpi: Option<Located<String>>,
-    pub target: Option<Located<Target>>,
+    pub target: Option<Located<Threshold>>,
     pub breach_when: BreachRule,
     pub remedies: Vec<Remedy>,
     /// Sorted from the worst (lowest bound) to the mildest.

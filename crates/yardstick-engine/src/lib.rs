@@ -7,10 +7,12 @@
 //! or HTTP.
 
 pub mod datacheck;
+pub mod eval;
 pub mod fs;
 pub mod sources;
 pub mod udf;
 
 pub use datacheck::check_data;
+pub use eval::{EvalOptions, Evaluation, evaluate, evaluate_dir};
 pub use fs::{DiskFiles, load_dir};
 pub use sources::{Catalog, register_sources};

@@ -1,0 +1,260 @@
+//! `yardstick eval`: values, targets and statuses per period and entity.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use comfy_table::{Cell, CellAlignment, Color as TColor, ContentArrangement, Table, presets};
+use yardstick_engine::eval::{EvalError, EvalOptions, Evaluation, Row};
+
+use crate::check::{print_diagnostics, runtime};
+use crate::render::Color;
+
+/// Output formats of `eval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum EvalFormat {
+    /// An aligned table, statuses coloured on a terminal.
+    Text,
+    /// LANGUAGE.md §7.
+    Json,
+    /// The same columns as JSON; `entity` as a JSON object.
+    Csv,
+}
+
+/// Parses `--as-of`/`--from`/`--to`: an ISO time, or a date (start of that
+/// day in the project zone).
+fn parse_instant(s: &str, tz: chrono_tz::Tz, flag: &str) -> Result<DateTime<Utc>, String> {
+    yardstick_core::time::parse_time(s, tz).ok_or_else(|| {
+        format!(
+            "{flag} `{s}` is not a time: write {}",
+            yardstick_core::time::TIME_FORMS
+        )
+    })
+}
+
+pub(crate) struct EvalArgs<'a> {
+    pub(crate) dir: &'a Path,
+    pub(crate) as_of: Option<&'a str>,
+    pub(crate) from: Option<&'a str>,
+    pub(crate) to: Option<&'a str>,
+    pub(crate) kpis: Vec<String>,
+    pub(crate) format: EvalFormat,
+}
+
+pub(crate) fn run(a: EvalArgs<'_>, color: Color) -> Result<ExitCode, String> {
+    let loaded = crate::check::load(a.dir)?;
+    if loaded.diagnostics.has_errors() {
+        print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;
+        eprintln!("error: the definitions have errors; nothing was evaluated");
+        return Ok(ExitCode::from(1));
+    }
+    let tz = loaded.project.settings.timezone;
+    let as_of = match a.as_of {
+        Some(s) => parse_instant(s, tz, "--as-of")?,
+        None => Utc::now(),
+    };
+    let opts = EvalOptions {
+        as_of,
+        from: a.from.map(|s| parse_instant(s, tz, "--from")).transpose()?,
+        to: a.to.map(|s| parse_instant(s, tz, "--to")).transpose()?,
+        kpis: a.kpis,
+    };
+    let rt = runtime()?;
+    let result = rt.block_on(yardstick_engine::evaluate_dir(&loaded.project, a.dir, &opts));
+    let (evaluation, diags) = match result {
+        Ok(x) => x,
+        Err(EvalError::Data(m)) => {
+            eprintln!("error: {m}\nhint: `yardstick check` locates problems in definitions and data");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e @ EvalError::Internal(_)) => {
+            eprintln!("Sorry, this is a bug in Yardstick, not in your project: {e}");
+            return Ok(ExitCode::from(3));
+        }
+    };
+    if diags.has_errors() {
+        print_diagnostics(&loaded, diags.into_vec(), color)?;
+        return Ok(ExitCode::from(1));
+    }
+    let mut out = std::io::stdout().lock();
+    let io = |e: std::io::Error| format!("cannot write output: {e}");
+    match a.format {
+        EvalFormat::Csv => write_csv(&mut out, &evaluation).map_err(|e| e.to_string())?,
+        EvalFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &evaluation).map_err(|e| e.to_string())?;
+            writeln!(out).map_err(io)?;
+        }
+        EvalFormat::Text => {
+            writeln!(out, "{}", table(&evaluation, color, currency(&loaded.project))).map_err(io)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn currency(p: &yardstick_core::Project) -> Option<String> {
+    p.settings.currency.clone()
+}
+
+fn entity_text(r: &Row) -> String {
+    r.entity
+        .as_ref()
+        .map(|e| {
+            e.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}
+
+fn write_csv(out: &mut dyn Write, ev: &Evaluation) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "kpi",
+        "period",
+        "start",
+        "end",
+        "entity",
+        "value",
+        "target",
+        "status",
+        "attainment",
+        "complete",
+        "previous",
+        "baseline",
+        "benchmark",
+        "warning",
+        "unit",
+    ])?;
+    let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for r in &ev.evaluations {
+        let entity = r
+            .entity
+            .as_ref()
+            .map(|e| serde_json::to_string(e).unwrap_or_default())
+            .unwrap_or_default();
+        w.write_record([
+            r.kpi.as_str(),
+            &r.period,
+            &r.start,
+            &r.end,
+            &entity,
+            &num(r.value),
+            r.target.as_deref().unwrap_or(""),
+            r.status.unwrap_or(""),
+            &num(r.attainment),
+            if r.complete { "true" } else { "false" },
+            &num(r.previous),
+            &num(r.baseline),
+            &num(r.benchmark),
+            r.warning.as_deref().unwrap_or(""),
+            r.unit.as_deref().unwrap_or(""),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Groups digits in threes: 34563.9 → "34,563.90".
+fn grouped(v: f64, decimals: usize) -> String {
+    let s = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
+    let mut g = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            g.push(',');
+        }
+        g.push(c);
+    }
+    let sign = if v < 0.0 { "-" } else { "" };
+    if frac.is_empty() {
+        format!("{sign}{g}")
+    } else {
+        format!("{sign}{g}.{frac}")
+    }
+}
+
+/// A value in its unit: 0.9944 "%" → 99.44%, EUR → EUR 1,200.00, hours → 64.8 h.
+pub(crate) fn format_value(v: Option<f64>, unit: Option<&str>, currency: Option<&str>) -> String {
+    let Some(v) = v else { return "—".into() };
+    match unit {
+        Some("%") => format!("{}%", grouped(v * 100.0, 2)),
+        Some(u) if u.len() == 3 && u.bytes().all(|b| b.is_ascii_uppercase()) => {
+            format!("{u} {}", grouped(v, 2))
+        }
+        Some("hours" | "h") => format!("{} h", grouped(v, 1)),
+        Some("days" | "d") => format!("{} d", grouped(v, 1)),
+        Some(u) if Some(u) == currency => format!("{u} {}", grouped(v, 2)),
+        Some(u) => {
+            let d = if v.fract() == 0.0 { 0 } else { 2 };
+            format!("{} {u}", grouped(v, d))
+        }
+        None => grouped(v, if v.fract() == 0.0 { 0 } else { 2 }),
+    }
+}
+
+fn status_cell(status: Option<&str>, color: Color) -> Cell {
+    let (text, c) = match status {
+        Some("met") => ("✓ met", TColor::Green),
+        Some("warning") => ("! warning", TColor::Yellow),
+        Some("missed") => ("✗ missed", TColor::Red),
+        Some("no_data") => ("· no data", TColor::DarkGrey),
+        _ => ("", TColor::Reset),
+    };
+    let cell = Cell::new(text);
+    if color == Color::Always { cell.fg(c) } else { cell }
+}
+
+fn table(ev: &Evaluation, color: Color, currency: Option<String>) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if color == Color::Never {
+        t.force_no_tty();
+    }
+    t.set_header([
+        "KPI",
+        "period",
+        "entity",
+        "value",
+        "target",
+        "status",
+        "attainment",
+        "",
+    ]);
+    for r in &ev.evaluations {
+        let unit = r.unit.as_deref();
+        t.add_row(vec![
+            Cell::new(&r.kpi),
+            Cell::new(&r.period),
+            Cell::new(entity_text(r)),
+            Cell::new(format_value(r.value, unit, currency.as_deref())).set_alignment(CellAlignment::Right),
+            Cell::new(r.target.as_deref().unwrap_or("")),
+            status_cell(r.status, color),
+            Cell::new(
+                r.attainment
+                    .map(|a| format!("{:.0}%", a * 100.0))
+                    .unwrap_or_default(),
+            )
+            .set_alignment(CellAlignment::Right),
+            Cell::new(if r.complete { "" } else { "so far" }),
+        ]);
+    }
+    format!("{t}\nas of {}", ev.as_of)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_formatted_in_their_unit() {
+        assert_eq!(format_value(Some(0.994428), Some("%"), None), "99.44%");
+        assert_eq!(format_value(Some(34563.9), Some("EUR"), None), "EUR 34,563.90");
+        assert_eq!(format_value(Some(64.7736), Some("hours"), None), "64.8 h");
+        assert_eq!(format_value(Some(13.0), Some("clients"), None), "13 clients");
+        assert_eq!(format_value(Some(-1234.5), None, None), "-1,234.50");
+        assert_eq!(format_value(None, Some("%"), None), "—");
+    }
+}
