@@ -13,6 +13,7 @@ pub mod intervals;
 pub mod load;
 pub mod model;
 pub mod sql;
+pub mod stats;
 pub mod status;
 pub mod time;
 

@@ -182,6 +182,8 @@ struct Evaluator<'a> {
     as_of_us: i64,
     frames: HashMap<CadenceKey, Frame>,
     series: HashMap<NodeKey, Arc<Series>>,
+    /// Numbers the functions registered for this evaluation.
+    next_fn: std::cell::Cell<usize>,
 }
 
 /// Evaluates the KPIs of `project` whose sources are registered in `catalog`.
@@ -220,6 +222,7 @@ pub async fn evaluate(
         as_of_us: opts.as_of.timestamp_micros(),
         frames: HashMap::new(),
         series: HashMap::new(),
+        next_fn: std::cell::Cell::new(0),
     };
     // Which leaves each KPI needs, and from when data exists.
     let mut leaves: BTreeSet<NodeKey> = BTreeSet::new();
@@ -296,6 +299,13 @@ fn quote(id: &str) -> String {
 }
 
 impl Evaluator<'_> {
+    /// A number not used before in this evaluation, for function names.
+    fn fresh(&self) -> usize {
+        let n = self.next_fn.get();
+        self.next_fn.set(n + 1);
+        n
+    }
+
     fn measure(&self, id: &str) -> Result<&MeasureDef, EvalError> {
         self.project
             .measure(id)
@@ -504,7 +514,7 @@ impl Evaluator<'_> {
             aggs.extend(exprs);
             shapes.push(shape);
         }
-        let udf_name = format!("ys_bucket_{}", aggs.len() + self.series.len());
+        let udf_name = format!("ys_bucket_{}", self.fresh());
         let bucket_bounds = match frame.kind {
             PeriodKind::Rolling { .. } => frame.bounds.clone(),
             PeriodKind::Calendar(_) => frame.bounds.clone(),
@@ -639,11 +649,13 @@ impl Evaluator<'_> {
                 ))
             }
             Measure::Percentile { of, p, filter, .. } => {
-                let mut e = format!(
-                    "percentile_cont({}) WITHIN GROUP (ORDER BY ({}))",
-                    p / 100.0,
-                    of.text
-                );
+                // Exact percentile_cont (see `udf::exact_percentile`), one
+                // function per leaf so that `p` is fixed.
+                let name = format!("ys_percentile_{}", self.fresh());
+                self.catalog
+                    .ctx
+                    .register_udaf(crate::udf::exact_percentile(&name, p / 100.0));
+                let mut e = format!("{name}(CAST(({}) AS DOUBLE))", of.text);
                 if let Some(f) = filter_text(filter) {
                     let _ = write!(e, " FILTER (WHERE {f})");
                 }

@@ -19,7 +19,7 @@ use yardstick_core::diag::{Diagnostic, Diagnostics, Located, suggestion};
 use yardstick_core::model::{ColumnType, FileFormat, Origin, Project, Source};
 
 use crate::fs::glob_files;
-use crate::udf::{InstantUdf, instant_type};
+use crate::udf::{ExactDatePart, InstantUdf, instant_type};
 
 /// A DataFusion message without its backtrace and error-kind prefixes.
 pub fn df_message(e: &DataFusionError) -> String {
@@ -76,6 +76,7 @@ pub fn session(tz: chrono_tz::Tz) -> SessionContext {
     config.options_mut().execution.time_zone = Some(tz.name().to_string());
     let ctx = SessionContext::new_with_config(config);
     ctx.register_udf(ScalarUDF::from(InstantUdf::new(tz)));
+    ctx.register_udf(ScalarUDF::from(ExactDatePart::new()));
     ctx
 }
 

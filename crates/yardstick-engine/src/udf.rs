@@ -198,6 +198,85 @@ impl ScalarUDFImpl for BucketUdf {
     }
 }
 
+/// `date_part`, exact for durations: DataFusion's `date_part('epoch', d)`
+/// truncates a `Duration` (the difference of two timestamps) to whole
+/// seconds, so `date_part('epoch', resolved_at - created_at) / 3600` would
+/// lose up to a second per row. This wrapper computes the epoch of a
+/// duration to the microsecond and delegates every other case to the
+/// built-in function.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ExactDatePart {
+    inner: Arc<datafusion::logical_expr::ScalarUDF>,
+}
+
+impl ExactDatePart {
+    pub fn new() -> Self {
+        ExactDatePart {
+            inner: datafusion::functions::datetime::date_part(),
+        }
+    }
+}
+
+impl Default for ExactDatePart {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ScalarUDFImpl for ExactDatePart {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn aliases(&self) -> &[String] {
+        self.inner.aliases()
+    }
+
+    fn signature(&self) -> &Signature {
+        self.inner.signature()
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        self.inner.return_type(args)
+    }
+
+    fn return_field_from_args(
+        &self,
+        args: datafusion::logical_expr::ReturnFieldArgs,
+    ) -> Result<datafusion::arrow::datatypes::FieldRef> {
+        self.inner.return_field_from_args(args)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let is_epoch = matches!(
+            args.args.first(),
+            Some(ColumnarValue::Scalar(ScalarValue::Utf8(Some(p)))) if p.eq_ignore_ascii_case("epoch")
+        );
+        let unit = match args.args.get(1).map(ColumnarValue::data_type) {
+            Some(DataType::Duration(u)) if is_epoch => u,
+            _ => return self.inner.invoke_with_args(args),
+        };
+        let per_second = match unit {
+            TimeUnit::Second => 1.0,
+            TimeUnit::Millisecond => 1e3,
+            TimeUnit::Microsecond => 1e6,
+            TimeUnit::Nanosecond => 1e9,
+        };
+        let input = match &args.args[1] {
+            ColumnarValue::Array(a) => Arc::clone(a),
+            ColumnarValue::Scalar(s) => s.to_array_of_size(args.number_rows)?,
+        };
+        let as_i64 = datafusion::arrow::compute::cast(&input, &DataType::Int64)?;
+        let values = as_i64.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+        let out: datafusion::arrow::array::Float64Array = values.unary(|v| v as f64 / per_second);
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+
+    fn documentation(&self) -> Option<&datafusion::logical_expr::Documentation> {
+        self.inner.documentation()
+    }
+}
+
 /// Instant of a UTC timestamp in µs.
 pub fn from_micros(us: i64) -> Option<DateTime<Utc>> {
     Utc.timestamp_micros(us).single()
@@ -231,6 +310,25 @@ mod tests {
         assert!(err.contains("`soon` in column `closed_at`"), "{err}");
     }
 
+    #[tokio::test]
+    async fn epoch_of_a_duration_keeps_its_microseconds() {
+        let ctx = datafusion::prelude::SessionContext::new();
+        ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(ExactDatePart::new()));
+        let sql = "SELECT date_part('epoch', TIMESTAMP '2024-01-01 01:00:01.250001' - TIMESTAMP '2024-01-01 00:00:00') AS e, \
+                   date_part('hour', TIMESTAMP '2024-01-01 05:06:07') AS h";
+        let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        let e = batches[0]
+            .column(0)
+            .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+            .value(0);
+        assert_eq!(e, 3601.250001);
+        let h = batches[0]
+            .column(1)
+            .as_primitive::<datafusion::arrow::datatypes::Int32Type>()
+            .value(0);
+        assert_eq!(h, 5);
+    }
+
     #[test]
     fn buckets_are_half_open_and_null_outside() {
         let b = BucketUdf::new("ys_bucket_t", vec![10, 20, 30]);
@@ -238,5 +336,81 @@ mod tests {
             [9, 10, 19, 20, 29, 30].map(|t| b.bucket(t)),
             [None, Some(0), Some(0), Some(1), Some(1), None]
         );
+    }
+}
+
+/// An aggregate `ys_percentile_<i>(value)`: the exact continuous percentile
+/// `p` of the non-NULL values ([`yardstick_core::stats::percentile_cont`]).
+/// DataFusion's own `percentile_cont` quantises the interpolation weight,
+/// which moves results in the seventh significant digit.
+pub fn exact_percentile(name: &str, p: f64) -> datafusion::logical_expr::AggregateUDF {
+    use datafusion::arrow::datatypes::Field;
+    let list = DataType::List(Arc::new(Field::new_list_field(DataType::Float64, true)));
+    datafusion::logical_expr::create_udaf(
+        name,
+        vec![DataType::Float64],
+        Arc::new(DataType::Float64),
+        Volatility::Immutable,
+        Arc::new(move |_| {
+            Ok(Box::new(PercentileAccumulator {
+                p,
+                values: Vec::new(),
+            }))
+        }),
+        Arc::new(vec![list]),
+    )
+}
+
+#[derive(Debug)]
+struct PercentileAccumulator {
+    p: f64,
+    values: Vec<f64>,
+}
+
+impl datafusion::logical_expr::Accumulator for PercentileAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let v = datafusion::arrow::compute::cast(&values[0], &DataType::Float64)?;
+        self.values.extend(
+            v.as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+                .iter()
+                .flatten(),
+        );
+        Ok(())
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let lists = states[0].as_list::<i32>();
+        for i in 0..lists.len() {
+            if lists.is_valid(i) {
+                let inner = lists.value(i);
+                self.values.extend(
+                    inner
+                        .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+                        .iter()
+                        .flatten(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let list = datafusion::arrow::array::ListArray::from_iter_primitive::<
+            datafusion::arrow::datatypes::Float64Type,
+            _,
+            _,
+        >(std::iter::once(Some(self.values.iter().map(|v| Some(*v)))));
+        Ok(vec![ScalarValue::List(Arc::new(list))])
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        Ok(ScalarValue::Float64(yardstick_core::stats::percentile_cont(
+            &mut self.values,
+            self.p,
+        )))
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self) + self.values.capacity() * std::mem::size_of::<f64>()
     }
 }
