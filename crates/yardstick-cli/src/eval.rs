@@ -65,7 +65,14 @@ pub(crate) fn run(a: EvalArgs<'_>, color: Color) -> Result<ExitCode, String> {
     let (evaluation, diags) = match result {
         Ok(x) => x,
         Err(EvalError::Data(m)) => {
-            eprintln!("error: {m}\nhint: `yardstick check` locates problems in definitions and data");
+            // The data check says where (file, row, column) when it can.
+            let located = rt.block_on(yardstick_engine::check_data(&loaded.project, a.dir));
+            if located.has_errors() {
+                print_diagnostics(&loaded, located.into_vec(), color)?;
+                eprintln!("error: nothing was evaluated: fix the problems above");
+            } else {
+                eprintln!("error: {m}");
+            }
             return Ok(ExitCode::from(1));
         }
         Err(e @ EvalError::Internal(_)) => {

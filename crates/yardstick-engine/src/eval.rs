@@ -240,7 +240,7 @@ pub async fn evaluate(
     let sources: BTreeSet<String> = leaves
         .iter()
         .filter_map(|l| project.measure(&l.id))
-        .flat_map(|m| leaf_sources(m))
+        .flat_map(leaf_sources)
         .collect();
     let mut first_data: HashMap<String, Option<i64>> = HashMap::new();
     for s in &sources {
@@ -393,7 +393,7 @@ impl Evaluator<'_> {
             .unwrap_or(report_end)
             .min(report_end);
         // Rolling windows are indexed by their last day: a daily frame.
-        let (periods, first) = match kind {
+        let periods = match kind {
             PeriodKind::Rolling { days } => {
                 let first = self
                     .cal
@@ -405,7 +405,7 @@ impl Evaluator<'_> {
                     v.push(p);
                     p = self.cal.next(&p);
                 }
-                (v, first)
+                v
             }
             PeriodKind::Calendar(_) => {
                 let first = self.cal.period_containing(kind, &start);
@@ -416,10 +416,9 @@ impl Evaluator<'_> {
                     v.push(p);
                     p = self.cal.next(&p);
                 }
-                (v, first)
+                v
             }
         };
-        let _ = first;
         let limit = self.as_of_us.saturating_add(1);
         let bounds = match kind {
             // Day boundaries of the rows, for windows.
@@ -515,10 +514,7 @@ impl Evaluator<'_> {
             shapes.push(shape);
         }
         let udf_name = format!("ys_bucket_{}", self.fresh());
-        let bucket_bounds = match frame.kind {
-            PeriodKind::Rolling { .. } => frame.bounds.clone(),
-            PeriodKind::Calendar(_) => frame.bounds.clone(),
-        };
+        let bucket_bounds = frame.bounds.clone();
         self.catalog
             .ctx
             .register_udf(ScalarUDF::from(BucketUdf::new(&udf_name, bucket_bounds)));
@@ -569,6 +565,11 @@ impl Evaluator<'_> {
         let empty_sql = format!("SELECT {} FROM {} WHERE false", aggs.join(", "), quote(source));
         let empty_batches = self.collect(&empty_sql, &context).await?;
         let empty_row = read_row(&empty_batches, 0);
+        // `fill` replaces the empty-set value of a KPI's empty periods.
+        let fills: Vec<Option<f64>> = members
+            .iter()
+            .map(|leaf| self.project.measure(&leaf.id).and_then(|m| m.fill))
+            .collect();
         // Dense grids per member.
         let mut grids: Vec<BTreeMap<Key, Vec<Option<f64>>>> = vec![BTreeMap::new(); shapes.len()];
         let n_ent = entity.len();
@@ -590,17 +591,18 @@ impl Evaluator<'_> {
                         .map(|j| float_value(b.column(col + j).as_ref(), r))
                         .collect();
                     col += shape.width();
-                    let empty = shape.value(&empty_row_slice(&empty_row, &shapes, i));
+                    let empty = fills[i].or_else(|| shape.value(&empty_row_slice(&empty_row, &shapes, i)));
                     let grid = grids[i].entry(key.clone()).or_insert_with(|| vec![empty; n]);
                     grid[p] = shape.value(&raw);
                 }
             }
         }
         for (i, leaf) in members.iter().enumerate() {
-            let empty = shapes
-                .get(i)
-                .map(|s| s.value(&empty_row_slice(&empty_row, &shapes, i)))
-                .flatten();
+            let empty = fills[i].or_else(|| {
+                shapes
+                    .get(i)
+                    .and_then(|s| s.value(&empty_row_slice(&empty_row, &shapes, i)))
+            });
             let grid = std::mem::take(&mut grids[i]);
             let mut series = Series {
                 entities: grid.keys().cloned().collect(),
