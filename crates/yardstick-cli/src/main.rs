@@ -3,6 +3,7 @@
 
 mod check;
 mod eval;
+mod explain;
 mod render;
 mod scaffold;
 
@@ -99,6 +100,35 @@ Examples:
         #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
         format: eval::EvalFormat,
     },
+    /// Explain one KPI in one period: query, rows, inputs, target, status.
+    #[command(
+        after_help = "Shows the value and why its status is what it is: the target in force, the query
+run for the period (and its DataFusion plan), rows in the period and after the filter,
+the inputs of ratios, formulas and growth with their own values, and availability's
+time accounting.
+
+Examples:
+  yardstick explain uptime 2026-08
+  yardstick explain conversion_rate 2026-07 --entity salesperson=Ana
+  yardstick explain gross_margin 2026-Q3 -C ../acme --format json"
+    )]
+    Explain {
+        /// KPI id.
+        kpi: String,
+        /// Period label: 2026-10-14, 2026-W42, 2026-10, 2026-Q4, 2026-H2, 2026, FY2027-Q1, FY2027.
+        period: String,
+        /// Entity of a for_each KPI, as column=value (repeatable).
+        #[arg(long)]
+        entity: Vec<String>,
+        /// Project folder.
+        #[arg(short = 'C', long = "project", default_value = ".")]
+        dir: PathBuf,
+        /// Evaluation instant (default: now).
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Write a commented starter project that checks clean.
     #[command(after_help = "Templates:
   saas                      revenue, new clients, margin, churn-style KPIs
@@ -170,6 +200,24 @@ fn main() -> ExitCode {
                 from: from.as_deref(),
                 to: to.as_deref(),
                 kpis,
+                format,
+            },
+            color,
+        ),
+        Command::Explain {
+            kpi,
+            period,
+            entity,
+            dir,
+            as_of,
+            format,
+        } => explain::run(
+            explain::ExplainArgs {
+                dir: &dir,
+                kpi: &kpi,
+                period: &period,
+                entity: &entity,
+                as_of: as_of.as_deref(),
                 format,
             },
             color,

@@ -418,3 +418,48 @@ fn the_benchmark_kpis_match_duckdb_at_100k_rows() {
     assert!(cmp.status.success(), "{report}");
     assert!(report.contains("9091 passed, 0 failed"), "{report}");
 }
+
+#[test]
+fn explain_shows_the_query_rows_inputs_and_why() {
+    let seed = seed_dir();
+    let as_of = ["--as-of", "2026-10-01T12:00:00Z", "--format", "json"];
+    let run = |args: &[&str]| -> Value {
+        let mut all = vec!["explain"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&as_of);
+        let out = yardstick(&all, &seed);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("explain JSON")
+    };
+    let x = run(&["conversion_rate", "2026-07", "--entity", "salesperson=Ana"]);
+    assert_eq!(x["value"], 0.5);
+    assert_eq!(x["status"], "met");
+    assert_eq!(x["rows_in_period"], 8);
+    assert!(
+        x["sql"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("\"salesperson\" = 'Ana'")
+    );
+    assert!(x["plan"].as_str().unwrap_or_default().contains("Aggregate"));
+    assert_eq!(x["reason"], "50.00% meets the target >= 25%: met.");
+    // Growth shows its input now and in the reference period.
+    let x = run(&["revenue_growth", "2026-08"]);
+    let inputs = x["inputs"].as_array().expect("inputs");
+    assert_eq!(inputs.len(), 2);
+    assert_eq!(
+        (&inputs[0]["period"], &inputs[1]["period"]),
+        (&Value::from("2026-08"), &Value::from("2026-07"))
+    );
+    // Availability accounts for its time: June 2026 is 720 h, 2 h excluded, 4 h down.
+    let x = run(&["uptime", "2026-06"]);
+    assert_eq!(x["availability"]["scheduled_hours"], 718.0);
+    assert_eq!(x["availability"]["downtime_hours"], 4.0);
+    assert_eq!(x["status"], "missed");
+    // A for_each KPI needs its entity; a wrong period kind is refused.
+    let out = yardstick(&["explain", "conversion_rate", "2026-07"], &seed);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--entity salesperson="));
+    let out = yardstick(&["explain", "revenue", "2026-Q3"], &seed);
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -120,30 +120,30 @@ fn data_err(context: &str, e: &DataFusionError) -> EvalError {
 
 /// The periods of one cadence, as evaluated.
 #[derive(Debug, Clone)]
-struct Frame {
-    kind: PeriodKind,
-    periods: Vec<Period>,
+pub(crate) struct Frame {
+    pub(crate) kind: PeriodKind,
+    pub(crate) periods: Vec<Period>,
     /// `periods.len() + 1` boundaries in µs (clamped to `as_of`).
-    bounds: Vec<i64>,
+    pub(crate) bounds: Vec<i64>,
 }
 
 impl Frame {
-    fn index_of(&self, p: &Period) -> Option<usize> {
+    pub(crate) fn index_of(&self, p: &Period) -> Option<usize> {
         self.periods.binary_search_by(|x| x.first.cmp(&p.first)).ok()
     }
 }
 
 /// A computed value grid: one row of values per entity, one column per period.
 #[derive(Debug, Clone)]
-struct Series {
-    entities: Vec<Key>,
-    values: Vec<Vec<Option<f64>>>,
+pub(crate) struct Series {
+    pub(crate) entities: Vec<Key>,
+    pub(crate) values: Vec<Vec<Option<f64>>>,
     /// The value for an entity without rows (the empty-set value).
-    empty: Option<f64>,
+    pub(crate) empty: Option<f64>,
 }
 
 impl Series {
-    fn get(&self, key: &Key, p: usize) -> Option<f64> {
+    pub(crate) fn get(&self, key: &Key, p: usize) -> Option<f64> {
         match self.entities.binary_search(key) {
             Ok(i) => self.values[i][p],
             Err(_) => self.empty,
@@ -153,20 +153,20 @@ impl Series {
 
 /// Where a value comes from: a measure at a cadence and entity split.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct NodeKey {
-    id: String,
-    cadence: CadenceKey,
-    entity: Vec<String>,
+pub(crate) struct NodeKey {
+    pub(crate) id: String,
+    pub(crate) cadence: CadenceKey,
+    pub(crate) entity: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum CadenceKey {
+pub(crate) enum CadenceKey {
     Every(Grain),
     Window(u32),
 }
 
 impl CadenceKey {
-    fn of(c: Cadence) -> Self {
+    pub(crate) fn of(c: Cadence) -> Self {
         match c {
             Cadence::Every(g) => CadenceKey::Every(g),
             Cadence::Window { days } => CadenceKey::Window(days),
@@ -174,24 +174,33 @@ impl CadenceKey {
     }
 }
 
-struct Evaluator<'a> {
-    project: &'a Project,
-    catalog: &'a Catalog,
-    cal: Calendar,
-    as_of: DateTime<Utc>,
-    as_of_us: i64,
-    frames: HashMap<CadenceKey, Frame>,
-    series: HashMap<NodeKey, Arc<Series>>,
+pub(crate) struct Evaluator<'a> {
+    pub(crate) project: &'a Project,
+    pub(crate) catalog: &'a Catalog,
+    pub(crate) cal: Calendar,
+    pub(crate) as_of: DateTime<Utc>,
+    pub(crate) as_of_us: i64,
+    pub(crate) frames: HashMap<CadenceKey, Frame>,
+    pub(crate) series: HashMap<NodeKey, Arc<Series>>,
     /// Numbers the functions registered for this evaluation.
-    next_fn: std::cell::Cell<usize>,
+    pub(crate) next_fn: std::cell::Cell<usize>,
 }
 
-/// Evaluates the KPIs of `project` whose sources are registered in `catalog`.
-pub async fn evaluate(
-    project: &Project,
-    catalog: &Catalog,
+/// What an evaluation has computed before rows are written: every needed
+/// series, and when each source's data starts.
+pub(crate) struct Prepared<'a> {
+    pub(crate) ev: Evaluator<'a>,
+    pub(crate) kpis: Vec<&'a MeasureDef>,
+    pub(crate) first_data: HashMap<String, Option<i64>>,
+    pub(crate) data_start: Option<i64>,
+}
+
+/// Plans and runs the queries for the KPIs of `opts`.
+pub(crate) async fn prepare<'a>(
+    project: &'a Project,
+    catalog: &'a Catalog,
     opts: &EvalOptions,
-) -> Result<Evaluation, EvalError> {
+) -> Result<Prepared<'a>, EvalError> {
     let cal = Calendar {
         tz: project.settings.timezone,
         week_start: project.settings.week_start,
@@ -259,6 +268,26 @@ pub async fn evaluate(
         }
     }
     ev.run_leaves(&leaves).await?;
+    Ok(Prepared {
+        ev,
+        kpis,
+        first_data,
+        data_start,
+    })
+}
+
+/// Evaluates the KPIs of `project` whose sources are registered in `catalog`.
+pub async fn evaluate(
+    project: &Project,
+    catalog: &Catalog,
+    opts: &EvalOptions,
+) -> Result<Evaluation, EvalError> {
+    let Prepared {
+        mut ev,
+        kpis,
+        first_data,
+        data_start,
+    } = prepare(project, catalog, opts).await?;
     let mut rows = Vec::new();
     for k in &kpis {
         let Some(c) = k.cadence.as_ref().map(|c| c.value) else {
@@ -294,7 +323,7 @@ fn leaf_sources(m: &MeasureDef) -> Vec<String> {
 
 const MAX_DEPTH: usize = 64;
 
-fn quote(id: &str) -> String {
+pub(crate) fn quote(id: &str) -> String {
     format!("\"{}\"", id.replace('"', "\"\""))
 }
 
@@ -306,7 +335,7 @@ impl Evaluator<'_> {
         n
     }
 
-    fn measure(&self, id: &str) -> Result<&MeasureDef, EvalError> {
+    pub(crate) fn measure(&self, id: &str) -> Result<&MeasureDef, EvalError> {
         self.project
             .measure(id)
             .ok_or_else(|| EvalError::Internal(format!("measure `{id}` vanished after checking")))
@@ -351,7 +380,7 @@ impl Evaluator<'_> {
         Ok(())
     }
 
-    async fn collect(&self, sql: &str, context: &str) -> Result<Vec<RecordBatch>, EvalError> {
+    pub(crate) async fn collect(&self, sql: &str, context: &str) -> Result<Vec<RecordBatch>, EvalError> {
         let df = self
             .catalog
             .ctx
@@ -619,7 +648,7 @@ impl Evaluator<'_> {
     }
 
     /// SQL aggregate expressions of one leaf (named by index `i`).
-    fn leaf_exprs(&self, m: &Measure, i: usize) -> Result<(Vec<String>, LeafShape), EvalError> {
+    pub(crate) fn leaf_exprs(&self, m: &Measure, i: usize) -> Result<(Vec<String>, LeafShape), EvalError> {
         let filter_text = |f: &Option<SqlFragment>| f.as_ref().map(|f| format!("({})", f.text));
         match m {
             Measure::Aggregate { measure, filter, .. } => {
@@ -821,7 +850,7 @@ impl Evaluator<'_> {
     }
 
     /// Interval rows of a source: (span, unit); an empty end lasts until `as_of`.
-    async fn intervals(
+    pub(crate) async fn intervals(
         &self,
         source: &str,
         unit: Option<&str>,
@@ -870,7 +899,7 @@ impl Evaluator<'_> {
     }
 
     /// The series of a node, computing derived measures from their inputs.
-    async fn compute(&mut self, node: &NodeKey, depth: usize) -> Result<Arc<Series>, EvalError> {
+    pub(crate) async fn compute(&mut self, node: &NodeKey, depth: usize) -> Result<Arc<Series>, EvalError> {
         if let Some(s) = self.series.get(node) {
             return Ok(Arc::clone(s));
         }
@@ -1055,7 +1084,7 @@ impl Evaluator<'_> {
 
 /// How a leaf's aggregate columns become its value.
 #[derive(Debug, Clone, Copy)]
-enum LeafShape {
+pub(crate) enum LeafShape {
     /// One column: the value.
     Value,
     /// Two columns: rows, rows meeting the condition.

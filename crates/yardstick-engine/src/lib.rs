@@ -8,6 +8,7 @@
 
 pub mod datacheck;
 pub mod eval;
+pub mod explain;
 pub mod fs;
 pub mod sources;
 pub mod udf;

@@ -1,0 +1,174 @@
+//! `yardstick explain`: why a KPI has its value and status in one period.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use chrono::Utc;
+use yardstick_engine::eval::EvalError;
+use yardstick_engine::explain::Explanation;
+
+use crate::Format;
+use crate::check::{print_diagnostics, runtime};
+use crate::eval::format_value;
+use crate::render::Color;
+
+pub(crate) struct ExplainArgs<'a> {
+    pub(crate) dir: &'a Path,
+    pub(crate) kpi: &'a str,
+    pub(crate) period: &'a str,
+    pub(crate) entity: &'a [String],
+    pub(crate) as_of: Option<&'a str>,
+    pub(crate) format: Format,
+}
+
+pub(crate) fn run(a: ExplainArgs<'_>, color: Color) -> Result<ExitCode, String> {
+    let loaded = crate::check::load(a.dir)?;
+    if loaded.diagnostics.has_errors() {
+        print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;
+        return Ok(ExitCode::from(1));
+    }
+    let tz = loaded.project.settings.timezone;
+    let as_of = match a.as_of {
+        Some(s) => {
+            yardstick_core::time::parse_time(s, tz).ok_or_else(|| format!("--as-of `{s}` is not a time"))?
+        }
+        None => Utc::now(),
+    };
+    let entity: Vec<(String, String)> = a
+        .entity
+        .iter()
+        .map(|e| {
+            e.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| format!("--entity `{e}`: write column=value, e.g. --entity salesperson=Ana"))
+        })
+        .collect::<Result<_, _>>()?;
+    let rt = runtime()?;
+    let result = rt.block_on(async {
+        let mut d = yardstick_core::Diagnostics::default();
+        let catalog = yardstick_engine::register_sources(&loaded.project, a.dir, &mut d).await;
+        if d.has_errors() {
+            return Ok(Err(d));
+        }
+        yardstick_engine::explain::explain(&loaded.project, &catalog, a.kpi, a.period, &entity, as_of)
+            .await
+            .map(Ok)
+    });
+    let x = match result {
+        Ok(Ok(x)) => x,
+        Ok(Err(d)) => {
+            print_diagnostics(&loaded, d.into_vec(), color)?;
+            return Ok(ExitCode::from(1));
+        }
+        Err(EvalError::Data(m)) => {
+            eprintln!("error: {m}");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e @ EvalError::Internal(_)) => {
+            eprintln!("Sorry, this is a bug in Yardstick, not in your project: {e}");
+            return Ok(ExitCode::from(3));
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let io = |e: std::io::Error| format!("cannot write output: {e}");
+    match a.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &x).map_err(|e| e.to_string())?;
+            writeln!(out).map_err(io)?;
+        }
+        Format::Text => write!(
+            out,
+            "{}",
+            text(&x, loaded.project.settings.currency.as_deref(), color)
+        )
+        .map_err(io)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn text(x: &Explanation, currency: Option<&str>, color: Color) -> String {
+    let bold = |s: &str| {
+        if color == Color::Always {
+            format!("\x1b[1m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    };
+    let unit = x.unit.as_deref();
+    let mut o = String::new();
+    let title = match &x.name {
+        Some(n) => format!("{} — {n}", x.kpi),
+        None => x.kpi.clone(),
+    };
+    o += &format!("{}\n", bold(&title));
+    let entity = x
+        .entity
+        .as_ref()
+        .map(|e| e.iter().map(|(k, v)| format!(" {k}={v}")).collect::<String>())
+        .unwrap_or_default();
+    let state = if x.complete { "complete" } else { "still running" };
+    o += &format!(
+        "  period      {}{entity}  [{} → {}, {state}]\n",
+        x.period, x.start, x.end
+    );
+    o += &format!("  form        {}\n", x.form);
+    o += &format!("  value       {}\n", format_value(x.value, unit, currency));
+    if let Some(t) = &x.target {
+        let note = x
+            .target_note
+            .as_ref()
+            .map(|n| format!("  ({n})"))
+            .unwrap_or_default();
+        o += &format!("  target      {t}{note}\n");
+    }
+    if let Some(w) = &x.warning {
+        o += &format!("  warning     {w}\n");
+    }
+    let att = x
+        .attainment
+        .map(|a| format!(", attainment {:.1}%", a * 100.0))
+        .unwrap_or_default();
+    o += &format!("  status      {}{att}\n", x.status.unwrap_or("none"));
+    o += &format!("  why         {}\n", x.reason);
+    if let Some(s) = &x.source {
+        let files = if x.files.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", x.files.join(", "))
+        };
+        o += &format!("  source      {s}{files}\n");
+    }
+    if let (Some(n), Some(f)) = (x.rows_in_period, x.rows_after_filter) {
+        o += &format!("  rows        {n} in the period, {f} after the filter\n");
+    }
+    if let Some(a) = &x.availability {
+        o += &format!(
+            "  time        {:.2} h in the period, {:.2} h excluded, {:.2} h scheduled, {:.2} h down ({} intervals)\n",
+            a.period_hours, a.excluded_hours, a.scheduled_hours, a.downtime_hours, a.down_intervals
+        );
+    }
+    for i in &x.inputs {
+        o += &format!(
+            "  input       {} ({} {}) = {} in {}\n",
+            i.id,
+            i.kind,
+            i.form,
+            i.value.map_or_else(|| "no value".to_string(), |v| v.to_string()),
+            i.period
+        );
+    }
+    if let Some(sql) = &x.sql {
+        o += &format!("\n{}\n", bold("query"));
+        for l in sql.lines() {
+            o += &format!("  {l}\n");
+        }
+    }
+    if let Some(plan) = &x.plan {
+        o += &format!("\n{}\n", bold("plan (DataFusion, optimised)"));
+        for l in plan.lines() {
+            o += &format!("  {l}\n");
+        }
+    }
+    o
+}
