@@ -39,6 +39,7 @@ pub(crate) struct EvalArgs<'a> {
     pub(crate) from: Option<&'a str>,
     pub(crate) to: Option<&'a str>,
     pub(crate) kpis: Vec<String>,
+    pub(crate) by: Option<String>,
     pub(crate) format: EvalFormat,
 }
 
@@ -59,6 +60,7 @@ pub(crate) fn run(a: EvalArgs<'_>, color: Color) -> Result<ExitCode, String> {
         from: a.from.map(|s| parse_instant(s, tz, "--from")).transpose()?,
         to: a.to.map(|s| parse_instant(s, tz, "--to")).transpose()?,
         kpis: a.kpis,
+        by: a.by,
     };
     let rt = runtime()?;
     let result = rt.block_on(yardstick_engine::evaluate_dir(&loaded.project, a.dir, &opts));

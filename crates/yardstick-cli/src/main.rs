@@ -97,6 +97,9 @@ Examples:
         /// Evaluate only this KPI (repeatable).
         #[arg(long = "kpi", value_name = "ID")]
         kpis: Vec<String>,
+        /// Break KPIs down by a dimension they declare (values only: targets apply to the whole).
+        #[arg(long, value_name = "DIMENSION")]
+        by: Option<String>,
         #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
         format: eval::EvalFormat,
     },
@@ -192,6 +195,7 @@ fn main() -> ExitCode {
             from,
             to,
             kpis,
+            by,
             format,
         } => eval::run(
             eval::EvalArgs {
@@ -200,6 +204,7 @@ fn main() -> ExitCode {
                 from: from.as_deref(),
                 to: to.as_deref(),
                 kpis,
+                by,
                 format,
             },
             color,

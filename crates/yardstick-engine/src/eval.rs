@@ -52,6 +52,10 @@ pub struct EvalOptions {
     pub to: Option<DateTime<Utc>>,
     /// KPI ids to report (default: all KPIs with a period).
     pub kpis: Vec<String>,
+    /// Break KPIs down by this declared dimension (LANGUAGE.md §5
+    /// `dimensions`): one row per value, with no target or status (a KPI's
+    /// target applies to the whole, not to each part).
+    pub by: Option<String>,
 }
 
 /// One value of an entity column.
@@ -223,6 +227,40 @@ pub(crate) async fn prepare<'a>(
             })
             .collect::<Result<_, _>>()?
     };
+    if let Some(by) = &opts.by {
+        let declared: Vec<&&MeasureDef> = kpis
+            .iter()
+            .filter(|k| k.dimensions.iter().chain(&k.for_each).any(|d| &d.value == by))
+            .collect();
+        if declared.is_empty() {
+            return Err(EvalError::Data(format!(
+                "no selected KPI declares the dimension `{by}`; add it to a KPI's `dimensions`"
+            )));
+        }
+        if !opts.kpis.is_empty()
+            && let Some(k) = kpis
+                .iter()
+                .find(|k| !k.dimensions.iter().chain(&k.for_each).any(|d| &d.value == by))
+        {
+            let known: Vec<&str> = k.dimensions.iter().map(|d| d.as_str()).collect();
+            return Err(EvalError::Data(format!(
+                "KPI `{}` has no dimension `{by}`; its dimensions: {}",
+                k.id.value,
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        }
+    }
+    let kpis: Vec<&MeasureDef> = match &opts.by {
+        Some(by) => kpis
+            .into_iter()
+            .filter(|k| k.dimensions.iter().chain(&k.for_each).any(|d| &d.value == by))
+            .collect(),
+        None => kpis,
+    };
     let mut ev = Evaluator {
         project,
         catalog,
@@ -242,7 +280,7 @@ pub(crate) async fn prepare<'a>(
         let node = NodeKey {
             id: k.id.value.clone(),
             cadence: CadenceKey::of(c),
-            entity: k.for_each.iter().map(|e| e.value.clone()).collect(),
+            entity: entity_columns(k, opts.by.as_deref()),
         };
         ev.collect_leaves(&node, &mut leaves, 0)?;
     }
@@ -296,7 +334,7 @@ pub async fn evaluate(
         let node = NodeKey {
             id: k.id.value.clone(),
             cadence: CadenceKey::of(c),
-            entity: k.for_each.iter().map(|e| e.value.clone()).collect(),
+            entity: entity_columns(k, opts.by.as_deref()),
         };
         let series = ev.compute(&node, 0).await?;
         let kpi_start = leaf_sources(k)
@@ -310,6 +348,18 @@ pub async fn evaluate(
         as_of: opts.as_of.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
         evaluations: rows,
     })
+}
+
+/// The entity columns a KPI is evaluated by: `for_each`, plus the
+/// breakdown dimension when one is asked for.
+fn entity_columns(k: &MeasureDef, by: Option<&str>) -> Vec<String> {
+    let mut cols: Vec<String> = k.for_each.iter().map(|e| e.value.clone()).collect();
+    if let Some(by) = by
+        && !cols.iter().any(|c| c == by)
+    {
+        cols.push(by.to_string());
+    }
+    cols
 }
 
 /// Sources a measure reads, directly or through its inputs' leaves.
@@ -1034,6 +1084,11 @@ impl Evaluator<'_> {
             let (target, warning) = k.thresholds_at(period.first);
             for (e, key) in series.entities.iter().enumerate() {
                 let value = series.values[e][p];
+                let (target, warning) = if opts.by.is_some() {
+                    (None, None)
+                } else {
+                    (target, warning)
+                };
                 let status = judge(value, target.map(|t| t.target), warning.map(|w| w.target));
                 let entity = (!node.entity.is_empty()).then(|| {
                     node.entity

@@ -203,6 +203,7 @@ pub async fn explain(
         from: None,
         to: Some(cal.start(&period).with_timezone(&chrono::Utc)),
         kpis: vec![kpi_id.to_string()],
+        by: None,
     };
     let mut prepared = prepare(project, catalog, &opts).await?;
     let node = NodeKey {

@@ -38,6 +38,7 @@ pub fn eval(dir: &Path, as_of: &str) -> Vec<Row> {
         from: None,
         to: None,
         kpis: Vec::new(),
+        by: None,
     };
     let (ev, d) = rt
         .block_on(yardstick_engine::evaluate_dir(&loaded.project, dir, &opts))

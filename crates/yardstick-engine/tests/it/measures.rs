@@ -303,3 +303,43 @@ fn entities_without_rows_in_a_period_get_the_empty_value() {
     assert_eq!(value(&rows, "n", "2026-02", Some("ben")), Some(0.0));
     assert_eq!(value(&rows, "n", "2026-02", Some("ana")), Some(1.0));
 }
+
+#[test]
+fn breakdowns_split_values_by_a_declared_dimension() {
+    let orders = "id,at,amount,cost,region\n\
+        1,2026-01-05T00:00:00Z,10,4,EU\n\
+        2,2026-01-06T00:00:00Z,30,6,US\n\
+        3,2026-01-07T00:00:00Z,20,2,EU\n";
+    let body = format!(
+        "{ORDERS_SRC}[metric.margin]\nsource = \"orders\"\nmeasure = \"sum(amount - cost)\"\n\
+         [kpi.revenue]\n{KPI_TAIL}source = \"orders\"\nmeasure = \"sum(amount)\"\ndimensions = [\"region\"]\nevery = \"month\"\ntarget = \">= 1\"\n\
+         [kpi.margin_ratio]\n{KPI_TAIL}ratio = {{ numerator = \"margin\", denominator = \"revenue\" }}\ndimensions = [\"region\"]\nevery = \"month\"\ntarget = \">= 1%\"\n"
+    );
+    let dir = project("UTC", &body, &[("data/orders.csv", orders)]);
+    let loaded = yardstick_engine::load_dir(dir.path());
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let opts = yardstick_engine::EvalOptions {
+        as_of: crate::utc("2026-02-01T00:00:00Z"),
+        from: None,
+        to: None,
+        kpis: Vec::new(),
+        by: Some("region".into()),
+    };
+    let (ev, _) = rt
+        .block_on(yardstick_engine::evaluate_dir(&loaded.project, dir.path(), &opts))
+        .expect("evaluation");
+    let rows = ev.evaluations;
+    assert_eq!(value(&rows, "revenue", "2026-01", Some("EU")), Some(30.0));
+    assert_eq!(value(&rows, "revenue", "2026-01", Some("US")), Some(30.0));
+    // A ratio broken down: margin and revenue of the same region.
+    assert_eq!(
+        value(&rows, "margin_ratio", "2026-01", Some("EU")),
+        Some(24.0 / 30.0)
+    );
+    assert_eq!(
+        value(&rows, "margin_ratio", "2026-01", Some("US")),
+        Some(24.0 / 30.0)
+    );
+    // Parts have values, not statuses.
+    assert_eq!(row(&rows, "revenue", "2026-01", Some("EU")).status, None);
+}
