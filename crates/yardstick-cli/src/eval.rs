@@ -63,7 +63,11 @@ pub(crate) fn run(a: EvalArgs<'_>, color: Color) -> Result<ExitCode, String> {
         by: a.by,
     };
     let rt = runtime()?;
+    let spinner = progress(&loaded.project, &opts);
     let result = rt.block_on(yardstick_engine::evaluate_dir(&loaded.project, a.dir, &opts));
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
     let (evaluation, diags) = match result {
         Ok(x) => x,
         Err(EvalError::Data(m)) => {
@@ -99,6 +103,29 @@ pub(crate) fn run(a: EvalArgs<'_>, color: Color) -> Result<ExitCode, String> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Attainment as a percentage, truncated to one decimal so that a miss never
+/// shows as 100%.
+pub(crate) fn percent_floor(a: f64) -> String {
+    format!("{:.1}%", (a * 1000.0 + 1e-9).floor() / 10.0)
+}
+
+/// A spinner on standard error while evaluating, when it is a terminal.
+fn progress(p: &yardstick_core::Project, opts: &EvalOptions) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let n = if opts.kpis.is_empty() {
+        p.kpis.len()
+    } else {
+        opts.kpis.len()
+    };
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(format!("evaluating {n} KPIs over {} sources", p.sources.len()));
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    Some(bar)
 }
 
 fn currency(p: &yardstick_core::Project) -> Option<String> {
@@ -241,12 +268,8 @@ fn table(ev: &Evaluation, color: Color, currency: Option<String>) -> String {
             Cell::new(format_value(r.value, unit, currency.as_deref())).set_alignment(CellAlignment::Right),
             Cell::new(r.target.as_deref().unwrap_or("")),
             status_cell(r.status, color),
-            Cell::new(
-                r.attainment
-                    .map(|a| format!("{:.0}%", a * 100.0))
-                    .unwrap_or_default(),
-            )
-            .set_alignment(CellAlignment::Right),
+            Cell::new(r.attainment.map(percent_floor).unwrap_or_default())
+                .set_alignment(CellAlignment::Right),
             Cell::new(if r.complete { "" } else { "so far" }),
         ]);
     }

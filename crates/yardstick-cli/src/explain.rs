@@ -127,7 +127,7 @@ fn text(x: &Explanation, currency: Option<&str>, color: Color) -> String {
     }
     let att = x
         .attainment
-        .map(|a| format!(", attainment {:.1}%", a * 100.0))
+        .map(|a| format!(", attainment {}", crate::eval::percent_floor(a)))
         .unwrap_or_default();
     o += &format!("  status      {}{att}\n", x.status.unwrap_or("none"));
     o += &format!("  why         {}\n", x.reason);
