@@ -367,6 +367,15 @@ fn eval_refuses_unparseable_times_and_unknown_kpis_clearly() {
         err.contains("data/orders.csv:3 (row 2)") && err.contains("June 1st"),
         "{err}"
     );
+    // A column of the wrong type: located at the measure, with what is accepted.
+    let dir = broken_seed("measure = \"sum(amount)\"", "measure = \"sum(region)\"");
+    let out = yardstick(&["eval", ".", "--as-of", "2026-10-01T12:00:00Z"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("yardstick.toml:52:11") && err.contains("sum(Utf8)") && err.contains("sum(Float64)"),
+        "{err}"
+    );
     let out = yardstick(&["eval", ".", "--kpi", "revenu"], &seed_dir());
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown KPI `revenu`"));

@@ -37,6 +37,26 @@ pub fn df_message(e: &DataFusionError) -> String {
             m = rest.to_string();
         }
     }
+    // A type mismatch: keep DataFusion's one useful sentence and the
+    // signatures it accepts, not its internal-error framing.
+    if let Some(i) = m.find("No function matches the given name and argument types") {
+        let rest = &m[i..];
+        let (head, candidates) = rest.split_once("Candidate functions:").unwrap_or((rest, ""));
+        let head = head
+            .trim()
+            .trim_end_matches("You might need to add explicit type casts.")
+            .trim()
+            .trim_end_matches('.');
+        let accepted: Vec<&str> = candidates.split_whitespace().collect();
+        return if accepted.is_empty() {
+            head.to_string()
+        } else {
+            format!("{head}; accepted: {}", accepted.join(", "))
+        };
+    }
+    if let Some(i) = m.find("This issue was likely caused by a bug in DataFusion") {
+        m.truncate(i);
+    }
     m.trim().to_string()
 }
 
