@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use comfy_table::{Cell, CellAlignment, Color as TColor, ContentArrangement, Table, presets};
+use yardstick_core::Loaded;
 use yardstick_engine::eval::{EvalError, EvalOptions, Evaluation, Row};
 
 use crate::check::{print_diagnostics, runtime};
@@ -43,28 +44,44 @@ pub(crate) struct EvalArgs<'a> {
     pub(crate) format: EvalFormat,
 }
 
-pub(crate) fn run(a: EvalArgs<'_>, color: Color) -> Result<ExitCode, String> {
-    let loaded = crate::check::load(a.dir)?;
+/// The outcome of loading and evaluating a project.
+pub(crate) enum Evaluated {
+    Done(Box<Loaded>, Evaluation),
+    /// Problems were reported; exit with this code.
+    Failed(ExitCode),
+}
+
+/// Loads `dir` and evaluates it; problems are reported on standard error.
+pub(crate) fn evaluate(
+    dir: &Path,
+    as_of: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    kpis: Vec<String>,
+    by: Option<String>,
+    color: Color,
+) -> Result<Evaluated, String> {
+    let loaded = crate::check::load(dir)?;
     if loaded.diagnostics.has_errors() {
         print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;
         eprintln!("error: the definitions have errors; nothing was evaluated");
-        return Ok(ExitCode::from(1));
+        return Ok(Evaluated::Failed(ExitCode::from(1)));
     }
     let tz = loaded.project.settings.timezone;
-    let as_of = match a.as_of {
+    let as_of = match as_of {
         Some(s) => parse_instant(s, tz, "--as-of")?,
         None => Utc::now(),
     };
     let opts = EvalOptions {
         as_of,
-        from: a.from.map(|s| parse_instant(s, tz, "--from")).transpose()?,
-        to: a.to.map(|s| parse_instant(s, tz, "--to")).transpose()?,
-        kpis: a.kpis,
-        by: a.by,
+        from: from.map(|s| parse_instant(s, tz, "--from")).transpose()?,
+        to: to.map(|s| parse_instant(s, tz, "--to")).transpose()?,
+        kpis,
+        by,
     };
     let rt = runtime()?;
     let spinner = progress(&loaded.project, &opts);
-    let result = rt.block_on(yardstick_engine::evaluate_dir(&loaded.project, a.dir, &opts));
+    let result = rt.block_on(yardstick_engine::evaluate_dir(&loaded.project, dir, &opts));
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
@@ -72,24 +89,32 @@ pub(crate) fn run(a: EvalArgs<'_>, color: Color) -> Result<ExitCode, String> {
         Ok(x) => x,
         Err(EvalError::Data(m)) => {
             // The data check says where (file, row, column) when it can.
-            let located = rt.block_on(yardstick_engine::check_data(&loaded.project, a.dir));
+            let located = rt.block_on(yardstick_engine::check_data(&loaded.project, dir));
             if located.has_errors() {
                 print_diagnostics(&loaded, located.into_vec(), color)?;
                 eprintln!("error: nothing was evaluated: fix the problems above");
             } else {
                 eprintln!("error: {m}");
             }
-            return Ok(ExitCode::from(1));
+            return Ok(Evaluated::Failed(ExitCode::from(1)));
         }
         Err(e @ EvalError::Internal(_)) => {
             eprintln!("Sorry, this is a bug in Yardstick, not in your project: {e}");
-            return Ok(ExitCode::from(3));
+            return Ok(Evaluated::Failed(ExitCode::from(3)));
         }
     };
     if diags.has_errors() {
         print_diagnostics(&loaded, diags.into_vec(), color)?;
-        return Ok(ExitCode::from(1));
+        return Ok(Evaluated::Failed(ExitCode::from(1)));
     }
+    Ok(Evaluated::Done(Box::new(loaded), evaluation))
+}
+
+pub(crate) fn run(a: EvalArgs<'_>, color: Color) -> Result<ExitCode, String> {
+    let (loaded, evaluation) = match evaluate(a.dir, a.as_of, a.from, a.to, a.kpis, a.by, color)? {
+        Evaluated::Done(l, e) => (l, e),
+        Evaluated::Failed(code) => return Ok(code),
+    };
     let mut out = std::io::stdout().lock();
     let io = |e: std::io::Error| format!("cannot write output: {e}");
     match a.format {

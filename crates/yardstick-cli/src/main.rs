@@ -2,6 +2,7 @@
 //! crates. Each subcommand lives in its own module; rendering in `render`.
 
 mod check;
+mod consequences;
 mod eval;
 mod explain;
 mod render;
@@ -132,6 +133,72 @@ Examples:
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Contract clauses per period: breaches, triggers, service credits, remedies.
+    #[command(
+        after_help = "Each clause is judged per ended period of its KPI: breached (the value misses the
+clause's target), triggered (by its breach_when rule), the credit share of the period's fee
+and the actions, with a sentence that explains the outcome.
+
+Examples:
+  yardstick sla
+  yardstick sla ../acme --as-of 2026-10-01 --format json"
+    )]
+    Sla {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
+        format: eval::EvalFormat,
+    },
+    /// Incentive payouts per ended period and entity.
+    #[command(
+        after_help = "Payout is linear between the curve's points by attainment, 0 below the first point
+and the last point's pay above the last.
+
+Examples:
+  yardstick payouts
+  yardstick payouts --as-of 2026-10-01 --format csv > bonuses.csv"
+    )]
+    Payouts {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
+        format: eval::EvalFormat,
+    },
+    /// Scorecard scores per period (scorecards may weigh other scorecards).
+    #[command(
+        after_help = "A score is the weighted mean of its parts' attainment, each capped at 120%, over
+the parts with a value; a part may be another scorecard.
+
+Examples:
+  yardstick score
+  yardstick score --format json"
+    )]
+    Score {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
+        format: eval::EvalFormat,
+    },
+    /// A partnership: both partners, its KPIs and its score per review period.
+    #[command(after_help = "Examples:
+  yardstick partnership cloudco
+  yardstick partnership cloudco -C ../acme --format json")]
+    Partnership {
+        /// Partnership id.
+        id: String,
+        #[arg(short = 'C', long = "project", default_value = ".")]
+        dir: PathBuf,
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
+        format: eval::EvalFormat,
+    },
     /// Write a commented starter project that checks clean.
     #[command(after_help = "Templates:
   saas                      revenue, new clients, margin, churn-style KPIs
@@ -225,6 +292,31 @@ fn main() -> ExitCode {
                 as_of: as_of.as_deref(),
                 format,
             },
+            color,
+        ),
+        Command::Sla { dir, as_of, format } => {
+            consequences::run(&dir, consequences::Report::Sla, as_of.as_deref(), format, color)
+        }
+        Command::Payouts { dir, as_of, format } => consequences::run(
+            &dir,
+            consequences::Report::Payouts,
+            as_of.as_deref(),
+            format,
+            color,
+        ),
+        Command::Score { dir, as_of, format } => {
+            consequences::run(&dir, consequences::Report::Score, as_of.as_deref(), format, color)
+        }
+        Command::Partnership {
+            id,
+            dir,
+            as_of,
+            format,
+        } => consequences::run(
+            &dir,
+            consequences::Report::Partnership(&id),
+            as_of.as_deref(),
+            format,
             color,
         ),
         Command::Init {

@@ -472,3 +472,143 @@ fn explain_shows_the_query_rows_inputs_and_why() {
     let out = yardstick(&["explain", "revenue", "2026-Q3"], &seed);
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// Compares rows of `list` keyed by `key` fields; numbers within 1e-6 relative.
+fn assert_matches_oracle(got: &Value, want: &Value, list: &str, key: &[&str], fields: &[&str]) {
+    let k = |r: &Value| {
+        key.iter()
+            .map(|f| r[*f].to_string())
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    let got_rows: std::collections::HashMap<String, &Value> = got[list]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|r| (k(r), r))
+        .collect();
+    let want_rows = want[list].as_array().expect("expected list");
+    assert!(!want_rows.is_empty());
+    for w in want_rows {
+        let g = got_rows.get(&k(w)).unwrap_or_else(|| panic!("missing {}", k(w)));
+        for f in fields {
+            match (g[*f].as_f64(), w[*f].as_f64()) {
+                (Some(a), Some(b)) => assert!(
+                    (a - b).abs() <= 1e-6 * b.abs().max(1e-9),
+                    "{} {f}: {a} vs {b}",
+                    k(w)
+                ),
+                _ => assert_eq!(g[*f], w[*f], "{} {f}", k(w)),
+            }
+        }
+    }
+    assert_eq!(got_rows.len(), want_rows.len(), "only ended periods are judged");
+}
+
+#[test]
+fn the_seed_contract_and_bonus_plan_match_their_oracles() {
+    let seed = seed_dir();
+    let load = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(seed.join("expected").join(name)).expect("oracle"))
+            .expect("JSON")
+    };
+    let (sla, pay) = (load("sla.json"), load("incentives.json"));
+    let as_of = sla["as_of"].as_str().expect("as_of");
+    let run = |cmd: &str| -> Value {
+        let out = yardstick(&[cmd, ".", "--format", "json", "--as-of", as_of], &seed);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let got = run("sla");
+    assert_matches_oracle(
+        &got,
+        &sla,
+        "clauses",
+        &["contract", "clause", "period"],
+        &[
+            "value",
+            "breached",
+            "triggered",
+            "credit_share",
+            "credit_amount",
+            "actions",
+        ],
+    );
+    let july = got["clauses"]
+        .as_array()
+        .and_then(|c| {
+            c.iter()
+                .find(|r| r["clause"] == "uptime" && r["period"] == "2026-07")
+        })
+        .expect("uptime 2026-07");
+    assert_eq!(
+        july["explanation"],
+        "Platform uptime was 99.48% in 2026-07 (target >= 99.5%), the second month in a row below target: 10% service credit (EUR 1,200.00) and the right to a contract review."
+    );
+    assert_matches_oracle(
+        &run("payouts"),
+        &pay,
+        "payouts",
+        &["incentive", "period", "entity"],
+        &["attainment", "payout"],
+    );
+}
+
+#[test]
+fn scores_and_partnerships_are_reported() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    assert!(
+        yardstick(&["demo", "d", "--end", "2026-11-24"], tmp.path())
+            .status
+            .success()
+    );
+    let dir = tmp.path().join("d");
+    let out = yardstick(&["score", ".", "--format", "json", "--as-of", "2026-11-24"], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let company = json["scores"]
+        .as_array()
+        .and_then(|s| {
+            s.iter()
+                .find(|r| r["scorecard"] == "company" && r["period"] == "2026-09")
+        })
+        .expect("company score");
+    // The company scorecard weighs two team scorecards and two KPIs.
+    let parts: Vec<&str> = company["parts"]
+        .as_array()
+        .expect("parts")
+        .iter()
+        .filter_map(|p| p["id"].as_str())
+        .collect();
+    assert_eq!(parts, ["sales", "support", "gross_margin", "uptime"]);
+    let weighted: f64 = company["parts"]
+        .as_array()
+        .expect("parts")
+        .iter()
+        .map(|p| p["weight"].as_f64().unwrap_or(0.0) * p["score"].as_f64().unwrap_or(0.0))
+        .sum();
+    assert!((company["score"].as_f64().unwrap_or(0.0) - weighted / 7.0).abs() < 1e-12);
+    let out = yardstick(
+        &[
+            "partnership",
+            "cloudco",
+            "--format",
+            "json",
+            "--as-of",
+            "2026-11-24",
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        json["partners"],
+        serde_json::json!(["Northwind Cloud", "CloudCo"])
+    );
+    assert!(json["scores"].as_array().is_some_and(|s| {
+        s.iter()
+            .all(|r| r["period"].as_str().unwrap_or("").contains("-Q"))
+    }));
+    let out = yardstick(&["partnership", "nope"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+}

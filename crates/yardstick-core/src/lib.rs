@@ -8,6 +8,7 @@
 
 pub mod calendar;
 pub mod check;
+pub mod contract;
 pub mod diag;
 pub mod intervals;
 pub mod load;

@@ -6,6 +6,7 @@
 //! KPIs to DataFusion plans. It does file I/O; it knows nothing of terminals
 //! or HTTP.
 
+pub mod consequences;
 pub mod datacheck;
 pub mod eval;
 pub mod explain;

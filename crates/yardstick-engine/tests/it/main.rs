@@ -1,6 +1,7 @@
 //! Integration tests of `yardstick-engine`: every measure form on small
 //! projects written to disk, against values computed by hand.
 
+mod contracts;
 mod measures;
 
 use std::path::Path;

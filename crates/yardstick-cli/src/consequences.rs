@@ -1,0 +1,320 @@
+//! `yardstick sla`, `payouts`, `score` and `partnership`: what KPI values
+//! lead to, from one evaluation.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use comfy_table::{Cell, CellAlignment, Color as TColor, ContentArrangement, Table, presets};
+use serde::Serialize;
+use yardstick_engine::consequences as c;
+
+use crate::eval::{EvalFormat, Evaluated, evaluate, format_value, percent_floor};
+use crate::render::Color;
+
+/// What to compute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Report<'a> {
+    Sla,
+    Payouts,
+    Score,
+    Partnership(&'a str),
+}
+
+fn table(color: Color) -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if color == Color::Never {
+        t.force_no_tty();
+    }
+    t
+}
+
+fn paint(cell: Cell, c: TColor, color: Color) -> Cell {
+    if color == Color::Always { cell.fg(c) } else { cell }
+}
+
+fn entity(e: &Option<std::collections::BTreeMap<String, yardstick_engine::eval::EntityValue>>) -> String {
+    e.as_ref()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}
+
+fn write_json(out: &mut dyn Write, v: &impl Serialize) -> Result<(), String> {
+    serde_json::to_writer_pretty(&mut *out, v).map_err(|e| e.to_string())?;
+    writeln!(out).map_err(|e| e.to_string())
+}
+
+fn write_csv(
+    out: &mut dyn Write,
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<(), String> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(header).map_err(|e| e.to_string())?;
+    for r in rows {
+        w.write_record(r).map_err(|e| e.to_string())?;
+    }
+    w.flush().map_err(|e| e.to_string())
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+pub(crate) fn run(
+    dir: &Path,
+    report: Report<'_>,
+    as_of: Option<&str>,
+    format: EvalFormat,
+    color: Color,
+) -> Result<ExitCode, String> {
+    let (loaded, ev) = match evaluate(dir, as_of, None, None, Vec::new(), None, color)? {
+        Evaluated::Done(l, e) => (l, e),
+        Evaluated::Failed(code) => return Ok(code),
+    };
+    let p = &loaded.project;
+    let currency = p.settings.currency.as_deref();
+    let money = |v: f64| match currency {
+        Some(cur) => format!("{cur} {}", yardstick_core::contract::money(v)),
+        None => yardstick_core::contract::money(v),
+    };
+    let mut out = std::io::stdout().lock();
+    match report {
+        Report::Sla => {
+            let r = c::sla(p, &ev);
+            match format {
+                EvalFormat::Json => write_json(&mut out, &r)?,
+                EvalFormat::Csv => write_csv(
+                    &mut out,
+                    &[
+                        "contract",
+                        "clause",
+                        "period",
+                        "entity",
+                        "value",
+                        "target",
+                        "breached",
+                        "triggered",
+                        "credit_share",
+                        "credit_amount",
+                        "actions",
+                        "explanation",
+                        "budget_remaining",
+                    ],
+                    r.clauses.iter().map(|x| {
+                        vec![
+                            x.contract.clone(),
+                            x.clause.clone(),
+                            x.period.clone(),
+                            entity(&x.entity),
+                            num(x.value),
+                            x.target.clone().unwrap_or_default(),
+                            x.breached.to_string(),
+                            x.triggered.to_string(),
+                            x.credit_share.to_string(),
+                            x.credit_amount.to_string(),
+                            x.actions.join(";"),
+                            x.explanation.clone(),
+                            num(x.budget_remaining),
+                        ]
+                    }),
+                )?,
+                EvalFormat::Text => {
+                    let mut t = table(color);
+                    t.set_header([
+                        "contract",
+                        "clause",
+                        "period",
+                        "entity",
+                        "value",
+                        "target",
+                        "outcome",
+                        "credit",
+                        "explanation",
+                    ]);
+                    let mut total = 0.0;
+                    for x in &r.clauses {
+                        let unit = p.kpis.values().find(|k| {
+                            p.contracts.get(&x.contract).is_some_and(|c| {
+                                c.clauses.iter().any(|cl| {
+                                    cl.id.value == x.clause
+                                        && cl.kpi.as_ref().is_some_and(|kk| kk.value == k.id.value)
+                                })
+                            })
+                        });
+                        let (text, col) = match (x.breached, x.triggered) {
+                            (false, _) if x.value.is_none() => ("· no data", TColor::DarkGrey),
+                            (false, _) => ("✓ met", TColor::Green),
+                            (true, false) => ("! breached", TColor::Yellow),
+                            (true, true) => ("✗ triggered", TColor::Red),
+                        };
+                        total += x.credit_amount;
+                        t.add_row(vec![
+                            Cell::new(&x.contract),
+                            Cell::new(&x.clause),
+                            Cell::new(&x.period),
+                            Cell::new(entity(&x.entity)),
+                            Cell::new(format_value(
+                                x.value,
+                                unit.and_then(|k| k.unit.as_deref()),
+                                currency,
+                            ))
+                            .set_alignment(CellAlignment::Right),
+                            Cell::new(x.target.clone().unwrap_or_default()),
+                            paint(Cell::new(text), col, color),
+                            Cell::new(if x.credit_amount > 0.0 {
+                                money(x.credit_amount)
+                            } else {
+                                String::new()
+                            })
+                            .set_alignment(CellAlignment::Right),
+                            Cell::new(&x.explanation),
+                        ]);
+                    }
+                    writeln!(out, "{t}\ncredits in total: {} (as of {})", money(total), r.as_of)
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+        }
+        Report::Payouts => {
+            let r = c::payouts(p, &ev);
+            match format {
+                EvalFormat::Json => write_json(&mut out, &r)?,
+                EvalFormat::Csv => write_csv(
+                    &mut out,
+                    &["incentive", "period", "entity", "attainment", "payout"],
+                    r.payouts.iter().map(|x| {
+                        vec![
+                            x.incentive.clone(),
+                            x.period.clone(),
+                            entity(&x.entity),
+                            num(x.attainment),
+                            x.payout.to_string(),
+                        ]
+                    }),
+                )?,
+                EvalFormat::Text => {
+                    let mut t = table(color);
+                    t.set_header(["incentive", "period", "entity", "attainment", "payout"]);
+                    for x in &r.payouts {
+                        t.add_row(vec![
+                            Cell::new(&x.incentive),
+                            Cell::new(&x.period),
+                            Cell::new(entity(&x.entity)),
+                            Cell::new(x.attainment.map(percent_floor).unwrap_or_else(|| "—".into()))
+                                .set_alignment(CellAlignment::Right),
+                            Cell::new(money(x.payout)).set_alignment(CellAlignment::Right),
+                        ]);
+                    }
+                    writeln!(out, "{t}\nas of {}", r.as_of).map_err(|e| e.to_string())?;
+                }
+            }
+        }
+        Report::Score => {
+            let r = c::scores(p, &ev);
+            match format {
+                EvalFormat::Json => write_json(&mut out, &r)?,
+                EvalFormat::Csv => write_csv(
+                    &mut out,
+                    &["scorecard", "period", "score", "complete", "parts"],
+                    r.scores.iter().map(|x| {
+                        vec![
+                            x.scorecard.clone(),
+                            x.period.clone(),
+                            num(x.score),
+                            x.complete.to_string(),
+                            serde_json::to_string(&x.parts).unwrap_or_default(),
+                        ]
+                    }),
+                )?,
+                EvalFormat::Text => writeln!(out, "{}\nas of {}", score_table(&r.scores, color), r.as_of)
+                    .map_err(|e| e.to_string())?,
+            }
+        }
+        Report::Partnership(id) => {
+            let Some(r) = c::partnership(p, &ev, id) else {
+                let known: Vec<&str> = p.partnerships.keys().map(String::as_str).collect();
+                eprintln!(
+                    "error: no partnership `{id}`; known: {}",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                );
+                return Ok(ExitCode::from(1));
+            };
+            match format {
+                EvalFormat::Json | EvalFormat::Csv => write_json(&mut out, &r)?,
+                EvalFormat::Text => {
+                    let title = r.name.clone().unwrap_or_else(|| r.partnership.clone());
+                    writeln!(
+                        out,
+                        "{title} ({}): {}",
+                        r.kind.replace('_', " "),
+                        r.partners.join(" × ")
+                    )
+                    .map_err(|e| e.to_string())?;
+                    let mut t = table(color);
+                    t.set_header(["KPI", "period", "entity", "value", "target", "status"]);
+                    for k in &r.kpis {
+                        t.add_row(vec![
+                            Cell::new(&k.kpi),
+                            Cell::new(&k.period),
+                            Cell::new(entity(&k.entity)),
+                            Cell::new(format_value(k.value, k.unit.as_deref(), currency))
+                                .set_alignment(CellAlignment::Right),
+                            Cell::new(k.target.clone().unwrap_or_default()),
+                            Cell::new(k.status.unwrap_or("")),
+                        ]);
+                    }
+                    writeln!(out, "{t}").map_err(|e| e.to_string())?;
+                    let every = r.review_every.as_deref().unwrap_or("period");
+                    writeln!(
+                        out,
+                        "score per {every}:\n{}\nas of {}",
+                        score_table(&r.scores, color),
+                        r.as_of
+                    )
+                    .map_err(|e| e.to_string())?;
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn score_table(rows: &[c::ScoreRow], color: Color) -> Table {
+    let mut t = table(color);
+    t.set_header(["scorecard", "period", "score", "parts", ""]);
+    for x in rows {
+        let parts: Vec<String> = x
+            .parts
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}×{} {}",
+                    p.weight,
+                    p.id,
+                    p.score.map(percent_floor).unwrap_or_else(|| "—".into())
+                )
+            })
+            .collect();
+        t.add_row(vec![
+            Cell::new(&x.scorecard),
+            Cell::new(&x.period),
+            Cell::new(x.score.map(percent_floor).unwrap_or_else(|| "—".into()))
+                .set_alignment(CellAlignment::Right),
+            Cell::new(parts.join(", ")),
+            Cell::new(if x.complete { "" } else { "so far" }),
+        ]);
+    }
+    t
+}

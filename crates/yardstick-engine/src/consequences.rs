@@ -1,0 +1,417 @@
+//! What KPI values lead to: contract clauses (`yardstick sla`), incentive
+//! payouts (`yardstick payouts`), scorecard scores (`yardstick score`) and
+//! partnership reviews (`yardstick partnership`).
+//!
+//! Everything here is computed from the rows of one [`Evaluation`], so the
+//! numbers always agree with `yardstick eval`. Only periods that have ended
+//! are judged or paid.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use yardstick_core::calendar::{Calendar, PeriodKind};
+use yardstick_core::contract::{ClauseInput, Wording, judge};
+use yardstick_core::model::{Cadence, Contract, MeasureDef, Project};
+use yardstick_core::status::payout;
+
+use crate::eval::{EntityValue, Evaluation, Row};
+
+type Entity = Option<BTreeMap<String, EntityValue>>;
+
+/// One clause × period (× entity) of `yardstick sla`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClauseRow {
+    pub contract: String,
+    pub clause: String,
+    pub period: String,
+    pub entity: Entity,
+    pub value: Option<f64>,
+    pub target: Option<String>,
+    pub breached: bool,
+    pub triggered: bool,
+    pub credit_share: f64,
+    pub credit_amount: f64,
+    pub actions: Vec<String>,
+    pub explanation: String,
+    pub budget_remaining: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SlaReport {
+    pub as_of: String,
+    pub clauses: Vec<ClauseRow>,
+}
+
+/// One incentive × period × entity of `yardstick payouts`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PayoutRow {
+    pub incentive: String,
+    pub period: String,
+    pub entity: Entity,
+    pub attainment: Option<f64>,
+    pub payout: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PayoutReport {
+    pub as_of: String,
+    pub payouts: Vec<PayoutRow>,
+}
+
+/// One part of a score.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScorePart {
+    pub id: String,
+    pub weight: f64,
+    /// Attainment capped at 1.2 (for a KPI) or the sub-scorecard's score.
+    pub score: Option<f64>,
+}
+
+/// One scorecard × period of `yardstick score`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreRow {
+    pub scorecard: String,
+    pub period: String,
+    pub score: Option<f64>,
+    pub complete: bool,
+    pub parts: Vec<ScorePart>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreReport {
+    pub as_of: String,
+    pub scores: Vec<ScoreRow>,
+}
+
+/// Attainment above this counts as this in scores (LANGUAGE.md §10).
+pub const ATTAINMENT_CAP: f64 = 1.2;
+
+fn calendar(p: &Project) -> Calendar {
+    Calendar {
+        tz: p.settings.timezone,
+        week_start: p.settings.week_start,
+        fiscal_year_start: p.settings.fiscal_year_start,
+    }
+}
+
+fn period_word(k: &MeasureDef) -> String {
+    match k.cadence.as_ref().map(|c| c.value) {
+        Some(Cadence::Every(g)) => g.name().replace('_', " "),
+        Some(Cadence::Window { .. }) => "day".into(),
+        None => "period".into(),
+    }
+}
+
+fn entity_key(e: &Entity) -> String {
+    e.as_ref()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
+}
+
+/// The rows of one KPI that have ended, grouped by entity, oldest first.
+fn complete_rows<'a>(ev: &'a Evaluation, kpi: &str) -> BTreeMap<String, Vec<&'a Row>> {
+    let mut by_entity: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
+    for r in ev.evaluations.iter().filter(|r| r.kpi == kpi && r.complete) {
+        by_entity.entry(entity_key(&r.entity)).or_default().push(r);
+    }
+    by_entity
+}
+
+/// First and end day (exclusive) of a period label of a KPI.
+fn period_days(cal: &Calendar, k: &MeasureDef, label: &str) -> Option<(NaiveDate, NaiveDate)> {
+    let p = cal.parse_label(label)?;
+    match k.cadence.as_ref().map(|c| c.value) {
+        Some(Cadence::Window { days }) => {
+            let w = cal.window_ending(days, p.first);
+            Some((w.first, w.end))
+        }
+        _ => Some((p.first, p.end)),
+    }
+}
+
+/// Fraction of the days of `[first, end)` inside the contract's term
+/// (`start` inclusive, `end` inclusive).
+fn coverage(c: &Contract, first: NaiveDate, end: NaiveDate) -> f64 {
+    let lo = c.start.map_or(first, |s| s.max(first));
+    let hi = c.end.and_then(|e| e.succ_opt()).map_or(end, |e| e.min(end));
+    let total = (end - first).num_days();
+    if total <= 0 || hi <= lo {
+        return 0.0;
+    }
+    (hi - lo).num_days() as f64 / total as f64
+}
+
+/// `yardstick sla`: every clause of every contract, per ended period.
+pub fn sla(project: &Project, ev: &Evaluation) -> SlaReport {
+    let cal = calendar(project);
+    let mut out = Vec::new();
+    for c in project.contracts.values() {
+        for clause in &c.clauses {
+            let Some(kpi) = clause.kpi.as_ref().and_then(|k| project.kpis.get(&k.value)) else {
+                continue;
+            };
+            let rows = complete_rows(ev, &kpi.id.value);
+            // Entities judged per period share that period's fee.
+            let mut per_period: HashMap<&str, usize> = HashMap::new();
+            for rs in rows.values() {
+                for r in rs {
+                    *per_period.entry(r.period.as_str()).or_default() += 1;
+                }
+            }
+            let period_word = period_word(kpi);
+            let wording = Wording {
+                name: kpi.display_name(),
+                period_word: &period_word,
+                unit: kpi.unit.as_deref(),
+                currency: project.settings.currency.as_deref(),
+            };
+            for rs in rows.values() {
+                let mut inputs = Vec::new();
+                let mut kept: Vec<&Row> = Vec::new();
+                for r in rs {
+                    let Some((first, end)) = period_days(&cal, kpi, &r.period) else {
+                        continue;
+                    };
+                    let share_of_term = coverage(c, first, end);
+                    if share_of_term <= 0.0 {
+                        continue;
+                    }
+                    let target = match &clause.target {
+                        Some(t) => Some((t.value.target, t.value.text.clone())),
+                        None => kpi.thresholds_at(first).0.map(|t| (t.target, t.text.clone())),
+                    };
+                    let fee = c.fee.as_ref().map(|f| {
+                        let fee_period = cal.period_of_day(f.value.every, first);
+                        let ratio = (end - first).num_days() as f64
+                            / (fee_period.end - fee_period.first).num_days() as f64;
+                        let entities = per_period.get(r.period.as_str()).copied().unwrap_or(1).max(1) as f64;
+                        f.value.amount * ratio * share_of_term / entities
+                    });
+                    inputs.push(ClauseInput {
+                        period: r.period.clone(),
+                        value: r.value,
+                        target,
+                        fee,
+                    });
+                    kept.push(r);
+                }
+                for ((r, input), o) in kept.iter().zip(&inputs).zip(judge(clause, &inputs, &wording)) {
+                    out.push(ClauseRow {
+                        contract: c.id.value.clone(),
+                        clause: clause.id.value.clone(),
+                        period: r.period.clone(),
+                        entity: r.entity.clone(),
+                        value: r.value,
+                        target: input.target.as_ref().map(|(_, t)| t.clone()),
+                        breached: o.breached,
+                        triggered: o.triggered,
+                        credit_share: o.credit_share,
+                        credit_amount: o.credit_amount,
+                        actions: o.actions,
+                        explanation: o.explanation,
+                        budget_remaining: o.budget_remaining,
+                    });
+                }
+            }
+        }
+    }
+    SlaReport {
+        as_of: ev.as_of.clone(),
+        clauses: out,
+    }
+}
+
+/// `yardstick payouts`: every incentive per ended period and entity.
+pub fn payouts(project: &Project, ev: &Evaluation) -> PayoutReport {
+    let mut out = Vec::new();
+    for i in project.incentives.values() {
+        let Some(kpi) = &i.kpi else { continue };
+        let mut rows: Vec<&Row> = ev
+            .evaluations
+            .iter()
+            .filter(|r| r.kpi == kpi.value && r.complete)
+            .collect();
+        rows.sort_by(|a, b| {
+            a.period
+                .cmp(&b.period)
+                .then(entity_key(&a.entity).cmp(&entity_key(&b.entity)))
+        });
+        for r in rows {
+            out.push(PayoutRow {
+                incentive: i.id.value.clone(),
+                period: r.period.clone(),
+                entity: r.entity.clone(),
+                attainment: r.attainment,
+                payout: r.attainment.map_or(0.0, |a| payout(a, &i.payout)),
+            });
+        }
+    }
+    PayoutReport {
+        as_of: ev.as_of.clone(),
+        payouts: out,
+    }
+}
+
+/// Per period label: a score (if any) and whether the period has ended.
+type PeriodScores = BTreeMap<String, (Option<f64>, bool)>;
+
+/// Per period label: the mean capped attainment of a KPI over its entities.
+fn kpi_scores(ev: &Evaluation, kpi: &str) -> PeriodScores {
+    let mut acc: BTreeMap<String, (f64, usize, bool)> = BTreeMap::new();
+    for r in ev.evaluations.iter().filter(|r| r.kpi == kpi) {
+        let e = acc.entry(r.period.clone()).or_insert((0.0, 0, r.complete));
+        if let Some(a) = r.attainment {
+            e.0 += a.min(ATTAINMENT_CAP);
+            e.1 += 1;
+        }
+    }
+    acc.into_iter()
+        .map(|(p, (sum, n, complete))| (p, ((n > 0).then(|| sum / n as f64), complete)))
+        .collect()
+}
+
+/// Scores of one scorecard per period label (a weighted mean over the parts
+/// with a value in that period).
+fn scorecard_scores(
+    project: &Project,
+    ev: &Evaluation,
+    weights: &[(String, f64)],
+    depth: usize,
+) -> BTreeMap<String, (Option<f64>, bool, Vec<ScorePart>)> {
+    let mut parts: Vec<(String, f64, PeriodScores)> = Vec::new();
+    for (id, w) in weights {
+        let scores = if project.kpis.contains_key(id) {
+            kpi_scores(ev, id)
+        } else if let Some(sc) = project.scorecards.get(id).filter(|_| depth < 16) {
+            let sub: Vec<(String, f64)> = sc.weights.iter().map(|(k, w)| (k.value.clone(), *w)).collect();
+            scorecard_scores(project, ev, &sub, depth + 1)
+                .into_iter()
+                .map(|(p, (s, c, _))| (p, (s, c)))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        parts.push((id.clone(), *w, scores));
+    }
+    let mut labels: Vec<String> = parts.iter().flat_map(|(_, _, s)| s.keys().cloned()).collect();
+    labels.sort();
+    labels.dedup();
+    labels
+        .into_iter()
+        .map(|label| {
+            let mut num = 0.0;
+            let mut den = 0.0;
+            let mut complete = true;
+            let mut shown = Vec::new();
+            for (id, w, scores) in &parts {
+                let s = scores.get(&label);
+                if let Some((Some(v), c)) = s {
+                    num += w * v;
+                    den += w;
+                    complete &= *c;
+                }
+                if s.is_some() {
+                    shown.push(ScorePart {
+                        id: id.clone(),
+                        weight: *w,
+                        score: s.and_then(|(v, _)| *v),
+                    });
+                }
+            }
+            let score = (den > 0.0).then(|| num / den);
+            (label, (score, complete, shown))
+        })
+        .collect()
+}
+
+/// `yardstick score`: every scorecard per period.
+pub fn scores(project: &Project, ev: &Evaluation) -> ScoreReport {
+    let mut out = Vec::new();
+    for sc in project.scorecards.values() {
+        let weights: Vec<(String, f64)> = sc.weights.iter().map(|(k, w)| (k.value.clone(), *w)).collect();
+        for (period, (score, complete, parts)) in scorecard_scores(project, ev, &weights, 0) {
+            out.push(ScoreRow {
+                scorecard: sc.id.value.clone(),
+                period,
+                score,
+                complete,
+                parts,
+            });
+        }
+    }
+    ScoreReport {
+        as_of: ev.as_of.clone(),
+        scores: out,
+    }
+}
+
+/// `yardstick partnership ID`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartnershipReport {
+    pub as_of: String,
+    pub partnership: String,
+    pub name: Option<String>,
+    pub kind: &'static str,
+    pub partners: Vec<String>,
+    pub review_every: Option<String>,
+    /// The latest ended period of each KPI (every entity).
+    pub kpis: Vec<Row>,
+    /// The equally weighted score of its KPIs per review period.
+    pub scores: Vec<ScoreRow>,
+}
+
+/// The partnership review: partners, latest KPI values, scores per review period.
+pub fn partnership(project: &Project, ev: &Evaluation, id: &str) -> Option<PartnershipReport> {
+    let p = project.partnerships.get(id)?;
+    let cal = calendar(project);
+    let mut kpis = Vec::new();
+    for k in &p.kpis {
+        let rows: Vec<&Row> = ev
+            .evaluations
+            .iter()
+            .filter(|r| r.kpi == k.value && r.complete)
+            .collect();
+        if let Some(last) = rows.iter().map(|r| r.period.clone()).max() {
+            kpis.extend(rows.into_iter().filter(|r| r.period == last).cloned());
+        }
+    }
+    let weights: Vec<(String, f64)> = p.kpis.iter().map(|k| (k.value.clone(), 1.0)).collect();
+    let scores = scorecard_scores(project, ev, &weights, 0)
+        .into_iter()
+        .filter(|(label, _)| match p.review_every {
+            Some(g) => cal
+                .parse_label(label)
+                .is_some_and(|x| x.kind == PeriodKind::Calendar(g)),
+            None => true,
+        })
+        .map(|(period, (score, complete, parts))| ScoreRow {
+            scorecard: id.to_string(),
+            period,
+            score,
+            complete,
+            parts,
+        })
+        .collect();
+    use yardstick_core::model::PartnershipKind;
+    Some(PartnershipReport {
+        as_of: ev.as_of.clone(),
+        partnership: id.to_string(),
+        name: p.name.clone(),
+        kind: match p.kind {
+            PartnershipKind::JointVenture => "joint_venture",
+            PartnershipKind::Technology => "technology",
+            PartnershipKind::Distribution => "distribution",
+            PartnershipKind::Other => "other",
+        },
+        partners: p.partners.clone(),
+        review_every: p.review_every.map(|g| g.name().to_string()),
+        kpis,
+        scores,
+    })
+}
