@@ -18,6 +18,7 @@ pub(crate) enum Report<'a> {
     Sla,
     Payouts,
     Score,
+    Slo,
     Partnership(&'a str),
 }
 
@@ -236,6 +237,96 @@ pub(crate) fn run(
                 )?,
                 EvalFormat::Text => writeln!(out, "{}\nas of {}", score_table(&r.scores, color), r.as_of)
                     .map_err(|e| e.to_string())?,
+            }
+        }
+        Report::Slo => {
+            let r = c::slo(p, &ev);
+            match format {
+                EvalFormat::Json => write_json(&mut out, &r)?,
+                EvalFormat::Csv => write_csv(
+                    &mut out,
+                    &[
+                        "kpi",
+                        "period",
+                        "entity",
+                        "complete",
+                        "value",
+                        "target",
+                        "error_budget",
+                        "unit",
+                        "budget",
+                        "consumed",
+                        "remaining",
+                        "remaining_share",
+                        "burn_rate",
+                    ],
+                    r.slos.iter().map(|x| {
+                        vec![
+                            x.kpi.clone(),
+                            x.period.clone(),
+                            entity(&x.entity),
+                            x.complete.to_string(),
+                            num(x.value),
+                            x.target.clone(),
+                            x.error_budget.to_string(),
+                            x.unit.to_string(),
+                            num(x.budget),
+                            num(x.consumed),
+                            num(x.remaining),
+                            num(x.remaining_share),
+                            num(x.burn_rate),
+                        ]
+                    }),
+                )?,
+                EvalFormat::Text => {
+                    let mut t = table(color);
+                    t.set_header([
+                        "KPI",
+                        "period",
+                        "entity",
+                        "value",
+                        "target",
+                        "budget",
+                        "consumed",
+                        "remaining",
+                        "burn rate",
+                        "",
+                    ]);
+                    let amount = |v: Option<f64>, u: &str| {
+                        v.map(|v| format!("{v:.1} {u}")).unwrap_or_else(|| "—".into())
+                    };
+                    for x in &r.slos {
+                        let burn = x
+                            .burn_rate
+                            .map(|b| format!("{b:.2}×"))
+                            .unwrap_or_else(|| "—".into());
+                        let hot = x.burn_rate.is_some_and(|b| b > 1.0);
+                        t.add_row(vec![
+                            Cell::new(&x.kpi),
+                            Cell::new(&x.period),
+                            Cell::new(entity(&x.entity)),
+                            Cell::new(format_value(x.value, Some("%"), None))
+                                .set_alignment(CellAlignment::Right),
+                            Cell::new(&x.target),
+                            Cell::new(amount(x.budget, x.unit)).set_alignment(CellAlignment::Right),
+                            Cell::new(amount(x.consumed, x.unit)).set_alignment(CellAlignment::Right),
+                            Cell::new(amount(x.remaining, x.unit)).set_alignment(CellAlignment::Right),
+                            paint(
+                                Cell::new(burn).set_alignment(CellAlignment::Right),
+                                if hot { TColor::Red } else { TColor::Green },
+                                color,
+                            ),
+                            Cell::new(if x.complete { "" } else { "so far" }),
+                        ]);
+                    }
+                    writeln!(
+                        out,
+                        "{t}
+as of {}",
+                        r.as_of
+                    )
+                    .map_err(|e| e.to_string())?;
+                }
             }
         }
         Report::Partnership(id) => {

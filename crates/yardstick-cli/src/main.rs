@@ -185,6 +185,25 @@ Examples:
         #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
         format: eval::EvalFormat,
     },
+    /// Error budgets of share and availability KPIs: budget, consumed, remaining, burn rate.
+    #[command(
+        after_help = "For each share or availability KPI with a target such as \">= 99.5%\": the error
+budget (1 - target) in minutes (availability: of scheduled time) or events (share: of rows),
+what was consumed, what remains and the burn rate ((1 - value) / (1 - target); above 1
+spends the budget before the period ends). Rolling windows too, per day.
+
+Examples:
+  yardstick slo
+  yardstick slo --format json"
+    )]
+    Slo {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
+        format: eval::EvalFormat,
+    },
     /// A partnership: both partners, its KPIs and its score per review period.
     #[command(after_help = "Examples:
   yardstick partnership cloudco
@@ -306,6 +325,9 @@ fn main() -> ExitCode {
         ),
         Command::Score { dir, as_of, format } => {
             consequences::run(&dir, consequences::Report::Score, as_of.as_deref(), format, color)
+        }
+        Command::Slo { dir, as_of, format } => {
+            consequences::run(&dir, consequences::Report::Slo, as_of.as_deref(), format, color)
         }
         Command::Partnership {
             id,

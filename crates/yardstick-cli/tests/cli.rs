@@ -612,3 +612,42 @@ fn scores_and_partnerships_are_reported() {
     let out = yardstick(&["partnership", "nope"], &dir);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn slo_budgets_are_counted_in_minutes_and_events() {
+    let seed = seed_dir();
+    let out = yardstick(
+        &["slo", ".", "--format", "json", "--as-of", "2026-10-01T12:00:00Z"],
+        &seed,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let find = |kpi: &str, period: &str| -> Value {
+        json["slos"]
+            .as_array()
+            .and_then(|s| {
+                s.iter()
+                    .find(|r| r["kpi"] == kpi && r["period"] == period)
+                    .cloned()
+            })
+            .unwrap_or_else(|| panic!("no {kpi} {period}"))
+    };
+    let close = |v: &Value, want: f64| {
+        let got = v.as_f64().unwrap_or(f64::NAN);
+        assert!((got - want).abs() < 1e-9 * want.abs().max(1.0), "{got} vs {want}");
+    };
+    // June 2026: 718 scheduled hours (2 h maintenance), 4 h down, target 99.5%.
+    let june = find("uptime", "2026-06");
+    assert_eq!(june["unit"], "minutes");
+    close(&june["budget"], 0.005 * 718.0 * 60.0);
+    close(&june["consumed"], 240.0);
+    close(&june["remaining"], 0.005 * 718.0 * 60.0 - 240.0);
+    close(&june["burn_rate"], (4.0 / 718.0) / 0.005);
+    // Shares count events: the budget is 10% of the month's tickets.
+    let tickets = find("first_response_24h", "2026-06");
+    assert_eq!(tickets["unit"], "events");
+    let value = tickets["value"].as_f64().unwrap_or(f64::NAN);
+    let events = tickets["budget"].as_f64().unwrap_or(f64::NAN) / 0.1;
+    assert!((events - events.round()).abs() < 1e-9 && events > 0.0, "{events}");
+    close(&tickets["consumed"], events * (1.0 - value));
+}

@@ -415,3 +415,86 @@ pub fn partnership(project: &Project, ev: &Evaluation, id: &str) -> Option<Partn
         scores,
     })
 }
+
+/// One SLO period of a share or availability KPI (`yardstick slo`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SloRow {
+    pub kpi: String,
+    pub period: String,
+    pub entity: Entity,
+    pub complete: bool,
+    pub value: Option<f64>,
+    pub target: String,
+    /// 1 − target: the share of events (or time) allowed to fail.
+    pub error_budget: f64,
+    /// `minutes` (availability) or `events` (share).
+    pub unit: &'static str,
+    /// The budget in `unit`s: (1 − target) × scheduled minutes or rows.
+    pub budget: Option<f64>,
+    pub consumed: Option<f64>,
+    pub remaining: Option<f64>,
+    /// Share of the budget left (negative once overspent).
+    pub remaining_share: Option<f64>,
+    /// (1 − value) ÷ (1 − target): 1 spends the budget exactly by the end of
+    /// the period; above 1 spends it early.
+    pub burn_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SloReport {
+    pub as_of: String,
+    pub slos: Vec<SloRow>,
+}
+
+/// `yardstick slo`: error budgets of share and availability KPIs with a
+/// `>=` (or `>`) target below 100%, per period including the current one.
+pub fn slo(project: &Project, ev: &Evaluation) -> SloReport {
+    use yardstick_core::model::{Measure, Target};
+    let mut out = Vec::new();
+    for r in &ev.evaluations {
+        let Some(k) = project.kpis.get(&r.kpi) else {
+            continue;
+        };
+        let unit = match k.measure.as_ref().map(|m| &m.value) {
+            Some(Measure::Share { .. }) => "events",
+            Some(Measure::Availability { .. }) => "minutes",
+            _ => continue,
+        };
+        let cal = calendar(project);
+        let Some((first, _)) = period_days(&cal, k, &r.period) else {
+            continue;
+        };
+        let Some(t) = k.thresholds_at(first).0 else {
+            continue;
+        };
+        let (Target::AtLeast(level) | Target::Above(level)) = t.target else {
+            continue;
+        };
+        if level >= 1.0 {
+            continue;
+        }
+        let error_budget = 1.0 - level;
+        let failing = r.value.map(|v| 1.0 - v);
+        let budget = r.basis.map(|b| b * error_budget);
+        let consumed = r.basis.zip(failing).map(|(b, f)| b * f);
+        out.push(SloRow {
+            kpi: r.kpi.clone(),
+            period: r.period.clone(),
+            entity: r.entity.clone(),
+            complete: r.complete,
+            value: r.value,
+            target: t.text.clone(),
+            error_budget,
+            unit,
+            budget,
+            consumed,
+            remaining: budget.zip(consumed).map(|(b, c)| b - c),
+            remaining_share: failing.map(|f| 1.0 - f / error_budget),
+            burn_rate: failing.map(|f| f / error_budget),
+        });
+    }
+    SloReport {
+        as_of: ev.as_of.clone(),
+        slos: out,
+    }
+}

@@ -100,6 +100,10 @@ pub struct Row {
     pub benchmark: Option<f64>,
     pub warning: Option<String>,
     pub unit: Option<String>,
+    /// What the value is a share of: rows judged (share) or scheduled
+    /// minutes (availability); absent for other forms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis: Option<f64>,
 }
 
 /// The outcome of an evaluation.
@@ -144,6 +148,10 @@ pub(crate) struct Series {
     pub(crate) values: Vec<Vec<Option<f64>>>,
     /// The value for an entity without rows (the empty-set value).
     pub(crate) empty: Option<f64>,
+    /// What a value is a share of, same shape as `values` (empty when the
+    /// form has none): rows judged for a share, scheduled minutes for
+    /// availability. SLO budgets are counted in these units.
+    pub(crate) basis: Vec<Vec<Option<f64>>>,
 }
 
 impl Series {
@@ -651,6 +659,7 @@ impl Evaluator<'_> {
             .collect();
         // Dense grids per member.
         let mut grids: Vec<BTreeMap<Key, Vec<Option<f64>>>> = vec![BTreeMap::new(); shapes.len()];
+        let mut bases: Vec<BTreeMap<Key, Vec<Option<f64>>>> = vec![BTreeMap::new(); shapes.len()];
         let n_ent = entity.len();
         for b in &batches {
             let p_col = b.column(0);
@@ -673,6 +682,10 @@ impl Evaluator<'_> {
                     let empty = fills[i].or_else(|| shape.value(&empty_row_slice(&empty_row, &shapes, i)));
                     let grid = grids[i].entry(key.clone()).or_insert_with(|| vec![empty; n]);
                     grid[p] = shape.value(&raw);
+                    if let LeafShape::Share = shape {
+                        let basis = bases[i].entry(key.clone()).or_insert_with(|| vec![Some(0.0); n]);
+                        basis[p] = raw.first().copied().flatten();
+                    }
                 }
             }
         }
@@ -683,14 +696,27 @@ impl Evaluator<'_> {
                     .and_then(|s| s.value(&empty_row_slice(&empty_row, &shapes, i)))
             });
             let grid = std::mem::take(&mut grids[i]);
+            let is_share = matches!(shapes.get(i), Some(LeafShape::Share));
+            let mut basis_grid = std::mem::take(&mut bases[i]);
+            let basis: Vec<Vec<Option<f64>>> = if is_share {
+                grid.keys()
+                    .map(|k| basis_grid.remove(k).unwrap_or_else(|| vec![Some(0.0); n]))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let mut series = Series {
                 entities: grid.keys().cloned().collect(),
                 values: grid.into_values().collect(),
                 empty,
+                basis,
             };
             if entity.is_empty() && series.entities.is_empty() {
                 series.entities.push(Vec::new());
                 series.values.push(vec![empty; n]);
+                if is_share {
+                    series.basis.push(vec![Some(0.0); n]);
+                }
             }
             self.series.insert(leaf.clone(), Arc::new(series));
         }
@@ -852,26 +878,30 @@ impl Evaluator<'_> {
             (lo, hi)
         };
         let value = |down: i64, scheduled: i64| (scheduled > 0).then(|| 1.0 - down as f64 / scheduled as f64);
+        let minutes = |scheduled: i64| Some(scheduled as f64 / 60e6);
         let by_unit = !leaf.entity.is_empty();
         if by_unit {
             let mut entities = Vec::new();
             let mut values = Vec::new();
+            let mut basis = Vec::new();
             for unit in &unit_keys {
                 let (d, x) = per_unit(Some(unit));
-                let row = (0..n)
+                let (row, b): (Vec<_>, Vec<_>) = (0..n)
                     .map(|p| {
                         let (lo, hi) = span_of(p);
                         let (down, sched) = down_and_scheduled(&d, &x, lo, hi);
-                        value(down, sched)
+                        (value(down, sched), minutes(sched))
                     })
-                    .collect();
+                    .unzip();
                 entities.push(vec![unit.clone()]);
                 values.push(row);
+                basis.push(b);
             }
             return Ok(Series {
                 entities,
                 values,
                 empty: None,
+                basis,
             });
         }
         let units_list: Vec<Option<&EntityValue>> = if unit_col.is_some() {
@@ -880,7 +910,7 @@ impl Evaluator<'_> {
             vec![None]
         };
         let prepared: Vec<(Vec<Span>, Vec<Span>)> = units_list.iter().map(|u| per_unit(*u)).collect();
-        let row = (0..n)
+        let (row, b): (Vec<_>, Vec<_>) = (0..n)
             .map(|p| {
                 let (lo, hi) = span_of(p);
                 let (mut down, mut sched) = (0i64, 0i64);
@@ -889,13 +919,14 @@ impl Evaluator<'_> {
                     down += a;
                     sched += b;
                 }
-                value(down, sched)
+                (value(down, sched), minutes(sched))
             })
-            .collect();
+            .unzip();
         Ok(Series {
             entities: vec![Vec::new()],
             values: vec![row],
             empty: None,
+            basis: vec![b],
         })
     }
 
@@ -1040,6 +1071,7 @@ impl Evaluator<'_> {
             entities,
             values,
             empty: None,
+            basis: Vec::new(),
         });
         self.series.insert(node.clone(), Arc::clone(&s));
         Ok(s)
@@ -1113,6 +1145,7 @@ impl Evaluator<'_> {
                     benchmark,
                     warning: warning.map(|w| w.text.clone()),
                     unit: k.unit.clone(),
+                    basis: series.basis.get(e).and_then(|b| b[p]),
                 });
             }
         }
