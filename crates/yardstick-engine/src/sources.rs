@@ -91,8 +91,12 @@ impl std::fmt::Debug for Catalog {
 
 /// A DataFusion session for a project: its zone in the config (read by
 /// `ys_instant`), `ys_instant` registered for views that need it.
+/// DataFusion settings can be tuned through `DATAFUSION_*` environment
+/// variables (e.g. `DATAFUSION_EXECUTION_TARGET_PARTITIONS=4`).
 pub fn session(tz: chrono_tz::Tz) -> SessionContext {
-    let mut config = SessionConfig::new().with_information_schema(false);
+    let mut config = SessionConfig::from_env()
+        .unwrap_or_else(|_| SessionConfig::new())
+        .with_information_schema(false);
     config.options_mut().execution.time_zone = Some(tz.name().to_string());
     let ctx = SessionContext::new_with_config(config);
     ctx.register_udf(ScalarUDF::from(InstantUdf::new(tz)));
