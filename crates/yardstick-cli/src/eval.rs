@@ -12,6 +12,41 @@ use yardstick_engine::eval::{EvalError, EvalOptions, Evaluation, Row};
 use crate::check::{print_diagnostics, runtime};
 use crate::render::Color;
 
+/// Now, to the second (reports do not need nanoseconds).
+pub(crate) fn now() -> chrono::DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(0)
+}
+
+/// Without `--from`, the terminal table shows this many latest periods of
+/// each KPI (JSON and CSV always have every period).
+const RECENT_PERIODS: usize = 3;
+
+/// The rows of the latest `n` periods of each KPI, and how many were left out.
+fn recent(ev: &Evaluation, n: usize) -> (Evaluation, usize) {
+    let mut periods: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
+    for r in &ev.evaluations {
+        let list = periods.entry(r.kpi.as_str()).or_default();
+        if !list.contains(&r.period.as_str()) {
+            list.push(&r.period);
+        }
+    }
+    let keep = |r: &Row| {
+        periods
+            .get(r.kpi.as_str())
+            .is_some_and(|list| list.iter().rev().take(n).any(|p| *p == r.period))
+    };
+    let kept: Vec<Row> = ev.evaluations.iter().filter(|r| keep(r)).cloned().collect();
+    let dropped = ev.evaluations.len() - kept.len();
+    (
+        Evaluation {
+            as_of: ev.as_of.clone(),
+            evaluations: kept,
+        },
+        dropped,
+    )
+}
+
 /// Output formats of `eval`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum EvalFormat {
@@ -70,7 +105,7 @@ pub(crate) fn evaluate(
     let tz = loaded.project.settings.timezone;
     let as_of = match as_of {
         Some(s) => parse_instant(s, tz, "--as-of")?,
-        None => Utc::now(),
+        None => now(),
     };
     let opts = EvalOptions {
         as_of,
@@ -111,6 +146,7 @@ pub(crate) fn evaluate(
 }
 
 pub(crate) fn run(a: EvalArgs<'_>, color: Color) -> Result<ExitCode, String> {
+    let from_given = a.from.is_some();
     let (loaded, evaluation) = match evaluate(a.dir, a.as_of, a.from, a.to, a.kpis, a.by, color)? {
         Evaluated::Done(l, e) => (l, e),
         Evaluated::Failed(code) => return Ok(code),
@@ -124,7 +160,19 @@ pub(crate) fn run(a: EvalArgs<'_>, color: Color) -> Result<ExitCode, String> {
             writeln!(out).map_err(io)?;
         }
         EvalFormat::Text => {
-            writeln!(out, "{}", table(&evaluation, color, currency(&loaded.project))).map_err(io)?;
+            let (shown, dropped) = if from_given {
+                (evaluation, 0)
+            } else {
+                recent(&evaluation, RECENT_PERIODS)
+            };
+            writeln!(out, "{}", table(&shown, color, currency(&loaded.project))).map_err(io)?;
+            if dropped > 0 {
+                writeln!(
+                    out,
+                    "(the last {RECENT_PERIODS} periods of each KPI; {dropped} earlier rows: --from DATE shows them, --format json or csv has all)"
+                )
+                .map_err(io)?;
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

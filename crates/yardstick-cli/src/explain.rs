@@ -4,7 +4,6 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use chrono::Utc;
 use yardstick_engine::eval::EvalError;
 use yardstick_engine::explain::Explanation;
 
@@ -33,7 +32,7 @@ pub(crate) fn run(a: ExplainArgs<'_>, color: Color) -> Result<ExitCode, String> 
         Some(s) => {
             yardstick_core::time::parse_time(s, tz).ok_or_else(|| format!("--as-of `{s}` is not a time"))?
         }
-        None => Utc::now(),
+        None => crate::eval::now(),
     };
     let entity: Vec<(String, String)> = a
         .entity

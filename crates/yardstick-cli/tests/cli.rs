@@ -347,11 +347,31 @@ fn eval_writes_csv_and_a_table() {
     );
     assert!(text.contains("uptime,2026-06,2026-06-01T00:00:00+02:00,2026-07-01T00:00:00+02:00,,0.9944289693593314,>= 99.5%,missed"));
     let out = yardstick(
-        &["eval", ".", "--as-of", "2026-10-01T12:00:00Z", "--kpi", "uptime"],
+        &[
+            "eval",
+            ".",
+            "--as-of",
+            "2026-10-01T12:00:00Z",
+            "--kpi",
+            "uptime",
+            "--from",
+            "2026-06-01",
+        ],
         &seed,
     );
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("99.44%") && table.contains("✗ missed"), "{table}");
+    // Without --from, a terminal shows the latest three periods and says so.
+    let out = yardstick(
+        &["eval", ".", "--as-of", "2026-10-01T12:00:00Z", "--kpi", "uptime"],
+        &seed,
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(!table.contains("2026-06") && table.contains("2026-10"), "{table}");
+    assert!(
+        table.contains("the last 3 periods of each KPI; 2 earlier rows"),
+        "{table}"
+    );
 }
 
 #[test]
