@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use comfy_table::{Cell, CellAlignment, Color as TColor, ContentArrangement, Table, presets};
+use comfy_table::{Cell, CellAlignment, Color as TColor, Table};
 use serde::Serialize;
 use yardstick_engine::consequences as c;
 
@@ -20,16 +20,6 @@ pub(crate) enum Report<'a> {
     Score,
     Slo,
     Partnership(&'a str),
-}
-
-fn table(color: Color) -> Table {
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    if color == Color::Never {
-        t.force_no_tty();
-    }
-    t
 }
 
 fn paint(cell: Cell, c: TColor, color: Color) -> Cell {
@@ -83,8 +73,8 @@ pub(crate) fn run(
     let p = &loaded.project;
     let currency = p.settings.currency.as_deref();
     let money = |v: f64| match currency {
-        Some(cur) => format!("{cur} {}", yardstick_core::contract::money(v)),
-        None => yardstick_core::contract::money(v),
+        Some(cur) => format!("{cur} {}", yardstick_core::format::money(v)),
+        None => yardstick_core::format::money(v),
     };
     let mut out = std::io::stdout().lock();
     match report {
@@ -128,7 +118,7 @@ pub(crate) fn run(
                     }),
                 )?,
                 EvalFormat::Text => {
-                    let mut t = table(color);
+                    let mut t = crate::render::table(color);
                     t.set_header([
                         "contract",
                         "clause",
@@ -202,7 +192,7 @@ pub(crate) fn run(
                     }),
                 )?,
                 EvalFormat::Text => {
-                    let mut t = table(color);
+                    let mut t = crate::render::table(color);
                     t.set_header(["incentive", "period", "entity", "attainment", "payout"]);
                     for x in &r.payouts {
                         t.add_row(vec![
@@ -279,7 +269,7 @@ pub(crate) fn run(
                     }),
                 )?,
                 EvalFormat::Text => {
-                    let mut t = table(color);
+                    let mut t = crate::render::table(color);
                     t.set_header([
                         "KPI",
                         "period",
@@ -353,7 +343,7 @@ as of {}",
                         r.partners.join(" × ")
                     )
                     .map_err(|e| e.to_string())?;
-                    let mut t = table(color);
+                    let mut t = crate::render::table(color);
                     t.set_header(["KPI", "period", "entity", "value", "target", "status"]);
                     for k in &r.kpis {
                         t.add_row(vec![
@@ -383,7 +373,7 @@ as of {}",
 }
 
 fn score_table(rows: &[c::ScoreRow], color: Color) -> Table {
-    let mut t = table(color);
+    let mut t = crate::render::table(color);
     t.set_header(["scorecard", "period", "score", "parts", ""]);
     for x in rows {
         let parts: Vec<String> = x

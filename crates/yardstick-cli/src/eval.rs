@@ -5,8 +5,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
-use comfy_table::{Cell, CellAlignment, Color as TColor, ContentArrangement, Table, presets};
+use comfy_table::{Cell, CellAlignment, Color as TColor};
 use yardstick_core::Loaded;
+use yardstick_core::format::grouped;
 use yardstick_engine::eval::{EvalError, EvalOptions, Evaluation, Row};
 
 use crate::check::{print_diagnostics, runtime};
@@ -265,25 +266,6 @@ fn write_csv(out: &mut dyn Write, ev: &Evaluation) -> csv::Result<()> {
     Ok(())
 }
 
-/// Groups digits in threes: 34563.9 → "34,563.90".
-fn grouped(v: f64, decimals: usize) -> String {
-    let s = format!("{:.*}", decimals, v.abs());
-    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
-    let mut g = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            g.push(',');
-        }
-        g.push(c);
-    }
-    let sign = if v < 0.0 { "-" } else { "" };
-    if frac.is_empty() {
-        format!("{sign}{g}")
-    } else {
-        format!("{sign}{g}.{frac}")
-    }
-}
-
 /// A value in its unit: 0.9944 "%" → 99.44%, EUR → EUR 1,200.00, hours → 64.8 h.
 pub(crate) fn format_value(v: Option<f64>, unit: Option<&str>, currency: Option<&str>) -> String {
     let Some(v) = v else { return "—".into() };
@@ -316,12 +298,7 @@ fn status_cell(status: Option<&str>, color: Color) -> Cell {
 }
 
 fn table(ev: &Evaluation, color: Color, currency: Option<String>) -> String {
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    if color == Color::Never {
-        t.force_no_tty();
-    }
+    let mut t = crate::render::table(color);
     t.set_header([
         "KPI",
         "period",

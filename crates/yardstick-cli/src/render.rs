@@ -16,6 +16,18 @@ pub(crate) enum Color {
     Never,
 }
 
+/// An empty table in Yardstick's style; plain (no colour, no terminal
+/// width) unless colour is on.
+pub(crate) fn table(color: Color) -> comfy_table::Table {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    if color == Color::Never {
+        t.force_no_tty();
+    }
+    t
+}
+
 /// Writes diagnostics as annotated snippets (`path:line:col`, the line, a
 /// caret under the offending part, the hint).
 pub(crate) fn diagnostics_text(

@@ -10,6 +10,7 @@
 //!   split equally among the entities judged in that period.
 //! - Several flat `credit` remedies add up; the cap applies per period.
 
+use crate::format::{money, value_in_words};
 use crate::model::{BreachRule, Clause, Remedy, Target};
 
 /// One period of a clause's KPI, for one entity.
@@ -152,33 +153,6 @@ fn ordinal(n: usize) -> String {
     }
 }
 
-/// `1200` → `1,200.00`.
-pub fn money(v: f64) -> String {
-    let s = format!("{:.2}", v.abs());
-    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
-    let mut g = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            g.push(',');
-        }
-        g.push(c);
-    }
-    format!("{}{g}.{frac}", if v < 0.0 { "-" } else { "" })
-}
-
-fn show(v: f64, unit: Option<&str>) -> String {
-    match unit {
-        Some("%") => format!("{:.2}%", v * 100.0),
-        Some(u) => format!("{} {u}", trim(v)),
-        None => trim(v),
-    }
-}
-
-fn trim(v: f64) -> String {
-    let s = format!("{v:.4}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
 fn share_text(s: f64) -> String {
     let pct = s * 100.0;
     if (pct - pct.round()).abs() < 1e-9 {
@@ -219,7 +193,7 @@ fn explain(
     let head = format!(
         "{} was {} in {} (target {target})",
         w.name,
-        show(v, w.unit),
+        value_in_words(v, w.unit),
         p.period
     );
     if !breached {
@@ -420,12 +394,5 @@ mod tests {
         let o = judge(&c, &periods(&[Some(0.9975), Some(0.99)]), &W);
         assert!((o[0].budget_remaining.unwrap() - 0.5).abs() < 1e-9);
         assert!((o[1].budget_remaining.unwrap() + 1.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn money_is_grouped() {
-        assert_eq!(money(1200.0), "1,200.00");
-        assert_eq!(money(1234567.891), "1,234,567.89");
-        assert_eq!(money(0.5), "0.50");
     }
 }

@@ -68,20 +68,6 @@ pub struct Explanation {
     pub availability: Option<AvailabilityDetail>,
 }
 
-fn show(v: f64, unit: Option<&str>) -> String {
-    match unit {
-        Some("%") => format!("{:.2}%", v * 100.0),
-        Some(u) => format!("{} {u}", trim(v)),
-        None => trim(v),
-    }
-}
-
-fn trim(v: f64) -> String {
-    let s = format!("{v:.6}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    s.to_string()
-}
-
 /// Parses `col=value` pairs against the entity columns of a KPI.
 fn entity_key(kpi: &MeasureDef, entity: &[(String, String)], known: &[Key]) -> Result<Key, EvalError> {
     let cols: Vec<&str> = kpi.for_each.iter().map(|c| c.as_str()).collect();
@@ -421,7 +407,7 @@ fn reason(x: &Explanation, unit: Option<&str>) -> String {
         };
         return format!("No value ({why}), so the status is no_data.");
     };
-    let shown = show(v, unit);
+    let shown = yardstick_core::format::value_in_words(v, unit);
     match (x.status, &x.target, &x.warning) {
         (_, None, _) => format!("{shown}; no target is in force for this period, so there is no status."),
         (Some("met"), Some(t), _) => format!("{shown} meets the target {t}: met."),

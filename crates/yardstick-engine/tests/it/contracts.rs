@@ -3,25 +3,7 @@
 
 use yardstick_engine::consequences::{payouts, sla};
 
-use crate::{project, utc};
-
-fn evaluate(dir: &std::path::Path, as_of: &str) -> (yardstick_core::Project, yardstick_engine::Evaluation) {
-    let loaded = yardstick_engine::load_dir(dir);
-    assert!(!loaded.diagnostics.has_errors(), "{:#?}", loaded.diagnostics);
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let opts = yardstick_engine::EvalOptions {
-        as_of: utc(as_of),
-        from: None,
-        to: None,
-        kpis: Vec::new(),
-        by: None,
-    };
-    let (ev, d) = rt
-        .block_on(yardstick_engine::evaluate_dir(&loaded.project, dir, &opts))
-        .expect("evaluation");
-    assert!(!d.has_errors(), "{d:#?}");
-    (loaded.project, ev)
-}
+use crate::{evaluate, project};
 
 const TICKETS: &str = "id,created,ok,team\n\
     1,2026-02-10T00:00:00Z,false,a\n\

@@ -28,7 +28,7 @@ pub fn utc(s: &str) -> DateTime<Utc> {
 }
 
 /// Loads, checks (definitions and data) and evaluates a project.
-pub fn eval(dir: &Path, as_of: &str) -> Vec<Row> {
+pub fn evaluate(dir: &Path, as_of: &str) -> (yardstick_core::Project, yardstick_engine::Evaluation) {
     let loaded = yardstick_engine::load_dir(dir);
     assert!(!loaded.diagnostics.has_errors(), "{:#?}", loaded.diagnostics);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
@@ -45,7 +45,12 @@ pub fn eval(dir: &Path, as_of: &str) -> Vec<Row> {
         .block_on(yardstick_engine::evaluate_dir(&loaded.project, dir, &opts))
         .expect("evaluation");
     assert!(!d.has_errors(), "{d:#?}");
-    ev.evaluations
+    (loaded.project, ev)
+}
+
+/// The rows of [`evaluate`].
+pub fn eval(dir: &Path, as_of: &str) -> Vec<Row> {
+    evaluate(dir, as_of).1.evaluations
 }
 
 /// The row of a KPI, period and (optional) entity value.
