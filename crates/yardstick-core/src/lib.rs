@@ -18,6 +18,7 @@ pub mod sql;
 pub mod stats;
 pub mod status;
 pub mod time;
+pub mod visibility;
 
 pub use calendar::{Calendar, Grain, Period, PeriodKind};
 pub use diag::{Diagnostic, Diagnostics, Loc, Located, Severity, SourceMap};

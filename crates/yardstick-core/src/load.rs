@@ -840,8 +840,9 @@ fn check_id(cx: &mut Cx<'_>, id: &Located<String>, kind: &str) -> bool {
     ok
 }
 
-const SOURCE_KEYS: [&str; 11] = [
+const SOURCE_KEYS: [&str; 12] = [
     "path",
+    "store",
     "format",
     "sql",
     "time",
@@ -854,12 +855,39 @@ const SOURCE_KEYS: [&str; 11] = [
     "name",
 ];
 
+fn shape_columns(shape: &Shape) -> Vec<&Located<String>> {
+    match shape {
+        Shape::Event { time } => vec![time],
+        Shape::Interval { start, end } => vec![start, end],
+        Shape::Reference => vec![],
+    }
+}
+
 fn read_source(cx: &mut Cx<'_>, tab: &Tab<'_>, id: Located<String>) -> Source {
     tab.known_keys(cx, &SOURCE_KEYS);
     let path = tab.string(cx, "path");
     let sql = tab.string(cx, "sql");
     let format = tab.string(cx, "format");
+    let store = match tab.entry("store").map(|(_, v)| v.get_ref()) {
+        Some(DeValue::Boolean(b)) => *b,
+        Some(_) => {
+            tab.wrong_type(cx, "store", "true or false", None);
+            false
+        }
+        None => false,
+    };
+    if store {
+        let loc = tab.key_loc(cx, "store");
+        if path.is_some() || sql.is_some() {
+            cx.error(
+                "conflicting-keys",
+                "a stored source receives its rows through the API or `yardstick push`: drop `path`/`sql`, or `store`",
+                &loc,
+            );
+        }
+    }
     let origin = match (path, sql) {
+        _ if store => Some(Origin::Store),
         (Some(path), None) => {
             let fmt = match &format {
                 Some(f) => FileFormat::from_name(&f.value).or_else(|| {
@@ -968,6 +996,45 @@ fn read_source(cx: &mut Cx<'_>, tab: &Tab<'_>, id: Located<String>) -> Source {
             }
         }
     }
+    if store {
+        // Pushed rows are validated against the declared columns: every
+        // column a row may carry, the time columns among them, is declared.
+        if columns.is_empty() {
+            cx.error(
+                "missing-key",
+                format!("stored source `{}` needs `columns`", id.value),
+                &tab.key_loc(cx, "store"),
+            )
+            .hint = Some(
+                "pushed rows are checked against them, e.g. columns = { at = \"timestamp\", amount = \"double\" }"
+                    .into(),
+            );
+        } else {
+            for c in shape_columns(&shape) {
+                match columns.iter().find(|(n, _)| n.value == c.value) {
+                    None => {
+                        cx.error(
+                            "unknown-column",
+                            format!(
+                                "`{}` is not among the declared `columns` of stored source `{}`",
+                                c.value, id.value
+                            ),
+                            &c.loc,
+                        )
+                        .hint = Some(format!("declare it: {} = \"timestamp\"", c.value));
+                    }
+                    Some((n, t)) if !matches!(t, ColumnType::Timestamp | ColumnType::Date) => {
+                        cx.error(
+                            "bad-value",
+                            format!("time column `{}` must be declared as timestamp or date", c.value),
+                            &n.loc,
+                        );
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
     Source {
         id,
         origin,
@@ -990,8 +1057,9 @@ const FORM_KEYS: [&str; 8] = [
     "availability",
 ];
 
-const KPI_KEYS: [&str; 23] = [
+const KPI_KEYS: [&str; 24] = [
     "name",
+    "parties",
     "objective",
     "description",
     "unit",
@@ -1189,6 +1257,11 @@ fn read_measure_def(
         description: tab.text(cx, "description"),
         unit: tab.text(cx, "unit"),
         tags: tab.string_list(cx, "tags").into_iter().map(|t| t.value).collect(),
+        parties: tab
+            .string_list(cx, "parties")
+            .into_iter()
+            .map(|t| t.value)
+            .collect(),
         owner: tab.text(cx, "owner"),
         level: level.map(|l| l.value),
         measure,

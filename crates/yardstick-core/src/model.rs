@@ -101,6 +101,9 @@ pub enum Origin {
         path: Located<String>,
         format: FileFormat,
     },
+    /// Rows pushed through the API or `yardstick push` (`store = true`),
+    /// kept in the state store and checked against the declared `columns`.
+    Store,
     /// SQL over other sources.
     View {
         sql: Located<String>,
@@ -534,6 +537,9 @@ pub struct MeasureDef {
     pub description: Option<String>,
     pub unit: Option<String>,
     pub tags: Vec<String>,
+    /// Parties outside the organisation this KPI is shared with (API
+    /// tokens of such a party see it).
+    pub parties: Vec<String>,
     pub owner: Option<String>,
     pub level: Option<Level>,
     /// `None` when the definition's measure was missing or invalid (already reported).

@@ -1286,8 +1286,18 @@ pub async fn evaluate_dir(
     root: &std::path::Path,
     opts: &EvalOptions,
 ) -> Result<(Evaluation, yardstick_core::Diagnostics), EvalError> {
+    evaluate_dir_with(project, root, &crate::sources::StoredRows::new(), opts).await
+}
+
+/// [`evaluate_dir`] with the rows of stored sources.
+pub async fn evaluate_dir_with(
+    project: &Project,
+    root: &std::path::Path,
+    stored: &crate::sources::StoredRows,
+    opts: &EvalOptions,
+) -> Result<(Evaluation, yardstick_core::Diagnostics), EvalError> {
     let mut d = yardstick_core::Diagnostics::default();
-    let catalog = crate::sources::register_sources(project, root, &mut d).await;
+    let catalog = crate::sources::register_sources_with(project, root, stored, &mut d).await;
     if d.has_errors() {
         return Ok((
             Evaluation {

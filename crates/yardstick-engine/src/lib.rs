@@ -1,20 +1,23 @@
 //! Yardstick's engine: reads a project's data with Apache DataFusion.
 //!
 //! Definitions come from `yardstick-core`; this crate registers sources as
-//! DataFusion tables ([`datacheck::register_sources`]), checks what can only
-//! be checked against data ([`datacheck::check_data`]), and (next) compiles
-//! KPIs to DataFusion plans. It does file I/O; it knows nothing of terminals
-//! or HTTP.
+//! DataFusion tables ([`sources::register_sources`]), checks what can only
+//! be checked against data ([`datacheck::check_data`]), compiles KPIs to
+//! DataFusion plans and evaluates them ([`eval`]), explains a value
+//! ([`explain`]), derives contract, SLO, payout and score consequences
+//! ([`consequences`]) and validates pushed rows ([`ingest`]). It does file
+//! I/O; it knows nothing of terminals, HTTP or the state store.
 
 pub mod consequences;
 pub mod datacheck;
 pub mod eval;
 pub mod explain;
 pub mod fs;
+pub mod ingest;
 pub mod sources;
 pub mod udf;
 
 pub use datacheck::check_data;
-pub use eval::{EvalOptions, Evaluation, evaluate, evaluate_dir};
+pub use eval::{EvalOptions, Evaluation, evaluate, evaluate_dir, evaluate_dir_with};
 pub use fs::{DiskFiles, load_dir};
-pub use sources::{Catalog, register_sources};
+pub use sources::{Catalog, StoredRows, register_sources, register_sources_with};

@@ -11,7 +11,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::DFSchema;
+use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::*;
@@ -384,16 +386,67 @@ async fn register(
     }
 }
 
+/// Rows of stored sources (`store = true`), by source id, as read from the
+/// state store (see [`crate::ingest`]).
+pub type StoredRows = HashMap<String, Vec<RecordBatch>>;
+
 /// Registers every source of `project` (files, then views in dependency
-/// order) and reports what cannot be read.
+/// order) and reports what cannot be read. Stored sources are empty.
 pub async fn register_sources(project: &Project, root: &Path, d: &mut Diagnostics) -> Catalog {
+    register_sources_with(project, root, &StoredRows::new(), d).await
+}
+
+/// [`register_sources`] with the rows of stored sources.
+pub async fn register_sources_with(
+    project: &Project,
+    root: &Path,
+    stored: &StoredRows,
+    d: &mut Diagnostics,
+) -> Catalog {
     let ctx = session(project.settings.timezone);
     let mut tables = HashMap::new();
     for s in project.sources.values() {
-        if let Some(Origin::Files { path, format }) = &s.origin
-            && let Some(t) = register_files(&ctx, root, s, path, *format, d).await
-        {
-            tables.insert(s.id.value.clone(), t);
+        match &s.origin {
+            Some(Origin::Files { path, format }) => {
+                if let Some(t) = register_files(&ctx, root, s, path, *format, d).await {
+                    tables.insert(s.id.value.clone(), t);
+                }
+            }
+            Some(Origin::Store) => {
+                let schema = crate::ingest::stored_schema(s);
+                let batches = stored.get(&s.id.value).cloned().unwrap_or_default();
+                let df = MemTable::try_new(schema.clone(), vec![batches])
+                    .and_then(|t| ctx.read_table(Arc::new(t)));
+                let df = match df {
+                    Ok(df) => df,
+                    Err(e) => {
+                        d.push(
+                            Diagnostic::error(
+                                "internal",
+                                format!("cannot read stored rows of `{}`: {}", s.id.value, df_message(&e)),
+                            )
+                            .at(&s.id.loc),
+                        );
+                        continue;
+                    }
+                };
+                if let Some(schema) = register(&ctx, s, df, d).await {
+                    let raw_types = schema
+                        .fields()
+                        .iter()
+                        .map(|f| (f.name().clone(), f.data_type().clone()))
+                        .collect();
+                    tables.insert(
+                        s.id.value.clone(),
+                        Table {
+                            schema,
+                            raw_types,
+                            files: Vec::new(),
+                        },
+                    );
+                }
+            }
+            _ => {}
         }
     }
     // Views whose inputs are all registered, until no more can be.

@@ -2,6 +2,7 @@
 //! projects written to disk, against values computed by hand.
 
 mod contracts;
+mod ingest;
 mod measures;
 
 use std::path::Path;

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Starts a throwaway PostgreSQL server for the tests and prints its URL.
+# Installs Debian's postgresql when no server binaries are present.
+#
+#   export YARDSTICK_TEST_POSTGRES=$(scripts/start_postgres.sh)
+set -euo pipefail
+port=${PGPORT_TEST:-55432}
+bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+if [ -z "$bindir" ] || [ ! -x "$bindir/pg_ctl" ]; then
+  echo "== apt-get install postgresql" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null) >&2
+  bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+fi
+data=$(mktemp -d /tmp/yardstick-pg.XXXXXX)
+run() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
+if [ "$(id -u)" = 0 ]; then chown postgres "$data"; fi
+run "$bindir/initdb -D $data -A trust -U postgres --no-sync" >/dev/null
+run "$bindir/pg_ctl -D $data -l $data/log -w -o \"-p $port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200\" start" >/dev/null
+echo "postgres://postgres@127.0.0.1:$port/postgres"
