@@ -117,7 +117,19 @@ pub(crate) fn evaluate(
     };
     let rt = runtime()?;
     let spinner = progress(&loaded.project, &opts);
-    let result = rt.block_on(yardstick_engine::evaluate_dir(&loaded.project, dir, &opts));
+    let result = rt.block_on(async {
+        let stored = crate::server::stored_rows(dir, &loaded.project).await?;
+        Ok::<_, String>(yardstick_engine::evaluate_dir_with(&loaded.project, dir, &stored, &opts).await)
+    });
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(s) = spinner {
+                s.finish_and_clear();
+            }
+            return Err(e);
+        }
+    };
     if let Some(s) = spinner {
         s.finish_and_clear();
     }

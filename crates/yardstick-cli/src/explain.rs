@@ -46,7 +46,10 @@ pub(crate) fn run(a: ExplainArgs<'_>, color: Color) -> Result<ExitCode, String> 
     let rt = runtime()?;
     let result = rt.block_on(async {
         let mut d = yardstick_core::Diagnostics::default();
-        let catalog = yardstick_engine::register_sources(&loaded.project, a.dir, &mut d).await;
+        let stored = crate::server::stored_rows(a.dir, &loaded.project)
+            .await
+            .map_err(yardstick_engine::eval::EvalError::Data)?;
+        let catalog = yardstick_engine::register_sources_with(&loaded.project, a.dir, &stored, &mut d).await;
         if d.has_errors() {
             return Ok(Err(d));
         }

@@ -7,6 +7,7 @@ mod eval;
 mod explain;
 mod render;
 mod scaffold;
+mod server;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -218,6 +219,78 @@ Examples:
         #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
         format: eval::EvalFormat,
     },
+    /// Serve the HTTP API: KPIs, evaluations, contracts, ingestion, metrics.
+    #[command(
+        after_help = "Evaluates the project, keeps it fresh (definitions reloaded when files change, rows
+pushed to stored sources, every minute) and serves API v1 with bearer tokens. The state
+store is a SQLite file in the project (.yardstick/state.db) unless --db names another,
+e.g. postgres://user@host/db. With no token in the store yet, an admin token is created
+and printed once. The OpenAPI document is at /api/v1/openapi.json; Prometheus metrics
+at /metrics. Stops on SIGTERM or Ctrl-C after requests in flight finish.
+
+Examples:
+  yardstick serve
+  yardstick serve ../acme --addr 0.0.0.0:8080 --db postgres://yardstick@db/yardstick"
+    )]
+    Serve {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Address to listen on (loopback by default).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// State store URL: sqlite://PATH or postgres://… (default: DIR/.yardstick/state.db).
+        #[arg(long, env = "YARDSTICK_DB")]
+        db: Option<String>,
+    },
+    /// Push rows from a file into a stored source (`store = true`).
+    #[command(
+        after_help = "The file is a JSON array of objects (.json), NDJSON (.ndjson/.jsonl) or CSV with a
+header (.csv). Rows are checked against the source's declared columns; one bad row
+rejects the whole file, and every bad row is listed. Rows are committed when this
+returns. With --idempotency-key, pushing the same file again stores nothing new.
+
+Examples:
+  yardstick push deals new-deals.csv
+  yardstick push probes probes.ndjson -C ../acme --idempotency-key 2026-11-24-run1"
+    )]
+    Push {
+        /// Stored source id.
+        source: String,
+        /// File with the rows.
+        file: PathBuf,
+        #[arg(short = 'C', long = "project", default_value = ".")]
+        dir: PathBuf,
+        /// State store URL (default: the project's SQLite file).
+        #[arg(long, env = "YARDSTICK_DB")]
+        db: Option<String>,
+        /// Store this batch at most once.
+        #[arg(long)]
+        idempotency_key: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Manage API tokens: create (the secret is printed once), list, revoke.
+    #[command(
+        after_help = "Roles: viewer reads; editor also pushes rows; admin also manages tokens.
+A token with --party sees only the KPIs, contracts, partnerships and scorecards shared with
+that party (named as contract provider/client, partnership partner or in a KPI's parties).
+
+Examples:
+  yardstick token create --role viewer --party CloudCo
+  yardstick token list
+  yardstick token revoke 3fa2c1d0"
+    )]
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+        #[arg(short = 'C', long = "project", default_value = ".", global = true)]
+        dir: PathBuf,
+        /// State store URL (default: the project's SQLite file).
+        #[arg(long, env = "YARDSTICK_DB", global = true)]
+        db: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
+        format: Format,
+    },
     /// Write a commented starter project that checks clean.
     #[command(after_help = "Templates:
   saas                      revenue, new clients, margin, churn-style KPIs
@@ -261,6 +334,29 @@ Examples:
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token and print its secret once.
+    Create {
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Limit the token to what is shared with this party.
+        #[arg(long)]
+        party: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Admin,
+    Editor,
+    Viewer,
 }
 
 fn main() -> ExitCode {
@@ -341,6 +437,52 @@ fn main() -> ExitCode {
             format,
             color,
         ),
+        Command::Serve { dir, addr, db } => server::serve(
+            server::ServeArgs {
+                dir: &dir,
+                addr,
+                db: db.as_deref(),
+            },
+            color,
+        ),
+        Command::Push {
+            source,
+            file,
+            dir,
+            db,
+            idempotency_key,
+            format,
+        } => server::push(
+            server::PushArgs {
+                dir: &dir,
+                source: &source,
+                file: &file,
+                db: db.as_deref(),
+                idempotency_key: idempotency_key.as_deref(),
+                format,
+            },
+            color,
+        ),
+        Command::Token {
+            action,
+            dir,
+            db,
+            format,
+        } => {
+            let action = match &action {
+                TokenCommand::Create { role, party } => server::TokenAction::Create {
+                    role: match role {
+                        RoleArg::Admin => yardstick_store::Role::Admin,
+                        RoleArg::Editor => yardstick_store::Role::Editor,
+                        RoleArg::Viewer => yardstick_store::Role::Viewer,
+                    },
+                    party: party.as_deref(),
+                },
+                TokenCommand::List => server::TokenAction::List,
+                TokenCommand::Revoke { id } => server::TokenAction::Revoke { id },
+            };
+            server::token(&dir, db.as_deref(), action, format)
+        }
         Command::Init {
             dir,
             template,

@@ -703,6 +703,15 @@ pub enum PartnershipKind {
 
 impl PartnershipKind {
     pub const NAMES: [&'static str; 4] = ["joint_venture", "technology", "distribution", "other"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PartnershipKind::JointVenture => "joint_venture",
+            PartnershipKind::Technology => "technology",
+            PartnershipKind::Distribution => "distribution",
+            PartnershipKind::Other => "other",
+        }
+    }
 }
 
 /// `[partnership.ID]`.

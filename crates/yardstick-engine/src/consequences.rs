@@ -398,17 +398,11 @@ pub fn partnership(project: &Project, ev: &Evaluation, id: &str) -> Option<Partn
             parts,
         })
         .collect();
-    use yardstick_core::model::PartnershipKind;
     Some(PartnershipReport {
         as_of: ev.as_of.clone(),
         partnership: id.to_string(),
         name: p.name.clone(),
-        kind: match p.kind {
-            PartnershipKind::JointVenture => "joint_venture",
-            PartnershipKind::Technology => "technology",
-            PartnershipKind::Distribution => "distribution",
-            PartnershipKind::Other => "other",
-        },
+        kind: p.kind.name(),
         partners: p.partners.clone(),
         review_every: p.review_every.map(|g| g.name().to_string()),
         kpis,

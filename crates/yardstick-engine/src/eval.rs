@@ -195,7 +195,7 @@ pub(crate) struct Evaluator<'a> {
     pub(crate) frames: HashMap<CadenceKey, Frame>,
     pub(crate) series: HashMap<NodeKey, Arc<Series>>,
     /// Numbers the functions registered for this evaluation.
-    pub(crate) next_fn: std::cell::Cell<usize>,
+    pub(crate) next_fn: std::sync::atomic::AtomicUsize,
 }
 
 /// What an evaluation has computed before rows are written: every needed
@@ -277,7 +277,7 @@ pub(crate) async fn prepare<'a>(
         as_of_us: opts.as_of.timestamp_micros(),
         frames: HashMap::new(),
         series: HashMap::new(),
-        next_fn: std::cell::Cell::new(0),
+        next_fn: std::sync::atomic::AtomicUsize::new(0),
     };
     // Which leaves each KPI needs, and from when data exists.
     let mut leaves: BTreeSet<NodeKey> = BTreeSet::new();
@@ -388,9 +388,7 @@ pub(crate) fn quote(id: &str) -> String {
 impl Evaluator<'_> {
     /// A number not used before in this evaluation, for function names.
     fn fresh(&self) -> usize {
-        let n = self.next_fn.get();
-        self.next_fn.set(n + 1);
-        n
+        self.next_fn.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(crate) fn measure(&self, id: &str) -> Result<&MeasureDef, EvalError> {

@@ -263,6 +263,14 @@ impl Store {
             }
             let now = now_micros();
             let mut tx = self.pool.begin().await?;
+            if self.backend == Backend::Postgres {
+                // Batches commit in sequence order (SQLite has one writer at a
+                // time anyway), so a reader that has seen batch N has seen
+                // every batch before it: `batches_after` misses nothing.
+                sqlx::query("SELECT pg_advisory_xact_lock(7531)")
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let inserted = sqlx::query(
                 "INSERT INTO batches (source, idempotency_key, body_hash, row_count, received_at, actor, body) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
@@ -331,6 +339,18 @@ impl Store {
             .await?;
         rows.into_iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    /// Batches with a sequence number above `seq`, in push order:
+    /// (seq, source, body).
+    pub async fn batches_after(&self, seq: i64) -> Result<Vec<(i64, String, Vec<u8>)>, StoreError> {
+        let rows = sqlx::query("SELECT seq, source, body FROM batches WHERE seq > $1 ORDER BY seq")
+            .bind(seq)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
             .collect()
     }
 
@@ -496,16 +516,19 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         for r in rows {
             sqlx::query(
+                // sqlx's Any driver sends a NULL float in a form PostgreSQL
+                // rejects: bind a number and a flag instead.
                 "INSERT INTO reported (kpi, period, entity, value, status, complete, evaluated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                 VALUES ($1, $2, $3, CASE WHEN $8 = 1 THEN $4 ELSE NULL END, $5, $6, $7) ON CONFLICT DO NOTHING",
             )
             .bind(&r.kpi)
             .bind(&r.period)
             .bind(&r.entity)
-            .bind(r.value)
+            .bind(r.value.unwrap_or(0.0))
             .bind(r.status.as_deref())
             .bind(i64::from(r.complete))
             .bind(r.evaluated_at)
+            .bind(i64::from(r.value.is_some()))
             .execute(&mut *tx)
             .await?;
         }

@@ -123,6 +123,12 @@ fn rep(period: &str, value: f64, complete: bool, at: i64) -> Reported {
 #[tokio::test]
 async fn history_answers_what_was_reported_and_lists_restatements() {
     for (store, _dir) in stores().await {
+        let empty = Reported {
+            value: None,
+            status: None,
+            ..rep("2026-08", 0.0, true, 50)
+        };
+        store.record(&[empty]).await.expect("record a row without value");
         store
             .record(&[rep("2026-10", 5.0, false, 100), rep("2026-09", 9.0, true, 100)])
             .await
@@ -146,16 +152,25 @@ async fn history_answers_what_was_reported_and_lists_restatements() {
                     .collect::<Vec<_>>()
             }
         };
-        assert!(at(99).await.is_empty());
+        assert!(at(49).await.is_empty());
+        assert_eq!(at(99).await, [("2026-08".into(), None)]);
         assert_eq!(
             at(150).await,
-            [("2026-09".into(), Some(9.0)), ("2026-10".into(), Some(5.0))]
+            [
+                ("2026-08".into(), None),
+                ("2026-09".into(), Some(9.0)),
+                ("2026-10".into(), Some(5.0))
+            ]
         );
         assert_eq!(
             at(250).await,
-            [("2026-09".into(), Some(9.0)), ("2026-10".into(), Some(7.0))]
+            [
+                ("2026-08".into(), None),
+                ("2026-09".into(), Some(9.0)),
+                ("2026-10".into(), Some(7.0))
+            ]
         );
-        assert_eq!(store.latest_reported().await.expect("latest")[1].value, Some(8.0));
+        assert_eq!(store.latest_reported().await.expect("latest")[2].value, Some(8.0));
         // 5 → 7 closed the period (not a restatement); 7 → 8 changed an ended period.
         let r = store.restatements().await.expect("restatements");
         assert_eq!(r.len(), 1);

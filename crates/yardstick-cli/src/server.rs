@@ -1,0 +1,280 @@
+//! `yardstick serve`, `push` and `token`: glue over `yardstick-server` and
+//! `yardstick-store`.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde_json::json;
+use yardstick_core::Project;
+use yardstick_core::model::Origin;
+use yardstick_engine::StoredRows;
+use yardstick_engine::ingest::{self, BodyFormat, PushError};
+use yardstick_store::{NewBatch, Role, Store};
+
+use crate::Format;
+use crate::check::{load, print_diagnostics, runtime};
+use crate::render::Color;
+
+/// The store URL: `--db`/`YARDSTICK_DB`, else `<dir>/.yardstick/state.db`.
+pub(crate) fn store_url(dir: &Path, db: Option<&str>) -> Result<String, String> {
+    match db {
+        Some(u) if !u.is_empty() => Ok(u.to_string()),
+        _ => yardstick_store::default_url(dir).map_err(|e| e.to_string()),
+    }
+}
+
+/// Rows of the project's stored sources, read from the store when the
+/// project has any (`YARDSTICK_DB` or the project's default store).
+pub(crate) async fn stored_rows(dir: &Path, project: &Project) -> Result<StoredRows, String> {
+    let any_stored = project
+        .sources
+        .values()
+        .any(|s| matches!(s.origin, Some(Origin::Store)));
+    if !any_stored {
+        return Ok(StoredRows::new());
+    }
+    let db = std::env::var("YARDSTICK_DB").ok();
+    let url = store_url(dir, db.as_deref())?;
+    let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+    let rows = yardstick_server::snapshot::stored_rows(&store, project).await;
+    store.close().await;
+    rows
+}
+
+pub(crate) struct ServeArgs<'a> {
+    pub dir: &'a Path,
+    pub addr: SocketAddr,
+    pub db: Option<&'a str>,
+}
+
+pub(crate) fn serve(a: ServeArgs<'_>, color: Color) -> Result<ExitCode, String> {
+    init_logs();
+    let loaded = load(a.dir)?;
+    if loaded.diagnostics.has_errors() {
+        print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;
+        eprintln!("error: the definitions have errors; fix them before serving");
+        return Ok(ExitCode::from(1));
+    }
+    let url = store_url(a.dir, a.db)?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+        let first_token = if store.tokens().await.map_err(|e| e.to_string())?.is_empty() {
+            let (t, secret) = store
+                .create_token(Role::Admin, None, "serve")
+                .await
+                .map_err(|e| e.to_string())?;
+            Some((t.id, secret))
+        } else {
+            None
+        };
+        let state = match yardstick_server::AppState::start(a.dir, store).await {
+            Ok(s) => s,
+            Err(yardstick_server::StartError::Definitions(lines)) => {
+                for l in lines {
+                    eprintln!("error: {l}");
+                }
+                return Ok(ExitCode::from(1));
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        let listener = tokio::net::TcpListener::bind(a.addr)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", a.addr))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        eprintln!("Yardstick serves {} at http://{local}/api/v1/", a.dir.display());
+        eprintln!("  state store: {}", redacted(&url));
+        if let Some((id, secret)) = first_token {
+            eprintln!("  no tokens yet: created admin token {id} (shown once, keep it):");
+            eprintln!("    {secret}");
+            eprintln!("  try: curl -H 'Authorization: Bearer {secret}' http://{local}/api/v1/kpis");
+        }
+        // Scripts (and tests) read the address from standard output.
+        println!("listening on http://{local}");
+        let opts = yardstick_server::ServeOptions {
+            addr: local,
+            ..Default::default()
+        };
+        yardstick_server::serve(state, listener, &opts)
+            .await
+            .map_err(|e| format!("server stopped: {e}"))?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(i), Some(j)) if j > i => match url[i + 3..j].split_once(':') {
+            Some((user, _)) => format!("{}{user}:***{}", &url[..i + 3], &url[j..]),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
+    }
+}
+
+fn init_logs() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub(crate) struct PushArgs<'a> {
+    pub dir: &'a Path,
+    pub source: &'a str,
+    pub file: &'a Path,
+    pub db: Option<&'a str>,
+    pub idempotency_key: Option<&'a str>,
+    pub format: Format,
+}
+
+pub(crate) fn push(a: PushArgs<'_>, color: Color) -> Result<ExitCode, String> {
+    let loaded = load(a.dir)?;
+    if loaded.diagnostics.has_errors() {
+        print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;
+        return Ok(ExitCode::from(1));
+    }
+    let project = &loaded.project;
+    let name = a.file.to_string_lossy();
+    let fmt = BodyFormat::from_path(&name)
+        .ok_or_else(|| format!("cannot tell the format of {name}: name a .json, .ndjson or .csv file"))?;
+    let body = std::fs::read(a.file).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let s = ingest::stored_source(project, a.source).map_err(|e| e.to_string())?;
+    let batch = match ingest::parse_batch(project, s, &body, fmt) {
+        Ok(b) => b,
+        Err(PushError::BadRows(rows)) => {
+            if a.format == Format::Json {
+                println!(
+                    "{}",
+                    json!({"message": format!("{} bad rows, nothing was stored", rows.len()),
+                           "code": "invalid_rows", "errors": rows})
+                );
+            } else {
+                for r in &rows {
+                    eprintln!("error: {name}: {r}");
+                }
+                eprintln!("error: {} bad rows in {name}; nothing was stored", rows.len());
+            }
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let bytes = ingest::encode(&batch)?;
+    let url = store_url(a.dir, a.db)?;
+    let rt = runtime()?;
+    let stored = rt.block_on(async {
+        let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+        let r = store
+            .insert_batch(&NewBatch {
+                source: a.source,
+                idempotency_key: a.idempotency_key,
+                rows: batch.num_rows() as i64,
+                actor: "cli",
+                body: &bytes,
+            })
+            .await
+            .map_err(|e| e.to_string());
+        store.close().await;
+        r
+    })?;
+    match a.format {
+        Format::Json => println!(
+            "{}",
+            json!({"source": a.source, "rows": stored.rows, "batch": stored.seq, "replayed": stored.replayed})
+        ),
+        Format::Text if stored.replayed => println!(
+            "{} rows of {name} were already stored (batch {}, same idempotency key): nothing new",
+            stored.rows, stored.seq
+        ),
+        Format::Text => println!(
+            "stored {} rows into `{}` (batch {})",
+            stored.rows, a.source, stored.seq
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) enum TokenAction<'a> {
+    Create { role: Role, party: Option<&'a str> },
+    List,
+    Revoke { id: &'a str },
+}
+
+pub(crate) fn token(
+    dir: &Path,
+    db: Option<&str>,
+    action: TokenAction<'_>,
+    format: Format,
+) -> Result<ExitCode, String> {
+    let url = store_url(dir, db)?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+        let out = match action {
+            TokenAction::Create { role, party } => {
+                let (t, secret) = store
+                    .create_token(role, party, "cli")
+                    .await
+                    .map_err(|e| e.to_string())?;
+                match format {
+                    Format::Json => println!(
+                        "{}",
+                        json!({"token": secret, "id": t.id, "role": t.role, "party": t.party})
+                    ),
+                    Format::Text => {
+                        eprintln!(
+                            "created {} token {}{} — shown once, only its hash is kept:",
+                            t.role.as_str(),
+                            t.id,
+                            t.party
+                                .as_deref()
+                                .map(|p| format!(" for party {p}"))
+                                .unwrap_or_default()
+                        );
+                        println!("{secret}");
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+            TokenAction::List => {
+                let list = store.tokens().await.map_err(|e| e.to_string())?;
+                match format {
+                    Format::Json => println!("{}", json!({ "tokens": list })),
+                    Format::Text => {
+                        let mut t = crate::render::table(Color::Never);
+                        t.set_header(["id", "role", "party", "created", "revoked"]);
+                        let when = |us: i64| {
+                            chrono::DateTime::from_timestamp_micros(us)
+                                .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+                                .unwrap_or_default()
+                        };
+                        for x in &list {
+                            t.add_row([
+                                x.id.clone(),
+                                x.role.as_str().to_string(),
+                                x.party.clone().unwrap_or_default(),
+                                when(x.created_at),
+                                x.revoked_at.map(when).unwrap_or_default(),
+                            ]);
+                        }
+                        println!("{t}");
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+            TokenAction::Revoke { id } => {
+                store.revoke_token(id, "cli").await.map_err(|e| e.to_string())?;
+                match format {
+                    Format::Json => println!("{}", json!({"revoked": id})),
+                    Format::Text => println!("revoked token {id}"),
+                }
+                ExitCode::SUCCESS
+            }
+        };
+        store.close().await;
+        Ok(out)
+    })
+}

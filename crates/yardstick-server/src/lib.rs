@@ -1,0 +1,266 @@
+//! Yardstick's HTTP API (axum): KPIs, evaluations, contracts, scorecards
+//! and partnerships as JSON, Prometheus metrics, durable ingestion into
+//! stored sources, evaluation history, tokens and partner isolation.
+//!
+//! Only this crate knows HTTP. [`app`] builds the router from an
+//! [`AppState`] (tested with `oneshot`, no socket); [`serve`] binds it with
+//! timeouts, a body limit and graceful shutdown. Evaluation runs on an
+//! engine runtime of its own, apart from the runtime serving requests, and
+//! requests read the latest evaluated [`snapshot::Snapshot`].
+
+pub mod api;
+pub mod error;
+pub mod metrics;
+pub mod snapshot;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use tokio::sync::Notify;
+use yardstick_core::visibility::{Visible, visible_to};
+use yardstick_store::{Role, Store, Token};
+
+pub use api::app;
+pub use error::ApiError;
+use snapshot::{Refresher, Snapshot, Why};
+
+/// Who is calling: a token's role and, for a party token, what it may see.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub token: Token,
+    /// `None`: the organisation's own token, which sees everything.
+    pub visible: Option<Visible>,
+}
+
+impl Principal {
+    pub fn can_see_kpi(&self, id: &str) -> bool {
+        self.visible.as_ref().is_none_or(|v| v.kpis.contains(id))
+    }
+    pub fn can_see_contract(&self, id: &str) -> bool {
+        self.visible.as_ref().is_none_or(|v| v.contracts.contains(id))
+    }
+    pub fn can_see_partnership(&self, id: &str) -> bool {
+        self.visible.as_ref().is_none_or(|v| v.partnerships.contains(id))
+    }
+    pub fn can_see_scorecard(&self, id: &str) -> bool {
+        self.visible.as_ref().is_none_or(|v| v.scorecards.contains(id))
+    }
+    /// Fails unless the token's role is at least `role`.
+    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+        if self.token.role >= role {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this needs a {} token; yours is {}",
+                role.as_str(),
+                self.token.role.as_str()
+            )))
+        }
+    }
+}
+
+/// A runtime of its own for DataFusion work (shut down in the background
+/// when the state is dropped, so dropping it in async code is fine).
+#[derive(Debug)]
+struct EngineRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for EngineRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    dir: PathBuf,
+    store: Store,
+    snapshot: RwLock<Arc<Snapshot>>,
+    wake: Notify,
+    engine: EngineRuntime,
+    started: SystemTime,
+}
+
+/// The server's shared state: cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the project does not check:\n{}", .0.join("\n"))]
+    Definitions(Vec<String>),
+    #[error("{0}")]
+    Store(#[from] yardstick_store::StoreError),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl AppState {
+    /// Loads the project in `dir` (it must check clean), evaluates it once
+    /// and starts the refresher on the engine runtime.
+    pub async fn start(dir: &Path, store: Store) -> Result<AppState, StartError> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("yardstick-engine")
+            .enable_all()
+            .build()
+            .map_err(|e| StartError::Io(format!("cannot start the engine runtime: {e}")))?;
+        let dir2 = dir.to_path_buf();
+        let store2 = store.clone();
+        let (refresher, first) = rt
+            .spawn(async move {
+                let mut r = Refresher::start(&dir2, store2).await?;
+                let first = r.rebuild(Why::Start).await;
+                Ok::<_, Vec<String>>((r, first))
+            })
+            .await
+            .map_err(|e| StartError::Io(format!("the engine stopped: {e}")))?
+            .map_err(StartError::Definitions)?;
+        let inner = Arc::new(Inner {
+            dir: dir.to_path_buf(),
+            store,
+            snapshot: RwLock::new(Arc::new(first)),
+            wake: Notify::new(),
+            engine: EngineRuntime(Some(rt)),
+            started: SystemTime::now(),
+        });
+        let state = AppState { inner };
+        state.spawn_refresher(refresher);
+        Ok(state)
+    }
+
+    fn spawn_refresher(&self, mut r: Refresher) {
+        let weak = Arc::downgrade(&self.inner);
+        let Some(rt) = self.inner.engine.0.as_ref() else {
+            return;
+        };
+        rt.spawn(async move {
+            let mut last = SystemTime::now();
+            loop {
+                let Some(inner) = weak.upgrade() else { return };
+                // Woken by a push, or look around every second.
+                let _ = tokio::time::timeout(Duration::from_secs(1), inner.wake.notified()).await;
+                if let Some(why) = r.due(last).await {
+                    let snap = r.rebuild(why).await;
+                    last = SystemTime::now();
+                    if let Ok(mut s) = inner.snapshot.write() {
+                        *s = Arc::new(snap);
+                    }
+                }
+            }
+        });
+    }
+
+    /// The latest evaluated state.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        match self.inner.snapshot.read() {
+            Ok(s) => s.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    pub fn uptime(&self) -> Duration {
+        self.inner.started.elapsed().unwrap_or_default()
+    }
+
+    /// Asks the refresher to look now (after a push).
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// Waits (at most `max`) until the served evaluation includes pushed
+    /// batch `seq`; false if it does not by then.
+    pub async fn wait_for_batch(&self, seq: i64, max: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + max;
+        self.wake();
+        while tokio::time::Instant::now() < deadline {
+            if self.snapshot().batch_seq >= seq {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    }
+
+    /// The principal of a bearer token, if it is a live one.
+    pub async fn authenticate(&self, secret: &str) -> Result<Option<Principal>, ApiError> {
+        let Some(token) = self.inner.store.authenticate(secret).await? else {
+            return Ok(None);
+        };
+        let visible = token
+            .party
+            .as_deref()
+            .map(|p| visible_to(&self.snapshot().project, p));
+        Ok(Some(Principal { token, visible }))
+    }
+}
+
+/// How `serve` listens.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    /// Longest time a request may take before it is answered 408.
+    pub request_timeout: Duration,
+    /// Largest accepted request body.
+    pub body_limit: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            request_timeout: Duration::from_secs(30),
+            body_limit: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// Serves `state` on a bound listener until SIGTERM or Ctrl-C; requests in
+/// flight finish before it returns.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    opts: &ServeOptions,
+) -> std::io::Result<()> {
+    let app: Router = api::app_with(state, opts.request_timeout, opts.body_limit);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,318 @@
+//! The evaluated state the API serves, and the loop that keeps it fresh.
+//!
+//! Requests never evaluate: they read the latest [`Snapshot`] (an `Arc`
+//! swapped under a short lock), so reads stay fast under load. A refresher
+//! on the engine's own runtime rebuilds it when definitions change on disk,
+//! when rows are pushed (here or by another process sharing the store), and
+//! once a minute (time moves periods along). A definition change that fails
+//! `check` keeps the last good project and reports the errors on
+//! `/api/v1/health` and in the log. Each rebuild records what changed in the
+//! evaluation history.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Utc};
+use yardstick_core::{Diagnostics, Loaded, Project};
+use yardstick_engine::consequences::{self, ScoreReport, SlaReport};
+use yardstick_engine::eval::{EvalOptions, Evaluation};
+use yardstick_engine::{StoredRows, ingest};
+use yardstick_store::{Reported, Store};
+
+/// Everything the API answers from, as of one evaluation.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub project: Arc<Project>,
+    pub evaluation: Evaluation,
+    pub sla: SlaReport,
+    pub scores: ScoreReport,
+    pub evaluated_at: DateTime<Utc>,
+    /// Errors of the newest definitions on disk when they failed `check`
+    /// (the project above is then the last good one).
+    pub definition_errors: Vec<String>,
+    /// Evaluation errors (bad data), if the last evaluation failed.
+    pub evaluation_error: Option<String>,
+    /// The newest pushed batch included in this evaluation.
+    pub batch_seq: i64,
+}
+
+/// Every stored row of `project`'s stored sources, decoded with their
+/// current schemas (used by the CLI's `eval` and friends).
+pub async fn stored_rows(store: &Store, project: &Project) -> Result<StoredRows, String> {
+    let mut out = StoredRows::new();
+    for (seq, source, body) in store.batches_after(0).await.map_err(|e| e.to_string())? {
+        let Some(s) = project.sources.get(&source) else {
+            continue;
+        };
+        if !matches!(s.origin, Some(yardstick_core::model::Origin::Store)) {
+            continue;
+        }
+        let decoded = ingest::decode(&body, &ingest::stored_schema(s))
+            .map_err(|e| format!("stored batch {seq} of `{source}`: {e}"))?;
+        out.entry(source).or_default().extend(decoded);
+    }
+    Ok(out)
+}
+
+/// Renders diagnostics as `path:line:col: message` lines.
+pub fn diagnostic_lines(loaded: &Loaded, d: &Diagnostics) -> Vec<String> {
+    d.iter()
+        .filter(|x| x.severity == yardstick_core::Severity::Error)
+        .map(|x| match &x.loc {
+            Some(loc) => {
+                let p = loaded.files.position(loc);
+                format!("{}:{}:{}: {} [{}]", p.path, p.line, p.column, x.message, x.code)
+            }
+            None => format!("{} [{}]", x.message, x.code),
+        })
+        .collect()
+}
+
+/// A fingerprint of the definition files (path, size, mtime).
+fn fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') || name == "target" || name == "data" {
+                continue;
+            }
+            let Ok(meta) = e.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(path);
+            } else if name.ends_with(".toml") {
+                out.push((path, meta.len(), meta.modified().ok()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// What triggers a rebuild.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Why {
+    Start,
+    Definitions,
+    Data,
+    Clock,
+}
+
+/// (kpi, period, entity as JSON).
+type RowKey = (String, String, String);
+/// (value, status, complete).
+type Recorded = (Option<f64>, Option<String>, bool);
+
+/// The refresher's memory between rebuilds.
+pub(crate) struct Refresher {
+    dir: PathBuf,
+    store: Store,
+    pub(crate) project: Arc<Project>,
+    fingerprint: Vec<(PathBuf, u64, Option<SystemTime>)>,
+    definition_errors: Vec<String>,
+    /// Decoded stored rows and the newest batch read.
+    stored: StoredRows,
+    seq: i64,
+    /// The last recorded (value, status, complete) of each reported row.
+    recorded: HashMap<RowKey, Recorded>,
+}
+
+/// Loads and checks the definitions (without data).
+pub fn load_checked(dir: &Path) -> Result<Loaded, Vec<String>> {
+    let loaded = yardstick_engine::load_dir(dir);
+    if loaded.diagnostics.has_errors() {
+        return Err(diagnostic_lines(&loaded, &loaded.diagnostics));
+    }
+    Ok(loaded)
+}
+
+impl Refresher {
+    /// The first state: definitions must check clean to start.
+    pub(crate) async fn start(dir: &Path, store: Store) -> Result<Refresher, Vec<String>> {
+        let fp = fingerprint(dir);
+        let loaded = load_checked(dir)?;
+        let data = yardstick_engine::check_data(&loaded.project, dir).await;
+        if data.has_errors() {
+            return Err(diagnostic_lines(&loaded, &data));
+        }
+        let recorded = store
+            .latest_reported()
+            .await
+            .map_err(|e| vec![e.to_string()])?
+            .into_iter()
+            .map(|r| ((r.kpi, r.period, r.entity), (r.value, r.status, r.complete)))
+            .collect();
+        Ok(Refresher {
+            dir: dir.to_path_buf(),
+            store,
+            project: Arc::new(loaded.project),
+            fingerprint: fp,
+            definition_errors: Vec::new(),
+            stored: StoredRows::new(),
+            seq: 0,
+            recorded,
+        })
+    }
+
+    /// Why a rebuild is due now, if it is.
+    pub(crate) async fn due(&mut self, last: SystemTime) -> Option<Why> {
+        if fingerprint(&self.dir) != self.fingerprint {
+            return Some(Why::Definitions);
+        }
+        match self.store.latest_seq().await {
+            Ok(seq) if seq != self.seq => return Some(Why::Data),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot read the state store"),
+        }
+        if last.elapsed().unwrap_or_default() >= Duration::from_secs(60) {
+            return Some(Why::Clock);
+        }
+        None
+    }
+
+    /// Rebuilds the snapshot.
+    pub(crate) async fn rebuild(&mut self, why: Why) -> Snapshot {
+        if why == Why::Definitions {
+            self.fingerprint = fingerprint(&self.dir);
+            match load_checked(&self.dir) {
+                Ok(loaded) => {
+                    tracing::info!("definitions reloaded");
+                    self.project = Arc::new(loaded.project);
+                    self.definition_errors.clear();
+                    // Schemas may have changed: decode stored rows afresh.
+                    self.stored.clear();
+                    self.seq = 0;
+                }
+                Err(errors) => {
+                    for e in &errors {
+                        tracing::error!(error = %e, "definitions do not check; keeping the last good version");
+                    }
+                    self.definition_errors = errors;
+                }
+            }
+        }
+        // Taken before reading rows: a snapshot evaluated after a push was
+        // acknowledged has read that push.
+        let now = Utc::now();
+        let mut evaluation_error = None;
+        if let Err(e) = self.read_new_batches().await {
+            tracing::error!(error = %e, "cannot read stored rows");
+            evaluation_error = Some(e);
+        }
+        let opts = EvalOptions {
+            as_of: now,
+            from: None,
+            to: None,
+            kpis: Vec::new(),
+            by: None,
+        };
+        let p = &*self.project;
+        let evaluation = match yardstick_engine::evaluate_dir_with(p, &self.dir, &self.stored, &opts).await {
+            Ok((ev, d)) if !d.has_errors() => ev,
+            Ok((ev, d)) => {
+                let msg: Vec<String> = d.iter().map(|x| x.message.clone()).collect();
+                let msg = msg.join("; ");
+                tracing::error!(error = %msg, "evaluation failed");
+                evaluation_error = Some(msg);
+                ev
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "evaluation failed");
+                evaluation_error = Some(e.to_string());
+                Evaluation {
+                    as_of: now.to_rfc3339(),
+                    evaluations: Vec::new(),
+                }
+            }
+        };
+        let sla = consequences::sla(p, &evaluation);
+        let scores = consequences::scores(p, &evaluation);
+        if evaluation_error.is_none() {
+            self.record(&evaluation, now, why).await;
+        }
+        Snapshot {
+            project: self.project.clone(),
+            evaluation,
+            sla,
+            scores,
+            evaluated_at: now,
+            definition_errors: self.definition_errors.clone(),
+            evaluation_error,
+            batch_seq: self.seq,
+        }
+    }
+
+    async fn read_new_batches(&mut self) -> Result<(), String> {
+        let batches = self
+            .store
+            .batches_after(self.seq)
+            .await
+            .map_err(|e| e.to_string())?;
+        for (seq, source, body) in batches {
+            self.seq = self.seq.max(seq);
+            let Some(s) = self.project.sources.get(&source) else {
+                continue; // a source since removed from the definitions
+            };
+            if !matches!(s.origin, Some(yardstick_core::model::Origin::Store)) {
+                continue; // no longer stored
+            }
+            let schema = ingest::stored_schema(s);
+            let decoded = ingest::decode(&body, &schema)
+                .map_err(|e| format!("stored batch {seq} of `{source}`: {e}"))?;
+            self.stored.entry(source).or_default().extend(decoded);
+        }
+        Ok(())
+    }
+
+    /// Stores what changed since the last evaluation. On a clock tick only
+    /// changes of status or completeness are kept (an ongoing period's
+    /// availability moves every minute; its history would be noise).
+    async fn record(&mut self, ev: &Evaluation, now: DateTime<Utc>, why: Why) {
+        let at = now.timestamp_micros();
+        let mut changed = Vec::new();
+        for r in &ev.evaluations {
+            let entity = r
+                .entity
+                .as_ref()
+                .map(|e| serde_json::to_string(e).unwrap_or_default())
+                .unwrap_or_default();
+            let key = (r.kpi.clone(), r.period.clone(), entity);
+            let status = r.status.map(str::to_string);
+            let new = (r.value, status, r.complete);
+            let differs = match self.recorded.get(&key) {
+                None => true,
+                Some(old) if why == Why::Clock => old.1 != new.1 || old.2 != new.2,
+                Some(old) => *old != new,
+            };
+            if differs {
+                changed.push(Reported {
+                    kpi: key.0.clone(),
+                    period: key.1.clone(),
+                    entity: key.2.clone(),
+                    value: new.0,
+                    status: new.1.clone(),
+                    complete: new.2,
+                    evaluated_at: at,
+                });
+            }
+        }
+        match self.store.record(&changed).await {
+            Ok(()) => {
+                for r in changed {
+                    self.recorded
+                        .insert((r.kpi, r.period, r.entity), (r.value, r.status, r.complete));
+                }
+            }
+            // Not remembered as recorded: the next rebuild tries again.
+            Err(e) => tracing::error!(error = %e, "cannot record the evaluation history"),
+        }
+    }
+}

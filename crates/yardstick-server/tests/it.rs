@@ -1,0 +1,700 @@
+//! The API over real HTTP (and once through `oneshot`), against SQLite and,
+//! when `YARDSTICK_TEST_POSTGRES` is set, a real PostgreSQL server.
+
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use yardstick_server::{AppState, ServeOptions};
+use yardstick_store::{Role, Store, testing};
+
+const PROJECT: &str = r#"
+[project]
+name = "Isolation"
+timezone = "Europe/Berlin"
+currency = "EUR"
+
+[source.deals]
+store = true
+time = "closed_at"
+columns = { closed_at = "timestamp", amount = "double", rep = "string" }
+
+[source.incidents]
+path = "data/incidents.csv"
+start = "started_at"
+end = "ended_at"
+
+[kpi.revenue]
+name = "Revenue"
+objective = "Grow revenue"
+owner = "sales"
+measure = "sum(amount)"
+source = "deals"
+every = "month"
+target = ">= 100"
+
+[kpi.deals_by_rep]
+objective = "Every rep closes"
+owner = "sales"
+measure = "count(*)"
+source = "deals"
+for_each = "rep"
+every = "month"
+target = ">= 1"
+parties = ["CloudCo"]
+
+[kpi.partner_deals]
+objective = "Deals through the partner"
+owner = "partners"
+measure = "count(*)"
+source = "deals"
+filter = "rep = 'partner'"
+every = "month"
+target = ">= 1"
+
+[kpi.uptime]
+objective = "Keep the platform up"
+owner = "sre"
+availability = { down = "incidents" }
+every = "month"
+unit = "%"
+target = ">= 99%"
+
+[contract.hosting]
+provider = "Us"
+client = "Acme"
+fee = { amount = 1000, every = "month" }
+
+[[contract.hosting.clause]]
+id = "uptime"
+kpi = "uptime"
+remedies = [{ credit = "10%" }]
+
+[partnership.cloudco]
+kind = "distribution"
+partners = ["Us", "CloudCo"]
+kpis = ["partner_deals"]
+review_every = "quarter"
+
+[scorecard.company]
+weights = { revenue = 1, uptime = 1 }
+
+[scorecard.partner_view]
+weights = { partner_deals = 1, deals_by_rep = 1 }
+"#;
+
+const INCIDENTS: &str = "started_at,ended_at\n2026-01-10 10:00,2026-01-10 22:00\n";
+
+fn project_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("yardstick.toml"), PROJECT).expect("write");
+    std::fs::create_dir_all(dir.path().join("data")).expect("mkdir");
+    std::fs::write(dir.path().join("data/incidents.csv"), INCIDENTS).expect("write");
+    dir
+}
+
+async fn store_urls(dir: &Path) -> Vec<String> {
+    let mut urls = vec![yardstick_store::default_url(dir).expect("url")];
+    if let Some(admin) = testing::postgres_url() {
+        urls.push(testing::fresh_postgres(&admin).await.expect("fresh database"));
+    }
+    urls
+}
+
+struct Server {
+    base: String,
+    admin: String,
+    state: AppState,
+    http: reqwest::Client,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    async fn start(dir: &Path, url: &str) -> Server {
+        let store = Store::open(url).await.expect("store opens");
+        let (_, admin) = store
+            .create_token(Role::Admin, None, "test")
+            .await
+            .expect("token");
+        let state = AppState::start(dir, store).await.expect("starts");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let s2 = state.clone();
+        tokio::spawn(async move {
+            let _ = yardstick_server::serve(s2, listener, &ServeOptions::default()).await;
+        });
+        Server {
+            base: format!("http://{addr}"),
+            admin,
+            state,
+            http: reqwest::Client::new(),
+            _dir: None,
+        }
+    }
+
+    async fn token(&self, role: &str, party: Option<&str>) -> String {
+        let (s, v) = self
+            .call(
+                "POST",
+                "/api/v1/tokens",
+                &self.admin,
+                Some(json!({"role": role, "party": party})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        v["token"].as_str().expect("secret").to_string()
+    }
+
+    async fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method.parse().expect("method"), format!("{}{path}", self.base));
+        if !token.is_empty() {
+            req = req.bearer_auth(token);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let text = res.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call("GET", path, token, None).await
+    }
+
+    async fn push(&self, token: &str, ct: &str, key: Option<&str>, body: &str) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}/api/v1/sources/deals/rows", self.base))
+            .bearer_auth(token)
+            .header("content-type", ct)
+            .body(body.to_string());
+        if let Some(k) = key {
+            req = req.header("idempotency-key", k);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        (status, res.json().await.expect("json"))
+    }
+
+    /// Waits until every pushed row is evaluated.
+    async fn settle(&self) {
+        let seq = self.state.store().latest_seq().await.expect("seq");
+        assert!(
+            self.state.wait_for_batch(seq, Duration::from_secs(20)).await,
+            "batch {seq} not evaluated"
+        );
+    }
+}
+
+fn value_of(evals: &Value, kpi: &str, period: &str) -> Option<f64> {
+    evals["evaluations"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["kpi"] == kpi && r["period"] == period && r["entity"].is_null())
+        .and_then(|r| r["value"].as_f64())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_are_validated_committed_once_and_evaluated() {
+    let dir = project_dir();
+    for url in store_urls(dir.path()).await {
+        let s = Server::start(dir.path(), &url).await;
+        let editor = s.token("editor", None).await;
+        let viewer = s.token("viewer", None).await;
+
+        // Health needs no token; everything else does.
+        let (st, h) = s.get("/api/v1/health", "").await;
+        assert_eq!((st, h["status"].as_str()), (StatusCode::OK, Some("ok")), "{h}");
+        let (st, e) = s.get("/api/v1/kpis", "").await;
+        assert_eq!(
+            (st, e["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("missing_token"))
+        );
+        assert!(e["message"].as_str().expect("message").contains("Bearer"));
+        let (st, e) = s.get("/api/v1/kpis", "ys_nope").await;
+        assert_eq!(
+            (st, e["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("invalid_token"))
+        );
+
+        // A viewer cannot push.
+        let (st, e) = s.push(&viewer, "application/json", None, "[]").await;
+        assert_eq!(
+            (st, e["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("forbidden"))
+        );
+
+        // JSON, then CSV.
+        let (st, r) = s
+            .push(
+                &editor,
+                "application/json",
+                Some("k1"),
+                r#"[{"closed_at": "2026-01-05 10:00", "amount": 60, "rep": "ann"},
+                    {"closed_at": "2026-01-31T23:30:00+01:00", "amount": 50, "rep": "partner"}]"#,
+            )
+            .await;
+        assert_eq!(
+            (st, r["rows"].as_i64(), r["replayed"].as_bool()),
+            (StatusCode::CREATED, Some(2), Some(false)),
+            "{r}"
+        );
+        let (st, r2) = s
+            .push(
+                &editor,
+                "application/json; charset=utf-8",
+                Some("k1"),
+                r#"[{"closed_at": "2026-01-05 10:00", "amount": 60, "rep": "ann"},
+                    {"closed_at": "2026-01-31T23:30:00+01:00", "amount": 50, "rep": "partner"}]"#,
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{r2}");
+        assert_eq!(
+            (r2["batch"].clone(), r2["replayed"].as_bool()),
+            (r["batch"].clone(), Some(true))
+        );
+        let (st, e) = s
+            .push(
+                &editor,
+                "application/json",
+                Some("k1"),
+                r#"[{"closed_at": "2026-01-06", "amount": 1}]"#,
+            )
+            .await;
+        assert_eq!(
+            (st, e["code"].as_str()),
+            (StatusCode::CONFLICT, Some("conflict")),
+            "{e}"
+        );
+        let (st, _) = s
+            .push(
+                &editor,
+                "text/csv",
+                None,
+                "closed_at,amount,rep\n2026-02-01 00:30,7,bob\n",
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED);
+
+        // A bad batch: every bad row listed, nothing stored.
+        let (st, e) = s
+            .push(
+                &editor,
+                "application/x-ndjson",
+                None,
+                "{\"closed_at\": \"2026-02-02\", \"amount\": 1}\n{\"closed_at\": \"soon\", \"amount\": \"x\"}\n{\"amount\": 2}\n",
+            )
+            .await;
+        assert_eq!(
+            (st, e["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_rows")),
+            "{e}"
+        );
+        let bad: Vec<(i64, String)> = e["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|x| {
+                (
+                    x["row"].as_i64().expect("row"),
+                    x["column"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            bad,
+            [
+                (2, "closed_at".into()),
+                (2, "amount".into()),
+                (3, "closed_at".into())
+            ]
+        );
+        let (st, e) = s.push(&editor, "text/plain", None, "x").await;
+        assert_eq!(
+            (st, e["code"].as_str()),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_media_type"))
+        );
+
+        // Evaluated: January = 60 + 50 (23:30 CET is still January), February = 7.
+        s.settle().await;
+        let (st, ev) = s
+            .get("/api/v1/evaluations?kpi=revenue&from=2026-01&to=2026-02", &viewer)
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(value_of(&ev, "revenue", "2026-01"), Some(110.0), "{ev}");
+        assert_eq!(value_of(&ev, "revenue", "2026-02"), Some(7.0));
+        let periods: Vec<&str> = ev["evaluations"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| r["period"].as_str().expect("period"))
+            .collect();
+        assert_eq!(periods, ["2026-01", "2026-02"]);
+        let (_, ev) = s
+            .get("/api/v1/evaluations?kpi=deals_by_rep&entity=rep=ann", &viewer)
+            .await;
+        assert!(
+            ev["evaluations"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .all(|r| r["entity"]["rep"] == "ann")
+        );
+        let (st, e) = s.get("/api/v1/evaluations?from=yesterday", &viewer).await;
+        assert_eq!(
+            (st, e["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("bad_request"))
+        );
+
+        // Every write is audited; the audit log is for admins.
+        let (st, a) = s.get("/api/v1/audit", &s.admin).await;
+        assert_eq!(st, StatusCode::OK);
+        let pushes = a["audit"]
+            .as_array()
+            .expect("audit")
+            .iter()
+            .filter(|e| e["action"] == "push")
+            .count();
+        assert_eq!(pushes, 2);
+        assert_eq!(s.get("/api/v1/audit", &editor).await.0, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_sees_only_what_is_shared_with_it_on_every_route() {
+    let dir = project_dir();
+    for url in store_urls(dir.path()).await {
+        let s = Server::start(dir.path(), &url).await;
+        let cloudco = s.token("viewer", Some("CloudCo")).await;
+        let acme = s.token("viewer", Some("Acme")).await;
+        let (st, _) = s
+            .push(
+                &s.admin,
+                "text/csv",
+                None,
+                "closed_at,amount,rep\n2026-01-05,60,partner\n2026-01-06,10,ann\n",
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED);
+        s.settle().await;
+
+        let ids = |v: &Value, key: &str| -> Vec<String> {
+            let mut out: Vec<String> = v[key]
+                .as_array()
+                .expect("list")
+                .iter()
+                .map(|x| x["id"].as_str().expect("id").to_string())
+                .collect();
+            out.sort();
+            out
+        };
+        // CloudCo: its partnership's KPI and the KPI shared by name.
+        let (_, kpis) = s.get("/api/v1/kpis", &cloudco).await;
+        let mut k: Vec<&str> = kpis
+            .as_array()
+            .expect("kpis")
+            .iter()
+            .map(|x| x["id"].as_str().expect("id"))
+            .collect();
+        k.sort();
+        assert_eq!(k, ["deals_by_rep", "partner_deals"]);
+        assert_eq!(
+            ids(&s.get("/api/v1/partnerships", &cloudco).await.1, "partnerships"),
+            ["cloudco"]
+        );
+        assert!(ids(&s.get("/api/v1/contracts", &cloudco).await.1, "contracts").is_empty());
+        assert_eq!(
+            ids(&s.get("/api/v1/scorecards", &cloudco).await.1, "scorecards"),
+            ["partner_view"]
+        );
+        let (_, ev) = s.get("/api/v1/evaluations", &cloudco).await;
+        let seen: std::collections::BTreeSet<&str> = ev["evaluations"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| r["kpi"].as_str().expect("kpi"))
+            .collect();
+        assert_eq!(
+            seen.into_iter().collect::<Vec<_>>(),
+            ["deals_by_rep", "partner_deals"]
+        );
+        let (_, m) = s.get("/metrics", &cloudco).await;
+        let m = m.as_str().expect("text");
+        assert!(
+            m.contains("kpi=\"partner_deals\"")
+                && !m.contains("kpi=\"revenue\"")
+                && !m.contains("kpi=\"uptime\""),
+            "{m}"
+        );
+
+        // Everything else answers 404, exactly like an id that does not exist.
+        for path in [
+            "/api/v1/kpis/revenue",
+            "/api/v1/kpis/uptime",
+            "/api/v1/evaluations?kpi=revenue",
+            "/api/v1/evaluations?kpi=partner_deals,uptime",
+            "/api/v1/restatements?kpi=revenue",
+            "/api/v1/evaluations?kpi=revenue&as_reported=2030-01-01",
+            "/api/v1/contracts/hosting/clauses",
+            "/api/v1/scorecards/company",
+            "/api/v1/kpis/no_such_kpi",
+        ] {
+            let (st, e) = s.get(path, &cloudco).await;
+            // Restatements filter rather than fail; the others are 404.
+            if path.starts_with("/api/v1/restatements") {
+                assert_eq!(st, StatusCode::OK, "{path}");
+                assert!(e["restatements"].as_array().expect("list").is_empty());
+            } else {
+                assert_eq!(
+                    (st, e["code"].as_str()),
+                    (StatusCode::NOT_FOUND, Some("not_found")),
+                    "{path}: {e}"
+                );
+            }
+        }
+        let (_, missing) = s.get("/api/v1/kpis/no_such_kpi", &cloudco).await;
+        let (_, hidden) = s.get("/api/v1/kpis/revenue", &cloudco).await;
+        assert_eq!(
+            missing["message"].as_str().map(|m| m.replace("no_such_kpi", "X")),
+            hidden["message"].as_str().map(|m| m.replace("revenue", "X"))
+        );
+        // Party tokens neither push nor manage tokens.
+        assert_eq!(s.get("/api/v1/tokens", &cloudco).await.0, StatusCode::FORBIDDEN);
+
+        // Acme, the client of the hosting contract: the contract and its KPI.
+        assert_eq!(
+            ids(&s.get("/api/v1/contracts", &acme).await.1, "contracts"),
+            ["hosting"]
+        );
+        let (st, c) = s
+            .get("/api/v1/contracts/hosting/clauses?from=2026-01&to=2026-01", &acme)
+            .await;
+        assert_eq!(st, StatusCode::OK, "{c}");
+        let rows = c["clauses"].as_array().expect("clauses");
+        assert_eq!(rows.len(), 1, "{c}");
+        // 12 h down in January (744 h): 98.39%, below 99%: 10% of EUR 1000.
+        assert_eq!(rows[0]["credit_amount"].as_f64(), Some(100.0), "{c}");
+        assert_eq!(s.get("/api/v1/kpis/uptime", &acme).await.0, StatusCode::OK);
+        assert_eq!(
+            s.get("/api/v1/partnerships/cloudco", &acme).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            s.get("/api/v1/kpis/deals_by_rep", &acme).await.0,
+            StatusCode::NOT_FOUND
+        );
+        // The organisation sees everything.
+        assert_eq!(
+            s.get("/api/v1/partnerships/cloudco", &s.admin).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            s.get("/api/v1/scorecards/company", &s.admin).await.0,
+            StatusCode::OK
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_answers_as_reported_and_lists_restatements() {
+    let dir = project_dir();
+    for url in store_urls(dir.path()).await {
+        let s = Server::start(dir.path(), &url).await;
+        s.push(
+            &s.admin,
+            "text/csv",
+            None,
+            "closed_at,amount,rep\n2026-01-05,60,ann\n",
+        )
+        .await;
+        s.settle().await;
+        let before_late = chrono::Utc::now();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        // Late data for an ended month.
+        s.push(
+            &s.admin,
+            "text/csv",
+            None,
+            "closed_at,amount,rep\n2026-01-20,40,bob\n",
+        )
+        .await;
+        s.settle().await;
+        let (_, now) = s
+            .get(
+                "/api/v1/evaluations?kpi=revenue&from=2026-01&to=2026-01",
+                &s.admin,
+            )
+            .await;
+        assert_eq!(value_of(&now, "revenue", "2026-01"), Some(100.0));
+        let t = before_late.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let (st, then) = s
+            .get(
+                &format!(
+                    "/api/v1/evaluations?kpi=revenue&as_reported={}",
+                    t.replace('+', "%2B")
+                ),
+                &s.admin,
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{then}");
+        assert_eq!(value_of(&then, "revenue", "2026-01"), Some(60.0), "{then}");
+        let (_, r) = s.get("/api/v1/restatements?kpi=revenue", &s.admin).await;
+        let r = r["restatements"].as_array().expect("list");
+        // Reported at start without deals (no data), then 60, then 100.
+        let changes: Vec<(Option<&str>, Option<f64>, Option<f64>)> = r
+            .iter()
+            .map(|x| (x["period"].as_str(), x["before"].as_f64(), x["after"].as_f64()))
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                (Some("2026-01"), None, Some(60.0)),
+                (Some("2026-01"), Some(60.0), Some(100.0))
+            ]
+        );
+        assert_eq!(
+            (r[1]["before_status"].as_str(), r[1]["after_status"].as_str()),
+            (Some("missed"), Some("met"))
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_definition_keeps_the_last_good_version_until_fixed() {
+    let dir = project_dir();
+    let url = yardstick_store::default_url(dir.path()).expect("url");
+    let s = Server::start(dir.path(), &url).await;
+    let toml = dir.path().join("yardstick.toml");
+    std::fs::write(
+        &toml,
+        PROJECT.replace("target = \">= 100\"", "target = \">== 100\""),
+    )
+    .expect("write");
+    let mut degraded = Value::Null;
+    for _ in 0..100 {
+        degraded = s.get("/api/v1/health", "").await.1;
+        if degraded["status"] == "degraded" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(degraded["status"], "degraded", "{degraded}");
+    let err = degraded["definition_errors"][0].as_str().expect("error");
+    assert!(
+        err.starts_with("yardstick.toml:") && err.contains("bad-target"),
+        "{err}"
+    );
+    // Still served from the last good definitions.
+    assert_eq!(s.get("/api/v1/kpis/revenue", &s.admin).await.0, StatusCode::OK);
+    // A fix (with a new KPI) is picked up.
+    std::fs::write(
+        &toml,
+        format!("{PROJECT}\n[kpi.more]\nmeasure = \"count(*)\"\nsource = \"deals\"\nevery = \"month\"\n"),
+    )
+    .expect("write");
+    let mut ok = false;
+    for _ in 0..100 {
+        if s.get("/api/v1/health", "").await.1["status"] == "ok"
+            && s.get("/api/v1/kpis/more", &s.admin).await.0 == StatusCode::OK
+        {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ok, "the fixed definitions were not picked up");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_metrics_and_tokens() {
+    let dir = project_dir();
+    let url = yardstick_store::default_url(dir.path()).expect("url");
+    let s = Server::start(dir.path(), &url).await;
+    let (st, doc) = s.get("/api/v1/openapi.json", &s.admin).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(doc["openapi"].as_str().expect("version").starts_with("3."));
+    for p in [
+        "/api/v1/health",
+        "/api/v1/evaluations",
+        "/api/v1/sources/{id}/rows",
+        "/metrics",
+        "/api/v1/contracts/{id}/clauses",
+    ] {
+        assert!(
+            doc["paths"].get(p).is_some(),
+            "{p} missing from the OpenAPI document"
+        );
+    }
+    let (st, m) = s.get("/metrics", &s.admin).await;
+    assert_eq!(st, StatusCode::OK);
+    let m = m.as_str().expect("text");
+    assert!(m.contains("# TYPE yardstick_kpi_value gauge"));
+    assert!(
+        m.contains("yardstick_kpi_target{kpi=\"uptime\",op=\">=\"} 0.99"),
+        "{m}"
+    );
+    // The latest complete month has no incident (January's is long past).
+    let uptime = m
+        .lines()
+        .find(|l| l.starts_with("yardstick_kpi_value{kpi=\"uptime\","))
+        .expect("an uptime value");
+    assert!(uptime.ends_with(" 1") && !uptime.contains("2026-01"), "{uptime}");
+    assert!(m.contains("yardstick_kpi_status{kpi=\"uptime\","), "{m}");
+    assert!(m.lines().any(|l| l.starts_with("yardstick_kpi_status{kpi=\"uptime\",") && l.contains("status=\"met\"} 1")), "{m}");
+
+    // Tokens: created by an admin, listed without secrets, revoked.
+    let (st, t) = s
+        .call(
+            "POST",
+            "/api/v1/tokens",
+            &s.admin,
+            Some(json!({"role": "viewer"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let secret = t["token"].as_str().expect("secret").to_string();
+    assert_eq!(s.get("/api/v1/kpis", &secret).await.0, StatusCode::OK);
+    let (_, list) = s.get("/api/v1/tokens", &s.admin).await;
+    assert!(!list.to_string().contains(&secret));
+    let (st, e) = s
+        .call("POST", "/api/v1/tokens", &s.admin, Some(json!({"role": "boss"})))
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+    let id = t["id"].as_str().expect("id");
+    assert_eq!(
+        s.call("DELETE", &format!("/api/v1/tokens/{id}"), &s.admin, None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(s.get("/api/v1/kpis", &secret).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(s.get("/api/v1/nowhere", &s.admin).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_router_answers_without_a_socket() {
+    use tower::ServiceExt;
+    let dir = project_dir();
+    let store = Store::open(&yardstick_store::default_url(dir.path()).expect("url"))
+        .await
+        .expect("store");
+    let state = AppState::start(dir.path(), store).await.expect("starts");
+    let res = yardstick_server::app(state)
+        .oneshot(
+            axum::http::Request::get("/api/v1/health")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), axum::http::StatusCode::OK);
+}
