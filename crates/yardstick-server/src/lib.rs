@@ -145,11 +145,13 @@ impl AppState {
             let mut last = SystemTime::now();
             loop {
                 let Some(inner) = weak.upgrade() else { return };
-                // Woken by a push, or look around every second.
-                let _ = tokio::time::timeout(Duration::from_secs(1), inner.wake.notified()).await;
+                // Woken by a push, or look around every 250 ms.
+                let _ = tokio::time::timeout(Duration::from_millis(250), inner.wake.notified()).await;
+                drop(inner);
                 if let Some(why) = r.due(last).await {
                     let snap = r.rebuild(why).await;
                     last = SystemTime::now();
+                    let Some(inner) = weak.upgrade() else { return };
                     if let Ok(mut s) = inner.snapshot.write() {
                         *s = Arc::new(snap);
                     }

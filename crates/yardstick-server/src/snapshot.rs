@@ -168,7 +168,13 @@ impl Refresher {
             return Some(Why::Definitions);
         }
         match self.store.latest_seq().await {
-            Ok(seq) if seq != self.seq => return Some(Why::Data),
+            // Under a stream of pushes, evaluate at most every 250 ms: each
+            // evaluation then takes in many batches.
+            Ok(seq)
+                if seq != self.seq && last.elapsed().unwrap_or_default() >= Duration::from_millis(250) =>
+            {
+                return Some(Why::Data);
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "cannot read the state store"),
         }
