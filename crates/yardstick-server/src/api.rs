@@ -67,6 +67,20 @@ pub fn app_with(state: AppState, timeout: Duration, body_limit: usize) -> Router
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        // The limit and timeout layers answer in plain text: give them our JSON.
+        .layer(middleware::map_response(move |res: Response| async move {
+            let json = res
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+            match res.status() {
+                StatusCode::PAYLOAD_TOO_LARGE if !json => {
+                    ApiError::PayloadTooLarge(body_limit).into_response()
+                }
+                StatusCode::REQUEST_TIMEOUT if !json => ApiError::Timeout.into_response(),
+                _ => res,
+            }
+        }))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

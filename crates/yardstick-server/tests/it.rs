@@ -688,6 +688,21 @@ async fn the_router_answers_without_a_socket() {
         .await
         .expect("store");
     let state = AppState::start(dir.path(), store).await.expect("starts");
+    // A body over the limit is refused before it is read, in our JSON.
+    let res = yardstick_server::api::app_with(state.clone(), Duration::from_secs(5), 100)
+        .oneshot(
+            axum::http::Request::post("/api/v1/sources/deals/rows")
+                .header("content-type", "text/csv")
+                .header("content-length", "1000")
+                .body(axum::body::Body::from(vec![b'x'; 1000]))
+                .expect("request"),
+        )
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), axum::http::StatusCode::PAYLOAD_TOO_LARGE);
+    let body = axum::body::to_bytes(res.into_body(), 10_000).await.expect("body");
+    let v: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(v["code"], "payload_too_large");
     let res = yardstick_server::app(state)
         .oneshot(
             axum::http::Request::get("/api/v1/health")
