@@ -4,7 +4,8 @@
 #
 #   export YARDSTICK_TEST_POSTGRES=$(scripts/start_postgres.sh)
 set -euo pipefail
-port=${PGPORT_TEST:-55432}
+# A free port unless PGPORT_TEST names one.
+port=${PGPORT_TEST:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 if [ -z "$bindir" ] || [ ! -x "$bindir/pg_ctl" ]; then
   echo "== apt-get install postgresql" >&2

@@ -306,7 +306,7 @@ async fn evaluations(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
     Query(q): Query<EvalQuery>,
-) -> ApiResult<Json<Evaluations>> {
+) -> ApiResult<Response> {
     let snap = state.snapshot();
     let project = &snap.project;
     let wanted = kpi_filter(&p, q.kpi.as_deref());
@@ -357,7 +357,8 @@ async fn evaluations(
         return Ok(Json(Evaluations {
             as_of: rfc3339(at),
             evaluations: out,
-        }));
+        })
+        .into_response());
     }
     let from = q
         .from
@@ -368,37 +369,34 @@ async fn evaluations(
         q.to.as_deref()
             .map(|s| parse_instant(project, s, "to"))
             .transpose()?;
-    let parse = |s: &str| {
-        DateTime::parse_from_rfc3339(s)
-            .map(|t| t.with_timezone(&Utc))
-            .ok()
-    };
-    let mut out = Vec::new();
-    for r in &snap.evaluation.evaluations {
-        if !wanted(&r.kpi) {
-            continue;
-        }
-        if let Some(f) = &q.entity
-            && !entity_matches(&r.entity, f)
+    let (from, to) = (
+        from.map(|t| t.timestamp_micros()),
+        to.map(|t| t.timestamp_micros()),
+    );
+    // Rows are serialised once per evaluation: filter, then copy their JSON.
+    let mut body = String::with_capacity(4096);
+    body.push_str("{\"as_of\":");
+    body.push_str(
+        &serde_json::to_string(&snap.evaluation.as_of).map_err(|e| ApiError::Internal(e.to_string()))?,
+    );
+    body.push_str(",\"evaluations\":[");
+    let mut first = true;
+    for (r, prepared) in snap.evaluation.evaluations.iter().zip(&snap.rows) {
+        if !wanted(&r.kpi)
+            || q.entity.as_deref().is_some_and(|f| !entity_matches(&r.entity, f))
+            || from.is_some_and(|f| prepared.end <= f)
+            || to.is_some_and(|t| prepared.start > t)
         {
             continue;
         }
-        if let Some(from) = from
-            && parse(&r.end).is_some_and(|end| end <= from)
-        {
-            continue;
+        if !first {
+            body.push(',');
         }
-        if let Some(to) = to
-            && parse(&r.start).is_some_and(|start| start > to)
-        {
-            continue;
-        }
-        out.push(serde_json::to_value(r).map_err(|e| ApiError::Internal(e.to_string()))?);
+        first = false;
+        body.push_str(&prepared.json);
     }
-    Ok(Json(Evaluations {
-        as_of: snap.evaluation.as_of.clone(),
-        evaluations: out,
-    }))
+    body.push_str("]}");
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// Filter of `GET /api/v1/restatements`.

@@ -36,6 +36,33 @@ pub struct Snapshot {
     pub evaluation_error: Option<String>,
     /// The newest pushed batch included in this evaluation.
     pub batch_seq: i64,
+    /// Per evaluation row, in order: the row as JSON and its period's
+    /// bounds (µs), prepared once so requests only filter and copy.
+    pub rows: Vec<PreparedRow>,
+}
+
+/// An evaluation row ready to serve.
+#[derive(Debug)]
+pub struct PreparedRow {
+    pub json: String,
+    pub start: i64,
+    pub end: i64,
+}
+
+fn prepare_rows(ev: &Evaluation) -> Vec<PreparedRow> {
+    let micros = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .map(|t| t.timestamp_micros())
+            .unwrap_or(0)
+    };
+    ev.evaluations
+        .iter()
+        .map(|r| PreparedRow {
+            json: serde_json::to_string(r).unwrap_or_else(|_| "null".into()),
+            start: micros(&r.start),
+            end: micros(&r.end),
+        })
+        .collect()
 }
 
 /// Every stored row of `project`'s stored sources, decoded with their
@@ -244,6 +271,7 @@ impl Refresher {
         if evaluation_error.is_none() {
             self.record(&evaluation, now, why).await;
         }
+        let rows = prepare_rows(&evaluation);
         Snapshot {
             project: self.project.clone(),
             evaluation,
@@ -253,6 +281,7 @@ impl Refresher {
             definition_errors: self.definition_errors.clone(),
             evaluation_error,
             batch_seq: self.seq,
+            rows,
         }
     }
 
