@@ -19,7 +19,7 @@ server=
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-"$bin" demo "$work/p" --format json >/dev/null
+"$bin" demo "$work/p" --no-serve --format json >/dev/null
 cat >> "$work/p/yardstick.toml" <<'TOML'
 
 # ---- benchmark: a stored source fed over HTTP

@@ -311,15 +311,17 @@ Examples:
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Write a realistic demo project with generated data.
+    /// Write a realistic demo project with generated data, and serve its dashboard.
     #[command(
         after_help = "A SaaS company with a hosting SLA and maintenance windows, a support team, a sales
 team with individual KPIs and a bonus plan, and a distribution partner: 14 months of
-seeded, deterministic data ending the day before --end.
+seeded, deterministic data ending the day before --end. Then it serves the project like
+`yardstick serve` and prints a one-time link to the dashboard (--no-serve: only write).
 
 Examples:
-  yardstick demo /tmp/acme && yardstick check /tmp/acme
-  yardstick demo /tmp/acme --seed 7 --end 2026-11-01"
+  yardstick demo /tmp/acme                      write, serve, open the printed link
+  yardstick demo /tmp/acme --no-serve && yardstick eval /tmp/acme
+  yardstick demo /tmp/acme --seed 7 --end 2026-11-01 --no-serve"
     )]
     Demo {
         /// Folder to write (must be empty or missing).
@@ -331,6 +333,12 @@ Examples:
         /// First day after the data (default: today, UTC).
         #[arg(long)]
         end: Option<chrono::NaiveDate>,
+        /// Only write the project; do not serve it.
+        #[arg(long)]
+        no_serve: bool,
+        /// Address to serve on (another free port if it is taken).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -442,6 +450,7 @@ fn main() -> ExitCode {
                 dir: &dir,
                 addr,
                 db: db.as_deref(),
+                any_port: false,
             },
             color,
         ),
@@ -492,8 +501,21 @@ fn main() -> ExitCode {
             dir,
             seed,
             end,
+            no_serve,
+            addr,
             format,
-        } => scaffold::demo(&dir, seed, end, format),
+        } => match scaffold::demo(&dir, seed, end, format) {
+            Ok(code) if code == ExitCode::SUCCESS && !no_serve => server::serve(
+                server::ServeArgs {
+                    dir: &dir,
+                    addr,
+                    db: None,
+                    any_port: true,
+                },
+                color,
+            ),
+            other => other,
+        },
     };
     match result {
         Ok(code) => code,

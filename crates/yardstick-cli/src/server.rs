@@ -46,6 +46,8 @@ pub(crate) struct ServeArgs<'a> {
     pub dir: &'a Path,
     pub addr: SocketAddr,
     pub db: Option<&'a str>,
+    /// Take any free port when `addr`'s is taken (the demo).
+    pub any_port: bool,
 }
 
 pub(crate) fn serve(a: ServeArgs<'_>, color: Color) -> Result<ExitCode, String> {
@@ -79,9 +81,16 @@ pub(crate) fn serve(a: ServeArgs<'_>, color: Color) -> Result<ExitCode, String> 
             }
             Err(e) => return Err(e.to_string()),
         };
-        let listener = tokio::net::TcpListener::bind(a.addr)
-            .await
-            .map_err(|e| format!("cannot listen on {}: {e}", a.addr))?;
+        let listener = match tokio::net::TcpListener::bind(a.addr).await {
+            Ok(l) => l,
+            Err(e) if a.any_port && e.kind() == std::io::ErrorKind::AddrInUse => {
+                let any = SocketAddr::new(a.addr.ip(), 0);
+                tokio::net::TcpListener::bind(any)
+                    .await
+                    .map_err(|e| format!("cannot listen on {any}: {e}"))?
+            }
+            Err(e) => return Err(format!("cannot listen on {}: {e}", a.addr)),
+        };
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         eprintln!("Yardstick serves {} at http://{local}/api/v1/", a.dir.display());
         eprintln!("  state store: {}", redacted(&url));
@@ -90,8 +99,17 @@ pub(crate) fn serve(a: ServeArgs<'_>, color: Color) -> Result<ExitCode, String> 
             eprintln!("    {secret}");
             eprintln!("  try: curl -H 'Authorization: Bearer {secret}' http://{local}/api/v1/kpis");
         }
-        // Scripts (and tests) read the address from standard output.
-        println!("listening on http://{local}");
+        let code = state.new_login_code().map_err(|e| e.to_string())?;
+        eprintln!("  dashboard: http://{local}/login?token={code}  (the link works once)");
+        // Scripts (and tests) read the address from standard output; a
+        // closed stdout must not stop the server.
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "listening on http://{local}");
+            let _ = writeln!(out, "dashboard http://{local}/login?token={code}");
+            let _ = out.flush();
+        }
         let opts = yardstick_server::ServeOptions {
             addr: local,
             ..Default::default()
@@ -116,8 +134,10 @@ fn redacted(url: &str) -> String {
 fn init_logs() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .with_writer(std::io::stderr)
         .try_init();
 }

@@ -212,7 +212,7 @@ fn a_missing_data_file_is_an_error_at_its_path() {
 #[test]
 fn the_demo_checks_clean() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let out = yardstick(&["demo", "demo", "--end", "2026-11-24"], tmp.path());
+    let out = yardstick(&["demo", "demo", "--end", "2026-11-24", "--no-serve"], tmp.path());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (code, json) = check_json(&tmp.path().join("demo"));
     assert_eq!(
@@ -220,9 +220,9 @@ fn the_demo_checks_clean() {
         (0, &Value::from(0), &Value::from(0)),
         "{json:#}"
     );
-    assert_eq!(json["counts"]["kpis"], 16);
+    assert_eq!(json["counts"]["kpis"], 17);
     // Never overwrites.
-    let again = yardstick(&["demo", "demo"], tmp.path());
+    let again = yardstick(&["demo", "demo", "--no-serve"], tmp.path());
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
 }
@@ -592,7 +592,7 @@ fn the_seed_contract_and_bonus_plan_match_their_oracles() {
 fn scores_and_partnerships_are_reported() {
     let tmp = tempfile::tempdir().expect("temp dir");
     assert!(
-        yardstick(&["demo", "d", "--end", "2026-11-24"], tmp.path())
+        yardstick(&["demo", "d", "--end", "2026-11-24", "--no-serve"], tmp.path())
             .status
             .success()
     );
@@ -731,10 +731,12 @@ impl Served {
             .spawn()
             .expect("serve starts");
         let stdout = child.stdout.take().expect("stdout");
+        let mut reader = std::io::BufReader::new(stdout);
         let mut line = String::new();
-        std::io::BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("address line");
+        reader.read_line(&mut line).expect("address line");
+        let mut dashboard = String::new();
+        reader.read_line(&mut dashboard).expect("dashboard line");
+        assert!(dashboard.starts_with("dashboard http://"), "{dashboard:?}");
         let addr = line
             .trim()
             .strip_prefix("listening on http://")

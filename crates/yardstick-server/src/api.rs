@@ -56,9 +56,18 @@ pub fn app_with(state: AppState, timeout: Duration, body_limit: usize) -> Router
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .route("/api/v1/audit", get(audit))
         .route("/metrics", get(crate::metrics::metrics))
+        .route("/api/v1/events", get(crate::web::events))
+        .route("/api/v1/slo", get(crate::web::slo))
+        .route("/api/v1/meta", get(crate::web::meta))
+        .route("/api/v1/kpis/{id}/breakdown", get(crate::web::breakdown))
+        .route("/api/v1/kpis/{id}/explain", get(crate::web::explain))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .route("/api/v1/health", get(health))
+        .route("/", get(crate::web::index))
+        .route("/assets/{name}", get(crate::web::asset))
+        .route("/login", get(crate::web::login_get).post(crate::web::login_post))
+        .route("/logout", post(crate::web::logout))
         .merge(protected)
         .fallback(not_found)
         .layer(DefaultBodyLimit::disable())
@@ -97,10 +106,13 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(|s| s.trim().to_string());
-    let Some(secret) = secret else {
-        return ApiError::MissingToken.into_response();
+    let found = match (secret, crate::web::session_of(req.headers())) {
+        (Some(secret), _) => state.authenticate(&secret).await,
+        // The dashboard: an HttpOnly session cookie.
+        (None, Some(session)) => state.session_principal(&session).await,
+        (None, None) => return ApiError::MissingToken.into_response(),
     };
-    match state.authenticate(&secret).await {
+    match found {
         Ok(Some(p)) => {
             req.extensions_mut().insert(p);
             next.run(req).await

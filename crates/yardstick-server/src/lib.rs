@@ -12,14 +12,16 @@ pub mod api;
 pub mod error;
 pub mod metrics;
 pub mod snapshot;
+pub mod web;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use yardstick_core::visibility::{Visible, visible_to};
 use yardstick_store::{Role, Store, Token};
 
@@ -83,6 +85,23 @@ struct Inner {
     wake: Notify,
     engine: EngineRuntime,
     started: SystemTime,
+    /// Bumped whenever a new snapshot is in place (server-sent events).
+    changed: watch::Sender<u64>,
+    /// Dashboard sessions: cookie value → the token it stands for.
+    sessions: Mutex<HashMap<String, Token>>,
+    /// One-time login codes (printed by `serve`) and when they expire.
+    login_codes: Mutex<HashMap<String, Instant>>,
+}
+
+/// The principal behind a one-time login code: the organisation's console.
+fn console_token() -> Token {
+    Token {
+        id: "console".into(),
+        role: Role::Admin,
+        party: None,
+        created_at: 0,
+        revoked_at: None,
+    }
 }
 
 /// The server's shared state: cheap to clone.
@@ -130,6 +149,9 @@ impl AppState {
             wake: Notify::new(),
             engine: EngineRuntime(Some(rt)),
             started: SystemTime::now(),
+            changed: watch::channel(0).0,
+            sessions: Mutex::new(HashMap::new()),
+            login_codes: Mutex::new(HashMap::new()),
         });
         let state = AppState { inner };
         state.spawn_refresher(refresher);
@@ -155,6 +177,7 @@ impl AppState {
                     if let Ok(mut s) = inner.snapshot.write() {
                         *s = Arc::new(snap);
                     }
+                    inner.changed.send_modify(|n| *n += 1);
                 }
             }
         });
@@ -199,16 +222,95 @@ impl AppState {
         false
     }
 
+    /// A receiver that sees every new snapshot.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.inner.changed.subscribe()
+    }
+
+    /// Runs `f` on the engine runtime (DataFusion work, off the HTTP threads).
+    pub async fn on_engine<F, T>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: std::future::Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let rt = self
+            .inner
+            .engine
+            .0
+            .as_ref()
+            .ok_or_else(|| ApiError::Unavailable("the server is shutting down".into()))?;
+        rt.spawn(f)
+            .await
+            .map_err(|e| ApiError::Internal(format!("engine task failed: {e}")))
+    }
+
+    /// A one-time login code for the dashboard (valid for a day or one use).
+    pub fn new_login_code(&self) -> Result<String, ApiError> {
+        let code = yardstick_store::random_hex(16).map_err(|e| ApiError::Internal(e.to_string()))?;
+        if let Ok(mut codes) = self.inner.login_codes.lock() {
+            codes.insert(code.clone(), Instant::now() + Duration::from_secs(24 * 3600));
+        }
+        Ok(code)
+    }
+
+    /// Exchanges a one-time login code or a bearer token for a session id.
+    pub async fn login(&self, secret: &str) -> Result<Option<String>, ApiError> {
+        let from_code = match self.inner.login_codes.lock() {
+            Ok(mut codes) => codes
+                .remove(secret)
+                .is_some_and(|expires| expires > Instant::now()),
+            Err(_) => false,
+        };
+        let token = if from_code {
+            console_token()
+        } else {
+            match self.inner.store.authenticate(secret).await? {
+                Some(t) => t,
+                None => return Ok(None),
+            }
+        };
+        let session = yardstick_store::random_hex(24).map_err(|e| ApiError::Internal(e.to_string()))?;
+        if let Ok(mut sessions) = self.inner.sessions.lock() {
+            sessions.insert(session.clone(), token);
+        }
+        Ok(Some(session))
+    }
+
+    /// Ends a session.
+    pub fn logout(&self, session: &str) {
+        if let Ok(mut sessions) = self.inner.sessions.lock() {
+            sessions.remove(session);
+        }
+    }
+
+    /// The principal of a session cookie (its token must still be live).
+    pub async fn session_principal(&self, session: &str) -> Result<Option<Principal>, ApiError> {
+        let token = match self.inner.sessions.lock() {
+            Ok(s) => s.get(session).cloned(),
+            Err(_) => None,
+        };
+        let Some(token) = token else { return Ok(None) };
+        if token.id != "console" && !self.inner.store.token_is_live(&token.id).await? {
+            self.logout(session);
+            return Ok(None);
+        }
+        Ok(Some(self.principal(token)))
+    }
+
+    fn principal(&self, token: Token) -> Principal {
+        let visible = token
+            .party
+            .as_deref()
+            .map(|p| visible_to(&self.snapshot().project, p));
+        Principal { token, visible }
+    }
+
     /// The principal of a bearer token, if it is a live one.
     pub async fn authenticate(&self, secret: &str) -> Result<Option<Principal>, ApiError> {
         let Some(token) = self.inner.store.authenticate(secret).await? else {
             return Ok(None);
         };
-        let visible = token
-            .party
-            .as_deref()
-            .map(|p| visible_to(&self.snapshot().project, p));
-        Ok(Some(Principal { token, visible }))
+        Ok(Some(self.principal(token)))
     }
 }
 

@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use yardstick_core::{Diagnostics, Loaded, Project};
-use yardstick_engine::consequences::{self, ScoreReport, SlaReport};
+use yardstick_engine::consequences::{self, ScoreReport, SlaReport, SloReport};
 use yardstick_engine::eval::{EvalOptions, Evaluation};
 use yardstick_engine::{StoredRows, ingest};
 use yardstick_store::{Reported, Store};
@@ -28,6 +28,9 @@ pub struct Snapshot {
     pub evaluation: Evaluation,
     pub sla: SlaReport,
     pub scores: ScoreReport,
+    pub slo: SloReport,
+    /// The stored rows this evaluation read (for explanations on demand).
+    pub stored: Arc<StoredRows>,
     pub evaluated_at: DateTime<Utc>,
     /// Errors of the newest definitions on disk when they failed `check`
     /// (the project above is then the last good one).
@@ -268,6 +271,7 @@ impl Refresher {
         };
         let sla = consequences::sla(p, &evaluation);
         let scores = consequences::scores(p, &evaluation);
+        let slo = consequences::slo(p, &evaluation);
         if evaluation_error.is_none() {
             self.record(&evaluation, now, why).await;
         }
@@ -277,6 +281,8 @@ impl Refresher {
             evaluation,
             sla,
             scores,
+            slo,
+            stored: Arc::new(self.stored.clone()),
             evaluated_at: now,
             definition_errors: self.definition_errors.clone(),
             evaluation_error,

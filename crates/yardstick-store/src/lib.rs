@@ -183,7 +183,8 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
 }
 
-fn random_hex(n: usize) -> Result<String, StoreError> {
+/// `n` random bytes from the OS, hex.
+pub fn random_hex(n: usize) -> Result<String, StoreError> {
     let mut buf = vec![0u8; n];
     getrandom::fill(&mut buf).map_err(|e| StoreError::Open {
         url: "getrandom".into(),
@@ -420,6 +421,15 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(token_of).transpose()
+    }
+
+    /// Whether token `id` exists and is not revoked.
+    pub async fn token_is_live(&self, id: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM tokens WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
     }
 
     /// Every token, newest first.

@@ -1,0 +1,407 @@
+// Yardstick's dashboard: plain JavaScript over API v1 (no build step).
+// Views: #/ overview, #/kpi/ID, #/contracts, #/partnerships, #/partnership/ID, #/login.
+// Live: server-sent events re-render the open view when new values arrive.
+"use strict";
+
+const $ = (s, el = document) => el.querySelector(s);
+const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+const main = () => $("#main");
+let META = null;
+const UI = { filters: {}, entity: {}, dim: {}, explain: {} };
+
+async function api(path) {
+  const r = await fetch(path, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (r.status === 401) {
+    location.hash = "#/login";
+    throw new Error("login");
+  }
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(body.message || r.statusText);
+  return body;
+}
+
+// ------------------------------------------------------------ formatting
+
+const STATUS = { met: ["✓", "met"], warning: ["!", "warning"], missed: ["✗", "missed"], no_data: ["–", "no data"] };
+
+function badge(s) {
+  if (!s) return '<span class="status none" data-status="none">– no target</span>';
+  const [icon, word] = STATUS[s] || ["?", s];
+  return `<span class="status ${esc(s)}" data-status="${esc(s)}">${icon} ${esc(word)}</span>`;
+}
+
+function fmt(v, unit) {
+  if (v === null || v === undefined || Number.isNaN(v)) return "—";
+  if (unit === "%") return (v * 100).toLocaleString("en", { maximumFractionDigits: 2 }) + "%";
+  if (unit && /^[A-Z]{3}$/.test(unit)) {
+    try {
+      return v.toLocaleString("en", { style: "currency", currency: unit, maximumFractionDigits: 2 });
+    } catch (_) { /* an unknown code: fall through */ }
+  }
+  if (unit === "h" || unit === "hours") return v.toLocaleString("en", { maximumFractionDigits: 1 }) + " h";
+  const n = v.toLocaleString("en", { maximumFractionDigits: Math.abs(v) < 10 ? 3 : 1 });
+  return unit ? `${n} ${esc(unit)}` : n;
+}
+
+// ">= 99.5%" → {lo: 0.995}; "between 10 and 20" → {lo: 10, hi: 20}.
+function parseTarget(t) {
+  if (!t) return null;
+  const num = (s) => {
+    s = s.trim().replace(/,/g, "");
+    const pct = s.endsWith("%");
+    const n = parseFloat(pct ? s.slice(0, -1) : s);
+    return pct ? n / 100 : n;
+  };
+  let m = t.match(/^\s*between\s+(.+?)\s+and\s+(.+)$/i);
+  if (m) return { lo: num(m[1]), hi: num(m[2]) };
+  m = t.match(/^\s*(>=|>|<=|<)\s*(.+)$/);
+  if (!m) return null;
+  const x = num(m[2]);
+  return m[1][0] === ">" ? { lo: x } : { hi: x };
+}
+
+const entityKey = (e) => (e ? Object.entries(e).map(([k, v]) => `${k}=${v}`).join(", ") : "");
+
+function sparkline(values) {
+  const v = values.filter((x) => x !== null && x !== undefined);
+  if (v.length < 2) return "";
+  const w = 90, h = 22, lo = Math.min(...v), hi = Math.max(...v), span = hi - lo || 1;
+  const pts = values
+    .map((x, i) => (x === null || x === undefined ? null : `${((i / (values.length - 1)) * w).toFixed(1)},${(h - 2 - ((x - lo) / span) * (h - 4)).toFixed(1)}`))
+    .filter(Boolean)
+    .join(" ");
+  return `<svg class="spark" width="${w}" height="${h}" role="img" aria-label="trend of the last ${values.length} periods"><polyline fill="none" stroke="#0969da" stroke-width="1.5" points="${pts}"/></svg>`;
+}
+
+function change(r, unit) {
+  if (r.value === null || r.previous === null || r.previous === undefined) return "";
+  const d = r.value - r.previous;
+  if (d === 0) return '<span class="muted">= 0</span>';
+  const arrow = d > 0 ? "▲" : "▼";
+  const rel = r.previous !== 0 ? ` (${(d / Math.abs(r.previous) * 100).toLocaleString("en", { maximumFractionDigits: 1 })}%)` : "";
+  const shown = unit === "%" ? `${(d * 100).toLocaleString("en", { maximumFractionDigits: 2 })} pp` : fmt(Math.abs(d), unit);
+  return `<span class="${d > 0 ? "up" : "down"}" title="vs previous period">${arrow} ${esc(shown)}${esc(rel)}</span>`;
+}
+
+// ------------------------------------------------------------ views
+
+async function viewLogin(params) {
+  const failed = params.get("failed");
+  main().innerHTML = `
+    <section class="login">
+      <h1>Sign in</h1>
+      <p>Open the link <code>yardstick serve</code> printed, or paste an API token (<code>yardstick token create</code>).</p>
+      ${failed ? '<p class="error" role="alert">That code or token is not valid (login codes work once).</p>' : ""}
+      <form id="login-form">
+        <label for="token">Token</label>
+        <input id="token" name="token" type="password" autocomplete="off" required>
+        <button type="submit">Sign in</button>
+      </form>
+    </section>`;
+  $("#login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const r = await fetch("/login", { method: "POST", body: new URLSearchParams({ token: $("#token").value }), credentials: "same-origin" });
+    if (r.ok) {
+      META = null;
+      location.hash = "#/";
+    } else {
+      location.hash = "#/login?failed=1";
+    }
+  });
+}
+
+function latestRows(rows, kpi) {
+  const mine = rows.filter((r) => r.kpi === kpi && r.complete);
+  if (!mine.length) return [];
+  const last = mine.map((r) => r.start).sort().pop();
+  return mine.filter((r) => r.start === last);
+}
+
+async function viewOverview() {
+  const [kpis, evs, cards] = await Promise.all([api("/api/v1/kpis"), api("/api/v1/evaluations"), api("/api/v1/scorecards")]);
+  const scores = await Promise.all(cards.scorecards.map((c) => api(`/api/v1/scorecards/${encodeURIComponent(c.id)}`)));
+  const rows = evs.evaluations;
+  const values = (k) => [...new Set(kpis.map(k).flat().filter(Boolean))].sort();
+  const f = UI.filters;
+  const pOf = META.partnership_of || {};
+  const keep = (k) =>
+    (!f.level || k.level === f.level) && (!f.owner || k.owner === f.owner) && (!f.tag || (k.tags || []).includes(f.tag)) && (!f.partnership || (pOf[k.id] || []).includes(f.partnership));
+  const select = (name, label, opts) =>
+    `<label>${label} <select data-filter="${name}"><option value="">all</option>${opts.map((o) => `<option ${f[name] === o ? "selected" : ""}>${esc(o)}</option>`).join("")}</select></label>`;
+  const kpiRow = (k) => {
+    const latest = latestRows(rows, k.id);
+    const series = rows.filter((r) => r.kpi === k.id && !r.entity).slice(-12).map((r) => r.value);
+    let value, status, delta = "", period = "";
+    if (latest.length === 1 && !latest[0].entity) {
+      const r = latest[0];
+      value = fmt(r.value, k.unit);
+      status = badge(r.status);
+      delta = change(r, k.unit);
+      period = r.period;
+    } else if (latest.length) {
+      const count = (s) => latest.filter((r) => r.status === s).length;
+      value = `${latest.length} entities`;
+      status = ["met", "warning", "missed"].filter(count).map((s) => `${badge(s)} ×${count(s)}`).join(" ");
+      period = latest[0].period;
+    } else {
+      value = "—";
+      status = badge("no_data");
+    }
+    return `<tr data-kpi="${esc(k.id)}">
+      <td><a href="#/kpi/${encodeURIComponent(k.id)}">${esc(k.name)}</a><div class="muted hide-sm">${esc(k.objective || "")}</div></td>
+      <td class="hide-sm">${esc(k.owner || "")}</td><td class="hide-sm">${esc(k.level || "")}</td>
+      <td class="num value">${value}</td><td>${esc(k.target || "")}</td><td class="status-cell">${status}</td>
+      <td>${sparkline(series)}</td><td class="hide-sm">${delta}</td><td class="muted">${esc(period)}</td></tr>`;
+  };
+  const table = (list) =>
+    `<div class="table-wrap"><table><thead><tr><th>KPI</th><th class="hide-sm">Owner</th><th class="hide-sm">Level</th><th class="num">Latest value</th><th>Target</th><th>Status</th><th>Trend</th><th class="hide-sm">Change</th><th>Period</th></tr></thead>
+     <tbody>${list.map(kpiRow).join("") || '<tr><td colspan="9" class="muted">No KPI matches the filters.</td></tr>'}</tbody></table></div>`;
+  const byId = Object.fromEntries(kpis.map((k) => [k.id, k]));
+  const inCard = new Set();
+  let html = `<h1>${esc(META.project)}</h1>
+    <div class="filters">${select("level", "Level", values((k) => k.level))}${select("owner", "Owner", values((k) => k.owner))}${select("tag", "Tag", values((k) => k.tags))}${select("partnership", "Partnership", [...new Set(Object.values(pOf).flat())].sort())}</div>`;
+  for (const s of scores) {
+    const card = cards.scorecards.find((c) => c.id === s.id);
+    const members = Object.keys(card.weights).map((id) => byId[id]).filter(Boolean).filter(keep);
+    Object.keys(card.weights).forEach((id) => inCard.add(id));
+    const done = s.scores.filter((x) => x.complete && x.score !== null);
+    const last = done[done.length - 1];
+    html += `<section data-scorecard="${esc(s.id)}"><h2>${esc(s.name || s.id)} <span class="score">${last ? `score ${fmt(last.score, "%")} in ${esc(last.period)}` : "no score yet"}</span></h2>${table(members)}</section>`;
+  }
+  const rest = kpis.filter((k) => !inCard.has(k.id)).filter(keep);
+  if (rest.length || !scores.length) html += `<section><h2>${scores.length ? "Other KPIs" : "KPIs"}</h2>${table(rest)}</section>`;
+  main().innerHTML = html;
+  main().querySelectorAll("select[data-filter]").forEach((el) =>
+    el.addEventListener("change", () => {
+      UI.filters[el.dataset.filter] = el.value;
+      route();
+    }),
+  );
+}
+
+let chart = null;
+
+function drawChart(el, rows, unit) {
+  if (chart) chart.destroy();
+  chart = null;
+  if (!rows.length || typeof uPlot === "undefined") return;
+  const xs = rows.map((r) => Date.parse(r.start) / 1000);
+  const t = rows.map((r) => parseTarget(r.target));
+  const w = rows.map((r) => parseTarget(r.warning));
+  const col = (f) => rows.map(f);
+  const series = [{}, { label: "value", stroke: "#0969da", width: 2, points: { show: true } }];
+  const data = [xs, col((r) => r.value)];
+  const add = (label, values, opts) => {
+    if (values.some((v) => v !== null && v !== undefined && !Number.isNaN(v))) {
+      series.push({ label, ...opts });
+      data.push(values.map((v) => (v === undefined || Number.isNaN(v) ? null : v)));
+    }
+  };
+  const stepped = uPlot.paths && uPlot.paths.stepped ? uPlot.paths.stepped({ align: 1 }) : undefined;
+  add("target", t.map((x) => (x ? (x.lo ?? x.hi) : null)), { stroke: "#cf222e", dash: [6, 4], width: 2, paths: stepped });
+  add("target (upper)", t.map((x) => (x && x.lo !== undefined && x.hi !== undefined ? x.hi : null)), { stroke: "#cf222e", dash: [6, 4], width: 2, paths: stepped });
+  add("warning", w.map((x) => (x ? (x.lo ?? x.hi) : null)), { stroke: "#9a6700", dash: [2, 3], paths: stepped });
+  add("baseline", col((r) => r.baseline), { stroke: "#6e7781", dash: [8, 3] });
+  add("benchmark", col((r) => r.benchmark), { stroke: "#8250df", dash: [3, 3] });
+  add("in progress", rows.map((r) => (r.complete ? null : r.value)), { stroke: "#9a6700", width: 0, points: { show: true, size: 10, fill: "#fff" } });
+  const axisValues = (u, splits) => splits.map((v) => fmt(v, unit));
+  chart = new uPlot(
+    {
+      width: Math.max(280, el.clientWidth || 800),
+      height: 320,
+      series,
+      scales: { x: { time: true } },
+      axes: [{}, { values: axisValues, size: 80, label: unit ? `value (${unit})` : "value" }],
+      legend: { live: true },
+    },
+    data,
+    el,
+  );
+}
+
+async function viewKpi(id) {
+  const [k, evs] = await Promise.all([api(`/api/v1/kpis/${encodeURIComponent(id)}`), api(`/api/v1/evaluations?kpi=${encodeURIComponent(id)}`)]);
+  const rows = evs.evaluations;
+  const entities = [...new Set(rows.map((r) => entityKey(r.entity)))];
+  const ent = entities.includes(UI.entity[id]) ? UI.entity[id] : entities[0];
+  const mine = rows.filter((r) => entityKey(r.entity) === ent);
+  const latest = latestRows(rows, id);
+  let html = `<h1>${esc(k.name)}</h1>
+    <p>${esc(k.objective || "")}</p>
+    <p class="muted">Owner: ${esc(k.owner || "—")} · Level: ${esc(k.level || "—")} · Period: ${esc(k.period || "—")} · Target: ${esc(k.target || "none")}</p>`;
+  if (entities.length > 1) {
+    html += `<label>Entity <select id="entity">${entities.map((e) => `<option ${e === ent ? "selected" : ""}>${esc(e)}</option>`).join("")}</select></label>`;
+  }
+  html += `<h2>Over time</h2><div id="chart" class="chart" role="img" aria-label="${esc(k.name)} per period with its target"></div>`;
+  if (entities.length > 1 && latest.length) {
+    html += `<h2>Per entity, ${esc(latest[0].period)}</h2><div class="table-wrap"><table><thead><tr><th>Entity</th><th class="num">Value</th><th>Target</th><th>Status</th><th class="num">Attainment</th></tr></thead><tbody>
+      ${latest.map((r) => `<tr><td>${esc(entityKey(r.entity))}</td><td class="num">${fmt(r.value, k.unit)}</td><td>${esc(r.target || "")}</td><td>${badge(r.status)}</td><td class="num">${fmt(r.attainment, "%")}</td></tr>`).join("")}</tbody></table></div>`;
+  }
+  if ((k.dimensions || []).length) {
+    const dim = UI.dim[id] || k.dimensions[0];
+    html += `<h2>Breakdown</h2><label>By <select id="dim">${k.dimensions.map((d) => `<option ${d === dim ? "selected" : ""}>${esc(d)}</option>`).join("")}</select></label><div id="bars" class="bars"><p class="muted">Loading…</p></div>`;
+  }
+  html += `<h2>Periods</h2><div class="table-wrap"><table><thead><tr><th>Period</th><th class="num">Value</th><th>Target</th><th>Status</th><th class="num">Attainment</th><th class="hide-sm num">Previous</th><th></th></tr></thead><tbody>
+    ${mine.slice().reverse().map((r) => `<tr><td>${esc(r.period)}</td><td class="num">${fmt(r.value, k.unit)}</td><td>${esc(r.target || "")}</td><td>${badge(r.status)}</td><td class="num">${fmt(r.attainment, "%")}</td><td class="hide-sm num">${fmt(r.previous, k.unit)}</td><td>${r.complete ? "" : '<span class="muted">in progress</span>'}</td></tr>`).join("")}
+    </tbody></table></div>`;
+  if (!META.party) {
+    const periods = mine.map((r) => r.period).reverse();
+    const chosen = periods.includes(UI.explain[id]) ? UI.explain[id] : periods.find((p) => mine.find((r) => r.period === p && r.complete)) || periods[0];
+    html += `<h2>Explain</h2><label>Period <select id="explain-period">${periods.map((p) => `<option ${p === chosen ? "selected" : ""}>${esc(p)}</option>`).join("")}</select></label><div id="explain"><p class="muted">Loading…</p></div>`;
+    UI.explain[id] = chosen;
+  }
+  main().innerHTML = html;
+  drawChart($("#chart"), mine, k.unit);
+  const sel = $("#entity");
+  if (sel) sel.addEventListener("change", () => { UI.entity[id] = sel.value; route(); });
+  const dimSel = $("#dim");
+  if (dimSel) {
+    dimSel.addEventListener("change", () => { UI.dim[id] = dimSel.value; route(); });
+    const period = latest.length ? latest[0].period : null;
+    api(`/api/v1/kpis/${encodeURIComponent(id)}/breakdown?by=${encodeURIComponent(dimSel.value)}${period ? `&period=${encodeURIComponent(period)}` : ""}`)
+      .then((b) => {
+        const vals = b.evaluations.filter((r) => r.value !== null);
+        const max = Math.max(...vals.map((r) => Math.abs(r.value)), 0) || 1;
+        $("#bars").innerHTML = vals.length
+          ? `<p class="muted">${esc(period || "")}</p>` + vals.map((r) => `<div class="bar"><span class="label">${esc(entityKey(r.entity))}</span><div class="fill" style="width:${(Math.abs(r.value) / max) * 60}%"></div><span>${fmt(r.value, k.unit)}</span></div>`).join("")
+          : '<p class="muted">No values.</p>';
+      })
+      .catch((e) => { $("#bars").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
+  }
+  const exSel = $("#explain-period");
+  if (exSel) {
+    const load = () => {
+      UI.explain[id] = exSel.value;
+      const row = mine.find((r) => r.period === exSel.value);
+      const entity = row && row.entity ? Object.entries(row.entity).map(([a, b]) => `${a}=${b}`).join(",") : "";
+      api(`/api/v1/kpis/${encodeURIComponent(id)}/explain?period=${encodeURIComponent(exSel.value)}${entity ? `&entity=${encodeURIComponent(entity)}` : ""}`)
+        .then((x) => {
+          $("#explain").innerHTML = `<p>${badge(x.status)} ${esc(x.reason)}</p>
+            <p class="muted">${esc(x.form)} · value ${fmt(x.value, x.unit)} · target ${esc(x.target || "none")}${x.target_note ? ` (${esc(x.target_note)})` : ""}</p>
+            ${(x.inputs || []).length ? `<table><thead><tr><th>Input</th><th>Form</th><th>Period</th><th class="num">Value</th></tr></thead><tbody>${x.inputs.map((i) => `<tr><td>${esc(i.id)}</td><td>${esc(i.form)}</td><td>${esc(i.period)}</td><td class="num">${fmt(i.value)}</td></tr>`).join("")}</tbody></table>` : ""}
+            ${x.sql ? `<pre>${esc(x.sql)}</pre>` : ""}`;
+        })
+        .catch((e) => { $("#explain").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
+    };
+    exSel.addEventListener("change", load);
+    load();
+  }
+}
+
+async function viewContracts() {
+  const list = (await api("/api/v1/contracts")).contracts;
+  let html = "<h1>Contracts</h1>";
+  if (!list.length) html += '<p class="muted">No contract is shared with you.</p>';
+  for (const c of list) {
+    const rows = (await api(`/api/v1/contracts/${encodeURIComponent(c.id)}/clauses`)).clauses;
+    const periods = [...new Set(rows.map((r) => r.period))];
+    const cur = c.currency || "";
+    html += `<section class="card" data-contract="${esc(c.id)}"><h2>${esc(c.name || c.id)}</h2>
+      <p class="muted">Provider: ${esc(c.provider || "—")} · Client: ${esc(c.client || "—")}${c.fee ? ` · Fee: ${fmt(c.fee.amount, cur)} per ${esc(c.fee.every)}` : ""}</p>
+      <h3>Compliance</h3><div class="table-wrap"><table class="grid"><thead><tr><th>Clause</th>${periods.map((p) => `<th>${esc(p)}</th>`).join("")}</tr></thead><tbody>`;
+    for (const cl of c.clauses) {
+      html += `<tr><th>${esc(cl.id)}<div class="muted">${esc(cl.target || "")}</div></th>${periods
+        .map((p) => {
+          const r = rows.find((x) => x.clause === cl.id && x.period === p && !x.entity) || rows.find((x) => x.clause === cl.id && x.period === p);
+          if (!r) return "<td></td>";
+          const [cls, text] = r.triggered ? ["cell-trig", "✗ triggered"] : r.breached ? ["cell-breach", "! breached"] : ["cell-ok", "✓ met"];
+          return `<td class="${cls}" title="${esc(r.explanation)}">${text}</td>`;
+        })
+        .join("")}</tr>`;
+    }
+    html += "</tbody></table></div>";
+    const ledger = rows.filter((r) => r.credit_amount > 0 || r.actions.length);
+    const total = ledger.reduce((a, r) => a + r.credit_amount, 0);
+    html += `<h3>Credit ledger</h3>${ledger.length ? `<div class="table-wrap"><table><thead><tr><th>Period</th><th>Clause</th><th class="num">Credit</th><th>Actions</th><th>Why</th></tr></thead><tbody>
+      ${ledger.map((r) => `<tr><td>${esc(r.period)}</td><td>${esc(r.clause)}</td><td class="num">${fmt(r.credit_amount, cur)}</td><td>${esc(r.actions.join(", "))}</td><td>${esc(r.explanation)}</td></tr>`).join("")}
+      <tr><th colspan="2">Total</th><th class="num">${fmt(total, cur)}</th><td colspan="2"></td></tr></tbody></table></div>` : '<p class="muted">No credits or remedies so far.</p>'}`;
+    const kpis = [...new Set(c.clauses.map((cl) => cl.kpi).filter(Boolean))];
+    for (const k of kpis) {
+      const slo = (await api(`/api/v1/slo?kpi=${encodeURIComponent(k)}`)).slos;
+      const now = slo.filter((s) => !s.complete).pop() || slo[slo.length - 1];
+      if (now) {
+        html += `<h3>Error budget: ${esc(k)}, ${esc(now.period)}${now.complete ? "" : " (in progress)"}</h3>
+          <p>Budget ${fmt(now.budget)} ${esc(now.unit)}, consumed ${fmt(now.consumed)}, remaining <strong class="${now.remaining < 0 ? "down" : "up"}">${fmt(now.remaining)}</strong> (${fmt(now.remaining_share, "%")}), burn rate ${fmt(now.burn_rate)}.</p>`;
+      }
+    }
+    html += "</section>";
+  }
+  main().innerHTML = html;
+}
+
+async function viewPartnerships() {
+  const list = (await api("/api/v1/partnerships")).partnerships;
+  main().innerHTML = `<h1>Partnerships</h1>${list.length ? `<ul>${list.map((p) => `<li><a href="#/partnership/${encodeURIComponent(p.id)}">${esc(p.name || p.id)}</a> <span class="muted">${esc(p.kind)} · ${esc(p.partners.join(" & "))}</span></li>`).join("")}</ul>` : '<p class="muted">No partnership is shared with you.</p>'}`;
+}
+
+async function viewPartnership(id) {
+  const p = await api(`/api/v1/partnerships/${encodeURIComponent(id)}`);
+  const scores = p.scores.filter((s) => s.score !== null);
+  main().innerHTML = `<h1>${esc(p.name || p.partnership)}</h1>
+    <p>Partners: <strong>${esc(p.partners.join(" and "))}</strong> · ${esc(p.kind)} · reviewed every ${esc(p.review_every || "period")}</p>
+    <h2>Scorecard</h2><table><thead><tr><th>Review period</th><th class="num">Score</th><th>Complete</th></tr></thead><tbody>
+      ${scores.map((s) => `<tr><td>${esc(s.period)}</td><td class="num score">${fmt(s.score, "%")}</td><td>${s.complete ? "yes" : "in progress"}</td></tr>`).join("") || '<tr><td colspan="3" class="muted">No score yet.</td></tr>'}</tbody></table>
+    <h2>KPIs, latest ended period</h2><table><thead><tr><th>KPI</th><th>Period</th><th>Entity</th><th class="num">Value</th><th>Target</th><th>Status</th></tr></thead><tbody>
+      ${p.kpis.map((r) => `<tr><td><a href="#/kpi/${encodeURIComponent(r.kpi)}">${esc(r.kpi)}</a></td><td>${esc(r.period)}</td><td>${esc(entityKey(r.entity))}</td><td class="num">${fmt(r.value, r.unit)}</td><td>${esc(r.target || "")}</td><td>${badge(r.status)}</td></tr>`).join("")}</tbody></table>`;
+}
+
+// ------------------------------------------------------------ routing, live
+
+let rendering = false, again = false;
+
+async function route() {
+  if (rendering) {
+    again = true;
+    return;
+  }
+  rendering = true;
+  try {
+    const [path, query] = (location.hash.slice(1) || "/").split("?");
+    const params = new URLSearchParams(query || "");
+    const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+    if (parts[0] === "login") {
+      $("#logout").hidden = true;
+      await viewLogin(params);
+      return;
+    }
+    if (!META) META = await api("/api/v1/meta");
+    $("#who").textContent = META.party ? `${META.project} · shared with ${META.party}` : META.project;
+    $("#logout").hidden = false;
+    connectLive();
+    if (parts[0] === "kpi" && parts[1]) await viewKpi(parts[1]);
+    else if (parts[0] === "contracts") await viewContracts();
+    else if (parts[0] === "partnerships") await viewPartnerships();
+    else if (parts[0] === "partnership" && parts[1]) await viewPartnership(parts[1]);
+    else await viewOverview();
+    document.body.dataset.rendered = String(Date.now());
+  } catch (e) {
+    if (e.message !== "login") main().innerHTML = `<p class="error" role="alert">${esc(e.message)}</p>`;
+  } finally {
+    rendering = false;
+    if (again) {
+      again = false;
+      route();
+    }
+  }
+}
+
+let live = null;
+
+function connectLive() {
+  if (live) return;
+  live = new EventSource("/api/v1/events");
+  live.addEventListener("open", () => { $("#live").hidden = false; });
+  live.addEventListener("error", () => { $("#live").hidden = true; });
+  live.addEventListener("snapshot", () => route());
+}
+
+$("#logout").addEventListener("click", async () => {
+  await fetch("/logout", { method: "POST", credentials: "same-origin" });
+  META = null;
+  if (live) live.close();
+  live = null;
+  location.hash = "#/login";
+});
+
+window.addEventListener("hashchange", route);
+route();

@@ -1,0 +1,308 @@
+//! The web dashboard: embedded assets, login (one-time code or token →
+//! HttpOnly session cookie), server-sent events, and the API routes only the
+//! dashboard needs (breakdowns, explanations, SLO budgets).
+//!
+//! The dashboard is plain HTML, CSS and JavaScript embedded in the binary
+//! (no front-end build), with uPlot (MIT) for charts.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::WatchStream;
+use yardstick_engine::eval::EvalOptions;
+
+use crate::error::ApiError;
+use crate::{AppState, Principal};
+
+const INDEX: &str = include_str!("../assets/index.html");
+const APP_JS: &str = include_str!("../assets/app.js");
+const APP_CSS: &str = include_str!("../assets/app.css");
+const UPLOT_JS: &str = include_str!("../assets/vendor/uPlot.iife.min.js");
+const UPLOT_CSS: &str = include_str!("../assets/vendor/uPlot.min.css");
+
+/// The session cookie's name.
+pub const COOKIE: &str = "ys_session";
+
+pub(crate) async fn index() -> impl IntoResponse {
+    (
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+        ],
+        Html(INDEX),
+    )
+}
+
+pub(crate) async fn asset(Path(name): Path<String>) -> Response {
+    let (body, ct) = match name.as_str() {
+        "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
+        "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "uPlot.js" => (UPLOT_JS, "text/javascript; charset=utf-8"),
+        "uPlot.css" => (UPLOT_CSS, "text/css; charset=utf-8"),
+        _ => return ApiError::NotFound(format!("no asset `{name}`")).into_response(),
+    };
+    (
+        [(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, "no-cache")],
+        body,
+    )
+        .into_response()
+}
+
+fn session_cookie(id: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!("{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/"))
+        .unwrap_or_else(|_| HeaderValue::from_static("ys_session=; Path=/"))
+}
+
+/// The session id in a request's cookies.
+pub(crate) fn session_of(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_string())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct LoginQuery {
+    token: Option<String>,
+}
+
+/// `GET /login?token=…`: the URL `serve` prints. Exchanges the code (or a
+/// token) for a session cookie and goes to the dashboard; without a token,
+/// or with a bad one, the dashboard shows its login form.
+pub(crate) async fn login_get(State(state): State<AppState>, Query(q): Query<LoginQuery>) -> Response {
+    let Some(secret) = q.token else {
+        return Redirect::to("/#/login").into_response();
+    };
+    match state.login(secret.trim()).await {
+        Ok(Some(session)) => {
+            let mut res = Redirect::to("/#/").into_response();
+            res.headers_mut()
+                .insert(header::SET_COOKIE, session_cookie(&session));
+            res
+        }
+        Ok(None) => Redirect::to("/#/login?failed=1").into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct LoginForm {
+    token: String,
+}
+
+/// `POST /login` (a form with `token`): as `GET /login?token=…`, answering
+/// 204 with the cookie, or 401.
+pub(crate) async fn login_post(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Response {
+    match state.login(f.token.trim()).await {
+        Ok(Some(session)) => {
+            let mut res = StatusCode::NO_CONTENT.into_response();
+            res.headers_mut()
+                .insert(header::SET_COOKIE, session_cookie(&session));
+            res
+        }
+        Ok(None) => ApiError::InvalidToken.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /logout`.
+pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(s) = session_of(&headers) {
+        state.logout(&s);
+    }
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("ys_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    res
+}
+
+/// `GET /api/v1/events`: a `snapshot` event whenever new values are in
+/// place (after a push, a definition change or the minute clock).
+pub(crate) async fn events(State(state): State<AppState>) -> impl IntoResponse {
+    let stream = WatchStream::new(state.subscribe()).map(move |n| {
+        let snap = state.snapshot();
+        let data = json!({"n": n, "evaluated_at": snap.evaluated_at.to_rfc3339(), "batch": snap.batch_seq});
+        Ok::<_, Infallible>(Event::default().event("snapshot").data(data.to_string()))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct KpiFilter {
+    kpi: Option<String>,
+}
+
+/// `GET /api/v1/slo`: error budgets of share and availability KPIs.
+pub(crate) async fn slo(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<KpiFilter>,
+) -> Json<Value> {
+    let snap = state.snapshot();
+    let rows: Vec<_> = snap
+        .slo
+        .slos
+        .iter()
+        .filter(|r| p.can_see_kpi(&r.kpi) && q.kpi.as_deref().is_none_or(|k| k == r.kpi))
+        .collect();
+    Json(json!({"as_of": snap.slo.as_of, "slos": rows}))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct BreakdownQuery {
+    by: String,
+    /// A period label (default: every period).
+    period: Option<String>,
+}
+
+/// `GET /api/v1/kpis/{id}/breakdown?by=DIM[&period=LABEL]`: the KPI's
+/// values by one of its declared dimensions (evaluated on demand).
+pub(crate) async fn breakdown(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Query(q): Query<BreakdownQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let snap = state.snapshot();
+    let Some(k) = snap.project.kpis.get(&id).filter(|_| p.can_see_kpi(&id)) else {
+        return Err(ApiError::NotFound(format!("no KPI `{id}`")));
+    };
+    if !k.dimensions.iter().any(|d| d.value == q.by) {
+        let dims: Vec<&str> = k.dimensions.iter().map(|d| d.value.as_str()).collect();
+        return Err(ApiError::BadRequest(format!(
+            "`{}` is not a dimension of `{id}`; declared: {}",
+            q.by,
+            if dims.is_empty() {
+                "none".to_string()
+            } else {
+                dims.join(", ")
+            }
+        )));
+    }
+    let project = snap.project.clone();
+    let stored = snap.stored.clone();
+    let dir = state.dir().to_path_buf();
+    let opts = EvalOptions {
+        as_of: snap.evaluated_at,
+        from: None,
+        to: None,
+        kpis: vec![id.clone()],
+        by: Some(q.by.clone()),
+    };
+    let ev = state
+        .on_engine(async move { yardstick_engine::evaluate_dir_with(&project, &dir, &stored, &opts).await })
+        .await?
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?
+        .0;
+    let rows: Vec<_> = ev
+        .evaluations
+        .into_iter()
+        .filter(|r| q.period.as_deref().is_none_or(|l| l == r.period))
+        .collect();
+    Ok(Json(
+        json!({"as_of": ev.as_of, "kpi": id, "by": q.by, "evaluations": rows}),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ExplainQuery {
+    period: String,
+    /// `col=value`, comma-separated for several columns.
+    entity: Option<String>,
+}
+
+/// `GET /api/v1/kpis/{id}/explain?period=LABEL[&entity=col=value]`: as
+/// `yardstick explain`. Organisation tokens only (it shows queries).
+pub(crate) async fn explain(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Query(q): Query<ExplainQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let snap = state.snapshot();
+    if !snap.project.kpis.contains_key(&id) || !p.can_see_kpi(&id) {
+        return Err(ApiError::NotFound(format!("no KPI `{id}`")));
+    }
+    if p.token.party.is_some() {
+        return Err(ApiError::Forbidden(
+            "explanations show queries and row counts: they are for the organisation's tokens".into(),
+        ));
+    }
+    let entity: Vec<(String, String)> = q
+        .entity
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| ApiError::BadRequest(format!("entity `{kv}`: write column=value")))
+        })
+        .collect::<Result<_, _>>()?;
+    let project = snap.project.clone();
+    let stored = snap.stored.clone();
+    let dir = state.dir().to_path_buf();
+    let as_of = snap.evaluated_at;
+    let period = q.period.clone();
+    let x = state
+        .on_engine(async move {
+            let mut d = yardstick_core::Diagnostics::default();
+            let catalog = yardstick_engine::register_sources_with(&project, &dir, &stored, &mut d).await;
+            if d.has_errors() {
+                let msg: Vec<String> = d.iter().map(|x| x.message.clone()).collect();
+                return Err(yardstick_engine::eval::EvalError::Data(msg.join("; ")));
+            }
+            yardstick_engine::explain::explain(&project, &catalog, &id, &period, &entity, as_of).await
+        })
+        .await?
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    serde_json::to_value(x)
+        .map(Json)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Dimension values and labels for the dashboard's filters.
+pub(crate) async fn meta(State(state): State<AppState>, Extension(p): Extension<Principal>) -> Json<Value> {
+    let snap = state.snapshot();
+    let project = &snap.project;
+    let mut partnership_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for x in project
+        .partnerships
+        .values()
+        .filter(|x| p.can_see_partnership(&x.id.value))
+    {
+        for k in &x.kpis {
+            partnership_of
+                .entry(k.value.as_str())
+                .or_default()
+                .push(x.id.value.as_str());
+        }
+    }
+    Json(json!({
+        "project": project.settings.name,
+        "currency": project.settings.currency,
+        "timezone": project.settings.timezone.name(),
+        "role": p.token.role,
+        "party": p.token.party,
+        "evaluated_at": snap.evaluated_at.to_rfc3339(),
+        "partnership_of": partnership_of,
+        "definition_errors": snap.definition_errors,
+    }))
+}
