@@ -304,7 +304,13 @@ async function viewContracts() {
         .map((p) => {
           const r = rows.find((x) => x.clause === cl.id && x.period === p && !x.entity) || rows.find((x) => x.clause === cl.id && x.period === p);
           if (!r) return "<td></td>";
-          const [cls, text] = r.triggered ? ["cell-trig", "✗ triggered"] : r.breached ? ["cell-breach", "! breached"] : ["cell-ok", "✓ met"];
+          const [cls, text] = r.triggered
+            ? ["cell-trig", "✗ triggered"]
+            : r.breached
+              ? ["cell-breach", "! breached"]
+              : r.value === null
+                ? ["muted", "– no data"]
+                : ["cell-ok", "✓ met"];
           return `<td class="${cls}" title="${esc(r.explanation)}">${text}</td>`;
         })
         .join("")}</tr>`;
@@ -404,4 +410,8 @@ $("#logout").addEventListener("click", async () => {
 });
 
 window.addEventListener("hashchange", route);
+window.addEventListener("resize", () => {
+  const el = $("#chart");
+  if (chart && el) chart.setSize({ width: Math.max(280, el.clientWidth), height: 320 });
+});
 route();

@@ -980,5 +980,23 @@ async fn the_dashboard_logs_in_lists_kpis_charts_targets_and_updates_live() {
         .await;
     assert_eq!(shown, json!(true));
     browser.shot("overview-after-push").await;
+
+    // A phone's width: the page does not scroll sideways (wide tables scroll in their box).
+    c.set_window_size(390, 844).await.expect("resize");
+    c.goto(&format!("{}/#/kpi/uptime", s.base))
+        .await
+        .expect("kpi page");
+    browser
+        .until("the chart", "document.querySelector('#chart .u-legend') !== null")
+        .await;
+    let fits = c
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth + 1;",
+            vec![],
+        )
+        .await
+        .expect("width");
+    browser.shot("kpi-uptime-phone").await;
+    assert_eq!(fits, json!(true), "the KPI page is wider than a phone");
     browser.close().await;
 }
