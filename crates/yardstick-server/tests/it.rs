@@ -981,6 +981,48 @@ async fn the_dashboard_logs_in_lists_kpis_charts_targets_and_updates_live() {
     assert_eq!(shown, json!(true));
     browser.shot("overview-after-push").await;
 
+    // A party's token, pasted on the login page, shows that party's share only.
+    let acme = s.token("viewer", Some("Acme Corp")).await;
+    c.execute("document.querySelector('#logout').click(); return true;", vec![])
+        .await
+        .expect("logout");
+    browser
+        .until("the login form", "document.querySelector('#login-form') !== null")
+        .await;
+    c.find(fantoccini::Locator::Css("#token"))
+        .await
+        .expect("field")
+        .send_keys(&acme)
+        .await
+        .expect("type");
+    c.find(fantoccini::Locator::Css("#login-form button"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("submit");
+    browser
+        .until(
+            "the party's overview",
+            "document.querySelectorAll('tr[data-kpi]').length",
+        )
+        .await;
+    let mut shared: Vec<String> = serde_json::from_value(
+        c.execute(
+            "return [...new Set([...document.querySelectorAll('tr[data-kpi]')].map(r => r.dataset.kpi))];",
+            vec![],
+        )
+        .await
+        .expect("ids"),
+    )
+    .expect("strings");
+    shared.sort();
+    assert_eq!(shared, ["first_response_24h", "uptime"]);
+    let who = browser
+        .until("the party name", "document.querySelector('#who').textContent")
+        .await;
+    assert!(who.as_str().is_some_and(|w| w.contains("Acme Corp")), "{who}");
+
     // A phone's width: the page does not scroll sideways (wide tables scroll in their box).
     c.set_window_size(390, 844).await.expect("resize");
     c.goto(&format!("{}/#/kpi/uptime", s.base))
