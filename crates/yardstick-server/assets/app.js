@@ -160,13 +160,25 @@ async function viewOverview() {
   const inCard = new Set();
   let html = `<h1>${esc(META.project)}</h1>
     <div class="filters">${select("level", "Level", values((k) => k.level))}${select("owner", "Owner", values((k) => k.owner))}${select("tag", "Tag", values((k) => k.tags))}${select("partnership", "Partnership", [...new Set(Object.values(pOf).flat())].sort())}</div>`;
+  const lastScore = (s) => {
+    const done = s.scores.filter((x) => x.complete && x.score !== null);
+    return done[done.length - 1];
+  };
   for (const s of scores) {
     const card = cards.scorecards.find((c) => c.id === s.id);
     const members = Object.keys(card.weights).map((id) => byId[id]).filter(Boolean).filter(keep);
     Object.keys(card.weights).forEach((id) => inCard.add(id));
-    const done = s.scores.filter((x) => x.complete && x.score !== null);
-    const last = done[done.length - 1];
-    html += `<section data-scorecard="${esc(s.id)}"><h2>${esc(s.name || s.id)} <span class="score">${last ? `score ${fmt(last.score, "%")} in ${esc(last.period)}` : "no score yet"}</span></h2>${table(members)}</section>`;
+    const last = lastScore(s);
+    // Scorecards weighed in this one: their own score, weight and a link to their section.
+    const subs = Object.keys(card.weights)
+      .map((id) => scores.find((x) => x.id === id))
+      .filter(Boolean)
+      .map((sub) => {
+        const l = lastScore(sub);
+        return `<li data-subscorecard="${esc(sub.id)}"><a href="#/" onclick="document.querySelector('[data-scorecard=&quot;${esc(sub.id)}&quot;]')?.scrollIntoView();return false;">${esc(sub.name || sub.id)}</a>: ${l ? `score ${fmt(l.score, "%")} in ${esc(l.period)}` : "no score yet"} <span class="muted">(weight ${esc(card.weights[sub.id])})</span></li>`;
+      })
+      .join("");
+    html += `<section data-scorecard="${esc(s.id)}"><h2>${esc(s.name || s.id)} <span class="score">${last ? `score ${fmt(last.score, "%")} in ${esc(last.period)}` : "no score yet"}</span></h2>${subs ? `<ul>${subs}</ul>` : ""}${members.length || !subs ? table(members) : ""}</section>`;
   }
   const rest = kpis.filter((k) => !inCard.has(k.id)).filter(keep);
   if (rest.length || !scores.length) html += `<section><h2>${scores.length ? "Other KPIs" : "KPIs"}</h2>${table(rest)}</section>`;

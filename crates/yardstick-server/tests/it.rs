@@ -844,6 +844,10 @@ measure = "count(*)"
 source = "signups"
 every = "month"
 target = ">= 3"
+
+[scorecard.board]
+name = "Board"
+weights = { company = 2, signups = 1 }
 "#,
     );
     std::fs::write(dir.path().join("yardstick.toml"), toml).expect("write");
@@ -922,6 +926,18 @@ async fn the_dashboard_logs_in_lists_kpis_charts_targets_and_updates_live() {
         "{uptime_status}"
     );
     assert!(c.find(fantoccini::Locator::Css("h1")).await.is_ok(), "a heading");
+    // A scorecard weighing another lists it with its score.
+    let sub = browser
+        .until(
+            "the nested scorecard",
+            "document.querySelector('[data-scorecard=board] li[data-subscorecard=company]')?.textContent",
+        )
+        .await;
+    assert!(
+        sub.as_str()
+            .is_some_and(|t| t.contains("score") && t.contains("weight 2")),
+        "{sub}"
+    );
     browser.shot("overview").await;
 
     // A KPI page: the chart draws a target line.
