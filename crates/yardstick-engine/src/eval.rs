@@ -538,11 +538,7 @@ impl Evaluator<'_> {
     /// Runs the fused aggregate queries and the availability computations.
     async fn run_leaves(&mut self, leaves: &BTreeSet<NodeKey>) -> Result<(), EvalError> {
         // Group source-based leaves by (source, cadence, entity columns).
-        // Distinct aggregates and percentiles keep per-group state that
-        // DataFusion cannot run on its vectorised grouped accumulators; in
-        // a query of their own they do not slow the plain sums and counts.
-        type GroupKey = (String, CadenceKey, Vec<String>, bool);
-        let mut groups: BTreeMap<GroupKey, Vec<NodeKey>> = BTreeMap::new();
+        let mut groups: BTreeMap<(String, CadenceKey, Vec<String>), Vec<NodeKey>> = BTreeMap::new();
         for leaf in leaves {
             let m = self.measure(&leaf.id)?;
             match m.measure.as_ref().map(|x| &x.value) {
@@ -552,22 +548,15 @@ impl Evaluator<'_> {
                 }
                 Some(x) => {
                     let source = x.source().map(|s| s.value.clone()).unwrap_or_default();
-                    let stateful = match x {
-                        Measure::Aggregate { measure, .. } => {
-                            measure.text.to_ascii_uppercase().contains("DISTINCT")
-                        }
-                        Measure::Percentile { .. } => true,
-                        _ => false,
-                    };
                     groups
-                        .entry((source, leaf.cadence, leaf.entity.clone(), stateful))
+                        .entry((source, leaf.cadence, leaf.entity.clone()))
                         .or_default()
                         .push(leaf.clone());
                 }
                 None => {}
             }
         }
-        for ((source, cadence, entity, _), members) in groups {
+        for ((source, cadence, entity), members) in groups {
             self.run_group(&source, cadence, &entity, &members).await?;
         }
         Ok(())
