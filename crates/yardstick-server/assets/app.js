@@ -217,11 +217,15 @@ function drawChart(el, rows, unit) {
   add("benchmark", col((r) => r.benchmark), { stroke: "#8250df", dash: [3, 3] });
   add("in progress", rows.map((r) => (r.complete ? null : r.value)), { stroke: "#9a6700", width: 0, points: { show: true, size: 10, fill: "#fff" } });
   const axisValues = (u, splits) => splits.map((v) => fmt(v, unit));
+  // The warning band: between the target and the warning threshold.
+  const ti = series.findIndex((x) => x.label === "target"), wi = series.findIndex((x) => x.label === "warning");
+  const bands = ti > 0 && wi > 0 ? [{ series: [ti, wi], fill: "rgba(154, 103, 0, 0.12)" }] : [];
   chart = new uPlot(
     {
       width: Math.max(280, el.clientWidth || 800),
       height: 320,
       series,
+      bands,
       scales: { x: { time: true } },
       axes: [{}, { values: axisValues, size: 80, label: unit ? `value (${unit})` : "value" }],
       legend: { live: true },

@@ -953,6 +953,18 @@ async fn the_dashboard_logs_in_lists_kpis_charts_targets_and_updates_live() {
     let legend = legend.as_str().expect("text");
     assert!(legend.contains("value") && legend.contains("target"), "{legend}");
     browser.shot("kpi-uptime").await;
+    // A KPI with a warning threshold shows the warning band's edge in the legend.
+    c.goto(&format!("{}/#/kpi/new_clients", s.base))
+        .await
+        .expect("kpi page");
+    let legend = browser
+        .until(
+            "the chart legend",
+            "document.querySelector('#chart .u-legend')?.textContent",
+        )
+        .await;
+    assert!(legend.as_str().is_some_and(|l| l.contains("warning")), "{legend}");
+    browser.shot("kpi-new-clients").await;
 
     // Contracts and partnership pages render their headings.
     c.goto(&format!("{}/#/contracts", s.base))
