@@ -824,7 +824,8 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "Yardstick API", version = "1", description = "KPIs, evaluations, contracts, scorecards, partnerships and ingestion."),
     paths(health, kpis, kpi, evaluations, restatements, contracts, clauses, scorecards, scorecard,
-          partnerships, partnership, push, tokens, create_token, revoke_token, audit, crate::metrics::metrics),
+          partnerships, partnership, push, tokens, create_token, revoke_token, audit, crate::metrics::metrics,
+          crate::web::events, crate::web::slo, crate::web::meta, crate::web::breakdown, crate::web::explain),
     components(schemas(Health, KpiSummary, Evaluations, Pushed, NewToken, ErrorBody)),
     modifiers(&BearerAuth)
 )]

@@ -134,6 +134,8 @@ pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) ->
 
 /// `GET /api/v1/events`: a `snapshot` event whenever new values are in
 /// place (after a push, a definition change or the minute clock).
+#[utoipa::path(get, path = "/api/v1/events", security(("bearer" = [])),
+    responses((status = 200, description = "Server-sent events: `snapshot` with {n, evaluated_at, batch}", content_type = "text/event-stream", body = String)))]
 pub(crate) async fn events(State(state): State<AppState>) -> impl IntoResponse {
     let stream = WatchStream::new(state.subscribe()).map(move |n| {
         let snap = state.snapshot();
@@ -149,6 +151,9 @@ pub(crate) struct KpiFilter {
 }
 
 /// `GET /api/v1/slo`: error budgets of share and availability KPIs.
+#[utoipa::path(get, path = "/api/v1/slo", security(("bearer" = [])),
+    params(("kpi" = Option<String>, Query, description = "one KPI")),
+    responses((status = 200, description = "As `yardstick slo --format json`", body = Object)))]
 pub(crate) async fn slo(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
@@ -173,6 +178,12 @@ pub(crate) struct BreakdownQuery {
 
 /// `GET /api/v1/kpis/{id}/breakdown?by=DIM[&period=LABEL]`: the KPI's
 /// values by one of its declared dimensions (evaluated on demand).
+#[utoipa::path(get, path = "/api/v1/kpis/{id}/breakdown", security(("bearer" = [])),
+    params(("id" = String, Path, description = "KPI id"),
+           ("by" = String, Query, description = "a dimension the KPI declares"),
+           ("period" = Option<String>, Query, description = "a period label, e.g. 2026-10")),
+    responses((status = 200, description = "Rows as `eval --by`", body = Object), (status = 400, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody)))]
 pub(crate) async fn breakdown(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
@@ -229,6 +240,12 @@ pub(crate) struct ExplainQuery {
 
 /// `GET /api/v1/kpis/{id}/explain?period=LABEL[&entity=col=value]`: as
 /// `yardstick explain`. Organisation tokens only (it shows queries).
+#[utoipa::path(get, path = "/api/v1/kpis/{id}/explain", security(("bearer" = [])),
+    params(("id" = String, Path, description = "KPI id"),
+           ("period" = String, Query, description = "a period label, e.g. 2026-10"),
+           ("entity" = Option<String>, Query, description = "col=value[,col=value]")),
+    responses((status = 200, description = "As `yardstick explain --format json`", body = Object),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub(crate) async fn explain(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
@@ -279,6 +296,8 @@ pub(crate) async fn explain(
 }
 
 /// Dimension values and labels for the dashboard's filters.
+#[utoipa::path(get, path = "/api/v1/meta", security(("bearer" = [])),
+    responses((status = 200, description = "Project name, currency, zone, the caller's role and party, KPI → partnerships", body = Object)))]
 pub(crate) async fn meta(State(state): State<AppState>, Extension(p): Extension<Principal>) -> Json<Value> {
     let snap = state.snapshot();
     let project = &snap.project;

@@ -639,6 +639,9 @@ async fn openapi_metrics_and_tokens() {
         "/api/v1/sources/{id}/rows",
         "/metrics",
         "/api/v1/contracts/{id}/clauses",
+        "/api/v1/events",
+        "/api/v1/kpis/{id}/explain",
+        "/api/v1/kpis/{id}/breakdown",
     ] {
         assert!(
             doc["paths"].get(p).is_some(),
