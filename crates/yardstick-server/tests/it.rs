@@ -960,10 +960,13 @@ async fn the_dashboard_logs_in_lists_kpis_charts_targets_and_updates_live() {
     c.goto(&format!("{}/#/kpi/new_clients", s.base))
         .await
         .expect("kpi page");
+    // Wait for this page's chart, not the previous page's (the hash changes first).
     let legend = browser
         .until(
-            "the chart legend",
-            "document.querySelector('#chart .u-legend')?.textContent",
+            "the new_clients chart legend",
+            "document.querySelector('h1')?.textContent === 'New clients closed' \
+             && document.querySelector('#chart .u-legend')?.textContent.includes('warning') \
+             && document.querySelector('#chart .u-legend').textContent",
         )
         .await;
     assert!(legend.as_str().is_some_and(|l| l.contains("warning")), "{legend}");
@@ -1060,7 +1063,11 @@ async fn the_dashboard_logs_in_lists_kpis_charts_targets_and_updates_live() {
         .await
         .expect("kpi page");
     browser
-        .until("the chart", "document.querySelector('#chart .u-legend') !== null")
+        .until(
+            "the uptime chart",
+            "document.querySelector('h1')?.textContent === 'Platform uptime' \
+             && document.querySelector('#chart .u-legend') !== null",
+        )
         .await;
     let fits = c
         .execute(
