@@ -164,12 +164,30 @@ pub(crate) fn run(a: EvalArgs<'_>, color: Color) -> Result<ExitCode, String> {
         Evaluated::Done(l, e) => (l, e),
         Evaluated::Failed(code) => return Ok(code),
     };
+    let stale = stale_sources(a.dir, &loaded.project, &evaluation.as_of)?;
     let mut out = std::io::stdout().lock();
     let io = |e: std::io::Error| format!("cannot write output: {e}");
+    if a.format != EvalFormat::Json {
+        for s in &stale {
+            eprintln!("warning: {}", s.message);
+        }
+    }
     match a.format {
         EvalFormat::Csv => write_csv(&mut out, &evaluation).map_err(|e| e.to_string())?,
         EvalFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &evaluation).map_err(|e| e.to_string())?;
+            /// §7's object, plus `stale` sources when there are any.
+            #[derive(serde::Serialize)]
+            struct WithStale<'a> {
+                #[serde(flatten)]
+                evaluation: &'a Evaluation,
+                #[serde(skip_serializing_if = "Vec::is_empty")]
+                stale: &'a Vec<yardstick_engine::freshness::Stale>,
+            }
+            let body = WithStale {
+                evaluation: &evaluation,
+                stale: &stale,
+            };
+            serde_json::to_writer_pretty(&mut out, &body).map_err(|e| e.to_string())?;
             writeln!(out).map_err(io)?;
         }
         EvalFormat::Text => {
@@ -189,6 +207,29 @@ pub(crate) fn run(a: EvalArgs<'_>, color: Color) -> Result<ExitCode, String> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sources whose newest row is older than their `freshness` at `as_of`.
+fn stale_sources(
+    dir: &Path,
+    project: &yardstick_core::Project,
+    as_of: &str,
+) -> Result<Vec<yardstick_engine::freshness::Stale>, String> {
+    let Ok(as_of) = chrono::DateTime::parse_from_rfc3339(as_of) else {
+        return Ok(Vec::new());
+    };
+    if project.sources.values().all(|s| s.freshness.is_none()) {
+        return Ok(Vec::new());
+    }
+    let rt = runtime()?;
+    rt.block_on(async {
+        let stored = crate::server::stored_rows(dir, project).await?;
+        let mut d = yardstick_core::Diagnostics::default();
+        let catalog = yardstick_engine::register_sources_with(project, dir, &stored, &mut d).await;
+        yardstick_engine::freshness::stale_sources(project, &catalog, as_of.with_timezone(&chrono::Utc))
+            .await
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// Attainment as a percentage, truncated to one decimal so that a miss never

@@ -1037,3 +1037,36 @@ fn serve_push_and_tokens_from_the_command_line() {
     let status = child.wait().expect("wait");
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn eval_reports_stale_sources_naming_their_owner() {
+    let seed = seed_dir();
+    // At the oracle's instant every source is fresh: the output is §7's object only.
+    let out = yardstick(
+        &["eval", "--as-of", "2026-10-01T12:00:00Z", "--format", "json"],
+        &seed,
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(v.get("stale").is_none(), "{:?}", v.get("stale"));
+    // Four days later the orders (freshness 1d, newest row 2026-09-30T21:40Z) are stale.
+    let out = yardstick(&["eval", "--as-of", "2026-10-05", "--format", "json"], &seed);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let stale = v["stale"].as_array().expect("stale list");
+    assert_eq!(stale.len(), 1, "{stale:?}");
+    assert_eq!(
+        (&stale[0]["source"], &stale[0]["owner"], &stale[0]["newest"]),
+        (
+            &Value::from("orders"),
+            &Value::from("sales-ops"),
+            &Value::from("2026-09-30T21:40:00Z")
+        )
+    );
+    // People reading a table get a warning on standard error.
+    let out = yardstick(&["eval", "--as-of", "2026-10-05", "--kpi", "revenue"], &seed);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: source `orders` is stale") && err.contains("owner: sales-ops"),
+        "{err}"
+    );
+}

@@ -2,6 +2,7 @@
 //! projects written to disk, against values computed by hand.
 
 mod contracts;
+mod freshness;
 mod ingest;
 mod measures;
 
