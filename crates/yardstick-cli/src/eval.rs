@@ -292,11 +292,7 @@ fn write_csv(out: &mut dyn Write, ev: &Evaluation) -> csv::Result<()> {
     ])?;
     let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for r in &ev.evaluations {
-        let entity = r
-            .entity
-            .as_ref()
-            .map(|e| serde_json::to_string(e).unwrap_or_default())
-            .unwrap_or_default();
+        let entity = r.entity_json();
         w.write_record([
             r.kpi.as_str(),
             &r.period,

@@ -93,7 +93,7 @@ pub(crate) fn serve(a: ServeArgs<'_>, color: Color) -> Result<ExitCode, String> 
         };
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         eprintln!("Yardstick serves {} at http://{local}/api/v1/", a.dir.display());
-        eprintln!("  state store: {}", redacted(&url));
+        eprintln!("  state store: {}", yardstick_store::redact(&url));
         if let Some((id, secret)) = first_token {
             eprintln!("  no tokens yet: created admin token {id} (shown once, keep it):");
             eprintln!("    {secret}");
@@ -119,16 +119,6 @@ pub(crate) fn serve(a: ServeArgs<'_>, color: Color) -> Result<ExitCode, String> 
             .map_err(|e| format!("server stopped: {e}"))?;
         Ok(ExitCode::SUCCESS)
     })
-}
-
-fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(i), Some(j)) if j > i => match url[i + 3..j].split_once(':') {
-            Some((user, _)) => format!("{}{user}:***{}", &url[..i + 3], &url[j..]),
-            None => url.to_string(),
-        },
-        _ => url.to_string(),
-    }
 }
 
 fn init_logs() {

@@ -106,6 +106,17 @@ pub struct Row {
     pub basis: Option<f64>,
 }
 
+impl Row {
+    /// The entity as compact JSON (`""` for a KPI without entities): a
+    /// stable key for CSV cells, history rows and metric series.
+    pub fn entity_json(&self) -> String {
+        self.entity
+            .as_ref()
+            .map(|e| serde_json::to_string(e).unwrap_or_default())
+            .unwrap_or_default()
+    }
+}
+
 /// The outcome of an evaluation.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evaluation {

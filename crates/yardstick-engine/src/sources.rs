@@ -74,6 +74,22 @@ pub struct Table {
     pub files: Vec<String>,
 }
 
+impl Table {
+    /// A view or stored source: its columns are what queries see.
+    fn without_files(schema: Arc<DFSchema>) -> Table {
+        let raw_types = schema
+            .fields()
+            .iter()
+            .map(|f| (f.name().clone(), f.data_type().clone()))
+            .collect();
+        Table {
+            schema,
+            raw_types,
+            files: Vec::new(),
+        }
+    }
+}
+
 /// Sources of a project registered in one DataFusion session.
 pub struct Catalog {
     pub ctx: SessionContext,
@@ -431,19 +447,7 @@ pub async fn register_sources_with(
                     }
                 };
                 if let Some(schema) = register(&ctx, s, df, d).await {
-                    let raw_types = schema
-                        .fields()
-                        .iter()
-                        .map(|f| (f.name().clone(), f.data_type().clone()))
-                        .collect();
-                    tables.insert(
-                        s.id.value.clone(),
-                        Table {
-                            schema,
-                            raw_types,
-                            files: Vec::new(),
-                        },
-                    );
+                    tables.insert(s.id.value.clone(), Table::without_files(schema));
                 }
             }
             _ => {}
@@ -480,19 +484,7 @@ pub async fn register_sources_with(
                 }
             };
             if let Some(schema) = register(&ctx, s, df, d).await {
-                let raw_types = schema
-                    .fields()
-                    .iter()
-                    .map(|f| (f.name().clone(), f.data_type().clone()))
-                    .collect();
-                tables.insert(
-                    s.id.value.clone(),
-                    Table {
-                        schema,
-                        raw_types,
-                        files: Vec::new(),
-                    },
-                );
+                tables.insert(s.id.value.clone(), Table::without_files(schema));
             }
         }
         if still.len() == before || still.is_empty() {

@@ -290,12 +290,22 @@ fn parse_instant(project: &Project, s: &str, what: &str) -> ApiResult<DateTime<U
     })
 }
 
-fn entity_matches(entity: &Option<BTreeMap<String, yardstick_engine::eval::EntityValue>>, f: &str) -> bool {
-    let Some(e) = entity else { return false };
+/// Whether an entity's (column, value) pairs match `col=value`, or a bare
+/// value of any column.
+fn entity_matches<'a>(mut pairs: impl Iterator<Item = (&'a str, String)>, f: &str) -> bool {
     match f.split_once('=') {
-        Some((col, val)) => e.get(col).is_some_and(|v| v.to_string() == val),
-        None => e.values().any(|v| v.to_string() == f),
+        Some((col, val)) => pairs.any(|(c, v)| c == col && v == val),
+        None => pairs.any(|(_, v)| v == f),
     }
+}
+
+fn row_entity_matches(
+    entity: &Option<BTreeMap<String, yardstick_engine::eval::EntityValue>>,
+    f: &str,
+) -> bool {
+    entity
+        .as_ref()
+        .is_some_and(|e| entity_matches(e.iter().map(|(k, v)| (k.as_str(), v.to_string())), f))
 }
 
 fn kpi_filter(p: &Principal, q: Option<&str>) -> impl Fn(&str) -> bool {
@@ -345,25 +355,18 @@ async fn evaluations(
                        "status": r.status, "complete": r.complete,
                        "evaluated_at": micros_rfc3339(r.evaluated_at)})
             })
-            .filter(|v| match &q.entity {
-                None => true,
-                Some(f) => {
-                    let e: Option<BTreeMap<String, yardstick_engine::eval::EntityValue>> =
-                        serde_json::from_value(v["entity"].clone()).ok().flatten().map(
-                            |m: BTreeMap<String, Value>| {
-                                m.into_iter()
-                                    .map(|(k, v)| {
-                                        let s = match v {
-                                            Value::String(s) => s,
-                                            other => other.to_string(),
-                                        };
-                                        (k, yardstick_engine::eval::EntityValue::Str(s))
-                                    })
-                                    .collect()
-                            },
-                        );
-                    entity_matches(&e, f)
-                }
+            .filter(|v| match (&q.entity, v["entity"].as_object()) {
+                (None, _) => true,
+                (Some(f), Some(m)) => entity_matches(
+                    m.iter().map(|(k, v)| {
+                        (
+                            k.as_str(),
+                            v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                        )
+                    }),
+                    f,
+                ),
+                (Some(_), None) => false,
             })
             .collect();
         return Ok(Json(Evaluations {
@@ -395,7 +398,9 @@ async fn evaluations(
     let mut first = true;
     for (r, prepared) in snap.evaluation.evaluations.iter().zip(&snap.rows) {
         if !wanted(&r.kpi)
-            || q.entity.as_deref().is_some_and(|f| !entity_matches(&r.entity, f))
+            || q.entity
+                .as_deref()
+                .is_some_and(|f| !row_entity_matches(&r.entity, f))
             || from.is_some_and(|f| prepared.end <= f)
             || to.is_some_and(|t| prepared.start > t)
         {

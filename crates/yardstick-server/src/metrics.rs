@@ -76,10 +76,7 @@ pub fn render(
     // The latest complete period of each KPI and entity.
     let mut latest: BTreeMap<(String, String), &Row> = BTreeMap::new();
     for r in rows.iter().filter(|r| r.complete && visible(&r.kpi)) {
-        let key = (
-            r.kpi.clone(),
-            serde_json::to_string(&r.entity).unwrap_or_default(),
-        );
+        let key = (r.kpi.clone(), r.entity_json());
         match latest.get(&key) {
             Some(old) if old.start >= r.start => {}
             _ => {

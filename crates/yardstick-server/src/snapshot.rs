@@ -320,11 +320,7 @@ impl Refresher {
         let at = now.timestamp_micros();
         let mut changed = Vec::new();
         for r in &ev.evaluations {
-            let entity = r
-                .entity
-                .as_ref()
-                .map(|e| serde_json::to_string(e).unwrap_or_default())
-                .unwrap_or_default();
+            let entity = r.entity_json();
             let key = (r.kpi.clone(), r.period.clone(), entity);
             let status = r.status.map(str::to_string);
             let new = (r.value, status, r.complete);

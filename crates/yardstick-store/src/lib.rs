@@ -644,8 +644,8 @@ fn reported_of(r: sqlx::any::AnyRow) -> Result<Reported, StoreError> {
     })
 }
 
-/// A URL without its password, for messages.
-fn redact(url: &str) -> String {
+/// A URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
     match (url.find("://"), url.find('@')) {
         (Some(i), Some(j)) if j > i => {
             let creds = &url[i + 3..j];
