@@ -104,6 +104,10 @@ pub struct Row {
     /// minutes (availability); absent for other forms.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub basis: Option<f64>,
+    /// Where an incomplete period is heading ([`crate::projection`]);
+    /// absent for complete periods and breakdowns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projection: Option<crate::projection::Projection>,
 }
 
 impl Row {
@@ -391,6 +395,21 @@ fn leaf_sources(m: &MeasureDef) -> Vec<String> {
 }
 
 const MAX_DEPTH: usize = 64;
+
+/// Periods per seasonal cycle of a period kind, for forecasts: a year of
+/// months, quarters or halves, a week of days; none for years and rolling
+/// windows.
+pub(crate) fn season_of(kind: PeriodKind) -> usize {
+    use yardstick_core::Grain;
+    match kind {
+        PeriodKind::Calendar(Grain::Day) => 7,
+        PeriodKind::Calendar(Grain::Week) => 52,
+        PeriodKind::Calendar(Grain::Month) => 12,
+        PeriodKind::Calendar(Grain::Quarter | Grain::FiscalQuarter) => 4,
+        PeriodKind::Calendar(Grain::Half) => 2,
+        PeriodKind::Calendar(Grain::Year | Grain::FiscalYear) | PeriodKind::Rolling { .. } => 1,
+    }
+}
 
 pub(crate) fn quote(id: &str) -> String {
     format!("\"{}\"", id.replace('"', "\"\""))
@@ -1115,6 +1134,10 @@ impl Evaluator<'_> {
             .unwrap_or(self.as_of);
         let first = self.cal.period_containing(frame.kind, &start_at);
         let benchmark = k.benchmark.as_ref().map(|b| b.value);
+        let growth = match frame.kind {
+            PeriodKind::Calendar(_) if opts.by.is_none() => crate::projection::growth_of(k),
+            _ => None,
+        };
         for (p, period) in frame.periods.iter().enumerate() {
             if period.first < first.first {
                 continue;
@@ -1131,6 +1154,22 @@ impl Evaluator<'_> {
                     (target, warning)
                 };
                 let status = judge(value, target.map(|t| t.target), warning.map(|w| w.target));
+                let projection = match growth {
+                    Some(g) if !complete && start.with_timezone(&Utc) <= self.as_of => {
+                        let span = (end - start).num_milliseconds().max(1) as f64;
+                        let elapsed =
+                            (self.as_of - start.with_timezone(&Utc)).num_milliseconds() as f64 / span;
+                        crate::projection::project(
+                            g,
+                            &series.values[e][..p],
+                            value,
+                            elapsed,
+                            season_of(frame.kind),
+                            target.map(|t| t.target),
+                        )
+                    }
+                    _ => None,
+                };
                 let entity = (!node.entity.is_empty()).then(|| {
                     node.entity
                         .iter()
@@ -1155,6 +1194,7 @@ impl Evaluator<'_> {
                     warning: warning.map(|w| w.text.clone()),
                     unit: k.unit.clone(),
                     basis: series.basis.get(e).and_then(|b| b[p]),
+                    projection,
                 });
             }
         }

@@ -15,6 +15,7 @@ pub mod explain;
 pub mod freshness;
 pub mod fs;
 pub mod ingest;
+pub mod projection;
 pub mod sources;
 pub mod udf;
 

@@ -5,6 +5,7 @@ mod contracts;
 mod freshness;
 mod ingest;
 mod measures;
+mod projections;
 
 use std::path::Path;
 

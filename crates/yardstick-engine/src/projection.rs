@@ -1,0 +1,260 @@
+//! In-period projections: where a period not yet ended will finish, and
+//! how likely it is to meet its target.
+//!
+//! - Additive measures (`sum(…)`, `count(…)`): the value so far plus the
+//!   rest of the period at an expected full-period value that moves from
+//!   the forecast of the KPI's history (the start of the period) to the
+//!   run rate so far (its end): `E = (1 − f)·forecast + to_date`, where `f`
+//!   is the elapsed share of the period's time; projection
+//!   `to_date + (1 − f)·E`; uncertainty is the forecast's, scaled by the
+//!   remaining share.
+//! - Everything else (shares, availability, ratios, averages, percentiles,
+//!   formulas, growth): the value so far for the elapsed share and the
+//!   trailing rate (mean of the last three complete periods) for the rest;
+//!   uncertainty is the spread of the last twelve complete periods, scaled
+//!   by the remaining share.
+//! - Cumulative measures and rolling windows are not projected.
+//!
+//! The probability of meeting the target assumes a normal end value;
+//! `on_track` from 75%, `off_track` below 25%, `at_risk` between. `low`
+//! and `high` bound an 80% interval.
+
+use serde::Serialize;
+use yardstick_core::model::{Measure, MeasureDef, Target};
+use yardstick_forecast::{forecast, probability_within, sd_from_95};
+
+/// The projection of an incomplete period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Projection {
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+    /// Probability of meeting the target (absent without a target or
+    /// without history to judge the uncertainty by).
+    pub probability: Option<f64>,
+    /// `on_track`, `at_risk` or `off_track` (absent without a target).
+    pub status: Option<&'static str>,
+    /// How the projection was made: `forecast+run_rate`, `run_rate` or
+    /// `trailing_rate`.
+    pub method: &'static str,
+}
+
+/// How a measure's value grows through its period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Growth {
+    /// The period's value is the sum of its parts.
+    Additive,
+    /// The period's value is a rate over its parts.
+    Rate,
+}
+
+/// How `k` is projected, if at all.
+pub(crate) fn growth_of(k: &MeasureDef) -> Option<Growth> {
+    match &k.measure.as_ref()?.value {
+        Measure::Aggregate { measure, .. } => {
+            let additive = single_call(&measure.text, &["sum", "count"]);
+            Some(if additive { Growth::Additive } else { Growth::Rate })
+        }
+        Measure::Cumulative { .. } => None,
+        _ => Some(Growth::Rate),
+    }
+}
+
+/// Whether `expr` is one call of one of `names` and nothing else
+/// (`count(*)`, `sum(amount)`; not `sum(a) / count(*)`).
+fn single_call(expr: &str, names: &[&str]) -> bool {
+    let text = expr.trim().to_ascii_lowercase();
+    let Some(open) = text.find('(') else {
+        return false;
+    };
+    if !names.contains(&text[..open].trim()) {
+        return false;
+    }
+    let mut depth = 0i32;
+    for (i, c) in text.char_indices().skip(open) {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i == text.len() - 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// z of the central 80% interval.
+const Z80: f64 = 1.281_551_565_544_600_5;
+
+/// Projects an incomplete period. `history` holds the values of the
+/// complete periods before it (oldest first), `elapsed` the share of the
+/// period's time that has passed (0–1), `season` the seasonal period in
+/// periods.
+pub(crate) fn project(
+    growth: Growth,
+    history: &[Option<f64>],
+    to_date: Option<f64>,
+    elapsed: f64,
+    season: usize,
+    target: Option<Target>,
+) -> Option<Projection> {
+    let f = elapsed.clamp(0.0, 1.0);
+    let rest = 1.0 - f;
+    let known: Vec<f64> = history.iter().flatten().copied().collect();
+    let (value, sd, method) = match growth {
+        Growth::Additive => {
+            let so_far = to_date.unwrap_or(0.0);
+            let series: Vec<f64> = history.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+            match forecast(&series, season, 1) {
+                Ok(fc) => {
+                    let p = fc.points.first()?;
+                    let sd = match (p.low95, p.high95) {
+                        (Some(l), Some(h)) => Some(sd_from_95(l, h) * rest),
+                        _ => None,
+                    };
+                    let expected_full = rest * p.value + so_far;
+                    (so_far + rest * expected_full, sd, "forecast+run_rate")
+                }
+                Err(_) if f > 0.0 => (so_far / f, None, "run_rate"),
+                Err(_) => return None,
+            }
+        }
+        Growth::Rate => {
+            let recent = &known[known.len().saturating_sub(3)..];
+            let trailing = if recent.is_empty() {
+                to_date?
+            } else {
+                recent.iter().sum::<f64>() / recent.len() as f64
+            };
+            let value = match to_date {
+                Some(v) => f * v + rest * trailing,
+                None => trailing,
+            };
+            let last12 = &known[known.len().saturating_sub(12)..];
+            let sd = (last12.len() >= 2).then(|| {
+                let mean = last12.iter().sum::<f64>() / last12.len() as f64;
+                let var = last12.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (last12.len() - 1) as f64;
+                var.sqrt() * rest
+            });
+            (value, sd, "trailing_rate")
+        }
+    };
+    if !value.is_finite() {
+        return None;
+    }
+    let half = sd.map_or(0.0, |s| Z80 * s);
+    let probability = match (target, sd) {
+        (Some(t), Some(sd)) => {
+            let (low, high) = match t {
+                Target::AtLeast(x) | Target::Above(x) => (Some(x), None),
+                Target::AtMost(x) | Target::Below(x) => (None, Some(x)),
+                Target::Between(a, b) => (Some(a), Some(b)),
+            };
+            Some(probability_within(value, sd, low, high))
+        }
+        _ => None,
+    };
+    let status = target.map(|t| match probability {
+        Some(p) if p >= 0.75 => "on_track",
+        Some(p) if p >= 0.25 => "at_risk",
+        Some(_) => "off_track",
+        // No spread known: judge the point projection.
+        None if t.holds(value) => "on_track",
+        None => "off_track",
+    });
+    Some(Projection {
+        value,
+        low: value - half,
+        high: value + half,
+        probability,
+        status,
+        method,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_calls_are_additive() {
+        assert!(single_call("count(*)", &["sum", "count"]));
+        assert!(single_call(" SUM(amount * (1 - discount)) ", &["sum", "count"]));
+        assert!(!single_call("sum(a) / count(*)", &["sum", "count"]));
+        assert!(!single_call("avg(x)", &["sum", "count"]));
+    }
+
+    #[test]
+    fn additive_half_way_with_flat_history() {
+        // Ten periods of 100; half-way with 50 so far: the forecast and the
+        // run rate agree on 100.
+        let history = vec![Some(100.0); 10];
+        let p = project(
+            Growth::Additive,
+            &history,
+            Some(50.0),
+            0.5,
+            1,
+            Some(Target::AtLeast(90.0)),
+        )
+        .expect("projection");
+        assert!((p.value - 100.0).abs() < 1e-6, "{p:?}");
+        assert_eq!(p.status, Some("on_track"));
+    }
+
+    #[test]
+    fn additive_behind_pace_is_off_track() {
+        // History of 100 ± 2; half-way with only 20: ends near 20 + 0.5 × (50 + 20) = 55.
+        let history: Vec<Option<f64>> = (0..12).map(|i| Some(100.0 + (i % 3) as f64 - 1.0)).collect();
+        let p = project(
+            Growth::Additive,
+            &history,
+            Some(20.0),
+            0.5,
+            1,
+            Some(Target::AtLeast(90.0)),
+        )
+        .expect("projection");
+        assert!((p.value - 55.0).abs() < 1.0, "{p:?}");
+        assert_eq!(p.status, Some("off_track"));
+        assert!(p.probability.is_some_and(|x| x < 0.01));
+    }
+
+    #[test]
+    fn rate_blends_so_far_with_trailing() {
+        let history = vec![Some(0.99), Some(0.995), Some(0.999), Some(0.997)];
+        // 60% elapsed at 0.90: 0.6 × 0.90 + 0.4 × mean(0.995, 0.999, 0.997).
+        let p = project(
+            Growth::Rate,
+            &history,
+            Some(0.90),
+            0.6,
+            1,
+            Some(Target::AtLeast(0.995)),
+        )
+        .expect("projection");
+        assert!((p.value - (0.54 + 0.4 * 0.997)).abs() < 1e-12, "{p:?}");
+        assert_eq!(p.status, Some("off_track"));
+        assert_eq!(p.method, "trailing_rate");
+    }
+
+    #[test]
+    fn no_history_uses_the_run_rate_without_probability() {
+        let p = project(
+            Growth::Additive,
+            &[],
+            Some(30.0),
+            0.25,
+            1,
+            Some(Target::AtLeast(100.0)),
+        )
+        .expect("projection");
+        assert_eq!(p.value, 120.0);
+        assert_eq!(p.probability, None);
+        assert_eq!(p.status, Some("on_track"));
+        assert_eq!(project(Growth::Additive, &[], None, 0.0, 1, None), None);
+    }
+}
