@@ -5,6 +5,7 @@ mod check;
 mod consequences;
 mod eval;
 mod explain;
+mod forecast;
 mod render;
 mod scaffold;
 mod server;
@@ -131,6 +132,36 @@ Examples:
         /// Evaluation instant (default: now).
         #[arg(long)]
         as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Forecast a KPI's next periods, per entity, with 80% and 95% ranges.
+    #[command(
+        after_help = "Forecasts start after the last complete period before --as-of (default: now). Each
+series gets the model with the smallest error on its own recent past among naive, seasonal
+naive, drift, AutoETS, AutoETS on seasonally adjusted values and MSTL (the chosen model is
+reported); series too short for a model get a naive forecast and a note.
+
+Examples:
+  yardstick forecast revenue --horizon 3
+  yardstick forecast signups --entity region=north -C ../acme
+  yardstick forecast uptime --as-of 2026-10-01 --format json"
+    )]
+    Forecast {
+        /// KPI id.
+        kpi: String,
+        /// Periods to forecast.
+        #[arg(long, default_value_t = 3)]
+        horizon: usize,
+        /// Only the entity with column=value (repeatable).
+        #[arg(long)]
+        entity: Vec<String>,
+        /// Forecast from the complete periods before this instant (default: now).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Project folder.
+        #[arg(short = 'C', long = "project", default_value = ".")]
+        dir: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -411,6 +442,24 @@ fn main() -> ExitCode {
                 dir: &dir,
                 kpi: &kpi,
                 period: &period,
+                entity: &entity,
+                as_of: as_of.as_deref(),
+                format,
+            },
+            color,
+        ),
+        Command::Forecast {
+            kpi,
+            horizon,
+            entity,
+            as_of,
+            dir,
+            format,
+        } => forecast::run(
+            forecast::ForecastArgs {
+                dir: &dir,
+                kpi: &kpi,
+                horizon,
                 entity: &entity,
                 as_of: as_of.as_deref(),
                 format,

@@ -12,6 +12,7 @@ pub mod consequences;
 pub mod datacheck;
 pub mod eval;
 pub mod explain;
+pub mod forecasts;
 pub mod freshness;
 pub mod fs;
 pub mod ingest;

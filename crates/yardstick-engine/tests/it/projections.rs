@@ -34,9 +34,7 @@ target = ">= 95%"
 fn data() -> (String, String) {
     let mut signups = String::from("at,region\n");
     let mut deliveries = String::from("at,on_time\n");
-    let months: Vec<(i32, u32)> = (0..14i32)
-        .map(|i| (2025 + i / 12, (i % 12) as u32 + 1))
-        .collect();
+    let months: Vec<(i32, u32)> = (0..14i32).map(|i| (2025 + i / 12, (i % 12) as u32 + 1)).collect();
     for (i, (y, m)) in months.iter().enumerate() {
         let n = 97 + 3 * (i % 3);
         for region in ["north", "south"] {

@@ -1,0 +1,181 @@
+//! `yardstick forecast`: the next periods of a KPI with 80% and 95% ranges.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use comfy_table::{Cell, CellAlignment};
+use yardstick_engine::eval::EvalError;
+use yardstick_engine::forecasts::{ForecastReport, ForecastRequest};
+
+use crate::Format;
+use crate::eval::{Evaluated, format_value};
+use crate::render::Color;
+
+pub(crate) struct ForecastArgs<'a> {
+    pub(crate) dir: &'a Path,
+    pub(crate) kpi: &'a str,
+    pub(crate) horizon: usize,
+    pub(crate) entity: &'a [String],
+    pub(crate) as_of: Option<&'a str>,
+    pub(crate) format: Format,
+}
+
+pub(crate) fn run(a: ForecastArgs<'_>, color: Color) -> Result<ExitCode, String> {
+    let entity: Vec<(String, String)> = a
+        .entity
+        .iter()
+        .map(|e| {
+            e.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| format!("--entity `{e}`: write column=value, e.g. --entity region=north"))
+        })
+        .collect::<Result<_, _>>()?;
+    let req = ForecastRequest {
+        kpi: a.kpi.to_string(),
+        horizon: a.horizon,
+        entity,
+    };
+    // A wrong KPI or horizon is said before any data is read.
+    let loaded = crate::check::load(a.dir)?;
+    if !loaded.diagnostics.has_errors()
+        && let Err(e) = yardstick_engine::forecasts::validate(&loaded.project, &req)
+    {
+        eprintln!("error: {e}");
+        return Ok(ExitCode::from(1));
+    }
+    let (loaded, evaluation) =
+        match crate::eval::evaluate(a.dir, a.as_of, None, None, vec![a.kpi.to_string()], None, color)? {
+            Evaluated::Done(l, e) => (l, e),
+            Evaluated::Failed(code) => return Ok(code),
+        };
+    let bar = progress_bar();
+    let report = yardstick_engine::forecasts::forecast(&loaded.project, &evaluation, &req, &|done, total| {
+        if let Some(b) = &bar {
+            b.set_length(total as u64);
+            b.set_position(done as u64);
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let report = match report {
+        Ok(r) => r,
+        Err(e @ EvalError::Data(_)) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e @ EvalError::Internal(_)) => {
+            eprintln!("Sorry, this is a bug in Yardstick, not in your project: {e}");
+            return Ok(ExitCode::from(3));
+        }
+    };
+    for s in &report.skipped {
+        eprintln!(
+            "warning: {} {}: {}",
+            s.kpi,
+            s.entity
+                .as_ref()
+                .map(|e| serde_json::to_string(e).unwrap_or_default())
+                .unwrap_or_default(),
+            s.reason
+        );
+    }
+    let mut out = std::io::stdout().lock();
+    let io = |e: std::io::Error| format!("cannot write output: {e}");
+    match a.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &report).map_err(|e| e.to_string())?;
+            writeln!(out).map_err(io)?;
+        }
+        Format::Text => {
+            let unit = loaded.project.kpis.get(a.kpi).and_then(|k| k.unit.clone());
+            let currency = loaded.project.settings.currency.clone();
+            writeln!(
+                out,
+                "{}",
+                table(&report, unit.as_deref(), currency.as_deref(), color)
+            )
+            .map_err(io)?;
+            let notes: Vec<&str> = report
+                .forecasts
+                .iter()
+                .filter_map(|f| f.note.as_deref())
+                .collect();
+            if let Some(first) = notes.first() {
+                writeln!(
+                    out,
+                    "note: {first}{}",
+                    if notes.len() > 1 {
+                        format!(" (and {} more series)", notes.len() - 1)
+                    } else {
+                        String::new()
+                    }
+                )
+                .map_err(io)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A progress bar on standard error, when it is a terminal.
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("forecasting {bar:30} {pos}/{len} series {eta}")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+fn table(r: &ForecastReport, unit: Option<&str>, currency: Option<&str>, color: Color) -> comfy_table::Table {
+    let mut t = crate::render::table(color);
+    t.set_header(vec![
+        "kpi",
+        "entity",
+        "period",
+        "forecast",
+        "80% range",
+        "95% range",
+        "model",
+    ]);
+    let range = |lo: Option<f64>, hi: Option<f64>| match (lo, hi) {
+        (Some(l), Some(h)) => format!(
+            "{} – {}",
+            format_value(Some(l), unit, currency),
+            format_value(Some(h), unit, currency)
+        ),
+        _ => "—".into(),
+    };
+    for f in &r.forecasts {
+        let entity = f
+            .entity
+            .as_ref()
+            .map(|e| {
+                e.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default();
+        for (i, p) in f.points.iter().enumerate() {
+            let first = i == 0;
+            t.add_row(vec![
+                Cell::new(if first { f.kpi.as_str() } else { "" }),
+                Cell::new(if first { entity.as_str() } else { "" }),
+                Cell::new(&p.period),
+                Cell::new(format_value(Some(p.value), unit, currency)).set_alignment(CellAlignment::Right),
+                Cell::new(range(p.low80, p.high80)).set_alignment(CellAlignment::Right),
+                Cell::new(range(p.low95, p.high95)).set_alignment(CellAlignment::Right),
+                Cell::new(if first { f.model.as_str() } else { "" }),
+            ]);
+        }
+    }
+    t
+}
