@@ -50,6 +50,9 @@ pub struct ForecastReport {
     pub skipped: Vec<Skipped>,
 }
 
+/// One entity's complete periods: the entity, values and last label.
+type History = (Option<BTreeMap<String, EntityValue>>, Vec<f64>, String);
+
 /// What to forecast.
 #[derive(Debug, Clone)]
 pub struct ForecastRequest {
@@ -131,8 +134,7 @@ pub fn forecast(
 
     // Complete periods per entity, in period order (rows come period by period).
     let mut order: Vec<String> = Vec::new();
-    let mut series: BTreeMap<String, (Option<BTreeMap<String, EntityValue>>, Vec<f64>, String)> =
-        BTreeMap::new();
+    let mut series: BTreeMap<String, History> = BTreeMap::new();
     for r in evaluation
         .evaluations
         .iter()
