@@ -23,6 +23,7 @@ pub fn check_project(p: &Project, _cal: &Calendar, d: &mut Diagnostics) {
     check_incentives(p, d);
     check_partnerships(p, d);
     check_scorecards(p, d);
+    check_alerts(p, d);
     smart_lint(p, d);
 }
 
@@ -451,6 +452,62 @@ fn check_partnerships(p: &Project, d: &mut Diagnostics) {
             if !p.kpis.contains_key(&k.value) {
                 unknown(d, "KPI", k, kpi_ids.clone(), None);
             }
+        }
+    }
+}
+
+fn check_alerts(p: &Project, d: &mut Diagnostics) {
+    let kpi_ids: Vec<&str> = p.kpis.keys().map(String::as_str).collect();
+    let source_ids: Vec<&str> = p.sources.keys().map(String::as_str).collect();
+    let contract_ids: Vec<&str> = p.contracts.keys().map(String::as_str).collect();
+    for a in p.alerts.values() {
+        if let Some(k) = &a.kpi
+            && !p.kpis.contains_key(&k.value)
+        {
+            unknown(d, "KPI", k, kpi_ids.clone(), None);
+        }
+        if let Some(s) = &a.source {
+            match p.sources.get(&s.value) {
+                None => unknown(d, "source", s, source_ids.clone(), None),
+                Some(src) if src.freshness.is_none() => d.push(
+                    Diagnostic::error(
+                        "alert-without-freshness",
+                        format!("source `{}` has no `freshness`, so it is never stale", s.value),
+                    )
+                    .at(&s.loc)
+                    .related(&src.id.loc, "source defined here")
+                    .hint("add freshness = \"1d\" (or the age rows may reach) to the source"),
+                ),
+                Some(_) => {}
+            }
+        }
+        if let (Some(c), Some(cl)) = (&a.contract, &a.clause) {
+            match p.contracts.get(&c.value) {
+                None => unknown(d, "contract", c, contract_ids.clone(), None),
+                Some(contract) if !contract.clauses.iter().any(|x| x.id.value == cl.value) => {
+                    let ids: Vec<&str> = contract.clauses.iter().map(|x| x.id.value.as_str()).collect();
+                    unknown(d, "clause", cl, ids, None);
+                }
+                Some(_) => {}
+            }
+        }
+        if a.when.value == AlertWhen::BurnRate
+            && let Some(k) = a.kpi.as_ref().and_then(|k| p.kpis.get(&k.value))
+            && !matches!(
+                k.measure.as_ref().map(|m| &m.value),
+                Some(Measure::Availability { .. } | Measure::Share { .. })
+            )
+        {
+            d.push(
+                Diagnostic::error(
+                    "alert-when",
+                    format!(
+                        "burn rates need an availability or share KPI; `{}` is not one",
+                        k.id.value
+                    ),
+                )
+                .at(&a.when.loc),
+            );
         }
     }
 }

@@ -25,6 +25,7 @@ pub struct Project {
     pub incentives: IndexMap<String, Incentive>,
     pub partnerships: IndexMap<String, Partnership>,
     pub scorecards: IndexMap<String, Scorecard>,
+    pub alerts: IndexMap<String, Alert>,
 }
 
 impl Project {
@@ -794,4 +795,73 @@ mod tests {
         assert!(BreachRule::parse("7 of last 6").is_err());
         assert!(BreachRule::parse("twice").is_err());
     }
+}
+
+/// What an alert watches for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertWhen {
+    /// The latest complete period's status is one of `statuses`.
+    Status,
+    /// The period in progress is projected `at_risk` or `off_track`.
+    Projection,
+    /// The KPI's daily series has an anomaly on the latest complete day.
+    Anomaly,
+    /// A source's newest row is older than its `freshness`.
+    Stale,
+    /// Error budget burning fast over two windows (SRE workbook).
+    BurnRate,
+}
+
+impl AlertWhen {
+    pub const NAMES: [(&'static str, AlertWhen); 5] = [
+        ("status", AlertWhen::Status),
+        ("projection", AlertWhen::Projection),
+        ("anomaly", AlertWhen::Anomaly),
+        ("stale", AlertWhen::Stale),
+        ("burn_rate", AlertWhen::BurnRate),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, w)| *w == self)
+            .map_or("status", |(n, _)| n)
+    }
+}
+
+/// The body of a webhook call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertPayload {
+    /// Yardstick's JSON notice.
+    Json,
+    /// `{"text": …}`, as Slack's incoming webhooks (and Mattermost, Teams' Slack
+    /// connector) take it.
+    Slack,
+}
+
+/// Where an alert is delivered besides the log.
+#[derive(Debug, Clone)]
+pub enum AlertTarget {
+    Url(Located<String>),
+    /// The URL is in this environment variable (webhook URLs are secrets).
+    Env(Located<String>),
+}
+
+/// `[alert.ID]`.
+#[derive(Debug, Clone)]
+pub struct Alert {
+    pub id: Located<String>,
+    pub name: Option<String>,
+    pub when: Located<AlertWhen>,
+    pub kpi: Option<Located<String>>,
+    pub source: Option<Located<String>>,
+    /// A contract and one of its clauses: the clause's KPI and target.
+    pub contract: Option<Located<String>>,
+    pub clause: Option<Located<String>>,
+    /// For `status` (default `missed`) and `projection` (default `at_risk`
+    /// and `off_track`).
+    pub statuses: Vec<Located<String>>,
+    pub webhook: Option<AlertTarget>,
+    pub payload: AlertPayload,
+    pub owner: Option<String>,
 }

@@ -8,6 +8,7 @@
 //! ([`consequences`]) and validates pushed rows ([`ingest`]). It does file
 //! I/O; it knows nothing of terminals, HTTP or the state store.
 
+pub mod alerts;
 pub mod consequences;
 pub mod datacheck;
 pub mod eval;
@@ -19,6 +20,7 @@ pub mod ingest;
 pub mod projection;
 pub mod sources;
 pub mod udf;
+pub mod watch;
 
 pub use datacheck::check_data;
 pub use eval::{EvalOptions, Evaluation, evaluate, evaluate_dir, evaluate_dir_with};

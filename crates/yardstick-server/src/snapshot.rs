@@ -153,6 +153,8 @@ pub(crate) struct Refresher {
     seq: i64,
     /// The last recorded (value, status, complete) of each reported row.
     recorded: HashMap<RowKey, Recorded>,
+    /// Webhook client for alert notices.
+    http: reqwest::Client,
 }
 
 /// Loads and checks the definitions (without data).
@@ -189,6 +191,7 @@ impl Refresher {
             stored: StoredRows::new(),
             seq: 0,
             recorded,
+            http: crate::alerts::client(),
         })
     }
 
@@ -274,6 +277,7 @@ impl Refresher {
         let slo = consequences::slo(p, &evaluation);
         if evaluation_error.is_none() {
             self.record(&evaluation, now, why).await;
+            self.alerts(&evaluation, now).await;
         }
         let rows = prepare_rows(&evaluation);
         Snapshot {
@@ -288,6 +292,29 @@ impl Refresher {
             evaluation_error,
             batch_seq: self.seq,
             rows,
+        }
+    }
+
+    /// Judges the alert rules on a fresh evaluation and delivers changes.
+    async fn alerts(&self, evaluation: &Evaluation, now: DateTime<Utc>) {
+        let p = &*self.project;
+        if p.alerts.is_empty() {
+            return;
+        }
+        let mut d = yardstick_core::Diagnostics::default();
+        let catalog = yardstick_engine::register_sources_with(p, &self.dir, &self.stored, &mut d).await;
+        if d.has_errors() {
+            return;
+        }
+        let firing = match yardstick_engine::alerts::evaluate_firing(p, &catalog, evaluation, now).await {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot judge the alert rules");
+                return;
+            }
+        };
+        if let Err(e) = crate::alerts::deliver_changes(p, &self.store, &firing, now, &self.http).await {
+            tracing::error!(error = %e, "cannot read the alerts' state");
         }
     }
 
