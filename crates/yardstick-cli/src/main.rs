@@ -9,6 +9,7 @@ mod forecast;
 mod render;
 mod scaffold;
 mod server;
+mod watch;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -162,6 +163,53 @@ Examples:
         /// Project folder.
         #[arg(short = 'C', long = "project", default_value = ".")]
         dir: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Early warnings: anomalies and level changes on each KPI's daily series.
+    #[command(
+        after_help = "Each KPI is evaluated per day over the last --days complete days before --as-of. An
+anomaly is a day more than 4 robust standard deviations from the median of the last four
+same weekdays (judged with earlier days only); a level change is a lasting shift found by
+Bayesian online changepoint detection.
+
+Examples:
+  yardstick watch
+  yardstick watch --kpi signups --days 120 --format json"
+    )]
+    Watch {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Only this KPI (repeatable).
+        #[arg(long = "kpi", value_name = "ID")]
+        kpis: Vec<String>,
+        /// Days to look back.
+        #[arg(long, default_value_t = 63)]
+        days: u32,
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Alert rules: which fire now and since when; --notify delivers changes.
+    #[command(
+        after_help = "Judges every [alert.ID] at --as-of (default: now). `since` comes from the state
+store, where `yardstick serve` (or --notify) remembers delivered notices. With --notify,
+changes since the last delivery are sent (firing once, resolved once), as the server does.
+
+Examples:
+  yardstick alerts
+  yardstick alerts ../acme --notify            e.g. from cron, without a server
+  yardstick alerts --format json"
+    )]
+    Alerts {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Deliver notices for changes and remember them in the store.
+        #[arg(long)]
+        notify: bool,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -462,6 +510,36 @@ fn main() -> ExitCode {
                 horizon,
                 entity: &entity,
                 as_of: as_of.as_deref(),
+                format,
+            },
+            color,
+        ),
+        Command::Watch {
+            dir,
+            kpis,
+            days,
+            as_of,
+            format,
+        } => watch::watch(
+            watch::WatchArgs {
+                dir: &dir,
+                kpis,
+                days,
+                as_of: as_of.as_deref(),
+                format,
+            },
+            color,
+        ),
+        Command::Alerts {
+            dir,
+            as_of,
+            notify,
+            format,
+        } => watch::alerts(
+            watch::AlertsArgs {
+                dir: &dir,
+                as_of: as_of.as_deref(),
+                notify,
                 format,
             },
             color,

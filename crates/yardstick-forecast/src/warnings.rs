@@ -7,7 +7,10 @@
 //! would have seen it: the expected value is the median of the last four
 //! values of the same season position (weekday), or of the last seven
 //! days for a series without season; the scale is 1.4826 × the median
-//! absolute deviation of the earlier residuals (at most the last 8 seasons).
+//! absolute deviation of the earlier residuals (at most the last 8 seasons),
+//! or 1.2533 × their mean absolute deviation when that is larger (sparse
+//! counts and rates that are usually 100% have a MAD of zero), and at least
+//! Poisson's √expected for counts and 0.5% of the expected value otherwise.
 
 use augurs::changepoint::{Detector, NormalGammaDetector, dist::NormalGamma};
 use serde::Serialize;
@@ -61,6 +64,8 @@ pub fn anomalies(y: &[f64], season: usize, threshold: f64) -> Vec<Anomaly> {
         }
     }
     let residuals: Vec<f64> = y.iter().zip(&expected).map(|(v, e)| v - e).collect();
+    // Counts move by whole units: their noise is at least Poisson's.
+    let counts = y.iter().filter(|v| v.is_finite()).all(|v| v.fract() == 0.0);
     let window = 8 * m.max(7);
     let mut out = Vec::new();
     for t in 0..y.len() {
@@ -78,8 +83,14 @@ pub fn anomalies(y: &[f64], season: usize, threshold: f64) -> Vec<Anomaly> {
         }
         let centre = median(&mut past);
         let mut dev: Vec<f64> = past.iter().map(|v| (v - centre).abs()).collect();
-        let floor = 0.01 * expected[t].abs().max(1e-9);
-        let scale = (1.4826 * median(&mut dev)).max(floor);
+        // MAD is zero when most residuals are equal (sparse counts, rates
+        // that are usually 100%): the mean absolute deviation stands in.
+        let mean_dev = dev.iter().sum::<f64>() / dev.len() as f64;
+        let scale = (1.4826 * median(&mut dev)).max(1.2533 * mean_dev).max(if counts {
+            expected[t].abs().max(1.0).sqrt()
+        } else {
+            0.005 * expected[t].abs().max(1e-9)
+        });
         let score = (r - centre) / scale;
         if score.abs() > threshold {
             out.push(Anomaly {
@@ -144,9 +155,28 @@ pub fn changepoints(y: &[f64], span: usize, min_shift: f64) -> Vec<Changepoint> 
             continue;
         };
         let (before, after) = split(i);
+        // Both sides long enough, the shift large against the noise and
+        // clear of both segments' spread (Welch's t above 4), and not a
+        // repeat of the last reported change.
+        let lo = i.saturating_sub(span);
+        let hi = (i + span).min(values.len());
+        let var = |s: &[(usize, f64)], m: f64| {
+            s.iter().map(|(_, v)| (v - m).powi(2)).sum::<f64>() / (s.len().max(2) - 1) as f64
+        };
+        let (nb, na) = ((i - lo) as f64, (hi - i) as f64);
+        let se = (var(&values[lo..i], before) / nb + var(&values[i..hi], after) / na).sqrt();
+        let t = if se > 0.0 {
+            (after - before).abs() / se
+        } else {
+            f64::INFINITY
+        };
         let index = values[i].0;
-        if ((after - before) / scale).abs() > min_shift
-            && out.last().is_none_or(|c: &Changepoint| c.index != index)
+        let clear_of_last = out.last().is_none_or(|c: &Changepoint| index >= c.index + span);
+        if i - lo >= span.min(7)
+            && hi - i >= span.min(7)
+            && ((after - before) / scale).abs() > min_shift
+            && t > 4.0
+            && clear_of_last
         {
             out.push(Changepoint { index, before, after });
         }

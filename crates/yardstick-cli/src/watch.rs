@@ -1,0 +1,332 @@
+//! `yardstick watch` (anomalies and changepoints on daily series) and
+//! `yardstick alerts` (the alert rules: which fire now, since when).
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use comfy_table::{Cell, CellAlignment, Color as TColor};
+use serde::Serialize;
+use yardstick_core::format::grouped;
+use yardstick_engine::eval::{EvalError, EvalOptions};
+
+use crate::Format;
+use crate::check::{print_diagnostics, runtime};
+use crate::render::Color;
+
+/// A loaded, data-checked project with its catalog, or the exit code after
+/// reporting why not.
+async fn open(
+    dir: &Path,
+    color: Color,
+) -> Result<Result<(yardstick_core::Loaded, yardstick_engine::Catalog), ExitCode>, String> {
+    let loaded = crate::check::load(dir)?;
+    if loaded.diagnostics.has_errors() {
+        print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;
+        return Ok(Err(ExitCode::from(1)));
+    }
+    let stored = crate::server::stored_rows(dir, &loaded.project).await?;
+    let mut d = yardstick_core::Diagnostics::default();
+    let catalog = yardstick_engine::register_sources_with(&loaded.project, dir, &stored, &mut d).await;
+    if d.has_errors() {
+        print_diagnostics(&loaded, d.into_vec(), color)?;
+        return Ok(Err(ExitCode::from(1)));
+    }
+    Ok(Ok((loaded, catalog)))
+}
+
+fn as_of_of(
+    loaded: &yardstick_core::Loaded,
+    s: Option<&str>,
+) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    match s {
+        Some(s) => yardstick_core::time::parse_time(s, loaded.project.settings.timezone).ok_or_else(|| {
+            format!(
+                "--as-of `{s}` is not a time: write {}",
+                yardstick_core::time::TIME_FORMS
+            )
+        }),
+        None => Ok(crate::eval::now()),
+    }
+}
+
+fn failed(e: EvalError) -> ExitCode {
+    match e {
+        EvalError::Data(m) => {
+            eprintln!("error: {m}");
+            ExitCode::from(1)
+        }
+        e @ EvalError::Internal(_) => {
+            eprintln!("Sorry, this is a bug in Yardstick, not in your project: {e}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+pub(crate) struct WatchArgs<'a> {
+    pub(crate) dir: &'a Path,
+    pub(crate) kpis: Vec<String>,
+    pub(crate) days: u32,
+    pub(crate) as_of: Option<&'a str>,
+    pub(crate) format: Format,
+}
+
+pub(crate) fn watch(a: WatchArgs<'_>, color: Color) -> Result<ExitCode, String> {
+    let rt = runtime()?;
+    let (loaded, catalog) = match rt.block_on(open(a.dir, color))? {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
+    };
+    let as_of = as_of_of(&loaded, a.as_of)?;
+    let warnings = match rt.block_on(yardstick_engine::watch::watch(
+        &loaded.project,
+        &catalog,
+        as_of,
+        a.days,
+        &a.kpis,
+    )) {
+        Ok(w) => w,
+        Err(e) => return Ok(failed(e)),
+    };
+    let mut out = std::io::stdout().lock();
+    let io = |e: std::io::Error| format!("cannot write output: {e}");
+    match a.format {
+        Format::Json => {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                as_of: String,
+                days: u32,
+                warnings: &'a [yardstick_engine::watch::Warning],
+            }
+            let body = Out {
+                as_of: as_of.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                days: a.days,
+                warnings: &warnings,
+            };
+            serde_json::to_writer_pretty(&mut out, &body).map_err(|e| e.to_string())?;
+            writeln!(out).map_err(io)?;
+        }
+        Format::Text if warnings.is_empty() => {
+            writeln!(out, "No anomalies or changepoints in the last {} days.", a.days).map_err(io)?;
+        }
+        Format::Text => {
+            let mut t = crate::render::table(color);
+            t.set_header(vec![
+                "date", "kpi", "entity", "warning", "value", "expected", "change",
+            ]);
+            for w in &warnings {
+                let entity = w
+                    .entity
+                    .as_ref()
+                    .map(|e| {
+                        e.iter()
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .unwrap_or_default();
+                let kind = match (w.kind, w.score) {
+                    ("anomaly", Some(z)) => format!("anomaly ({z:+.1} sd)"),
+                    (k, _) => k.replace("changepoint", "level change"),
+                };
+                let mut change = Cell::new(format!(
+                    "{}{}",
+                    if w.magnitude >= 0.0 { "+" } else { "" },
+                    grouped(w.magnitude, 2)
+                ))
+                .set_alignment(CellAlignment::Right);
+                if color == Color::Always {
+                    change = change.fg(if w.magnitude < 0.0 {
+                        TColor::Red
+                    } else {
+                        TColor::Green
+                    });
+                }
+                t.add_row(vec![
+                    Cell::new(&w.date),
+                    Cell::new(&w.kpi),
+                    Cell::new(entity),
+                    Cell::new(kind),
+                    Cell::new(grouped(w.value, 2)).set_alignment(CellAlignment::Right),
+                    Cell::new(grouped(w.expected, 2)).set_alignment(CellAlignment::Right),
+                    change,
+                ]);
+            }
+            writeln!(out, "{t}").map_err(io)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) struct AlertsArgs<'a> {
+    pub(crate) dir: &'a Path,
+    pub(crate) as_of: Option<&'a str>,
+    pub(crate) notify: bool,
+    pub(crate) format: Format,
+}
+
+/// One line of `yardstick alerts`.
+#[derive(Debug, Serialize)]
+struct AlertLine {
+    alert: String,
+    when: &'static str,
+    subject: String,
+    /// `firing` or `ok`.
+    state: &'static str,
+    instance: String,
+    /// When the firing notice went out (from the store), if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    since: Option<String>,
+    summary: String,
+}
+
+pub(crate) fn alerts(a: AlertsArgs<'_>, color: Color) -> Result<ExitCode, String> {
+    let rt = runtime()?;
+    let (loaded, catalog) = match rt.block_on(open(a.dir, color))? {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
+    };
+    let p = &loaded.project;
+    if p.alerts.is_empty() {
+        eprintln!(
+            "This project defines no alerts: add an [alert.ID] table (see the README's Alerts section)."
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let as_of = as_of_of(&loaded, a.as_of)?;
+    let opts = EvalOptions {
+        as_of,
+        from: None,
+        to: None,
+        kpis: yardstick_engine::alerts::kpis_watched(p),
+        by: None,
+    };
+    let firing = rt.block_on(async {
+        let evaluation = if opts.kpis.is_empty() {
+            yardstick_engine::Evaluation {
+                as_of: as_of.to_rfc3339(),
+                evaluations: Vec::new(),
+            }
+        } else {
+            yardstick_engine::evaluate(p, &catalog, &opts).await?
+        };
+        yardstick_engine::alerts::evaluate_firing(p, &catalog, &evaluation, as_of).await
+    });
+    let firing = match firing {
+        Ok(f) => f,
+        Err(e) => return Ok(failed(e)),
+    };
+    // The store's memory of delivered notices: read when there is a store.
+    let db = std::env::var("YARDSTICK_DB").ok();
+    let url = crate::server::store_url(a.dir, db.as_deref())?;
+    let has_store = db.is_some() || a.dir.join(".yardstick").join("state.db").exists();
+    let remembered = if has_store || a.notify {
+        rt.block_on(async {
+            let store = yardstick_store::Store::open(&url)
+                .await
+                .map_err(|e| e.to_string())?;
+            if a.notify {
+                let client = yardstick_server::alerts::client();
+                let sent =
+                    yardstick_server::alerts::deliver_changes(p, &store, &firing, as_of, &client).await?;
+                for n in &sent {
+                    eprintln!(
+                        "{} {}: {}",
+                        match n.kind {
+                            yardstick_engine::alerts::NoticeKind::Firing => "sent firing",
+                            yardstick_engine::alerts::NoticeKind::Resolved => "sent resolved",
+                        },
+                        n.alert,
+                        n.summary
+                    );
+                }
+            }
+            let r = store.alerts_firing().await.map_err(|e| e.to_string());
+            store.close().await;
+            r
+        })?
+    } else {
+        Vec::new()
+    };
+    let mut lines = Vec::new();
+    for rule in p.alerts.values() {
+        let (_, subject) = yardstick_engine::alerts::subject_of(p, rule);
+        let mine: Vec<_> = firing.iter().filter(|f| f.alert == rule.id.value).collect();
+        if mine.is_empty() {
+            lines.push(AlertLine {
+                alert: rule.id.value.clone(),
+                when: rule.when.value.name(),
+                subject,
+                state: "ok",
+                instance: String::new(),
+                since: None,
+                summary: String::new(),
+            });
+            continue;
+        }
+        for f in mine {
+            let since = remembered
+                .iter()
+                .find(|r| r.alert == f.alert && r.instance == f.instance)
+                .map(|r| r.since.clone());
+            lines.push(AlertLine {
+                alert: f.alert.clone(),
+                when: rule.when.value.name(),
+                subject: f.subject.clone(),
+                state: "firing",
+                instance: f.instance.clone(),
+                since,
+                summary: f.summary.clone(),
+            });
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    let io = |e: std::io::Error| format!("cannot write output: {e}");
+    match a.format {
+        Format::Json => {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                as_of: String,
+                alerts: &'a [AlertLine],
+            }
+            let body = Out {
+                as_of: as_of.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                alerts: &lines,
+            };
+            serde_json::to_writer_pretty(&mut out, &body).map_err(|e| e.to_string())?;
+            writeln!(out).map_err(io)?;
+        }
+        Format::Text => {
+            let mut t = crate::render::table(color);
+            t.set_header(vec!["alert", "when", "watching", "state", "since", "what"]);
+            for l in &lines {
+                let mut state = Cell::new(if l.state == "firing" {
+                    "▲ firing"
+                } else {
+                    "✓ ok"
+                });
+                if color == Color::Always {
+                    state = state.fg(if l.state == "firing" {
+                        TColor::Red
+                    } else {
+                        TColor::Green
+                    });
+                }
+                t.add_row(vec![
+                    Cell::new(&l.alert),
+                    Cell::new(l.when),
+                    Cell::new(&l.subject),
+                    state,
+                    Cell::new(l.since.as_deref().unwrap_or(if l.state == "firing" {
+                        "not sent"
+                    } else {
+                        ""
+                    })),
+                    Cell::new(&l.summary),
+                ]);
+            }
+            writeln!(out, "{t}").map_err(io)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
