@@ -61,7 +61,7 @@ def run_subset(name, kind, m, h, every, bin_path):
             for s in series:
                 x = np.asarray(s.x, dtype=float)
                 for date, v in zip(months_back(2019, 12 - step + 1, len(x), step), x):
-                    out.write(f"{s.sn},{date},{v!r}\n")
+                    out.write(f"{s.sn},{date},{float(v)!r}\n")
         with open(os.path.join(d, "yardstick.toml"), "w") as out:
             out.write(
                 f"""[project]

@@ -21,6 +21,10 @@ struct Report<'a> {
     diagnostics: Vec<render::JsonDiagnostic>,
     #[serde(skip_serializing_if = "Option::is_none")]
     data_checked: Option<&'a str>,
+    /// Sources whose newest row is older than their `freshness` (data
+    /// checks only). Not diagnostics: the definitions are fine, the data is old.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    stale: Vec<yardstick_engine::freshness::Stale>,
 }
 
 #[derive(Serialize)]
@@ -60,15 +64,45 @@ pub(crate) fn print_diagnostics(loaded: &Loaded, diags: Vec<Diagnostic>, color: 
     render::diagnostics_text(&mut err, &loaded.files, &diags, color).map_err(|e| e.to_string())
 }
 
-pub(crate) fn run(dir: &Path, format: Format, with_data: bool, color: Color) -> Result<ExitCode, String> {
+pub(crate) fn run(
+    dir: &Path,
+    format: Format,
+    with_data: bool,
+    as_of: Option<&str>,
+    color: Color,
+) -> Result<ExitCode, String> {
     let loaded = load(dir)?;
     let mut diags: Diagnostics = loaded.diagnostics.clone();
     let data_checked = with_data && !diags.has_errors();
+    let mut stale = Vec::new();
     if data_checked {
         let rt = runtime()?;
         let data = rt.block_on(yardstick_engine::check_data(&loaded.project, dir));
+        let data_ok = !data.has_errors();
         diags.extend(data);
         diags.sort();
+        if data_ok && loaded.project.sources.values().any(|s| s.freshness.is_some()) {
+            let as_of = match as_of {
+                Some(s) => yardstick_core::time::parse_time(s, loaded.project.settings.timezone).ok_or_else(
+                    || {
+                        format!(
+                            "--as-of `{s}` is not a time: write {}",
+                            yardstick_core::time::TIME_FORMS
+                        )
+                    },
+                )?,
+                None => crate::eval::now(),
+            };
+            let p = &loaded.project;
+            stale = rt.block_on(async {
+                let stored = crate::server::stored_rows(dir, p).await?;
+                let mut d = Diagnostics::default();
+                let catalog = yardstick_engine::register_sources_with(p, dir, &stored, &mut d).await;
+                yardstick_engine::freshness::stale_sources(p, &catalog, as_of)
+                    .await
+                    .map_err(|e| e.to_string())
+            })?;
+        }
     }
     let p = &loaded.project;
     let counts = Counts {
@@ -93,6 +127,7 @@ pub(crate) fn run(dir: &Path, format: Format, with_data: bool, color: Color) -> 
                 counts,
                 diagnostics: render::diagnostics_json(&loaded.files, &list),
                 data_checked: Some(if data_checked { "yes" } else { "no" }),
+                stale,
             };
             serde_json::to_writer_pretty(&mut out, &report).map_err(|e| e.to_string())?;
             writeln!(out).map_err(io)?;
@@ -132,6 +167,9 @@ pub(crate) fn run(dir: &Path, format: Format, with_data: bool, color: Color) -> 
                 plural(warnings, "warning")
             )
             .map_err(io)?;
+            for s in &stale {
+                writeln!(out, "stale data: {}", s.message).map_err(io)?;
+            }
         }
     }
     Ok(if errors == 0 {

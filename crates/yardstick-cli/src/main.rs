@@ -72,6 +72,9 @@ Examples:
         /// Check definitions only; do not read any data.
         #[arg(long)]
         no_data: bool,
+        /// Judge data freshness at this instant (default: now).
+        #[arg(long)]
+        as_of: Option<String>,
     },
     /// Evaluate KPIs: value, target and status per period and entity.
     #[command(
@@ -457,7 +460,12 @@ fn main() -> ExitCode {
         ColorArg::Auto => render::Color::Never,
     };
     let result = match cli.command {
-        Command::Check { dir, format, no_data } => check::run(&dir, format, !no_data, color),
+        Command::Check {
+            dir,
+            format,
+            no_data,
+            as_of,
+        } => check::run(&dir, format, !no_data, as_of.as_deref(), color),
         Command::Eval {
             dir,
             as_of,

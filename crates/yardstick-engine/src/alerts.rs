@@ -201,7 +201,7 @@ pub fn firing(
                 }
             }
             AlertWhen::BurnRate => {
-                // Judged by `burn` below: it needs queries over sub-day windows.
+                // Judged by `evaluate_firing`: it queries sub-day windows.
             }
         }
     }
@@ -355,5 +355,33 @@ pub async fn evaluate_firing(
     } else {
         Vec::new()
     };
-    firing(project, evaluation, &stale, &anomalies)
+    let mut out = firing(project, evaluation, &stale, &anomalies)?;
+    for a in project
+        .alerts
+        .values()
+        .filter(|a| a.when.value == AlertWhen::BurnRate)
+    {
+        let (Some(kpi), subject) = subject_of(project, a) else {
+            continue;
+        };
+        let Some(k) = project.kpis.get(&kpi) else { continue };
+        let today = as_of.with_timezone(&project.settings.timezone).date_naive();
+        let target = clause_target(project, a)
+            .map(|t| t.target)
+            .or_else(|| k.thresholds_at(today).0.map(|t| t.target));
+        let Some(objective) = target.and_then(crate::burn::objective_of) else {
+            continue;
+        };
+        let b = crate::burn::burn(project, catalog, &kpi, objective, as_of).await?;
+        if b.firing.is_some() {
+            out.push(Firing {
+                alert: a.id.value.clone(),
+                instance: String::new(),
+                subject,
+                summary: b.sentence(),
+                owner: a.owner.clone().or_else(|| k.owner.clone()),
+            });
+        }
+    }
+    Ok(out)
 }

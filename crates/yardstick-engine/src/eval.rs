@@ -415,6 +415,27 @@ pub(crate) fn quote(id: &str) -> String {
     format!("\"{}\"", id.replace('"', "\"\""))
 }
 
+impl<'a> Evaluator<'a> {
+    /// An evaluator with no periods planned, for queries outside the
+    /// calendar (burn-rate windows).
+    pub(crate) fn new(project: &'a Project, catalog: &'a Catalog, as_of: DateTime<Utc>) -> Self {
+        Evaluator {
+            project,
+            catalog,
+            cal: Calendar {
+                tz: project.settings.timezone,
+                week_start: project.settings.week_start,
+                fiscal_year_start: project.settings.fiscal_year_start,
+            },
+            as_of,
+            as_of_us: as_of.timestamp_micros(),
+            frames: HashMap::new(),
+            series: HashMap::new(),
+            next_fn: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+}
+
 impl Evaluator<'_> {
     /// A number not used before in this evaluation, for function names.
     fn fresh(&self) -> usize {

@@ -9,6 +9,7 @@
 //! I/O; it knows nothing of terminals, HTTP or the state store.
 
 pub mod alerts;
+pub mod burn;
 pub mod consequences;
 pub mod datacheck;
 pub mod eval;

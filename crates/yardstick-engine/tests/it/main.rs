@@ -1,6 +1,7 @@
 //! Integration tests of `yardstick-engine`: every measure form on small
 //! projects written to disk, against values computed by hand.
 
+mod burn;
 mod contracts;
 mod freshness;
 mod ingest;
