@@ -66,7 +66,14 @@ pub(crate) fn run(
     format: EvalFormat,
     color: Color,
 ) -> Result<ExitCode, String> {
-    let (loaded, ev) = match evaluate(dir, as_of, None, None, Vec::new(), None, color)? {
+    let (loaded, ev) = match evaluate(
+        dir,
+        crate::eval::Selection {
+            as_of,
+            ..Default::default()
+        },
+        color,
+    )? {
         Evaluated::Done(l, e) => (l, e),
         Evaluated::Failed(code) => return Ok(code),
     };

@@ -87,16 +87,27 @@ pub(crate) enum Evaluated {
     Failed(ExitCode),
 }
 
+/// What to evaluate, as the command line gave it.
+#[derive(Default)]
+pub(crate) struct Selection<'a> {
+    pub(crate) as_of: Option<&'a str>,
+    pub(crate) from: Option<&'a str>,
+    pub(crate) to: Option<&'a str>,
+    pub(crate) kpis: Vec<String>,
+    pub(crate) by: Option<String>,
+    pub(crate) projections: bool,
+}
+
 /// Loads `dir` and evaluates it; problems are reported on standard error.
-pub(crate) fn evaluate(
-    dir: &Path,
-    as_of: Option<&str>,
-    from: Option<&str>,
-    to: Option<&str>,
-    kpis: Vec<String>,
-    by: Option<String>,
-    color: Color,
-) -> Result<Evaluated, String> {
+pub(crate) fn evaluate(dir: &Path, sel: Selection<'_>, color: Color) -> Result<Evaluated, String> {
+    let Selection {
+        as_of,
+        from,
+        to,
+        kpis,
+        by,
+        projections,
+    } = sel;
     let loaded = crate::check::load(dir)?;
     if loaded.diagnostics.has_errors() {
         print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;
@@ -114,6 +125,7 @@ pub(crate) fn evaluate(
         to: to.map(|s| parse_instant(s, tz, "--to")).transpose()?,
         kpis,
         by,
+        projections,
     };
     let rt = runtime()?;
     let spinner = progress(&loaded.project, &opts);
@@ -160,7 +172,18 @@ pub(crate) fn evaluate(
 
 pub(crate) fn run(a: EvalArgs<'_>, color: Color) -> Result<ExitCode, String> {
     let from_given = a.from.is_some();
-    let (loaded, evaluation) = match evaluate(a.dir, a.as_of, a.from, a.to, a.kpis, a.by, color)? {
+    let (loaded, evaluation) = match evaluate(
+        a.dir,
+        Selection {
+            as_of: a.as_of,
+            from: a.from,
+            to: a.to,
+            kpis: a.kpis,
+            by: a.by,
+            projections: true,
+        },
+        color,
+    )? {
         Evaluated::Done(l, e) => (l, e),
         Evaluated::Failed(code) => return Ok(code),
     };

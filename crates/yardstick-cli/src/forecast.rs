@@ -44,11 +44,15 @@ pub(crate) fn run(a: ForecastArgs<'_>, color: Color) -> Result<ExitCode, String>
         eprintln!("error: {e}");
         return Ok(ExitCode::from(1));
     }
-    let (loaded, evaluation) =
-        match crate::eval::evaluate(a.dir, a.as_of, None, None, vec![a.kpi.to_string()], None, color)? {
-            Evaluated::Done(l, e) => (l, e),
-            Evaluated::Failed(code) => return Ok(code),
-        };
+    let selection = crate::eval::Selection {
+        as_of: a.as_of,
+        kpis: vec![a.kpi.to_string()],
+        ..Default::default()
+    };
+    let (loaded, evaluation) = match crate::eval::evaluate(a.dir, selection, color)? {
+        Evaluated::Done(l, e) => (l, e),
+        Evaluated::Failed(code) => return Ok(code),
+    };
     let bar = progress_bar();
     let report = yardstick_engine::forecasts::forecast(&loaded.project, &evaluation, &req, &|done, total| {
         if let Some(b) = &bar {

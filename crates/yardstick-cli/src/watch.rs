@@ -200,6 +200,7 @@ pub(crate) fn alerts(a: AlertsArgs<'_>, color: Color) -> Result<ExitCode, String
         to: None,
         kpis: yardstick_engine::alerts::kpis_watched(p),
         by: None,
+        projections: true,
     };
     let firing = rt.block_on(async {
         let evaluation = if opts.kpis.is_empty() {

@@ -56,6 +56,9 @@ pub struct EvalOptions {
     /// `dimensions`): one row per value, with no target or status (a KPI's
     /// target applies to the whole, not to each part).
     pub by: Option<String>,
+    /// Attach a [`crate::projection::Projection`] to incomplete periods
+    /// (a forecast per KPI × entity: skip it where nobody reads them).
+    pub projections: bool,
 }
 
 /// One value of an entity column.
@@ -1156,7 +1159,9 @@ impl Evaluator<'_> {
         let first = self.cal.period_containing(frame.kind, &start_at);
         let benchmark = k.benchmark.as_ref().map(|b| b.value);
         let growth = match frame.kind {
-            PeriodKind::Calendar(_) if opts.by.is_none() => crate::projection::growth_of(k),
+            PeriodKind::Calendar(_) if opts.by.is_none() && opts.projections => {
+                crate::projection::growth_of(k)
+            }
             _ => None,
         };
         for (p, period) in frame.periods.iter().enumerate() {

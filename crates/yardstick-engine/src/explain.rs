@@ -190,6 +190,7 @@ pub async fn explain(
         to: Some(cal.start(&period).with_timezone(&chrono::Utc)),
         kpis: vec![kpi_id.to_string()],
         by: None,
+        projections: false,
     };
     let mut prepared = prepare(project, catalog, &opts).await?;
     let node = NodeKey {

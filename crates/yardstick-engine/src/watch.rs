@@ -120,6 +120,7 @@ pub async fn watch(
         to: Some(as_of - Duration::days(1)),
         kpis: chosen,
         by: None,
+        projections: false,
     };
     let ev = evaluate(&daily, catalog, &opts).await?;
     let mut series: BTreeMap<(String, String), DailySeries> = BTreeMap::new();

@@ -8,10 +8,15 @@
 //! business; this crate never sees them.
 //!
 //! Model choice: the candidates that the series is long enough for —
-//! naive, seasonal naive, drift, augurs' AutoETS (non-seasonal), AutoETS on
-//! a seasonally adjusted series, MSTL with an AutoETS trend — are fitted
-//! without the last `min(horizon, n/4)` values and scored by mean absolute
-//! error on them; the best is refitted on the whole series.
+//! augurs' AutoETS (non-seasonal), AutoETS on a seasonally adjusted series
+//! and MSTL with an AutoETS trend — are fitted without the last
+//! `min(horizon, n/4)` values and scored by mean absolute error on them;
+//! the best is refitted on the whole series, its intervals widened when it
+//! erred more on the holdout than they implied. Series too short for ETS
+//! (fewer than 10 periods) choose the same way among naive, drift and
+//! seasonal naive, and say so in `note`; below 6 periods, naive. (On M3
+//! the plain models lost to the ETS family as candidates for long series:
+//! they are fallbacks, and [`benchmark`] offers them for comparisons.)
 
 pub mod warnings;
 
@@ -48,8 +53,9 @@ pub enum ForecastError {
     Empty,
 }
 
-/// The fewest values for which models are compared on a holdout.
-const MIN_FOR_SELECTION: usize = 8;
+/// The fewest values for which models are compared on a holdout (below
+/// it: naive).
+const MIN_FOR_SELECTION: usize = 6;
 
 /// Forecasts `horizon` steps after `y`, a series of period values with a
 /// seasonal period of `season` steps (1 for none). NaN values are gaps:
@@ -62,29 +68,47 @@ pub fn forecast(y: &[f64], season: usize, horizon: usize) -> Result<Forecast, Fo
         return Err(ForecastError::Empty);
     }
     let m = season.max(1);
-    let mut candidates = vec![Candidate::Naive, Candidate::Drift, Candidate::Ets];
-    if m > 1 {
-        candidates.extend([Candidate::SeasonalNaive, Candidate::SeasonalEts, Candidate::Mstl]);
-    }
-    let note = if n < Candidate::Ets.min_len(m) {
-        Some(format!(
-            "{n} period{} of history is too short for a model (ETS needs {}): naive forecast",
-            if n == 1 { "" } else { "s" },
-            Candidate::Ets.min_len(m)
-        ))
-    } else {
-        None
+    let modelled = n >= Candidate::Ets.min_len(m);
+    let candidates: Vec<Candidate> = match (modelled, m > 1) {
+        (true, false) => vec![Candidate::Ets],
+        (true, true) => vec![Candidate::Ets, Candidate::SeasonalEts, Candidate::Mstl],
+        (false, _) => vec![Candidate::Naive, Candidate::Drift, Candidate::SeasonalNaive],
     };
-    let chosen = if n < MIN_FOR_SELECTION {
-        Candidate::Naive
+    let (chosen, widen) = if n < MIN_FOR_SELECTION {
+        (Candidate::Naive, 1.0)
     } else {
         select(&y, m, horizon, &candidates)
     };
-    let fc = fit_predict(chosen, &y, m, horizon)
+    let note = (!modelled).then(|| {
+        format!(
+            "{n} period{} of history is too short for ETS (it needs {}): {} forecast",
+            if n == 1 { "" } else { "s" },
+            Candidate::Ets.min_len(m),
+            chosen.name()
+        )
+    });
+    let mut fc = fit_predict(chosen, &y, m, horizon)
         .or_else(|| fit_predict(Candidate::Naive, &y, m, horizon))
         .ok_or(ForecastError::Empty)?;
+    if widen > 1.0 {
+        for i in 0..horizon {
+            let p = fc.point[i];
+            for b in [
+                &mut fc.low80[i],
+                &mut fc.high80[i],
+                &mut fc.low95[i],
+                &mut fc.high95[i],
+            ] {
+                *b = p + (*b - p) * widen;
+            }
+        }
+    }
+    Ok(to_forecast(fc, horizon, note))
+}
+
+fn to_forecast(fc: models::Fc, horizon: usize, note: Option<String>) -> Forecast {
     let opt = |v: f64| v.is_finite().then_some(v);
-    let points = (0..horizon)
+    let points = (0..horizon.min(fc.point.len()))
         .map(|i| Point {
             value: fc.point[i],
             low80: opt(fc.low80[i]),
@@ -93,30 +117,79 @@ pub fn forecast(y: &[f64], season: usize, horizon: usize) -> Result<Forecast, Fo
             high95: opt(fc.high95[i]),
         })
         .collect();
-    Ok(Forecast {
+    Forecast {
         model: fc.name,
         points,
         note,
-    })
+    }
 }
 
-/// The candidate with the lowest mean absolute error on the holdout; the
-/// earlier one in `candidates` on a tie (simpler models come first).
-fn select(y: &[f64], m: usize, horizon: usize, candidates: &[Candidate]) -> Candidate {
+/// The candidate with the lowest mean absolute error on the holdout (the
+/// earlier one in `candidates` on a tie), and how much its intervals must
+/// widen to match the errors it made there: the root mean square of the
+/// holdout errors over the root mean square of the standard deviations its
+/// intervals implied, between 1 and 3.
+fn select(y: &[f64], m: usize, horizon: usize, candidates: &[Candidate]) -> (Candidate, f64) {
     let n = y.len();
     let hold = horizon.clamp(1, (n / 4).max(1));
     let (train, test) = y.split_at(n - hold);
-    let mut best = (Candidate::Naive, f64::INFINITY);
+    // When nothing fits the shortened series, the first candidate that
+    // fits the whole one.
+    let fallback = candidates
+        .iter()
+        .copied()
+        .find(|c| n >= c.min_len(m))
+        .unwrap_or(Candidate::Naive);
+    let mut best = (fallback, f64::INFINITY, 1.0);
     for &c in candidates {
         let Some(fc) = fit_predict(c, train, m, hold) else {
             continue;
         };
         let mae = fc.point.iter().zip(test).map(|(p, a)| (p - a).abs()).sum::<f64>() / hold as f64;
         if mae < best.1 {
-            best = (c, mae);
+            let mse = fc
+                .point
+                .iter()
+                .zip(test)
+                .map(|(p, a)| (p - a).powi(2))
+                .sum::<f64>()
+                / hold as f64;
+            let var = fc
+                .low95
+                .iter()
+                .zip(&fc.high95)
+                .map(|(l, h)| sd_from_95(*l, *h).powi(2))
+                .sum::<f64>()
+                / hold as f64;
+            let widen = if var > 0.0 && var.is_finite() {
+                (mse / var).sqrt().clamp(1.0, 3.0)
+            } else {
+                1.0
+            };
+            best = (c, mae, widen);
         }
     }
-    best.0
+    (best.0, best.2)
+}
+
+/// A plain benchmark forecast (naive, seasonal naive or drift), for
+/// comparisons; `None` when the series is too short for it.
+pub fn benchmark(kind: Benchmark, y: &[f64], season: usize, horizon: usize) -> Option<Forecast> {
+    let c = match kind {
+        Benchmark::Naive => Candidate::Naive,
+        Benchmark::SeasonalNaive => Candidate::SeasonalNaive,
+        Benchmark::Drift => Candidate::Drift,
+    };
+    let fc = fit_predict(c, &fill_gaps(y), season.max(1), horizon)?;
+    Some(to_forecast(fc, horizon, None))
+}
+
+/// The plain models of [`benchmark`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Benchmark {
+    Naive,
+    SeasonalNaive,
+    Drift,
 }
 
 /// Leading gaps dropped, inner gaps interpolated, trailing gaps carried.

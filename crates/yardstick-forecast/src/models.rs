@@ -23,6 +23,18 @@ pub(crate) enum Candidate {
 }
 
 impl Candidate {
+    /// The name a forecast reports for the plain models.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Candidate::Naive => "naive",
+            Candidate::SeasonalNaive => "seasonal_naive",
+            Candidate::Drift => "drift",
+            Candidate::Ets => "ETS",
+            Candidate::SeasonalEts => "ETS on seasonally adjusted values",
+            Candidate::Mstl => "MSTL + AutoETS",
+        }
+    }
+
     /// The fewest observations a candidate is fitted on.
     pub(crate) fn min_len(self, m: usize) -> usize {
         match self {

@@ -114,6 +114,16 @@ fn short_series_fall_back_to_naive_with_a_message() {
         three.points[0].low95.is_some(),
         "two differences give an interval"
     );
+    // Too short for ETS but long enough to compare the plain models.
+    let eight = forecast(&[10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 22.0, 24.0], 1, 2).expect("forecast");
+    assert_eq!(eight.model, "drift", "{eight:?}");
+    assert!(
+        eight
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("too short for ETS") && n.contains("drift"))
+    );
+    assert!((eight.points[1].value - 28.0).abs() < 1e-9, "{eight:?}");
     // Long enough: no note.
     let long: Vec<f64> = (0..24).map(|t| t as f64).collect();
     assert!(forecast(&long, 1, 2).expect("forecast").note.is_none());

@@ -61,6 +61,8 @@ pub fn app_with(state: AppState, timeout: Duration, body_limit: usize) -> Router
         .route("/api/v1/meta", get(crate::web::meta))
         .route("/api/v1/kpis/{id}/breakdown", get(crate::web::breakdown))
         .route("/api/v1/kpis/{id}/explain", get(crate::web::explain))
+        .route("/api/v1/kpis/{id}/forecast", get(crate::web::forecast))
+        .route("/api/v1/alerts", get(crate::web::alerts))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .route("/api/v1/health", get(health))
@@ -830,7 +832,8 @@ impl Modify for BearerAuth {
     info(title = "Yardstick API", version = "1", description = "KPIs, evaluations, contracts, scorecards, partnerships and ingestion."),
     paths(health, kpis, kpi, evaluations, restatements, contracts, clauses, scorecards, scorecard,
           partnerships, partnership, push, tokens, create_token, revoke_token, audit, crate::metrics::metrics,
-          crate::web::events, crate::web::slo, crate::web::meta, crate::web::breakdown, crate::web::explain),
+          crate::web::events, crate::web::slo, crate::web::meta, crate::web::breakdown, crate::web::explain,
+          crate::web::forecast, crate::web::alerts),
     components(schemas(Health, KpiSummary, Evaluations, Pushed, NewToken, ErrorBody)),
     modifiers(&BearerAuth)
 )]

@@ -252,6 +252,7 @@ impl Refresher {
             to: None,
             kpis: Vec::new(),
             by: None,
+            projections: true,
         };
         let p = &*self.project;
         let evaluation = match yardstick_engine::evaluate_dir_with(p, &self.dir, &self.stored, &opts).await {

@@ -215,6 +215,7 @@ pub(crate) async fn breakdown(
         to: None,
         kpis: vec![id.clone()],
         by: Some(q.by.clone()),
+        projections: false,
     };
     let ev = state
         .on_engine(async move { yardstick_engine::evaluate_dir_with(&project, &dir, &stored, &opts).await })
@@ -324,4 +325,98 @@ pub(crate) async fn meta(State(state): State<AppState>, Extension(p): Extension<
         "partnership_of": partnership_of,
         "definition_errors": snap.definition_errors,
     }))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ForecastQuery {
+    /// Periods ahead (default 3).
+    horizon: Option<usize>,
+    /// `col=value`, comma-separated for several columns.
+    entity: Option<String>,
+}
+
+/// `GET /api/v1/kpis/{id}/forecast?horizon=N[&entity=col=value]`: as
+/// `yardstick forecast --format json`, from the snapshot's complete periods.
+#[utoipa::path(get, path = "/api/v1/kpis/{id}/forecast", security(("bearer" = [])),
+    params(("id" = String, Path, description = "KPI id"),
+           ("horizon" = Option<usize>, Query, description = "periods ahead, 1–1000 (default 3)"),
+           ("entity" = Option<String>, Query, description = "col=value[,col=value]")),
+    responses((status = 200, description = "As `yardstick forecast --format json`", body = Object),
+              (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub(crate) async fn forecast(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Query(q): Query<ForecastQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let snap = state.snapshot();
+    if !snap.project.kpis.contains_key(&id) || !p.can_see_kpi(&id) {
+        return Err(ApiError::NotFound(format!("no KPI `{id}`")));
+    }
+    let entity = q
+        .entity
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|e| {
+            e.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| ApiError::BadRequest(format!("entity `{e}`: write col=value")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let req = yardstick_engine::forecasts::ForecastRequest {
+        kpi: id,
+        horizon: q.horizon.unwrap_or(3),
+        entity,
+    };
+    let report = state
+        .on_engine(async move {
+            yardstick_engine::forecasts::forecast(&snap.project, &snap.evaluation, &req, &|_, _| {})
+        })
+        .await?
+        .map_err(|e| match e {
+            yardstick_engine::eval::EvalError::Data(m) => ApiError::BadRequest(m),
+            e @ yardstick_engine::eval::EvalError::Internal(_) => ApiError::Internal(e.to_string()),
+        })?;
+    serde_json::to_value(report)
+        .map(Json)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// `GET /api/v1/alerts`: alert rules and the instances firing now (as
+/// delivered; organisation tokens see every rule, party tokens the rules
+/// on KPIs shared with them).
+#[utoipa::path(get, path = "/api/v1/alerts", security(("bearer" = [])),
+    responses((status = 200, description = "Rules with `firing` instances (`instance`, `summary`, `since`)", body = Object)))]
+pub(crate) async fn alerts(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Json<Value>, ApiError> {
+    let snap = state.snapshot();
+    let firing = state
+        .store()
+        .alerts_firing()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let project = &snap.project;
+    let mut rules = Vec::new();
+    for a in project.alerts.values() {
+        let (kpi, subject) = yardstick_engine::alerts::subject_of(project, a);
+        let visible = p.visible.is_none() || kpi.as_deref().is_some_and(|k| p.can_see_kpi(k));
+        if !visible {
+            continue;
+        }
+        let mine: Vec<&yardstick_store::AlertFiring> =
+            firing.iter().filter(|f| f.alert == a.id.value).collect();
+        rules.push(json!({
+            "alert": a.id.value,
+            "name": a.name,
+            "when": a.when.value.name(),
+            "subject": subject,
+            "kpi": kpi,
+            "firing": mine,
+        }));
+    }
+    Ok(Json(json!({"alerts": rules})))
 }

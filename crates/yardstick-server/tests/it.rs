@@ -458,6 +458,7 @@ async fn a_party_sees_only_what_is_shared_with_it_on_every_route() {
             "/api/v1/contracts/hosting/clauses",
             "/api/v1/scorecards/company",
             "/api/v1/kpis/no_such_kpi",
+            "/api/v1/kpis/revenue/forecast",
         ] {
             let (st, e) = s.get(path, &cloudco).await;
             // Restatements filter rather than fail; the others are 404.
@@ -477,6 +478,26 @@ async fn a_party_sees_only_what_is_shared_with_it_on_every_route() {
         assert_eq!(
             missing["message"].as_str().map(|m| m.replace("no_such_kpi", "X")),
             hidden["message"].as_str().map(|m| m.replace("revenue", "X"))
+        );
+        // Forecasts of shared KPIs: one per rep, periods after the last complete one.
+        let (st, fc) = s
+            .get("/api/v1/kpis/deals_by_rep/forecast?horizon=2", &cloudco)
+            .await;
+        assert_eq!(st, StatusCode::OK, "{fc}");
+        let list = fc["forecasts"].as_array().expect("forecasts");
+        assert_eq!(list.len(), 2, "{fc}");
+        assert!(
+            list.iter()
+                .all(|f| f["points"].as_array().map(Vec::len) == Some(2)),
+            "{fc}"
+        );
+        let (st, e) = s
+            .get("/api/v1/kpis/deals_by_rep/forecast?horizon=0", &cloudco)
+            .await;
+        assert_eq!(
+            (st, e["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("bad_request")),
+            "{e}"
         );
         // Party tokens neither push nor manage tokens.
         assert_eq!(s.get("/api/v1/tokens", &cloudco).await.0, StatusCode::FORBIDDEN);
@@ -642,6 +663,8 @@ async fn openapi_metrics_and_tokens() {
         "/api/v1/events",
         "/api/v1/kpis/{id}/explain",
         "/api/v1/kpis/{id}/breakdown",
+        "/api/v1/kpis/{id}/forecast",
+        "/api/v1/alerts",
     ] {
         assert!(
             doc["paths"].get(p).is_some(),
@@ -1175,6 +1198,13 @@ payload = "slack"
                 .as_str()
                 .is_some_and(|m| m.contains("heartbeats"))
         );
+        let (st, listed) = s.get("/api/v1/alerts", &s.admin).await;
+        assert_eq!(st, StatusCode::OK, "{listed}");
+        let rule = listed["alerts"]
+            .as_array()
+            .and_then(|a| a.iter().find(|r| r["alert"] == "heartbeats_stale").cloned())
+            .expect("rule listed");
+        assert_eq!(rule["firing"].as_array().map(Vec::len), Some(1), "{listed}");
         let slack = first.iter().find(|(p, _)| p == "slack").expect("slack notice");
         assert!(
             slack.1["text"]

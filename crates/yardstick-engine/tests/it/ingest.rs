@@ -152,6 +152,7 @@ fn stored_rows_evaluate_with_files_and_views() {
         to: None,
         kpis: Vec::new(),
         by: None,
+        projections: true,
     };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let (ev, diags) = rt

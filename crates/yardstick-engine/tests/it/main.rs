@@ -44,6 +44,7 @@ pub fn evaluate(dir: &Path, as_of: &str) -> (yardstick_core::Project, yardstick_
         to: None,
         kpis: Vec::new(),
         by: None,
+        projections: true,
     };
     let (ev, d) = rt
         .block_on(yardstick_engine::evaluate_dir(&loaded.project, dir, &opts))

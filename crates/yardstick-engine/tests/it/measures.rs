@@ -324,6 +324,7 @@ fn breakdowns_split_values_by_a_declared_dimension() {
         to: None,
         kpis: Vec::new(),
         by: Some("region".into()),
+        projections: true,
     };
     let (ev, _) = rt
         .block_on(yardstick_engine::evaluate_dir(&loaded.project, dir.path(), &opts))
