@@ -30,6 +30,15 @@ function badge(s) {
   return `<span class="status ${esc(s)}" data-status="${esc(s)}">${icon} ${esc(word)}</span>`;
 }
 
+const HEADING = { on_track: ["↗", "on track"], at_risk: ["!", "at risk"], off_track: ["✗", "off track"] };
+
+// A projection's status, worded (never colour alone).
+function heading(s) {
+  const [icon, word] = HEADING[s] || ["–", "no target"];
+  const cls = { on_track: "met", at_risk: "warning", off_track: "missed" }[s] || "none";
+  return `<span class="status ${cls}" data-heading="${esc(s || "none")}">${icon} ${esc(word)}</span>`;
+}
+
 function fmt(v, unit) {
   if (v === null || v === undefined || Number.isNaN(v)) return "—";
   if (unit === "%") return (v * 100).toLocaleString("en", { maximumFractionDigits: 2 }) + "%";
@@ -249,6 +258,12 @@ async function viewKpi(id) {
     html += `<label>Entity <select id="entity">${entities.map((e) => `<option ${e === ent ? "selected" : ""}>${esc(e)}</option>`).join("")}</select></label>`;
   }
   html += `<h2>Over time</h2><div id="chart" class="chart" role="img" aria-label="${esc(k.name)} per period with its target"></div>`;
+  const open = mine.find((r) => !r.complete && r.projection);
+  if (open) {
+    const p = open.projection;
+    html += `<h2>Where ${esc(open.period)} is heading</h2><p id="projection">${heading(p.status)} Projected ${fmt(p.value, k.unit)} (80%: ${fmt(p.low, k.unit)} – ${fmt(p.high, k.unit)})${p.probability !== null && p.probability !== undefined ? `, ${Math.round(p.probability * 100)}% likely to meet ${esc(open.target || "the target")}` : ""}; ${fmt(open.value, k.unit)} so far.</p>`;
+  }
+  html += `<h2>Forecast</h2><div id="forecast" class="table-wrap"><p class="muted">Loading…</p></div>`;
   if (entities.length > 1 && latest.length) {
     html += `<h2>Per entity, ${esc(latest[0].period)}</h2><div class="table-wrap"><table><thead><tr><th>Entity</th><th class="num">Value</th><th>Target</th><th>Status</th><th class="num">Attainment</th></tr></thead><tbody>
       ${latest.map((r) => `<tr><td>${esc(entityKey(r.entity))}</td><td class="num">${fmt(r.value, k.unit)}</td><td>${esc(r.target || "")}</td><td>${badge(r.status)}</td><td class="num">${fmt(r.attainment, "%")}</td></tr>`).join("")}</tbody></table></div>`;
@@ -258,7 +273,7 @@ async function viewKpi(id) {
     html += `<h2>Breakdown</h2><label>By <select id="dim">${k.dimensions.map((d) => `<option ${d === dim ? "selected" : ""}>${esc(d)}</option>`).join("")}</select></label><div id="bars" class="bars"><p class="muted">Loading…</p></div>`;
   }
   html += `<h2>Periods</h2><div class="table-wrap"><table><thead><tr><th>Period</th><th class="num">Value</th><th>Target</th><th>Status</th><th class="num">Attainment</th><th class="hide-sm num">Previous</th><th></th></tr></thead><tbody>
-    ${mine.slice().reverse().map((r) => `<tr><td>${esc(r.period)}</td><td class="num">${fmt(r.value, k.unit)}</td><td>${esc(r.target || "")}</td><td>${badge(r.status)}</td><td class="num">${fmt(r.attainment, "%")}</td><td class="hide-sm num">${fmt(r.previous, k.unit)}</td><td>${r.complete ? "" : '<span class="muted">in progress</span>'}</td></tr>`).join("")}
+    ${mine.slice().reverse().map((r) => `<tr><td>${esc(r.period)}</td><td class="num">${fmt(r.value, k.unit)}</td><td>${esc(r.target || "")}</td><td>${badge(r.status)}</td><td class="num">${fmt(r.attainment, "%")}</td><td class="hide-sm num">${fmt(r.previous, k.unit)}</td><td>${r.complete ? "" : `<span class="muted">in progress</span>${r.projection && r.projection.status ? " " + heading(r.projection.status) : ""}`}</td></tr>`).join("")}
     </tbody></table></div>`;
   if (!META.party) {
     const periods = mine.map((r) => r.period).reverse();
@@ -284,6 +299,15 @@ async function viewKpi(id) {
       })
       .catch((e) => { $("#bars").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
   }
+  const entityParam = mine[0] && mine[0].entity ? Object.entries(mine[0].entity).map(([a, b]) => `${a}=${b}`).join(",") : "";
+  api(`/api/v1/kpis/${encodeURIComponent(id)}/forecast?horizon=3${entityParam ? `&entity=${encodeURIComponent(entityParam)}` : ""}`)
+    .then((f) => {
+      const one = f.forecasts[0];
+      $("#forecast").innerHTML = one
+        ? `<table><thead><tr><th>Period</th><th class="num">Forecast</th><th class="num">80% range</th><th class="num hide-sm">95% range</th></tr></thead><tbody>${one.points.map((q) => `<tr><td>${esc(q.period)}</td><td class="num">${fmt(q.value, k.unit)}</td><td class="num">${fmt(q.low80, k.unit)} – ${fmt(q.high80, k.unit)}</td><td class="num hide-sm">${fmt(q.low95, k.unit)} – ${fmt(q.high95, k.unit)}</td></tr>`).join("")}</tbody></table><p class="muted">Model: ${esc(one.model)}${one.note ? ` — ${esc(one.note)}` : ""}</p>`
+        : '<p class="muted">No complete period to forecast from yet.</p>';
+    })
+    .catch((e) => { $("#forecast").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
   const exSel = $("#explain-period");
   if (exSel) {
     const load = () => {

@@ -978,6 +978,33 @@ async fn the_dashboard_logs_in_lists_kpis_charts_targets_and_updates_live() {
         .await;
     let legend = legend.as_str().expect("text");
     assert!(legend.contains("value") && legend.contains("target"), "{legend}");
+    // The month in progress is projected, and the next months forecast.
+    let projection = browser
+        .until(
+            "the projection",
+            "document.querySelector('#projection')?.textContent",
+        )
+        .await;
+    let projection = projection.as_str().expect("text");
+    assert!(
+        projection.contains("Projected")
+            && ["on track", "at risk", "off track"]
+                .iter()
+                .any(|w| projection.contains(w)),
+        "{projection}"
+    );
+    let forecast = browser
+        .until(
+            "the forecast table",
+            "document.querySelector('#forecast table') ? document.querySelector('#forecast').textContent : null",
+        )
+        .await;
+    assert!(
+        forecast
+            .as_str()
+            .is_some_and(|t| t.contains("80% range") && t.contains("Model")),
+        "{forecast}"
+    );
     browser.shot("kpi-uptime").await;
     // A KPI with a warning threshold shows the warning band's edge in the legend.
     c.goto(&format!("{}/#/kpi/new_clients", s.base))
