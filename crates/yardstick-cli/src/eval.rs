@@ -392,7 +392,15 @@ fn table(ev: &Evaluation, color: Color, currency: Option<String>) -> String {
             status_cell(r.status, color),
             Cell::new(r.attainment.map(percent_floor).unwrap_or_default())
                 .set_alignment(CellAlignment::Right),
-            Cell::new(if r.complete { "" } else { "so far" }),
+            Cell::new(match (&r.projection, r.complete) {
+                (_, true) => String::new(),
+                (Some(p), false) => format!(
+                    "so far; heading for {}{}",
+                    format_value(Some(p.value), unit, currency.as_deref()),
+                    p.status.map(|s| format!(", {}", s.replace('_', " "))).unwrap_or_default()
+                ),
+                (None, false) => "so far".into(),
+            }),
         ]);
     }
     format!("{t}\nas of {}", ev.as_of)
