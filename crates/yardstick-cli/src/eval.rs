@@ -397,7 +397,9 @@ fn table(ev: &Evaluation, color: Color, currency: Option<String>) -> String {
                 (Some(p), false) => format!(
                     "so far; heading for {}{}",
                     format_value(Some(p.value), unit, currency.as_deref()),
-                    p.status.map(|s| format!(", {}", s.replace('_', " "))).unwrap_or_default()
+                    p.status
+                        .map(|s| format!(", {}", s.replace('_', " ")))
+                        .unwrap_or_default()
                 ),
                 (None, false) => "so far".into(),
             }),
