@@ -41,6 +41,8 @@ fn main() {
     let out = yardstick_forecast::forecast_many(&train, m, h, &|| {});
     let secs = t0.elapsed().as_secs_f64();
     let (mut smape, mut mase, mut covered, mut total) = (0.0, 0.0, 0usize, 0usize);
+    // Coverage of the 95% ranges per step ahead: (inside, all).
+    let mut by_step = vec![(0usize, 0usize); h];
     let mut models: std::collections::BTreeMap<String, usize> = Default::default();
     for ((x, y), f) in series.iter().zip(&out) {
         let Ok(f) = f else { continue };
@@ -53,12 +55,15 @@ fn main() {
             x.windows(2).map(|w| (w[1] - w[0]).abs()).sum::<f64>() / (x.len() - 1) as f64
         };
         let (mut s, mut a) = (0.0, 0.0);
-        for (p, v) in f.points.iter().zip(y) {
+        for (i, (p, v)) in f.points.iter().zip(y).enumerate() {
             s += 200.0 * (v - p.value).abs() / (v.abs() + p.value.abs());
             a += (v - p.value).abs();
             if let (Some(l), Some(u)) = (p.low95, p.high95) {
-                covered += usize::from(*v >= l && *v <= u);
+                let inside = usize::from(*v >= l && *v <= u);
+                covered += inside;
+                by_step[i].0 += inside;
             }
+            by_step[i].1 += 1;
             total += 1;
         }
         let n = y.len().min(h) as f64;
@@ -97,4 +102,9 @@ fn main() {
         100.0 * covered as f64 / total as f64
     );
     println!("models: {models:?}");
+    let steps: Vec<String> = by_step
+        .iter()
+        .map(|(c, t)| format!("{:.1}", 100.0 * *c as f64 / (*t).max(1) as f64))
+        .collect();
+    println!("95% coverage by step ahead: {}", steps.join(" "));
 }
