@@ -312,10 +312,16 @@ fn write_csv(out: &mut dyn Write, ev: &Evaluation) -> csv::Result<()> {
         "benchmark",
         "warning",
         "unit",
+        "projection",
+        "projection_low",
+        "projection_high",
+        "projection_probability",
+        "projection_status",
     ])?;
     let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for r in &ev.evaluations {
         let entity = r.entity_json();
+        let p = r.projection.as_ref();
         w.write_record([
             r.kpi.as_str(),
             &r.period,
@@ -332,6 +338,11 @@ fn write_csv(out: &mut dyn Write, ev: &Evaluation) -> csv::Result<()> {
             &num(r.benchmark),
             r.warning.as_deref().unwrap_or(""),
             r.unit.as_deref().unwrap_or(""),
+            &num(p.map(|p| p.value)),
+            &num(p.map(|p| p.low)),
+            &num(p.map(|p| p.high)),
+            &num(p.and_then(|p| p.probability)),
+            p.and_then(|p| p.status).unwrap_or(""),
         ])?;
     }
     w.flush()?;
