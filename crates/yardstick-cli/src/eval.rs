@@ -283,15 +283,18 @@ fn currency(p: &yardstick_core::Project) -> Option<String> {
 }
 
 fn entity_text(r: &Row) -> String {
-    r.entity
-        .as_ref()
+    yardstick_engine::eval::entity_words(r.entity.as_ref())
+}
+
+/// `--entity col=value` arguments as pairs.
+pub(crate) fn entity_args(args: &[String], example: &str) -> Result<Vec<(String, String)>, String> {
+    args.iter()
         .map(|e| {
-            e.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(" ")
+            e.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| format!("--entity `{e}`: write column=value, e.g. --entity {example}"))
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 fn write_csv(out: &mut dyn Write, ev: &Evaluation) -> csv::Result<()> {

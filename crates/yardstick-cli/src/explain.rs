@@ -34,15 +34,7 @@ pub(crate) fn run(a: ExplainArgs<'_>, color: Color) -> Result<ExitCode, String> 
         }
         None => crate::eval::now(),
     };
-    let entity: Vec<(String, String)> = a
-        .entity
-        .iter()
-        .map(|e| {
-            e.split_once('=')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .ok_or_else(|| format!("--entity `{e}`: write column=value, e.g. --entity salesperson=Ana"))
-        })
-        .collect::<Result<_, _>>()?;
+    let entity = crate::eval::entity_args(a.entity, "salesperson=Ana")?;
     let rt = runtime()?;
     let result = rt.block_on(async {
         let mut d = yardstick_core::Diagnostics::default();

@@ -22,15 +22,7 @@ pub(crate) struct ForecastArgs<'a> {
 }
 
 pub(crate) fn run(a: ForecastArgs<'_>, color: Color) -> Result<ExitCode, String> {
-    let entity: Vec<(String, String)> = a
-        .entity
-        .iter()
-        .map(|e| {
-            e.split_once('=')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .ok_or_else(|| format!("--entity `{e}`: write column=value, e.g. --entity region=north"))
-        })
-        .collect::<Result<_, _>>()?;
+    let entity = crate::eval::entity_args(a.entity, "region=north")?;
     let req = ForecastRequest {
         kpi: a.kpi.to_string(),
         horizon: a.horizon,
@@ -78,10 +70,7 @@ pub(crate) fn run(a: ForecastArgs<'_>, color: Color) -> Result<ExitCode, String>
         eprintln!(
             "warning: {} {}: {}",
             s.kpi,
-            s.entity
-                .as_ref()
-                .map(|e| serde_json::to_string(e).unwrap_or_default())
-                .unwrap_or_default(),
+            yardstick_engine::eval::entity_words(s.entity.as_ref()),
             s.reason
         );
     }
@@ -158,22 +147,13 @@ fn table(r: &ForecastReport, unit: Option<&str>, currency: Option<&str>, color: 
         _ => "—".into(),
     };
     for f in &r.forecasts {
-        let entity = f
-            .entity
-            .as_ref()
-            .map(|e| {
-                e.iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .unwrap_or_default();
-        for (i, p) in f.points.iter().enumerate() {
-            let first = i == 0;
+        let entity = yardstick_engine::eval::entity_words(f.entity.as_ref());
+        for (i, fp) in f.points.iter().enumerate() {
+            let (first, p) = (i == 0, &fp.point);
             t.add_row(vec![
                 Cell::new(if first { f.kpi.as_str() } else { "" }),
                 Cell::new(if first { entity.as_str() } else { "" }),
-                Cell::new(&p.period),
+                Cell::new(&fp.period),
                 Cell::new(format_value(Some(p.value), unit, currency)).set_alignment(CellAlignment::Right),
                 Cell::new(range(p.low80, p.high80)).set_alignment(CellAlignment::Right),
                 Cell::new(range(p.low95, p.high95)).set_alignment(CellAlignment::Right),

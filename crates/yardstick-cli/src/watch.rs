@@ -115,16 +115,7 @@ pub(crate) fn watch(a: WatchArgs<'_>, color: Color) -> Result<ExitCode, String> 
                 "date", "kpi", "entity", "warning", "value", "expected", "change",
             ]);
             for w in &warnings {
-                let entity = w
-                    .entity
-                    .as_ref()
-                    .map(|e| {
-                        e.iter()
-                            .map(|(k, v)| format!("{k}={v}"))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    })
-                    .unwrap_or_default();
+                let entity = yardstick_engine::eval::entity_words(w.entity.as_ref());
                 let kind = match (w.kind, w.score) {
                     ("anomaly", Some(z)) => format!("anomaly ({z:+.1} sd)"),
                     (k, _) => k.replace("changepoint", "level change"),

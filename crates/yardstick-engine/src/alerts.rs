@@ -113,7 +113,7 @@ pub fn firing(
     evaluation: &Evaluation,
     stale: &[Stale],
     anomalies: &[crate::watch::Warning],
-) -> Result<Vec<Firing>, EvalError> {
+) -> Vec<Firing> {
     let mut out = Vec::new();
     for a in project.alerts.values() {
         let (kpi_id, subject) = subject_of(project, a);
@@ -205,7 +205,7 @@ pub fn firing(
             }
         }
     }
-    Ok(out)
+    out
 }
 
 /// The KPI an alert watches (directly or through a contract clause) and
@@ -277,14 +277,16 @@ fn latest<'e>(ev: &'e Evaluation, kpi: &str, complete: bool) -> Vec<&'e Row> {
     by_entity.into_values().collect()
 }
 
+/// ` [col=value]` after a KPI id, or nothing.
+pub(crate) fn bracketed(entity: Option<&BTreeMap<String, crate::eval::EntityValue>>) -> String {
+    match crate::eval::entity_words(entity) {
+        w if w.is_empty() => w,
+        w => format!(" [{w}]"),
+    }
+}
+
 fn entity_words(r: &Row) -> String {
-    r.entity
-        .as_ref()
-        .map(|e| {
-            let parts: Vec<String> = e.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            format!(" [{}]", parts.join(" "))
-        })
-        .unwrap_or_default()
+    bracketed(r.entity.as_ref())
 }
 
 fn value_words(v: Option<f64>) -> String {
@@ -355,7 +357,7 @@ pub async fn evaluate_firing(
     } else {
         Vec::new()
     };
-    let mut out = firing(project, evaluation, &stale, &anomalies)?;
+    let mut out = firing(project, evaluation, &stale, &anomalies);
     for a in project
         .alerts
         .values()

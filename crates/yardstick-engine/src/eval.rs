@@ -82,6 +82,18 @@ impl std::fmt::Display for EntityValue {
     }
 }
 
+/// An entity for people: `col=value col=value` (empty for none).
+pub fn entity_words(entity: Option<&BTreeMap<String, EntityValue>>) -> String {
+    entity
+        .map(|e| {
+            e.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}
+
 /// Values of the entity columns, in the order of `for_each`.
 pub type Key = Vec<EntityValue>;
 

@@ -13,11 +13,9 @@ use crate::eval::{EntityValue, EvalError, Evaluation, season_of};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ForecastPoint {
     pub period: String,
-    pub value: f64,
-    pub low80: Option<f64>,
-    pub high80: Option<f64>,
-    pub low95: Option<f64>,
-    pub high95: Option<f64>,
+    /// `value`, `low80`, `high80`, `low95`, `high95`.
+    #[serde(flatten)]
+    pub point: yardstick_forecast::Point,
 }
 
 /// The forecast of one KPI × entity.
@@ -200,11 +198,7 @@ pub fn forecast(
                         period = cal.next(&period);
                         ForecastPoint {
                             period: cal.label(&period),
-                            value: p.value,
-                            low80: p.low80,
-                            high80: p.high80,
-                            low95: p.low95,
-                            high95: p.high95,
+                            point: p,
                         }
                     })
                     .collect();

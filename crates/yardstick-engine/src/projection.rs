@@ -21,7 +21,7 @@
 
 use serde::Serialize;
 use yardstick_core::model::{Measure, MeasureDef, Target};
-use yardstick_forecast::{forecast, probability_within, sd_from_95};
+use yardstick_forecast::{Z80, forecast, probability_within, sd_from_95};
 
 /// The projection of an incomplete period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -85,9 +85,6 @@ fn single_call(expr: &str, names: &[&str]) -> bool {
     }
     false
 }
-
-/// z of the central 80% interval.
-const Z80: f64 = 1.281_551_565_544_600_5;
 
 /// Projects an incomplete period. `history` holds the values of the
 /// complete periods before it (oldest first), `elapsed` the share of the

@@ -50,14 +50,7 @@ impl Warning {
 
     /// A sentence for people.
     pub fn sentence(&self) -> String {
-        let entity = self
-            .entity
-            .as_ref()
-            .map(|e| {
-                let parts: Vec<String> = e.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                format!(" [{}]", parts.join(" "))
-            })
-            .unwrap_or_default();
+        let entity = crate::alerts::bracketed(self.entity.as_ref());
         let g = |v: f64| yardstick_core::format::grouped(v, 4);
         match self.kind {
             "anomaly" => format!(

@@ -53,6 +53,11 @@ pub enum ForecastError {
     Empty,
 }
 
+/// z-score of the central 80% interval of a normal distribution.
+pub const Z80: f64 = 1.281_551_565_544_600_5;
+/// z-score of the central 95% interval of a normal distribution.
+pub const Z95: f64 = 1.959_963_984_540_054;
+
 /// The fewest values for which models are compared on a holdout (below
 /// it: naive).
 const MIN_FOR_SELECTION: usize = 6;
@@ -295,7 +300,7 @@ pub fn probability_within(mean: f64, sd: f64, low: Option<f64>, high: Option<f64
 
 /// The standard deviation implied by a normal 95% interval.
 pub fn sd_from_95(low: f64, high: f64) -> f64 {
-    ((high - low) / (2.0 * models::Z95)).max(0.0)
+    ((high - low) / (2.0 * Z95)).max(0.0)
 }
 
 #[cfg(test)]

@@ -7,9 +7,7 @@ use augurs::ets::AutoETS;
 use augurs::mstl::MSTLModel;
 use augurs::{Fit, Predict};
 
-/// z-scores of the central 80% and 95% intervals of a normal distribution.
-pub(crate) const Z80: f64 = 1.281_551_565_544_600_5;
-pub(crate) const Z95: f64 = 1.959_963_984_540_054;
+pub(crate) use crate::{Z80, Z95};
 
 /// A candidate model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -255,22 +255,24 @@ impl Refresher {
             projections: true,
         };
         let p = &*self.project;
-        let evaluation = match yardstick_engine::evaluate_dir_with(p, &self.dir, &self.stored, &opts).await {
-            Ok((ev, d)) if !d.has_errors() => ev,
-            Ok((ev, d)) => {
-                let msg: Vec<String> = d.iter().map(|x| x.message.clone()).collect();
-                let msg = msg.join("; ");
-                tracing::error!(error = %msg, "evaluation failed");
-                evaluation_error = Some(msg);
-                ev
+        // One catalog for the evaluation and the alert rules.
+        let mut d = yardstick_core::Diagnostics::default();
+        let catalog = yardstick_engine::register_sources_with(p, &self.dir, &self.stored, &mut d).await;
+        let failed = |msg: String, evaluation_error: &mut Option<String>| {
+            tracing::error!(error = %msg, "evaluation failed");
+            *evaluation_error = Some(msg);
+            Evaluation {
+                as_of: now.to_rfc3339(),
+                evaluations: Vec::new(),
             }
-            Err(e) => {
-                tracing::error!(error = %e, "evaluation failed");
-                evaluation_error = Some(e.to_string());
-                Evaluation {
-                    as_of: now.to_rfc3339(),
-                    evaluations: Vec::new(),
-                }
+        };
+        let evaluation = if d.has_errors() {
+            let msg: Vec<String> = d.iter().map(|x| x.message.clone()).collect();
+            failed(msg.join("; "), &mut evaluation_error)
+        } else {
+            match yardstick_engine::evaluate(p, &catalog, &opts).await {
+                Ok(ev) => ev,
+                Err(e) => failed(e.to_string(), &mut evaluation_error),
             }
         };
         let sla = consequences::sla(p, &evaluation);
@@ -278,7 +280,7 @@ impl Refresher {
         let slo = consequences::slo(p, &evaluation);
         if evaluation_error.is_none() {
             self.record(&evaluation, now, why).await;
-            self.alerts(&evaluation, now).await;
+            self.alerts(&catalog, &evaluation, now).await;
         }
         let rows = prepare_rows(&evaluation);
         Snapshot {
@@ -297,17 +299,12 @@ impl Refresher {
     }
 
     /// Judges the alert rules on a fresh evaluation and delivers changes.
-    async fn alerts(&self, evaluation: &Evaluation, now: DateTime<Utc>) {
+    async fn alerts(&self, catalog: &yardstick_engine::Catalog, evaluation: &Evaluation, now: DateTime<Utc>) {
         let p = &*self.project;
         if p.alerts.is_empty() {
             return;
         }
-        let mut d = yardstick_core::Diagnostics::default();
-        let catalog = yardstick_engine::register_sources_with(p, &self.dir, &self.stored, &mut d).await;
-        if d.has_errors() {
-            return;
-        }
-        let firing = match yardstick_engine::alerts::evaluate_firing(p, &catalog, evaluation, now).await {
+        let firing = match yardstick_engine::alerts::evaluate_firing(p, catalog, evaluation, now).await {
             Ok(f) => f,
             Err(e) => {
                 tracing::error!(error = %e, "cannot judge the alert rules");

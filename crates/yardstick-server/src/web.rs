@@ -262,18 +262,7 @@ pub(crate) async fn explain(
             "explanations show queries and row counts: they are for the organisation's tokens".into(),
         ));
     }
-    let entity: Vec<(String, String)> = q
-        .entity
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(|kv| {
-            kv.split_once('=')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .ok_or_else(|| ApiError::BadRequest(format!("entity `{kv}`: write column=value")))
-        })
-        .collect::<Result<_, _>>()?;
+    let entity = entity_param(q.entity.as_deref())?;
     let project = snap.project.clone();
     let stored = snap.stored.clone();
     let dir = state.dir().to_path_buf();
@@ -327,6 +316,19 @@ pub(crate) async fn meta(State(state): State<AppState>, Extension(p): Extension<
     }))
 }
 
+/// The `entity=col=value[,col=value]` query parameter as pairs.
+fn entity_param(p: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    p.unwrap_or("")
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| ApiError::BadRequest(format!("entity `{kv}`: write column=value")))
+        })
+        .collect()
+}
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct ForecastQuery {
     /// Periods ahead (default 3).
@@ -353,18 +355,7 @@ pub(crate) async fn forecast(
     if !snap.project.kpis.contains_key(&id) || !p.can_see_kpi(&id) {
         return Err(ApiError::NotFound(format!("no KPI `{id}`")));
     }
-    let entity = q
-        .entity
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(|e| {
-            e.split_once('=')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .ok_or_else(|| ApiError::BadRequest(format!("entity `{e}`: write col=value")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let entity = entity_param(q.entity.as_deref())?;
     let req = yardstick_engine::forecasts::ForecastRequest {
         kpi: id,
         horizon: q.horizon.unwrap_or(3),
