@@ -78,7 +78,7 @@ pub(crate) fn watch(a: WatchArgs<'_>, color: Color) -> Result<ExitCode, String> 
         Err(code) => return Ok(code),
     };
     let as_of = as_of_of(&loaded, a.as_of)?;
-    let warnings = match rt.block_on(yardstick_engine::watch::watch(
+    let report = match rt.block_on(yardstick_engine::watch::watch_report(
         &loaded.project,
         &catalog,
         as_of,
@@ -88,6 +88,7 @@ pub(crate) fn watch(a: WatchArgs<'_>, color: Color) -> Result<ExitCode, String> 
         Ok(w) => w,
         Err(e) => return Ok(failed(e)),
     };
+    let warnings = &report.warnings;
     let mut out = std::io::stdout().lock();
     let io = |e: std::io::Error| format!("cannot write output: {e}");
     match a.format {
@@ -97,24 +98,47 @@ pub(crate) fn watch(a: WatchArgs<'_>, color: Color) -> Result<ExitCode, String> 
                 as_of: String,
                 days: u32,
                 warnings: &'a [yardstick_engine::watch::Warning],
+                without_data: &'a [String],
             }
             let body = Out {
                 as_of: as_of.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
                 days: a.days,
-                warnings: &warnings,
+                warnings,
+                without_data: &report.without_data,
             };
             serde_json::to_writer_pretty(&mut out, &body).map_err(|e| e.to_string())?;
             writeln!(out).map_err(io)?;
         }
         Format::Text if warnings.is_empty() => {
-            writeln!(out, "No anomalies or changepoints in the last {} days.", a.days).map_err(io)?;
+            let watched = if a.kpis.is_empty() {
+                loaded.project.kpis.len()
+            } else {
+                a.kpis.len()
+            };
+            if report.without_data.len() < watched {
+                writeln!(out, "No anomalies or changepoints in the last {} days.", a.days).map_err(io)?;
+            }
         }
         Format::Text => {
             let mut t = crate::render::table(color);
             t.set_header(vec![
                 "date", "kpi", "entity", "warning", "value", "expected", "change",
             ]);
-            for w in &warnings {
+            for w in warnings {
+                // Shares and availability read as percentages.
+                let percent = loaded.project.kpis.get(&w.kpi).is_some_and(|k| {
+                    k.unit.as_deref() == Some("%")
+                        || (k.unit.is_none()
+                            && yardstick_core::domain::Domain::of(k)
+                                == yardstick_core::domain::Domain::FRACTION)
+                });
+                let shown = |v: f64| {
+                    if percent {
+                        format!("{}%", grouped(v * 100.0, 2))
+                    } else {
+                        grouped(v, 2)
+                    }
+                };
                 let entity = yardstick_engine::eval::entity_words(w.entity.as_ref());
                 let kind = match (w.kind, w.score) {
                     ("anomaly", Some(z)) => format!("anomaly ({z:+.1} sd)"),
@@ -123,7 +147,7 @@ pub(crate) fn watch(a: WatchArgs<'_>, color: Color) -> Result<ExitCode, String> 
                 let mut change = Cell::new(format!(
                     "{}{}",
                     if w.magnitude >= 0.0 { "+" } else { "" },
-                    grouped(w.magnitude, 2)
+                    shown(w.magnitude)
                 ))
                 .set_alignment(CellAlignment::Right);
                 if color == Color::Always {
@@ -138,13 +162,22 @@ pub(crate) fn watch(a: WatchArgs<'_>, color: Color) -> Result<ExitCode, String> 
                     Cell::new(&w.kpi),
                     Cell::new(entity),
                     Cell::new(kind),
-                    Cell::new(grouped(w.value, 2)).set_alignment(CellAlignment::Right),
-                    Cell::new(grouped(w.expected, 2)).set_alignment(CellAlignment::Right),
+                    Cell::new(shown(w.value)).set_alignment(CellAlignment::Right),
+                    Cell::new(shown(w.expected)).set_alignment(CellAlignment::Right),
                     change,
                 ]);
             }
             writeln!(out, "{t}").map_err(io)?;
         }
+    }
+    if a.format == Format::Text && !report.without_data.is_empty() {
+        writeln!(
+            out,
+            "No data in the last {} days for: {} (nothing to watch).",
+            a.days,
+            report.without_data.join(", ")
+        )
+        .map_err(io)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -17,6 +17,7 @@ pub fn check_project(p: &Project, _cal: &Calendar, d: &mut Diagnostics) {
         check_measure_refs(p, m, d);
         check_entities(p, m, d);
         check_targets(m, d);
+        crate::domain::check_target_domains(m, d);
     }
     check_measure_cycles(p, d);
     check_contracts(p, d);
@@ -361,6 +362,9 @@ fn check_contracts(p: &Project, d: &mut Diagnostics) {
                     unknown(d, "KPI", k, kpi_ids.clone(), extra);
                 }
                 Some(kpi) => {
+                    if let Some(t) = &clause.target {
+                        crate::domain::check_threshold(kpi, t, "clause target", d);
+                    }
                     if clause.target.is_none() && !kpi.target_declared {
                         d.push(
                             Diagnostic::error(

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod check;
 pub mod contract;
 pub mod diag;
+pub mod domain;
 pub mod format;
 pub mod intervals;
 pub mod load;

@@ -443,52 +443,106 @@ pub struct SloReport {
 /// `yardstick slo`: error budgets of share and availability KPIs with a
 /// `>=` (or `>`) target below 100%, per period including the current one.
 pub fn slo(project: &Project, ev: &Evaluation) -> SloReport {
-    use yardstick_core::model::{Measure, Target};
-    let mut out = Vec::new();
-    for r in &ev.evaluations {
-        let Some(k) = project.kpis.get(&r.kpi) else {
-            continue;
-        };
-        let unit = match k.measure.as_ref().map(|m| &m.value) {
-            Some(Measure::Share { .. }) => "events",
-            Some(Measure::Availability { .. }) => "minutes",
-            _ => continue,
-        };
-        let cal = calendar(project);
-        let Some((first, _)) = period_days(&cal, k, &r.period) else {
-            continue;
-        };
-        let Some(t) = k.thresholds_at(first).0 else {
-            continue;
-        };
-        let (Target::AtLeast(level) | Target::Above(level)) = t.target else {
-            continue;
-        };
-        if level >= 1.0 {
-            continue;
-        }
-        let error_budget = 1.0 - level;
-        let failing = r.value.map(|v| 1.0 - v);
-        let budget = r.basis.map(|b| b * error_budget);
-        let consumed = r.basis.zip(failing).map(|(b, f)| b * f);
-        out.push(SloRow {
-            kpi: r.kpi.clone(),
-            period: r.period.clone(),
-            entity: r.entity.clone(),
-            complete: r.complete,
-            value: r.value,
-            target: t.text.clone(),
-            error_budget,
-            unit,
-            budget,
-            consumed,
-            remaining: budget.zip(consumed).map(|(b, c)| b - c),
-            remaining_share: failing.map(|f| 1.0 - f / error_budget),
-            burn_rate: failing.map(|f| f / error_budget),
-        });
-    }
+    let slos = ev
+        .evaluations
+        .iter()
+        .filter_map(|r| {
+            let k = project.kpis.get(&r.kpi)?;
+            let cal = calendar(project);
+            let (first, _) = period_days(&cal, k, &r.period)?;
+            slo_row(k, r, k.thresholds_at(first).0, &ev.as_of)
+        })
+        .collect();
     SloReport {
         as_of: ev.as_of.clone(),
-        slos: out,
+        slos,
     }
+}
+
+/// The error budgets of one contract clause's KPI judged by the clause's
+/// target (the KPI's own where the clause sets none).
+pub fn clause_slo(project: &Project, ev: &Evaluation, contract: &str, clause: &str) -> Option<SloReport> {
+    let c = project.contracts.get(contract)?;
+    let cl = c.clauses.iter().find(|cl| cl.id.value == clause)?;
+    let kpi = cl.kpi.as_ref()?;
+    let k = project.kpis.get(&kpi.value)?;
+    let cal = calendar(project);
+    let slos = ev
+        .evaluations
+        .iter()
+        .filter(|r| r.kpi == kpi.value)
+        .filter_map(|r| {
+            let (first, _) = period_days(&cal, k, &r.period)?;
+            let target = cl.target.as_ref().map(|t| &t.value).or(k.thresholds_at(first).0);
+            slo_row(k, r, target, &ev.as_of)
+        })
+        .collect();
+    Some(SloReport {
+        as_of: ev.as_of.clone(),
+        slos,
+    })
+}
+
+/// One row's budget against `target`. Availability budgets are for the
+/// whole period (a period in progress has the budget of its full length,
+/// of which the downtime so far is consumed); share budgets count the
+/// events seen so far.
+fn slo_row(
+    k: &yardstick_core::model::MeasureDef,
+    r: &crate::eval::Row,
+    target: Option<&yardstick_core::model::Threshold>,
+    as_of: &str,
+) -> Option<SloRow> {
+    use yardstick_core::model::{Measure, Target};
+    let unit = match k.measure.as_ref().map(|m| &m.value) {
+        Some(Measure::Share { .. }) => "events",
+        Some(Measure::Availability { .. }) => "minutes",
+        _ => return None,
+    };
+    let t = target?;
+    let (Target::AtLeast(level) | Target::Above(level)) = t.target else {
+        return None;
+    };
+    if level >= 1.0 {
+        return None;
+    }
+    let error_budget = 1.0 - level;
+    let failing = r.value.map(|v| 1.0 - v);
+    // The basis of a period in progress covers its elapsed part.
+    let elapsed = if r.complete || unit != "minutes" {
+        1.0
+    } else {
+        elapsed_share(&r.start, &r.end, as_of).unwrap_or(1.0)
+    };
+    let budget = r.basis.map(|b| b / elapsed * error_budget);
+    let consumed = r.basis.zip(failing).map(|(b, f)| b * f);
+    let remaining = budget.zip(consumed).map(|(b, c)| b - c);
+    Some(SloRow {
+        kpi: r.kpi.clone(),
+        period: r.period.clone(),
+        entity: r.entity.clone(),
+        complete: r.complete,
+        value: r.value,
+        target: t.text.clone(),
+        error_budget,
+        unit,
+        budget,
+        consumed,
+        remaining,
+        remaining_share: remaining
+            .zip(budget)
+            .filter(|(_, b)| *b > 0.0)
+            .map(|(rem, b)| rem / b)
+            .or_else(|| failing.map(|f| 1.0 - f / error_budget)),
+        burn_rate: failing.map(|f| f / error_budget),
+    })
+}
+
+/// The share of `[start, end)` that lies before `as_of` (RFC 3339 texts).
+fn elapsed_share(start: &str, end: &str, as_of: &str) -> Option<f64> {
+    let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
+    let (start, end, now) = (t(start)?, t(end)?, t(as_of)?);
+    let span = (end - start).num_milliseconds() as f64;
+    let done = (now - start).num_milliseconds() as f64;
+    (span > 0.0 && done > 0.0).then(|| (done / span).min(1.0))
 }

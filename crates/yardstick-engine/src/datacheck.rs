@@ -17,9 +17,10 @@ use datafusion::prelude::*;
 use yardstick_core::diag::{Diagnostic, Diagnostics, Located};
 use yardstick_core::model::{FileFormat, Measure, MeasureDef, MeasureKind, Origin, Project, Shape, Source};
 use yardstick_core::sql::SqlFragment;
-use yardstick_core::time::{TIME_FORMS, parse_time};
+use yardstick_core::time::TIME_FORMS;
 
 use crate::sources::{Catalog, Table, df_message, read_files, register_sources, unknown_column};
+use crate::typing::Conversion;
 
 /// Runs the data checks of `check` on a statically valid project.
 pub async fn check_data(project: &Project, root: &Path) -> Diagnostics {
@@ -28,6 +29,7 @@ pub async fn check_data(project: &Project, root: &Path) -> Diagnostics {
     for s in project.sources.values() {
         if let Some(t) = catalog.tables.get(&s.id.value) {
             check_time_columns(&catalog, project, s, t, &mut d).await;
+            check_converted_columns(&catalog, project, s, t, &mut d).await;
         }
     }
     for m in project.measures() {
@@ -79,7 +81,7 @@ async fn check_time_columns(
         }
         if is_string_type(&ty) {
             // Text: every value must parse (and be present where required).
-            find_bad_times(catalog, project, s, t, col, required, d).await;
+            find_bad_values(catalog, project, s, t, col, Conversion::Time, required, d).await;
             continue;
         }
         if !required {
@@ -109,7 +111,7 @@ async fn check_time_columns(
         .await;
         match nulls {
             Ok(0) => {}
-            Ok(_) => find_bad_times(catalog, project, s, t, col, required, d).await,
+            Ok(_) => find_bad_values(catalog, project, s, t, col, Conversion::Time, required, d).await,
             Err(e) => d.push(
                 Diagnostic::error(
                     "unreadable-data",
@@ -121,14 +123,36 @@ async fn check_time_columns(
     }
 }
 
-/// Reads a time column file by file, in file order, and reports the first
-/// row whose value is not a time (or is missing where one is required).
-async fn find_bad_times(
+/// Columns read as text and converted to the type they are used as (see
+/// [`crate::typing`]), other than the time roles: every row must convert.
+async fn check_converted_columns(
+    catalog: &Catalog,
+    project: &Project,
+    s: &Source,
+    t: &Table,
+    d: &mut Diagnostics,
+) {
+    let roles = s.time_columns();
+    for (col, conversion) in &t.conversions {
+        if *conversion == Conversion::Text || roles.iter().any(|r| r.value == col.value) {
+            continue;
+        }
+        if t.raw_types.get(&col.value).is_some_and(is_string_type) {
+            find_bad_values(catalog, project, s, t, col, *conversion, false, d).await;
+        }
+    }
+}
+
+/// Reads a column file by file, in file order, and reports the first row
+/// whose value does not convert (or is missing where one is required).
+#[allow(clippy::too_many_arguments)]
+async fn find_bad_values(
     catalog: &Catalog,
     project: &Project,
     s: &Source,
     t: &Table,
     col: &Located<String>,
+    conversion: Conversion,
     required: bool,
     d: &mut Diagnostics,
 ) {
@@ -199,8 +223,8 @@ async fn find_bad_times(
                 row += 1;
                 let problem = if values.is_null(i) || values.value(i).trim().is_empty() {
                     required.then(|| "has no value".to_string())
-                } else if parse_time(values.value(i), tz).is_none() {
-                    Some(format!("`{}` is not a time", values.value(i)))
+                } else if !conversion.accepts(values.value(i), tz) {
+                    Some(format!("`{}` is not {}", values.value(i), conversion.noun()))
                 } else {
                     None
                 };
@@ -223,12 +247,36 @@ async fn find_bad_times(
         } else {
             String::new()
         };
+        let (code, hint) = match conversion {
+            Conversion::Time => (
+                "bad-time",
+                format!("every row needs {TIME_FORMS}; rows are never dropped silently"),
+            ),
+            _ => (
+                "bad-value",
+                "every row needs one; rows are never dropped silently".into(),
+            ),
+        };
+        let why = if s.columns.iter().any(|(c, _)| c.value == col.value) {
+            format!("`{}` is declared {}", col.value, conversion.noun())
+        } else if s.time_columns().iter().any(|c| c.value == col.value) {
+            String::new()
+        } else {
+            format!(
+                "`{}` is used as {} here, and most of its values are one",
+                col.value,
+                conversion.noun()
+            )
+        };
+        let hint = if why.is_empty() {
+            hint
+        } else {
+            format!("{why}: leave a cell empty for no value; {hint}")
+        };
         d.push(
-            Diagnostic::error("bad-time", format!("source `{}`: {first}{more}", s.id.value))
+            Diagnostic::error(code, format!("source `{}`: {first}{more}", s.id.value))
                 .at(&col.loc)
-                .hint(format!(
-                    "every row needs {TIME_FORMS}; rows are never dropped silently"
-                )),
+                .hint(hint),
         );
     }
 }
@@ -369,7 +417,14 @@ async fn plan_fragments(
         );
     };
     let filter_ok = |d: &mut Diagnostics, f: &SqlFragment, role: &str| -> Option<Expr> {
-        match parse(f).and_then(|e| df.clone().filter(e.clone()).map(|_| e)) {
+        // The optimized plan has been through type coercion, so a fragment
+        // that cannot run on these column types fails here, not in `eval`.
+        match parse(f).and_then(|e| {
+            df.clone()
+                .filter(e.clone())
+                .and_then(|f| f.into_optimized_plan())
+                .map(|_| e)
+        }) {
             Ok(e) => Some(e),
             Err(e) => {
                 report(d, f, e, role);
@@ -388,7 +443,11 @@ async fn plan_fragments(
     }
     match measure {
         Measure::Aggregate { measure: m, .. } => {
-            if let Err(e) = parse(m).and_then(|e| df.clone().aggregate(vec![], vec![e.alias("value")])) {
+            if let Err(e) = parse(m).and_then(|e| {
+                df.clone()
+                    .aggregate(vec![], vec![e.alias("value")])
+                    .and_then(|a| a.into_optimized_plan())
+            }) {
                 let msg = df_message(&e);
                 let hint = msg.contains("must appear in the GROUP BY").then_some(
                     "a measure aggregates rows: wrap columns in sum(), count(), avg(), min() or max()",

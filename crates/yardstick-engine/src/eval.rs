@@ -375,12 +375,21 @@ pub async fn evaluate(
             entity: entity_columns(k, opts.by.as_deref()),
         };
         let series = ev.compute(&node, 0).await?;
-        let kpi_start = leaf_sources(k)
+        // The KPI's own first data (rows start there; without data, where
+        // the evaluated data starts); projections learn from its own data only.
+        let own_start = sources_read(project, k)
             .iter()
             .filter_map(|s| first_data.get(s).copied().flatten())
-            .min()
-            .or(data_start);
-        ev.rows_for(k, &node, &series, kpi_start, opts, &mut rows);
+            .min();
+        ev.rows_for(
+            k,
+            &node,
+            &series,
+            own_start.or(data_start),
+            own_start,
+            opts,
+            &mut rows,
+        );
     }
     Ok(Evaluation {
         as_of: opts.as_of.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
@@ -407,6 +416,30 @@ fn leaf_sources(m: &MeasureDef) -> Vec<String> {
         Some(x) => x.source().map(|s| vec![s.value.clone()]).unwrap_or_default(),
         None => vec![],
     }
+}
+
+/// Every source a definition reads, through its inputs (ratios, formulas,
+/// growth, cumulative) down to their leaves.
+fn sources_read(project: &Project, m: &MeasureDef) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![m];
+    while let Some(m) = stack.pop() {
+        if !seen.insert(m.id.value.clone()) {
+            continue;
+        }
+        out.extend(leaf_sources(m));
+        if let Some(measure) = &m.measure {
+            stack.extend(
+                measure
+                    .value
+                    .inputs()
+                    .iter()
+                    .filter_map(|i| project.measure(&i.value)),
+            );
+        }
+    }
+    out
 }
 
 const MAX_DEPTH: usize = 64;
@@ -1152,12 +1185,14 @@ impl Evaluator<'_> {
         self.cal.period_of_day(grain, p.first).first
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn rows_for(
         &self,
         k: &MeasureDef,
         node: &NodeKey,
         series: &Series,
         kpi_start: Option<i64>,
+        own_start: Option<i64>,
         opts: &EvalOptions,
         out: &mut Vec<Row>,
     ) {
@@ -1176,6 +1211,17 @@ impl Evaluator<'_> {
             }
             _ => None,
         };
+        // Projections learn from the KPI's own periods only (not from the
+        // empty periods before its first data, nor cut by --from).
+        let own_first = own_start
+            .and_then(crate::udf::from_micros)
+            .map_or(self.as_of, |t| t.min(self.as_of));
+        let own_first = self.cal.period_containing(frame.kind, &own_first);
+        let history_from = frame
+            .periods
+            .iter()
+            .position(|q| q.first >= own_first.first)
+            .unwrap_or(frame.periods.len());
         for (p, period) in frame.periods.iter().enumerate() {
             if period.first < first.first {
                 continue;
@@ -1197,9 +1243,11 @@ impl Evaluator<'_> {
                         let span = (end - start).num_milliseconds().max(1) as f64;
                         let elapsed =
                             (self.as_of - start.with_timezone(&Utc)).num_milliseconds() as f64 / span;
+                        let history = &series.values[e][history_from.min(p)..p];
                         crate::projection::project(
                             g,
-                            &series.values[e][..p],
+                            crate::projection::value_domain(k, history.iter().flatten().copied()),
+                            history,
                             value,
                             elapsed,
                             season_of(frame.kind),
@@ -1226,7 +1274,10 @@ impl Evaluator<'_> {
                     status: status.map(Status::as_str),
                     attainment: attainment(value, target.map(|t| t.target)),
                     complete,
-                    previous: p.checked_sub(1).and_then(|q| series.values[e][q]),
+                    previous: p
+                        .checked_sub(1)
+                        .filter(|q| *q >= history_from)
+                        .and_then(|q| series.values[e][q]),
                     baseline: self.baseline(k, frame, &series.values[e]),
                     benchmark,
                     warning: warning.map(|w| w.text.clone()),

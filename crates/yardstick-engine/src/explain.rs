@@ -187,7 +187,16 @@ pub async fn explain(
     let opts = EvalOptions {
         as_of,
         from: None,
-        to: Some(cal.start(&period).with_timezone(&chrono::Utc)),
+        // Up to the period itself: a rolling window is found by its last day.
+        to: Some(
+            match cadence {
+                yardstick_core::model::Cadence::Every(_) => cal.start(&period),
+                yardstick_core::model::Cadence::Window { .. } => {
+                    cal.start_of_day(period.end.pred_opt().unwrap_or(period.end))
+                }
+            }
+            .with_timezone(&chrono::Utc),
+        ),
         kpis: vec![kpi_id.to_string()],
         by: None,
         projections: false,

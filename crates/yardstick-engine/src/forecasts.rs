@@ -191,6 +191,8 @@ pub fn forecast(
                         "period label `{last_label}` did not parse back"
                     )));
                 };
+                let domain = crate::projection::value_domain(k, values.iter().copied());
+                let bound = |x: Option<f64>| x.map(|x| domain.clamp(x));
                 let points = fc
                     .points
                     .into_iter()
@@ -198,7 +200,13 @@ pub fn forecast(
                         period = cal.next(&period);
                         ForecastPoint {
                             period: cal.label(&period),
-                            point: p,
+                            point: yardstick_forecast::Point {
+                                value: domain.clamp(p.value),
+                                low80: bound(p.low80),
+                                high80: bound(p.high80),
+                                low95: bound(p.low95),
+                                high95: bound(p.high95),
+                            },
                         }
                     })
                     .collect();

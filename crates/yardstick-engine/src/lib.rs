@@ -20,6 +20,7 @@ pub mod fs;
 pub mod ingest;
 pub mod projection;
 pub mod sources;
+pub mod typing;
 pub mod udf;
 pub mod watch;
 

@@ -20,6 +20,7 @@
 //! and `high` bound an 80% interval.
 
 use serde::Serialize;
+use yardstick_core::domain::Domain;
 use yardstick_core::model::{Measure, MeasureDef, Target};
 use yardstick_forecast::{Z80, forecast, probability_within, sd_from_95};
 
@@ -60,6 +61,29 @@ pub(crate) fn growth_of(k: &MeasureDef) -> Option<Growth> {
     }
 }
 
+/// The values `k` can take: its form's domain (shares and availability in
+/// [0, 1], counts ≥ 0), floored at zero for aggregates whose every known
+/// value is non-negative (sums of non-negative amounts). Forecasts and
+/// projections are bounded to it: points and range ends outside are moved
+/// to its edge, which keeps every range's coverage of possible values.
+pub(crate) fn value_domain(k: &MeasureDef, known: impl IntoIterator<Item = f64>) -> Domain {
+    let domain = Domain::of(k);
+    let aggregate = matches!(
+        k.measure.as_ref().map(|m| &m.value),
+        Some(Measure::Aggregate { .. })
+    );
+    let mut seen = false;
+    let non_negative = known.into_iter().filter(|v| v.is_finite()).all(|v| {
+        seen = true;
+        v >= 0.0
+    });
+    if aggregate && seen && non_negative {
+        domain.non_negative()
+    } else {
+        domain
+    }
+}
+
 /// Whether `expr` is one call of one of `names` and nothing else
 /// (`count(*)`, `sum(amount)`; not `sum(a) / count(*)`).
 fn single_call(expr: &str, names: &[&str]) -> bool {
@@ -89,9 +113,11 @@ fn single_call(expr: &str, names: &[&str]) -> bool {
 /// Projects an incomplete period. `history` holds the values of the
 /// complete periods before it (oldest first), `elapsed` the share of the
 /// period's time that has passed (0–1), `season` the seasonal period in
-/// periods.
+/// periods; the projection stays inside `domain`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn project(
     growth: Growth,
+    domain: Domain,
     history: &[Option<f64>],
     to_date: Option<f64>,
     elapsed: f64,
@@ -163,9 +189,9 @@ pub(crate) fn project(
         None => "off_track",
     });
     Some(Projection {
-        value,
-        low: value - half,
-        high: value + half,
+        value: domain.clamp(value),
+        low: domain.clamp(value - half),
+        high: domain.clamp(value + half),
         probability,
         status,
         method,
@@ -191,6 +217,7 @@ mod tests {
         let history = vec![Some(100.0); 10];
         let p = project(
             Growth::Additive,
+            Domain::ANY,
             &history,
             Some(50.0),
             0.5,
@@ -208,6 +235,7 @@ mod tests {
         let history: Vec<Option<f64>> = (0..12).map(|i| Some(100.0 + (i % 3) as f64 - 1.0)).collect();
         let p = project(
             Growth::Additive,
+            Domain::ANY,
             &history,
             Some(20.0),
             0.5,
@@ -226,6 +254,7 @@ mod tests {
         // 60% elapsed at 0.90: 0.6 × 0.90 + 0.4 × mean(0.995, 0.999, 0.997).
         let p = project(
             Growth::Rate,
+            Domain::ANY,
             &history,
             Some(0.90),
             0.6,
@@ -242,6 +271,7 @@ mod tests {
     fn no_history_uses_the_run_rate_without_probability() {
         let p = project(
             Growth::Additive,
+            Domain::ANY,
             &[],
             Some(30.0),
             0.25,
@@ -252,6 +282,32 @@ mod tests {
         assert_eq!(p.value, 120.0);
         assert_eq!(p.probability, None);
         assert_eq!(p.status, Some("on_track"));
-        assert_eq!(project(Growth::Additive, &[], None, 0.0, 1, None), None);
+        assert_eq!(
+            project(Growth::Additive, Domain::ANY, &[], None, 0.0, 1, None),
+            None
+        );
+    }
+}
+
+#[cfg(test)]
+mod domain_tests {
+    use super::*;
+
+    #[test]
+    fn ranges_stay_possible() {
+        // A share at 0.99 with a wide spread: the range ends at 100%.
+        let history = vec![Some(0.9), Some(1.0), Some(0.95), Some(1.0), Some(0.99)];
+        let p = project(
+            Growth::Rate,
+            Domain::FRACTION,
+            &history,
+            Some(1.0),
+            0.1,
+            1,
+            Some(Target::AtLeast(0.9)),
+        )
+        .expect("projection");
+        assert!(p.high <= 1.0 && p.low >= 0.0 && p.value <= 1.0, "{p:?}");
+        assert_eq!(p.high, 1.0, "{p:?}");
     }
 }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::DFSchema;
@@ -17,10 +18,12 @@ use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::*;
+use futures::StreamExt;
 use yardstick_core::diag::{Diagnostic, Diagnostics, Located, suggestion};
 use yardstick_core::model::{ColumnType, FileFormat, Origin, Project, Source};
 
 use crate::fs::glob_files;
+use crate::typing::{BoolUdf, Conversion, NumberUdf, Sniff, aggregated_columns, used_columns};
 use crate::udf::{ExactDatePart, InstantUdf, instant_type};
 
 /// A DataFusion message without its backtrace and error-kind prefixes.
@@ -72,6 +75,9 @@ pub struct Table {
     pub raw_types: HashMap<String, DataType>,
     /// Files read (relative paths), empty for views.
     pub files: Vec<String>,
+    /// Columns read as text and converted, with the place that says why
+    /// (see [`crate::typing`]); `check` validates them row by row.
+    pub conversions: Vec<(Located<String>, Conversion)>,
 }
 
 impl Table {
@@ -86,6 +92,7 @@ impl Table {
             schema,
             raw_types,
             files: Vec::new(),
+            conversions: Vec::new(),
         }
     }
 }
@@ -139,7 +146,11 @@ pub(crate) async fn read_files(
     let ext = paths.first().map(|p| extension(p)).unwrap_or_default();
     match format {
         FileFormat::Csv => {
-            let mut o = CsvReadOptions::new().has_header(true).file_extension(&ext);
+            // Types come from the whole file, never from a sample.
+            let mut o = CsvReadOptions::new()
+                .has_header(true)
+                .file_extension(&ext)
+                .schema_infer_max_records(usize::MAX);
             if let Some(schema) = schema {
                 o = o.schema(schema);
             }
@@ -153,7 +164,9 @@ pub(crate) async fn read_files(
             ctx.read_parquet(paths, o).await
         }
         FileFormat::Json => {
-            let mut o = JsonReadOptions::default().file_extension(&ext);
+            let mut o = JsonReadOptions::default()
+                .file_extension(&ext)
+                .schema_infer_max_records(usize::MAX);
             if let Some(schema) = schema {
                 o = o.schema(schema);
             }
@@ -207,6 +220,7 @@ pub(crate) fn unknown_column(
 /// into instants by `ys_instant`, so naive times follow the project zone.
 async fn register_files(
     ctx: &SessionContext,
+    project: &Project,
     root: &Path,
     s: &Source,
     path: &Located<String>,
@@ -257,39 +271,51 @@ async fn register_files(
             return None;
         }
     };
-    let declared: Vec<&str> = s.time_columns().iter().map(|c| c.value.as_str()).collect();
     let inferred = df.schema().as_arrow().clone();
-    let text_read = format != FileFormat::Parquet;
-    let is_timeish = |name: &str, t: &DataType| {
-        let pinned = s.columns.iter().any(|(c, _)| c.value == name);
-        match t {
-            _ if pinned => false,
-            DataType::Timestamp(_, None) | DataType::Date32 | DataType::Date64 => true,
-            DataType::Timestamp(_, Some(_)) => text_read,
-            t if declared.contains(&name) => is_string(t) || matches!(t, DataType::Null),
-            _ => false,
+    if inferred.fields().is_empty() {
+        d.push(
+            Diagnostic::error(
+                "empty-data",
+                format!("`{}` is empty: it has no header row naming its columns", path.value),
+            )
+            .at(&path.loc)
+            .hint("a CSV file starts with a header row, e.g. `ordered_at,amount`; a file without rows needs the header alone"),
+        );
+        return None;
+    }
+    let tz = s_tz(ctx);
+    let conversions = match plan_conversions(project, s, &df, format, tz).await {
+        Ok(c) => c,
+        Err(e) => {
+            cant_read(d, e);
+            return None;
         }
     };
-    // Text formats: read time-like columns as text, parsed by ys_instant.
-    let df = if text_read
-        && inferred
-            .fields()
-            .iter()
-            .any(|f| is_timeish(f.name(), f.data_type()))
-    {
+    // Converted columns are read as text (CSV always; JSON where the reader
+    // found text), so no reader guesses a type that a later row contradicts.
+    let text_read: Vec<&str> = conversions
+        .iter()
+        .filter(|(c, _)| {
+            format == FileFormat::Csv
+                || inferred
+                    .field_with_name(&c.value)
+                    .is_ok_and(|f| is_string(f.data_type()) || matches!(f.data_type(), DataType::Null))
+        })
+        .map(|(c, _)| c.value.as_str())
+        .collect();
+    let df = if format != FileFormat::Parquet && !text_read.is_empty() {
         let fields: Vec<Field> = inferred
             .fields()
             .iter()
             .map(|f| {
-                if is_timeish(f.name(), f.data_type()) {
+                if text_read.contains(&f.name().as_str()) {
                     Field::new(f.name(), DataType::Utf8, true)
                 } else {
                     f.as_ref().clone()
                 }
             })
             .collect();
-        let schema = Schema::new(fields);
-        match read_files(ctx, abs, format, Some(&schema)).await {
+        match read_files(ctx, abs, format, Some(&Schema::new(fields))).await {
             Ok(df) => df,
             Err(e) => {
                 cant_read(d, e);
@@ -305,29 +331,31 @@ async fn register_files(
         .iter()
         .map(|f| (f.name().clone(), f.data_type().clone()))
         .collect();
-    let instant = ScalarUDF::from(InstantUdf::new(s_tz(ctx)));
+    let instant = ScalarUDF::from(InstantUdf::new(tz));
+    let number = ScalarUDF::from(NumberUdf::new(false));
+    let integer = ScalarUDF::from(NumberUdf::new(true));
+    let boolean = ScalarUDF::from(BoolUdf::new());
     let mut exprs = Vec::new();
     for field in raw.fields() {
         let name = field.name();
-        let pinned = s.columns.iter().find(|(c, _)| &c.value == name).map(|(_, t)| *t);
-        let e = match pinned {
-            Some(ColumnType::Timestamp | ColumnType::Date) => {
-                instant.call(vec![ident(name), lit(name.as_str())])
-            }
-            Some(t) => cast(ident(name), arrow_type(t)),
-            None if is_timeish(
-                name,
-                inferred
-                    .field_with_name(name)
-                    .map_or(field.data_type(), |f| f.data_type()),
-            ) || (declared.contains(&name.as_str()) && is_string(field.data_type())) =>
-            {
-                instant.call(vec![ident(name), lit(name.as_str())])
-            }
-            None if matches!(field.data_type(), DataType::Timestamp(_, Some(_))) => {
-                cast(ident(name), instant_type())
-            }
-            None => ident(name),
+        let conversion = conversions
+            .iter()
+            .find(|(c, _)| &c.value == name)
+            .map(|(_, k)| *k);
+        let args = || vec![ident(name), lit(name.as_str())];
+        let e = match conversion {
+            Some(Conversion::Time) => instant.call(args()),
+            Some(Conversion::Number) => number.call(args()),
+            Some(Conversion::Integer) => integer.call(args()),
+            Some(Conversion::Bool) => boolean.call(args()),
+            Some(Conversion::Text) => cast(ident(name), DataType::Utf8),
+            None => match s.columns.iter().find(|(c, _)| &c.value == name) {
+                Some((_, t)) => cast(ident(name), arrow_type(*t)),
+                None if matches!(field.data_type(), DataType::Timestamp(_, Some(_))) => {
+                    cast(ident(name), instant_type())
+                }
+                None => ident(name),
+            },
         };
         exprs.push(e.alias(name));
     }
@@ -355,7 +383,86 @@ async fn register_files(
         schema,
         raw_types,
         files,
+        conversions,
     })
+}
+
+/// The columns of a file source that are converted, each with the place
+/// that says why (the `columns` entry, the time role, the first fragment
+/// reading it): see [`crate::typing`].
+async fn plan_conversions(
+    project: &Project,
+    s: &Source,
+    df: &DataFrame,
+    format: FileFormat,
+    tz: chrono_tz::Tz,
+) -> datafusion::error::Result<Vec<(Located<String>, Conversion)>> {
+    let inferred = df.schema().as_arrow().clone();
+    let roles = s.time_columns();
+    let used = used_columns(project, s);
+    let aggregated = aggregated_columns(project, s);
+    let text_format = format != FileFormat::Parquet;
+    let mut out = Vec::new();
+    let mut sniff: Vec<(String, Located<String>)> = Vec::new();
+    for f in inferred.fields() {
+        let name = f.name();
+        let t = f.data_type();
+        if let Some((c, ct)) = s.columns.iter().find(|(c, _)| &c.value == name) {
+            // Parquet is typed: a declared type there is a cast (below).
+            if text_format || matches!(ct, ColumnType::Timestamp | ColumnType::Date) {
+                out.push((c.clone(), Conversion::declared(*ct)));
+            }
+            continue;
+        }
+        let role = roles.iter().find(|r| &r.value == name);
+        let timeish = match t {
+            DataType::Timestamp(_, None) | DataType::Date32 | DataType::Date64 => true,
+            DataType::Timestamp(_, Some(_)) => text_format,
+            t => role.is_some() && (is_string(t) || matches!(t, DataType::Null)),
+        };
+        if timeish {
+            let at = role.map(|r| (*r).clone()).unwrap_or_else(|| Located {
+                value: name.clone(),
+                loc: s.id.loc.clone(),
+            });
+            out.push((at, Conversion::Time));
+        } else if text_format && is_string(t) {
+            if let Some(at) = used.get(name) {
+                sniff.push((name.clone(), at.clone()));
+            }
+        } else if matches!(t, DataType::Null) && aggregated.contains(name) {
+            // No value in the whole file: a number to aggregate.
+            if let Some(at) = used.get(name) {
+                out.push((at.clone(), Conversion::Number));
+            }
+        }
+    }
+    if sniff.is_empty() {
+        return Ok(out);
+    }
+    // Text columns that fragments read: what are most of their values?
+    let cols: Vec<Expr> = sniff
+        .iter()
+        .map(|(n, _)| cast(ident(n), DataType::Utf8))
+        .collect();
+    let mut counts = vec![Sniff::default(); sniff.len()];
+    let mut stream = df.clone().select(cols)?.execute_stream().await?;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        for (i, count) in counts.iter_mut().enumerate() {
+            if let Some(values) = batch.column(i).as_string_opt::<i32>() {
+                for v in values.iter() {
+                    count.add(v, tz);
+                }
+            }
+        }
+    }
+    for ((_, at), count) in sniff.into_iter().zip(counts) {
+        if let Some(k) = count.verdict() {
+            out.push((at, k));
+        }
+    }
+    Ok(out)
 }
 
 fn is_string(t: &DataType) -> bool {
@@ -424,7 +531,7 @@ pub async fn register_sources_with(
     for s in project.sources.values() {
         match &s.origin {
             Some(Origin::Files { path, format }) => {
-                if let Some(t) = register_files(&ctx, root, s, path, *format, d).await {
+                if let Some(t) = register_files(&ctx, project, root, s, path, *format, d).await {
                     tables.insert(s.id.value.clone(), t);
                 }
             }

@@ -80,6 +80,14 @@ impl Warning {
 /// One KPI × entity: the entity and its (day, value) pairs.
 type DailySeries = (Option<BTreeMap<String, EntityValue>>, Vec<(String, f64)>);
 
+/// What `watch` found: warnings, and the KPIs it could not watch.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WatchReport {
+    pub warnings: Vec<Warning>,
+    /// KPIs with no value on any day of the window: nothing to judge.
+    pub without_data: Vec<String>,
+}
+
 /// Warnings on the last `days` complete days before `as_of` of `kpis` (all
 /// KPIs when empty), oldest first per KPI and entity.
 pub async fn watch(
@@ -89,6 +97,19 @@ pub async fn watch(
     days: u32,
     kpis: &[String],
 ) -> Result<Vec<Warning>, EvalError> {
+    Ok(watch_report(project, catalog, as_of, days, kpis).await?.warnings)
+}
+
+/// [`watch`], also naming the KPIs without data in the window. A cumulative
+/// KPI is watched by what each day adds (a reset is expected, not an
+/// anomaly); differences too small to show are not reported.
+pub async fn watch_report(
+    project: &Project,
+    catalog: &Catalog,
+    as_of: DateTime<Utc>,
+    days: u32,
+    kpis: &[String],
+) -> Result<WatchReport, EvalError> {
     // The same KPIs, evaluated per day; targets do not matter here.
     let mut daily = project.clone();
     let chosen: Vec<String> = if kpis.is_empty() {
@@ -111,11 +132,27 @@ pub async fn watch(
         from: Some(as_of - Duration::days(i64::from(days))),
         // Only complete days: the day in progress is not judged.
         to: Some(as_of - Duration::days(1)),
-        kpis: chosen,
+        kpis: chosen.clone(),
         by: None,
         projections: false,
     };
     let ev = evaluate(&daily, catalog, &opts).await?;
+    let cal = yardstick_core::Calendar {
+        tz: project.settings.timezone,
+        week_start: project.settings.week_start,
+        fiscal_year_start: project.settings.fiscal_year_start,
+    };
+    let mut without_data: Vec<String> = chosen
+        .iter()
+        .filter(|id| {
+            !ev.evaluations
+                .iter()
+                .any(|r| r.complete && &r.kpi == *id && r.value.is_some_and(f64::is_finite))
+        })
+        .filter(|id| project.kpis.get(*id).is_some_and(|k| k.cadence.is_some()))
+        .cloned()
+        .collect();
+    without_data.sort();
     let mut series: BTreeMap<(String, String), DailySeries> = BTreeMap::new();
     for r in ev.evaluations.iter().filter(|r| r.complete) {
         series
@@ -126,10 +163,16 @@ pub async fn watch(
     }
     let mut out = Vec::new();
     for ((kpi, _), (entity, days)) in series {
-        let y: Vec<f64> = days.iter().map(|(_, v)| *v).collect();
+        let mut y: Vec<f64> = days.iter().map(|(_, v)| *v).collect();
+        if let Some(reset) = project.kpis.get(&kpi).and_then(cumulative_reset) {
+            y = increments(&y, &days, reset, &cal);
+        }
         let last = y.len().saturating_sub(1);
         let mut found = Vec::new();
-        for a in yardstick_forecast::warnings::anomalies(&y, 7, ANOMALY_THRESHOLD) {
+        for a in yardstick_forecast::warnings::anomalies(&y, 7, ANOMALY_THRESHOLD)
+            .into_iter()
+            .filter(|a| visible(a.value - a.expected, a.expected))
+        {
             found.push(Warning {
                 kpi: kpi.clone(),
                 entity: entity.clone(),
@@ -142,7 +185,10 @@ pub async fn watch(
                 latest: a.index == last,
             });
         }
-        for c in yardstick_forecast::warnings::changepoints(&y, 14, CHANGEPOINT_SHIFT) {
+        for c in yardstick_forecast::warnings::changepoints(&y, 14, CHANGEPOINT_SHIFT)
+            .into_iter()
+            .filter(|c| visible(c.after - c.before, c.before))
+        {
             found.push(Warning {
                 kpi: kpi.clone(),
                 entity: entity.clone(),
@@ -158,5 +204,83 @@ pub async fn watch(
         found.sort_by(|a, b| a.date.cmp(&b.date));
         out.extend(found);
     }
-    Ok(out)
+    Ok(WatchReport {
+        warnings: out,
+        without_data,
+    })
+}
+
+/// A change big enough to tell: more than a millionth of the level (and
+/// of 1), so float noise and rounding never make a warning.
+fn visible(change: f64, level: f64) -> bool {
+    change.abs() > 1e-6 * level.abs().max(1.0)
+}
+
+/// The reset of a cumulative KPI.
+fn cumulative_reset(k: &yardstick_core::model::MeasureDef) -> Option<yardstick_core::model::Reset> {
+    match k.measure.as_ref().map(|m| &m.value) {
+        Some(yardstick_core::model::Measure::Cumulative { reset, .. }) => Some(*reset),
+        _ => None,
+    }
+}
+
+/// What each day added to a running total: the day's total minus the day
+/// before's, or the total itself on the first day of a reset period.
+fn increments(
+    y: &[f64],
+    days: &[(String, f64)],
+    reset: yardstick_core::model::Reset,
+    cal: &yardstick_core::Calendar,
+) -> Vec<f64> {
+    use yardstick_core::model::Reset;
+    let starts_period = |label: &str| {
+        let Some(day) = cal.parse_label(label) else {
+            return false;
+        };
+        let grain = match reset {
+            Reset::Quarter => Grain::Quarter,
+            Reset::Year => Grain::Year,
+            Reset::FiscalYear => Grain::FiscalYear,
+            Reset::Never => return false,
+        };
+        cal.period_of_day(grain, day.first).first == day.first
+    };
+    y.iter()
+        .enumerate()
+        .map(|(i, v)| match i {
+            _ if starts_period(&days[i].0) => *v,
+            0 => f64::NAN,
+            _ => v - y[i - 1],
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yardstick_core::model::Reset;
+
+    #[test]
+    fn a_running_total_is_watched_by_what_each_day_adds() {
+        let cal = yardstick_core::Calendar::new(chrono_tz::UTC);
+        let labels = ["2026-12-30", "2026-12-31", "2027-01-01", "2027-01-02"];
+        let totals = [900.0, 930.0, 25.0, 55.0];
+        let days: Vec<(String, f64)> = labels
+            .iter()
+            .zip(totals)
+            .map(|(l, v)| (l.to_string(), v))
+            .collect();
+        let y = increments(&totals, &days, Reset::Year, &cal);
+        assert!(y[0].is_nan());
+        // The reset on 1 January adds 25, not −905.
+        assert_eq!(&y[1..], &[30.0, 25.0, 30.0]);
+    }
+
+    #[test]
+    fn changes_too_small_to_show_are_not_warnings() {
+        assert!(!visible(1e-9, 0.0));
+        assert!(!visible(1e-4, 1e3));
+        assert!(visible(0.004, 0.0));
+        assert!(visible(5.0, 100.0));
+    }
 }

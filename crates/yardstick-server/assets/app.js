@@ -82,6 +82,13 @@ function sparkline(values) {
   return `<svg class="spark" width="${w}" height="${h}" role="img" aria-label="trend of the last ${values.length} periods"><polyline fill="none" stroke="#0969da" stroke-width="1.5" points="${pts}"/></svg>`;
 }
 
+// Which way is better for a row's target: 1 up, -1 down, 0 neither.
+function better(target) {
+  const t = parseTarget(target);
+  if (!t || (t.lo !== undefined && t.hi !== undefined)) return 0;
+  return t.lo !== undefined ? 1 : -1;
+}
+
 function change(r, unit) {
   if (r.value === null || r.previous === null || r.previous === undefined) return "";
   const d = r.value - r.previous;
@@ -89,7 +96,10 @@ function change(r, unit) {
   const arrow = d > 0 ? "▲" : "▼";
   const rel = r.previous !== 0 ? ` (${(d / Math.abs(r.previous) * 100).toLocaleString("en", { maximumFractionDigits: 1 })}%)` : "";
   const shown = unit === "%" ? `${(d * 100).toLocaleString("en", { maximumFractionDigits: 2 })} pp` : fmt(Math.abs(d), unit);
-  return `<span class="${d > 0 ? "up" : "down"}" title="vs previous period">${arrow} ${esc(shown)}${esc(rel)}</span>`;
+  // Coloured and worded by the target's direction: down is better for "<= 250".
+  const way = better(r.target) * Math.sign(d);
+  const [cls, word] = way > 0 ? ["up", "better"] : way < 0 ? ["down", "worse"] : ["muted", ""];
+  return `<span class="${cls}" title="vs previous period">${arrow} ${esc(shown)}${esc(rel)}${word ? ` <span class="word">${word}</span>` : ""}</span>`;
 }
 
 // ------------------------------------------------------------ views
@@ -300,7 +310,9 @@ async function viewKpi(id) {
       .catch((e) => { $("#bars").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
   }
   const entityParam = mine[0] && mine[0].entity ? Object.entries(mine[0].entity).map(([a, b]) => `${a}=${b}`).join(",") : "";
-  api(`/api/v1/kpis/${encodeURIComponent(id)}/forecast?horizon=3${entityParam ? `&entity=${encodeURIComponent(entityParam)}` : ""}`)
+  if (/^\d+d$/.test(k.period || "")) {
+    $("#forecast").innerHTML = '<p class="muted">Forecasts are made for calendar periods; this KPI is a rolling window.</p>';
+  } else api(`/api/v1/kpis/${encodeURIComponent(id)}/forecast?horizon=3${entityParam ? `&entity=${encodeURIComponent(entityParam)}` : ""}`)
     .then((f) => {
       const one = f.forecasts[0];
       $("#forecast").innerHTML = one
@@ -329,7 +341,8 @@ async function viewKpi(id) {
 }
 
 async function viewContracts() {
-  const list = (await api("/api/v1/contracts")).contracts;
+  const [list, kpiList] = await Promise.all([api("/api/v1/contracts").then((x) => x.contracts), api("/api/v1/kpis")]);
+  const KPIS = Object.fromEntries(kpiList.map((k) => [k.id, k]));
   let html = "<h1>Contracts</h1>";
   if (!list.length) html += '<p class="muted">No contract is shared with you.</p>';
   for (const c of list) {
@@ -361,13 +374,18 @@ async function viewContracts() {
     html += `<h3>Credit ledger</h3>${ledger.length ? `<div class="table-wrap"><table><thead><tr><th>Period</th><th>Clause</th><th class="num">Credit</th><th>Actions</th><th>Why</th></tr></thead><tbody>
       ${ledger.map((r) => `<tr><td>${esc(r.period)}</td><td>${esc(r.clause)}</td><td class="num">${fmt(r.credit_amount, cur)}</td><td>${esc(r.actions.join(", "))}</td><td>${esc(r.explanation)}</td></tr>`).join("")}
       <tr><th colspan="2">Total</th><th class="num">${fmt(total, cur)}</th><td colspan="2"></td></tr></tbody></table></div>` : '<p class="muted">No credits or remedies so far.</p>'}`;
-    const kpis = [...new Set(c.clauses.map((cl) => cl.kpi).filter(Boolean))];
-    for (const k of kpis) {
-      const slo = (await api(`/api/v1/slo?kpi=${encodeURIComponent(k)}`)).slos;
+    // Each clause's budget, judged by the clause's own target.
+    for (const cl of c.clauses.filter((x) => x.kpi)) {
+      const slo = (await api(`/api/v1/slo?contract=${encodeURIComponent(c.id)}&clause=${encodeURIComponent(cl.id)}`)).slos;
       const now = slo.filter((s) => !s.complete).pop() || slo[slo.length - 1];
-      if (now) {
-        html += `<h3>Error budget: ${esc(k)}, ${esc(now.period)}${now.complete ? "" : " (in progress)"}</h3>
-          <p>Budget ${fmt(now.budget)} ${esc(now.unit)}, consumed ${fmt(now.consumed)}, remaining <strong class="${now.remaining < 0 ? "down" : "up"}">${fmt(now.remaining)}</strong> (${fmt(now.remaining_share, "%")}), burn rate ${fmt(now.burn_rate)}.</p>`;
+      if (!now) continue;
+      const title = (KPIS[cl.kpi] && KPIS[cl.kpi].name) || cl.kpi;
+      html += `<h3>Error budget: ${esc(title)}, ${esc(now.period)}${now.complete ? "" : " (in progress)"}</h3>`;
+      if (now.value === null || now.budget === null) {
+        html += `<p class="muted">No data yet in ${esc(now.period)}: nothing of the budget is known to be spent.</p>`;
+      } else {
+        const left = now.remaining < 0 ? "overspent by" : "remaining";
+        html += `<p>Target ${esc(now.target)}: a budget of ${fmt(now.budget)} ${esc(now.unit)}${now.complete || now.unit !== "minutes" ? "" : " for the whole period"}, ${fmt(now.consumed)} consumed${now.complete ? "" : " so far"}, ${left} <strong class="${now.remaining < 0 ? "down" : "up"}">${fmt(Math.abs(now.remaining))}</strong> (${fmt(now.remaining_share, "%")}); burn rate ${fmt(now.burn_rate)}.</p>`;
       }
     }
     html += "</section>";

@@ -146,27 +146,49 @@ pub(crate) async fn events(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct KpiFilter {
+pub(crate) struct SloQuery {
     kpi: Option<String>,
+    contract: Option<String>,
+    clause: Option<String>,
 }
 
-/// `GET /api/v1/slo`: error budgets of share and availability KPIs.
+/// `GET /api/v1/slo`: error budgets of share and availability KPIs; with
+/// `contract` and `clause`, of that clause's KPI judged by the clause's
+/// target.
 #[utoipa::path(get, path = "/api/v1/slo", security(("bearer" = [])),
-    params(("kpi" = Option<String>, Query, description = "one KPI")),
-    responses((status = 200, description = "As `yardstick slo --format json`", body = Object)))]
+    params(("kpi" = Option<String>, Query, description = "one KPI"),
+           ("contract" = Option<String>, Query, description = "a contract id (with `clause`)"),
+           ("clause" = Option<String>, Query, description = "a clause id of that contract")),
+    responses((status = 200, description = "As `yardstick slo --format json`", body = Object),
+              (status = 404, description = "No such contract or clause", body = crate::error::ErrorBody)))]
 pub(crate) async fn slo(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
-    Query(q): Query<KpiFilter>,
-) -> Json<Value> {
+    Query(q): Query<SloQuery>,
+) -> Result<Json<Value>, ApiError> {
     let snap = state.snapshot();
-    let rows: Vec<_> = snap
-        .slo
+    let clause_report;
+    let report = match (&q.contract, &q.clause) {
+        (Some(c), Some(cl)) => {
+            let found = p
+                .can_see_contract(c)
+                .then(|| yardstick_engine::consequences::clause_slo(&snap.project, &snap.evaluation, c, cl))
+                .flatten();
+            clause_report =
+                found.ok_or_else(|| ApiError::NotFound(format!("no contract `{c}` with a clause `{cl}`")))?;
+            &clause_report
+        }
+        (None, None) => &snap.slo,
+        _ => {
+            return Err(ApiError::BadRequest("`contract` and `clause` go together".into()));
+        }
+    };
+    let rows: Vec<_> = report
         .slos
         .iter()
         .filter(|r| p.can_see_kpi(&r.kpi) && q.kpi.as_deref().is_none_or(|k| k == r.kpi))
         .collect();
-    Json(json!({"as_of": snap.slo.as_of, "slos": rows}))
+    Ok(Json(json!({"as_of": report.as_of, "slos": rows})))
 }
 
 #[derive(Debug, Deserialize)]

@@ -70,6 +70,31 @@ pub fn default_url(project_dir: &std::path::Path) -> Result<String, StoreError> 
     Ok(format!("sqlite://{}?mode=rwc", dir.join("state.db").display()))
 }
 
+/// A SQLite URL that creates its file (and folder) when missing, as the
+/// default store does: `mode=rwc` unless the URL sets a mode itself.
+fn sqlite_creating(url: &str) -> Result<String, StoreError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let parent = std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent.filter(|_| !path.starts_with(':')) {
+        std::fs::create_dir_all(parent).map_err(|e| StoreError::Open {
+            url: url.to_string(),
+            reason: format!("cannot create the folder {}: {e}", parent.display()),
+        })?;
+    }
+    if query.split('&').any(|kv| kv.starts_with("mode=")) {
+        return Ok(url.to_string());
+    }
+    let sep = if query.is_empty() { "?" } else { "&" };
+    let url = url.trim_end_matches('?');
+    Ok(format!("{url}{sep}mode=rwc"))
+}
+
 /// A new batch of pushed rows.
 #[derive(Debug, Clone)]
 pub struct NewBatch<'a> {
@@ -222,6 +247,13 @@ impl Store {
                 url: url.to_string(),
                 reason: "use sqlite://PATH or postgres://USER@HOST/DB".into(),
             });
+        };
+        let sqlite_url;
+        let url = if backend == Backend::Sqlite {
+            sqlite_url = sqlite_creating(url)?;
+            sqlite_url.as_str()
+        } else {
+            url
         };
         let opts = AnyConnectOptions::from_str(url).map_err(|e| StoreError::Open {
             url: url.to_string(),
@@ -718,12 +750,28 @@ pub fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{redact, sqlite_creating};
 
     #[test]
     fn passwords_stay_out_of_messages() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn sqlite_urls_create_their_file() {
+        assert_eq!(
+            sqlite_creating("sqlite://x.db").ok().as_deref(),
+            Some("sqlite://x.db?mode=rwc")
+        );
+        assert_eq!(
+            sqlite_creating("sqlite://x.db?cache=shared").ok().as_deref(),
+            Some("sqlite://x.db?cache=shared&mode=rwc")
+        );
+        assert_eq!(
+            sqlite_creating("sqlite://x.db?mode=ro").ok().as_deref(),
+            Some("sqlite://x.db?mode=ro")
+        );
     }
 }

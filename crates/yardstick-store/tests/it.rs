@@ -180,3 +180,19 @@ async fn history_answers_what_was_reported_and_lists_restatements() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_sqlite_url_naming_a_new_file_creates_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("new-folder").join("new.db");
+    let url = format!("sqlite://{}", path.display());
+    let store = Store::open(&url).await.expect("a new file is created");
+    store
+        .insert_batch(&batch("s", None, b"rows"))
+        .await
+        .expect("and written");
+    assert!(path.exists());
+    // A second open finds it and its rows.
+    drop(store);
+    Store::open(&url).await.expect("opens again");
+}

@@ -191,3 +191,29 @@ fn toml_syntax_errors_are_located() {
     let d = only(&l, "toml-syntax");
     assert!(at(&l, &d).starts_with("yardstick.toml:2:"), "{}", at(&l, &d));
 }
+
+#[test]
+fn a_target_no_value_can_meet_is_a_located_warning_with_the_fix() {
+    let l = root(
+        "[kpi.answered]\nobjective = \"o\"\nowner = \"me\"\nsource = \"orders\"\nshare = \"amount > 0\"\nevery = \"month\"\ntarget = \">= 90\"\nwarning = \">= 0.8\"\n",
+    );
+    assert!(errors(&l).is_empty(), "{:#?}", l.diagnostics);
+    let d = only(&l, "impossible-target");
+    assert_eq!(d.severity, Severity::Warning);
+    assert_eq!(at(&l, &d), "yardstick.toml:16:10");
+    assert!(d.hint.as_deref().is_some_and(|h| h.contains("`>= 90%`")), "{d:?}");
+
+    // A count below zero can never be; a share at least 0% always is.
+    let l = root(
+        "[kpi.n]\nobjective = \"o\"\nowner = \"me\"\nsource = \"orders\"\nmeasure = \"count(*)\"\nevery = \"month\"\ntarget = \"< 0\"\n\n[kpi.s]\nobjective = \"o\"\nowner = \"me\"\nsource = \"orders\"\nshare = \"amount > 0\"\nevery = \"month\"\ntarget = \">= 0%\"\n",
+    );
+    only(&l, "impossible-target");
+    only(&l, "trivial-target");
+    // Sums can be anything: no warning.
+    let l = root(&KPI.replace(">= 1", "<= -5"));
+    assert!(
+        !l.diagnostics.iter().any(|d| d.code.ends_with("-target")),
+        "{:#?}",
+        l.diagnostics
+    );
+}

@@ -7,6 +7,7 @@ mod freshness;
 mod ingest;
 mod measures;
 mod projections;
+mod typing;
 
 use std::path::Path;
 

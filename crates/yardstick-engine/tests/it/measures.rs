@@ -264,6 +264,26 @@ fn rolling_windows_cover_the_last_n_days() {
     assert_eq!(value(&rows, "last3", "2026-03-04", None), Some(6.0));
     assert_eq!(value(&rows, "last3", "2026-03-05", None), Some(12.0));
     assert_eq!(value(&rows, "last3", "2026-03-07", None), Some(8.0));
+
+    // `explain` finds a window by its last day, and agrees with `eval`.
+    let loaded = yardstick_engine::load_dir(dir.path());
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let x = rt
+        .block_on(async {
+            let mut d = yardstick_core::Diagnostics::default();
+            let catalog = yardstick_engine::register_sources(&loaded.project, dir.path(), &mut d).await;
+            yardstick_engine::explain::explain(
+                &loaded.project,
+                &catalog,
+                "last3",
+                "2026-03-05",
+                &[],
+                super::utc("2026-03-08T00:00:00Z"),
+            )
+            .await
+        })
+        .expect("a window explains");
+    assert_eq!((x.period.as_str(), x.value), ("2026-03-05", Some(12.0)));
 }
 
 #[test]
