@@ -175,11 +175,7 @@ pub fn load(root: &str, fs: &dyn FileLoader) -> Loaded {
                 .push(Diagnostic::error("bad-include", format!("bad include pattern: {e}")).at(&pattern.loc)),
         }
     }
-    let calendar = Calendar {
-        tz: project.settings.timezone,
-        week_start: project.settings.week_start,
-        fiscal_year_start: project.settings.fiscal_year_start,
-    };
+    let calendar = project.settings.calendar();
     for file in 0..files.files().len() {
         let Some(table) = parse_file(&files, file, &mut diags) else {
             continue;

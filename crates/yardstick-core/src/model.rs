@@ -53,6 +53,18 @@ pub struct Settings {
     pub loc: Option<Loc>,
 }
 
+impl Settings {
+    /// The project's calendar: its zone, first day of the week and fiscal
+    /// year.
+    pub fn calendar(&self) -> crate::calendar::Calendar {
+        crate::calendar::Calendar {
+            tz: self.timezone,
+            week_start: self.week_start,
+            fiscal_year_start: self.fiscal_year_start,
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {

@@ -243,11 +243,7 @@ pub(crate) async fn prepare<'a>(
     catalog: &'a Catalog,
     opts: &EvalOptions,
 ) -> Result<Prepared<'a>, EvalError> {
-    let cal = Calendar {
-        tz: project.settings.timezone,
-        week_start: project.settings.week_start,
-        fiscal_year_start: project.settings.fiscal_year_start,
-    };
+    let cal = project.settings.calendar();
     let kpis: Vec<&MeasureDef> = if opts.kpis.is_empty() {
         project
             .kpis
@@ -470,11 +466,7 @@ impl<'a> Evaluator<'a> {
         Evaluator {
             project,
             catalog,
-            cal: Calendar {
-                tz: project.settings.timezone,
-                week_start: project.settings.week_start,
-                fiscal_year_start: project.settings.fiscal_year_start,
-            },
+            cal: project.settings.calendar(),
             as_of,
             as_of_us: as_of.timestamp_micros(),
             frames: HashMap::new(),

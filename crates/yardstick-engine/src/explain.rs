@@ -153,11 +153,7 @@ pub async fn explain(
             "`{kpi_id}` has no `every` or `window`, so it has no periods"
         ))
     })?;
-    let cal = yardstick_core::Calendar {
-        tz: project.settings.timezone,
-        week_start: project.settings.week_start,
-        fiscal_year_start: project.settings.fiscal_year_start,
-    };
+    let cal = project.settings.calendar();
     let period = match cadence {
         yardstick_core::model::Cadence::Every(_) => cal.parse_label(period_label),
         yardstick_core::model::Cadence::Window { days } => cal

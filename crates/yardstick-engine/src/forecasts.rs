@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use yardstick_core::Project;
 use yardstick_core::model::Cadence;
-use yardstick_core::{Calendar, Project};
 
 use crate::eval::{EntityValue, EvalError, Evaluation, season_of};
 
@@ -124,11 +124,7 @@ pub fn forecast(
         return Err(EvalError::Internal("cadence checked above".into()));
     };
     let kind = yardstick_core::calendar::PeriodKind::Calendar(grain);
-    let cal = Calendar {
-        tz: project.settings.timezone,
-        week_start: project.settings.week_start,
-        fiscal_year_start: project.settings.fiscal_year_start,
-    };
+    let cal = project.settings.calendar();
 
     // Complete periods per entity, in period order (rows come period by period).
     let mut order: Vec<String> = Vec::new();

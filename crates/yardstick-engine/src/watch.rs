@@ -137,11 +137,7 @@ pub async fn watch_report(
         projections: false,
     };
     let ev = evaluate(&daily, catalog, &opts).await?;
-    let cal = yardstick_core::Calendar {
-        tz: project.settings.timezone,
-        week_start: project.settings.week_start,
-        fiscal_year_start: project.settings.fiscal_year_start,
-    };
+    let cal = project.settings.calendar();
     let mut without_data: Vec<String> = chosen
         .iter()
         .filter(|id| {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -20,14 +20,15 @@ use serde_json::{Value, json};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 use yardstick_core::model::{Cadence, MeasureDef, Project};
 use yardstick_engine::eval::Row;
 use yardstick_engine::ingest::{self, BodyFormat, PushError};
 use yardstick_store::{NewBatch, Role};
 
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::openapi::{BearerAuth, ErrorAnswers, ItemLinks};
 use crate::{AppState, Principal};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -241,7 +242,7 @@ async fn kpis(State(state): State<AppState>, Extension(p): Extension<Principal>)
 async fn kpi(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<KpiSummary>> {
     let snap = state.snapshot();
     match snap.project.kpis.get(&id) {
@@ -256,6 +257,7 @@ async fn kpi(
 
 /// Filters of `GET /api/v1/evaluations`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EvalQuery {
     /// KPI ids, comma-separated (default: every KPI you may see).
     pub kpi: Option<String>,
@@ -325,11 +327,12 @@ pub struct Evaluations {
 }
 
 #[utoipa::path(get, path = "/api/v1/evaluations", security(("bearer" = [])), params(EvalQuery),
-    responses((status = 200, body = Evaluations), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Evaluations), (status = 400, body = ErrorBody),
+              (status = 404, description = "A `kpi` that does not exist or is not shared with this token's party", body = ErrorBody)))]
 async fn evaluations(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
-    Query(q): Query<EvalQuery>,
+    ApiQuery(q): ApiQuery<EvalQuery>,
 ) -> ApiResult<Response> {
     let snap = state.snapshot();
     let project = &snap.project;
@@ -420,6 +423,7 @@ async fn evaluations(
 
 /// Filter of `GET /api/v1/restatements`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KpiQuery {
     /// KPI ids, comma-separated.
     pub kpi: Option<String>,
@@ -430,7 +434,7 @@ pub struct KpiQuery {
 async fn restatements(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
-    Query(q): Query<KpiQuery>,
+    ApiQuery(q): ApiQuery<KpiQuery>,
 ) -> ApiResult<Json<Value>> {
     let wanted = kpi_filter(&p, q.kpi.as_deref());
     let rows: Vec<Value> = state
@@ -488,6 +492,7 @@ async fn contracts(State(state): State<AppState>, Extension(p): Extension<Princi
 
 /// Filters of the clause rows.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RangeQuery {
     /// Periods that end after this time.
     pub from: Option<String>,
@@ -502,8 +507,8 @@ pub struct RangeQuery {
 async fn clauses(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
-    Path(id): Path<String>,
-    Query(q): Query<RangeQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<RangeQuery>,
 ) -> ApiResult<Json<Value>> {
     let snap = state.snapshot();
     if !snap.project.contracts.contains_key(&id) || !p.can_see_contract(&id) {
@@ -583,7 +588,7 @@ async fn scorecards(State(state): State<AppState>, Extension(p): Extension<Princ
 async fn scorecard(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
     let snap = state.snapshot();
     let Some(s) = snap
@@ -623,7 +628,7 @@ async fn partnerships(State(state): State<AppState>, Extension(p): Extension<Pri
 async fn partnership(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
     let snap = state.snapshot();
     if !p.can_see_partnership(&id) {
@@ -652,17 +657,19 @@ pub struct Pushed {
 #[utoipa::path(post, path = "/api/v1/sources/{id}/rows", security(("bearer" = [])),
     params(("id" = String, Path, description = "a source with `store = true`"),
            ("Idempotency-Key" = Option<String>, Header, description = "makes retries safe: a batch is stored once per key")),
-    request_body(content = String, description = "A JSON array of objects, NDJSON or CSV with a header",
-                 content_type = "application/json"),
+    request_body(description = "Rows with the source's columns: a JSON array of objects, NDJSON or CSV with a header",
+                 content((Vec<Object> = "application/json"), (String = "application/x-ndjson"), (String = "text/csv"))),
     responses((status = 201, description = "Committed: the rows are durable", body = Pushed),
               (status = 200, description = "Replayed: this key's batch was already committed", body = Pushed),
               (status = 422, description = "Bad rows (every one listed); nothing stored", body = ErrorBody),
               (status = 409, description = "Idempotency key reused for another batch", body = ErrorBody),
+              (status = 403, description = "Not an organisation editor or admin token", body = ErrorBody),
+              (status = 413, description = "Body larger than the server accepts", body = ErrorBody),
               (status = 415, body = ErrorBody)))]
 async fn push(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Pushed>)> {
@@ -749,16 +756,36 @@ fn require_org_admin(p: &Principal) -> ApiResult<()> {
     Ok(())
 }
 
+/// A token's role, as the API writes it.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleName {
+    Admin,
+    Editor,
+    Viewer,
+}
+
+impl From<RoleName> for Role {
+    fn from(r: RoleName) -> Self {
+        match r {
+            RoleName::Admin => Role::Admin,
+            RoleName::Editor => Role::Editor,
+            RoleName::Viewer => Role::Viewer,
+        }
+    }
+}
+
 /// `POST /api/v1/tokens`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewToken {
-    /// `admin`, `editor` or `viewer`.
-    pub role: String,
+    /// What the token may do.
+    pub role: RoleName,
     /// Limit the token to what is shared with this party.
     pub party: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/tokens", security(("bearer" = [])), responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/tokens", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 403, description = "Not an organisation admin token", body = ErrorBody)))]
 async fn tokens(State(state): State<AppState>, Extension(p): Extension<Principal>) -> ApiResult<Json<Value>> {
     require_org_admin(&p)?;
     let list = state.store().tokens().await?;
@@ -766,14 +793,15 @@ async fn tokens(State(state): State<AppState>, Extension(p): Extension<Principal
 }
 
 #[utoipa::path(post, path = "/api/v1/tokens", security(("bearer" = [])), request_body = NewToken,
-    responses((status = 201, description = "The secret is shown once", body = Object)))]
+    responses((status = 201, description = "The secret is shown once", body = Object), (status = 403, description = "Not an organisation admin token", body = ErrorBody),
+              (status = 415, description = "Not a JSON body", body = ErrorBody)))]
 async fn create_token(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
-    Json(t): Json<NewToken>,
+    ApiJson(t): ApiJson<NewToken>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     require_org_admin(&p)?;
-    let role: Role = t.role.parse().map_err(ApiError::BadRequest)?;
+    let role = Role::from(t.role);
     let (token, secret) = state
         .store()
         .create_token(role, t.party.as_deref(), &format!("token:{}", p.token.id))
@@ -785,11 +813,12 @@ async fn create_token(
 }
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", security(("bearer" = [])),
-    params(("id" = String, Path, description = "token id")), responses((status = 204), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path, description = "token id")),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 403, description = "Not an organisation admin token", body = ErrorBody)))]
 async fn revoke_token(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     require_org_admin(&p)?;
     state
@@ -800,7 +829,7 @@ async fn revoke_token(
 }
 
 #[utoipa::path(get, path = "/api/v1/audit", security(("bearer" = [])),
-    responses((status = 200, description = "The newest 1000 writes: who, what, when", body = Object)))]
+    responses((status = 200, description = "The newest 1000 writes: who, what, when", body = Object), (status = 403, description = "Not an organisation admin token", body = ErrorBody)))]
 async fn audit(State(state): State<AppState>, Extension(p): Extension<Principal>) -> ApiResult<Json<Value>> {
     require_org_admin(&p)?;
     let entries: Vec<Value> = state
@@ -817,15 +846,6 @@ async fn audit(State(state): State<AppState>, Extension(p): Extension<Principal>
 
 // ---------------------------------------------------------------- OpenAPI
 
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
-    }
-}
-
 /// The OpenAPI 3 document of API v1.
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -834,12 +854,12 @@ impl Modify for BearerAuth {
           partnerships, partnership, push, tokens, create_token, revoke_token, audit, crate::metrics::metrics,
           crate::web::events, crate::web::slo, crate::web::meta, crate::web::breakdown, crate::web::explain,
           crate::web::forecast, crate::web::alerts),
-    components(schemas(Health, KpiSummary, Evaluations, Pushed, NewToken, ErrorBody)),
-    modifiers(&BearerAuth)
+    components(schemas(Health, KpiSummary, Evaluations, Pushed, NewToken, RoleName, ErrorBody)),
+    modifiers(&BearerAuth, &ErrorAnswers, &ItemLinks)
 )]
 pub struct ApiDoc;
 
 #[utoipa::path(get, path = "/api/v1/openapi.json", security(("bearer" = [])), responses((status = 200, body = Object)))]
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+async fn openapi() -> Json<Value> {
+    Json(crate::openapi::document(ApiDoc::openapi()))
 }

@@ -11,7 +11,9 @@
 pub mod alerts;
 pub mod api;
 pub mod error;
+pub mod extract;
 pub mod metrics;
+pub mod openapi;
 pub mod snapshot;
 pub mod web;
 
@@ -38,6 +40,12 @@ pub struct Principal {
     pub visible: Option<Visible>,
 }
 
+/// "an admin", "an editor", "a viewer".
+fn with_article(word: &str) -> String {
+    let an = word.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {word}", if an { "an" } else { "a" })
+}
+
 impl Principal {
     pub fn can_see_kpi(&self, id: &str) -> bool {
         self.visible.as_ref().is_none_or(|v| v.kpis.contains(id))
@@ -57,9 +65,9 @@ impl Principal {
             Ok(())
         } else {
             Err(ApiError::Forbidden(format!(
-                "this needs a {} token; yours is {}",
-                role.as_str(),
-                self.token.role.as_str()
+                "this needs {} token; yours is {} token",
+                with_article(role.as_str()),
+                with_article(self.token.role.as_str())
             )))
         }
     }

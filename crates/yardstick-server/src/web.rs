@@ -22,6 +22,7 @@ use tokio_stream::wrappers::WatchStream;
 use yardstick_engine::eval::EvalOptions;
 
 use crate::error::ApiError;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::{AppState, Principal};
 
 const INDEX: &str = include_str!("../assets/index.html");
@@ -135,7 +136,7 @@ pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) ->
 /// `GET /api/v1/events`: a `snapshot` event whenever new values are in
 /// place (after a push, a definition change or the minute clock).
 #[utoipa::path(get, path = "/api/v1/events", security(("bearer" = [])),
-    responses((status = 200, description = "Server-sent events: `snapshot` with {n, evaluated_at, batch}", content_type = "text/event-stream", body = String)))]
+    responses((status = 200, description = "Server-sent events: `snapshot` with {n, evaluated_at, batch}", content_type = "text/event-stream", body = SnapshotEvent)))]
 pub(crate) async fn events(State(state): State<AppState>) -> impl IntoResponse {
     let stream = WatchStream::new(state.subscribe()).map(move |n| {
         let snap = state.snapshot();
@@ -143,6 +144,18 @@ pub(crate) async fn events(State(state): State<AppState>) -> impl IntoResponse {
         Ok::<_, Infallible>(Event::default().event("snapshot").data(data.to_string()))
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// One server-sent event of `GET /api/v1/events`.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // Only its schema is used: the stream writes the event itself.
+pub(crate) struct SnapshotEvent {
+    /// Always `snapshot`: a new evaluation is ready.
+    #[schema(pattern = "^snapshot$")]
+    event: String,
+    /// JSON `{"n", "evaluated_at", "batch"}`: the snapshot's number, its
+    /// instant and the newest stored batch.
+    data: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,14 +170,15 @@ pub(crate) struct SloQuery {
 /// target.
 #[utoipa::path(get, path = "/api/v1/slo", security(("bearer" = [])),
     params(("kpi" = Option<String>, Query, description = "one KPI"),
-           ("contract" = Option<String>, Query, description = "a contract id (with `clause`)"),
-           ("clause" = Option<String>, Query, description = "a clause id of that contract")),
+           ("contract" = Option<String>, Query, pattern = r"^[A-Za-z_][A-Za-z0-9_-]*$", description = "a contract id (with `clause`)"),
+           ("clause" = Option<String>, Query, pattern = r"^[A-Za-z_][A-Za-z0-9_-]*$", description = "a clause id of that contract (with `contract`)")),
     responses((status = 200, description = "As `yardstick slo --format json`", body = Object),
+              (status = 400, description = "`contract` without `clause` or the other way round", body = crate::error::ErrorBody),
               (status = 404, description = "No such contract or clause", body = crate::error::ErrorBody)))]
 pub(crate) async fn slo(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
-    Query(q): Query<SloQuery>,
+    ApiQuery(q): ApiQuery<SloQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let snap = state.snapshot();
     let clause_report;
@@ -202,15 +216,15 @@ pub(crate) struct BreakdownQuery {
 /// values by one of its declared dimensions (evaluated on demand).
 #[utoipa::path(get, path = "/api/v1/kpis/{id}/breakdown", security(("bearer" = [])),
     params(("id" = String, Path, description = "KPI id"),
-           ("by" = String, Query, description = "a dimension the KPI declares"),
-           ("period" = Option<String>, Query, description = "a period label, e.g. 2026-10")),
+           ("by" = String, Query, pattern = r"^[A-Za-z_][A-Za-z0-9_-]*$", description = "a dimension the KPI declares"),
+           ("period" = Option<String>, Query, pattern = r"^(FY[0-9]{4}(-Q[1-4])?|[0-9]{4}(-(Q[1-4]|H[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?)$", description = "a period label, e.g. 2026-10")),
     responses((status = 200, description = "Rows as `eval --by`", body = Object), (status = 400, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody)))]
 pub(crate) async fn breakdown(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
-    Path(id): Path<String>,
-    Query(q): Query<BreakdownQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<BreakdownQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let snap = state.snapshot();
     let Some(k) = snap.project.kpis.get(&id).filter(|_| p.can_see_kpi(&id)) else {
@@ -228,6 +242,10 @@ pub(crate) async fn breakdown(
             }
         )));
     }
+    let period = match q.period.as_deref() {
+        Some(l) => Some(period_label(&snap.project, l)?),
+        None => None,
+    };
     let project = snap.project.clone();
     let stored = snap.stored.clone();
     let dir = state.dir().to_path_buf();
@@ -247,7 +265,7 @@ pub(crate) async fn breakdown(
     let rows: Vec<_> = ev
         .evaluations
         .into_iter()
-        .filter(|r| q.period.as_deref().is_none_or(|l| l == r.period))
+        .filter(|r| period.as_deref().is_none_or(|l| l == r.period))
         .collect();
     Ok(Json(
         json!({"as_of": ev.as_of, "kpi": id, "by": q.by, "evaluations": rows}),
@@ -265,15 +283,15 @@ pub(crate) struct ExplainQuery {
 /// `yardstick explain`. Organisation tokens only (it shows queries).
 #[utoipa::path(get, path = "/api/v1/kpis/{id}/explain", security(("bearer" = [])),
     params(("id" = String, Path, description = "KPI id"),
-           ("period" = String, Query, description = "a period label, e.g. 2026-10"),
-           ("entity" = Option<String>, Query, description = "col=value[,col=value]")),
+           ("period" = String, Query, pattern = r"^(FY[0-9]{4}(-Q[1-4])?|[0-9]{4}(-(Q[1-4]|H[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?)$", description = "a period label of the KPI's grain, e.g. 2026-10"),
+           ("entity" = Option<String>, Query, pattern = r"^([^,]*=[^,]*)?(,([^,]*=[^,]*)?)*$", description = "col=value[,col=value]")),
     responses((status = 200, description = "As `yardstick explain --format json`", body = Object),
               (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub(crate) async fn explain(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
-    Path(id): Path<String>,
-    Query(q): Query<ExplainQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ExplainQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let snap = state.snapshot();
     if !snap.project.kpis.contains_key(&id) || !p.can_see_kpi(&id) {
@@ -338,11 +356,26 @@ pub(crate) async fn meta(State(state): State<AppState>, Extension(p): Extension<
     }))
 }
 
-/// The `entity=col=value[,col=value]` query parameter as pairs.
+/// A period label of any grain, written as the calendar writes it.
+fn period_label(project: &yardstick_core::model::Project, label: &str) -> Result<String, ApiError> {
+    project
+        .settings
+        .calendar()
+        .parse_label(label)
+        .map(|_| label.to_string())
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "`{label}` is not a period label such as 2026-10, 2026-Q4, 2026-W42 or 2026-10-14"
+            ))
+        })
+}
+
+/// The `entity=col=value[,col=value]` query parameter as pairs (empty
+/// parts are skipped; the OpenAPI pattern says the same).
 fn entity_param(p: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
     p.unwrap_or("")
         .split(',')
-        .filter(|s| !s.trim().is_empty())
+        .filter(|s| !s.is_empty())
         .map(|kv| {
             kv.split_once('=')
                 .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
@@ -363,15 +396,15 @@ pub(crate) struct ForecastQuery {
 /// `yardstick forecast --format json`, from the snapshot's complete periods.
 #[utoipa::path(get, path = "/api/v1/kpis/{id}/forecast", security(("bearer" = [])),
     params(("id" = String, Path, description = "KPI id"),
-           ("horizon" = Option<usize>, Query, description = "periods ahead, 1–1000 (default 3)"),
-           ("entity" = Option<String>, Query, description = "col=value[,col=value]")),
+           ("horizon" = Option<usize>, Query, minimum = 1, maximum = 1000, description = "periods ahead, 1–1000 (default 3)"),
+           ("entity" = Option<String>, Query, pattern = r"^([^,]*=[^,]*)?(,([^,]*=[^,]*)?)*$", description = "col=value[,col=value]")),
     responses((status = 200, description = "As `yardstick forecast --format json`", body = Object),
               (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub(crate) async fn forecast(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
-    Path(id): Path<String>,
-    Query(q): Query<ForecastQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ForecastQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let snap = state.snapshot();
     if !snap.project.kpis.contains_key(&id) || !p.can_see_kpi(&id) {
