@@ -81,7 +81,7 @@ pub(crate) fn run(
         let data_ok = !data.has_errors();
         diags.extend(data);
         diags.sort();
-        if data_ok && loaded.project.sources.values().any(|s| s.freshness.is_some()) {
+        if data_ok {
             let as_of = match as_of {
                 Some(s) => yardstick_core::time::parse_time(s, loaded.project.settings.timezone).ok_or_else(
                     || {
@@ -94,14 +94,36 @@ pub(crate) fn run(
                 None => crate::eval::now(),
             };
             let p = &loaded.project;
-            stale = rt.block_on(async {
+            let (found_stale, history) = rt.block_on(async {
                 let stored = crate::server::stored_rows(dir, p).await?;
                 let mut d = Diagnostics::default();
                 let catalog = yardstick_engine::register_sources_with(p, dir, &stored, &mut d).await;
-                yardstick_engine::freshness::stale_sources(p, &catalog, as_of)
-                    .await
-                    .map_err(|e| e.to_string())
+                let stale = if p.sources.values().any(|s| s.freshness.is_some()) {
+                    yardstick_engine::freshness::stale_sources(p, &catalog, as_of)
+                        .await
+                        .map_err(|e| e.to_string())?
+                } else {
+                    Vec::new()
+                };
+                // Targets judged by their history: what the last periods say.
+                let opts = yardstick_engine::EvalOptions {
+                    as_of,
+                    from: None,
+                    to: None,
+                    kpis: Vec::new(),
+                    by: None,
+                    projections: false,
+                };
+                let history = match yardstick_engine::eval::evaluate(p, &catalog, &opts).await {
+                    Ok(ev) => yardstick_engine::history::target_history(p, &ev),
+                    // `eval` reports its own errors; the data checks passed.
+                    Err(_) => Diagnostics::default(),
+                };
+                Ok::<_, String>((stale, history))
             })?;
+            stale = found_stale;
+            diags.extend(history);
+            diags.sort();
         }
     }
     let p = &loaded.project;
@@ -134,16 +156,17 @@ pub(crate) fn run(
         }
         Format::Text => {
             render::diagnostics_text(&mut out, &loaded.files, &list, color).map_err(io)?;
-            let what = format!(
-                "{} sources, {} KPIs, {} metrics, {} contracts, {} incentives, {} partnerships, {} scorecards",
-                counts.sources,
-                counts.kpis,
-                counts.metrics,
-                counts.contracts,
-                counts.incentives,
-                counts.partnerships,
-                counts.scorecards
-            );
+            use yardstick_core::format::count;
+            let what = [
+                count(counts.sources, "source", "sources"),
+                count(counts.kpis, "KPI", "KPIs"),
+                count(counts.metrics, "metric", "metrics"),
+                count(counts.contracts, "contract", "contracts"),
+                count(counts.incentives, "incentive", "incentives"),
+                count(counts.partnerships, "partnership", "partnerships"),
+                count(counts.scorecards, "scorecard", "scorecards"),
+            ]
+            .join(", ");
             let data = if data_checked {
                 "definitions and data"
             } else if with_data {

@@ -80,7 +80,7 @@ pub(crate) fn run(
     let p = &loaded.project;
     let currency = p.settings.currency.as_deref();
     let money = |v: f64| match currency {
-        Some(cur) => format!("{cur} {}", yardstick_core::format::money(v)),
+        Some(cur) => yardstick_core::format::value(v, Some(cur), Some(cur)),
         None => yardstick_core::format::money(v),
     };
     let mut out = std::io::stdout().lock();
@@ -161,11 +161,18 @@ pub(crate) fn run(
                             Cell::new(entity(&x.entity)),
                             Cell::new(format_value(
                                 x.value,
-                                unit.and_then(|k| k.unit.as_deref()),
+                                unit.and_then(|k| k.display_unit()),
                                 currency,
                             ))
                             .set_alignment(CellAlignment::Right),
-                            Cell::new(x.target.clone().unwrap_or_default()),
+                            Cell::new(match &x.threshold {
+                                Some(t) => yardstick_core::format::target(
+                                    t,
+                                    unit.and_then(|k| k.display_unit()),
+                                    currency,
+                                ),
+                                None => x.target.clone().unwrap_or_default(),
+                            }),
                             paint(Cell::new(text), col, color),
                             Cell::new(if x.credit_amount > 0.0 {
                                 money(x.credit_amount)
@@ -359,7 +366,7 @@ as of {}",
                             Cell::new(entity(&k.entity)),
                             Cell::new(format_value(k.value, k.unit.as_deref(), currency))
                                 .set_alignment(CellAlignment::Right),
-                            Cell::new(k.target.clone().unwrap_or_default()),
+                            Cell::new(crate::eval::target_text(k, currency)),
                             Cell::new(k.status.unwrap_or("")),
                         ]);
                     }

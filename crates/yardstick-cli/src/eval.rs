@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use comfy_table::{Cell, CellAlignment, Color as TColor};
 use yardstick_core::Loaded;
-use yardstick_core::format::grouped;
 use yardstick_engine::eval::{EvalError, EvalOptions, Evaluation, Row};
 
 use crate::check::{print_diagnostics, runtime};
@@ -53,7 +52,7 @@ fn recent(ev: &Evaluation, n: usize) -> (Evaluation, usize) {
 pub(crate) enum EvalFormat {
     /// An aligned table, statuses coloured on a terminal.
     Text,
-    /// LANGUAGE.md §7.
+    /// Machine-readable JSON on standard output (`as_of` and one object per row).
     Json,
     /// The same columns as JSON; `entity` as a JSON object.
     Csv,
@@ -223,7 +222,8 @@ pub(crate) fn run(a: EvalArgs<'_>, color: Color) -> Result<ExitCode, String> {
             if dropped > 0 {
                 writeln!(
                     out,
-                    "(the last {RECENT_PERIODS} periods of each KPI; {dropped} earlier rows: --from DATE shows them, --format json or csv has all)"
+                    "(the last {RECENT_PERIODS} periods of each KPI; {} more: --from DATE shows them, --format json or csv has all)",
+                    yardstick_core::format::count(dropped, "earlier row", "earlier rows")
                 )
                 .map_err(io)?;
             }
@@ -258,7 +258,7 @@ fn stale_sources(
 /// Attainment as a percentage, truncated to one decimal so that a miss never
 /// shows as 100%.
 pub(crate) fn percent_floor(a: f64) -> String {
-    format!("{:.1}%", (a * 1000.0 + 1e-9).floor() / 10.0)
+    yardstick_core::format::attainment(a)
 }
 
 /// A spinner on standard error while evaluating, when it is a terminal.
@@ -352,22 +352,17 @@ fn write_csv(out: &mut dyn Write, ev: &Evaluation) -> csv::Result<()> {
     Ok(())
 }
 
-/// A value in its unit: 0.9944 "%" → 99.44%, EUR → EUR 1,200.00, hours → 64.8 h.
+/// A value in its unit, or a dash: [`yardstick_core::format::value`].
 pub(crate) fn format_value(v: Option<f64>, unit: Option<&str>, currency: Option<&str>) -> String {
-    let Some(v) = v else { return "—".into() };
-    match unit {
-        Some("%") => format!("{}%", grouped(v * 100.0, 2)),
-        Some(u) if u.len() == 3 && u.bytes().all(|b| b.is_ascii_uppercase()) => {
-            format!("{u} {}", grouped(v, 2))
-        }
-        Some("hours" | "h") => format!("{} h", grouped(v, 1)),
-        Some("days" | "d") => format!("{} d", grouped(v, 1)),
-        Some(u) if Some(u) == currency => format!("{u} {}", grouped(v, 2)),
-        Some(u) => {
-            let d = if v.fract() == 0.0 { 0 } else { 2 };
-            format!("{} {u}", grouped(v, d))
-        }
-        None => grouped(v, if v.fract() == 0.0 { 0 } else { 2 }),
+    yardstick_core::format::value_or_dash(v, unit, currency)
+}
+
+/// A row's target written like its values (`>= €60,000`, `>= 90%`).
+pub(crate) fn target_text(r: &Row, currency: Option<&str>) -> String {
+    match (&r.threshold, &r.target) {
+        (Some(t), _) => yardstick_core::format::target(t, r.unit.as_deref(), currency),
+        (None, Some(text)) => text.clone(),
+        (None, None) => String::new(),
     }
 }
 
@@ -402,7 +397,7 @@ fn table(ev: &Evaluation, color: Color, currency: Option<String>) -> String {
             Cell::new(&r.period),
             Cell::new(entity_text(r)),
             Cell::new(format_value(r.value, unit, currency.as_deref())).set_alignment(CellAlignment::Right),
-            Cell::new(r.target.as_deref().unwrap_or("")),
+            Cell::new(target_text(r, currency.as_deref())),
             status_cell(r.status, color),
             Cell::new(r.attainment.map(percent_floor).unwrap_or_default())
                 .set_alignment(CellAlignment::Right),
@@ -429,10 +424,10 @@ mod tests {
     #[test]
     fn values_are_formatted_in_their_unit() {
         assert_eq!(format_value(Some(0.994428), Some("%"), None), "99.44%");
-        assert_eq!(format_value(Some(34563.9), Some("EUR"), None), "EUR 34,563.90");
+        assert_eq!(format_value(Some(34563.9), Some("EUR"), None), "€34,563.90");
         assert_eq!(format_value(Some(64.7736), Some("hours"), None), "64.8 h");
         assert_eq!(format_value(Some(13.0), Some("clients"), None), "13 clients");
-        assert_eq!(format_value(Some(-1234.5), None, None), "-1,234.50");
+        assert_eq!(format_value(Some(-1234.5), None, None), "-1,234.5");
         assert_eq!(format_value(None, Some("%"), None), "—");
     }
 }

@@ -82,7 +82,11 @@ pub(crate) fn run(a: ForecastArgs<'_>, color: Color) -> Result<ExitCode, String>
             writeln!(out).map_err(io)?;
         }
         Format::Text => {
-            let unit = loaded.project.kpis.get(a.kpi).and_then(|k| k.unit.clone());
+            let unit = loaded
+                .project
+                .kpis
+                .get(a.kpi)
+                .and_then(|k| k.display_unit().map(str::to_string));
             let currency = loaded.project.settings.currency.clone();
             writeln!(
                 out,

@@ -19,7 +19,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 /// Yardstick — KPIs, SLAs and contracts as code.
 #[derive(Debug, Parser)]
-#[command(name = "yardstick", version, about, long_about = None)]
+#[command(
+    name = "yardstick",
+    version,
+    about = "Yardstick: KPIs, SLAs, contracts and partnerships as code. Check them like code,\nevaluate them on your data, explain, forecast and serve them.",
+    long_about = None
+)]
 #[command(after_help = "Examples:
   yardstick demo /tmp/acme          write a demo project with 14 months of data
   yardstick check /tmp/acme         check its definitions and data
@@ -64,7 +69,7 @@ Examples:
   yardstick check --no-data            definitions only, do not read data"
     )]
     Check {
-        /// Project folder (holding yardstick.toml).
+        /// Project folder, holding yardstick.toml.
         #[arg(default_value = ".")]
         dir: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -72,7 +77,8 @@ Examples:
         /// Check definitions only; do not read any data.
         #[arg(long)]
         no_data: bool,
-        /// Judge data freshness at this instant (default: now).
+        /// Judge data freshness at this instant: RFC 3339 or a date in the project's zone
+        /// (default: now).
         #[arg(long)]
         as_of: Option<String>,
     },
@@ -80,7 +86,10 @@ Examples:
     #[command(
         after_help = "Periods run from the first one with data to the one holding --as-of (default: now);
 a period that has not ended at --as-of is reported with complete = false. Rows after
---as-of are not read. --format json follows LANGUAGE.md section 7.
+--as-of are not read. Each row: KPI, period, entity, value, target, status (met, warning,
+missed, no data), attainment (value / target), and for a period in progress where it is
+heading. --format json and csv add start, end, previous, baseline, benchmark, unit and the
+projection's range and probability.
 
 Examples:
   yardstick eval                                   every KPI of the project here
@@ -89,10 +98,11 @@ Examples:
   yardstick eval --from 2026-01-01 --format csv > kpis.csv"
     )]
     Eval {
-        /// Project folder (holding yardstick.toml).
+        /// Project folder, holding yardstick.toml.
         #[arg(default_value = ".")]
         dir: PathBuf,
-        /// Evaluation instant (ISO time, or a date in the project zone).
+        /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
+        /// project's zone (2026-10-01); rows after it are not read (default: now).
         #[arg(long)]
         as_of: Option<String>,
         /// Report periods from the one holding this instant.
@@ -130,10 +140,11 @@ Examples:
         /// Entity of a for_each KPI, as column=value (repeatable).
         #[arg(long)]
         entity: Vec<String>,
-        /// Project folder.
+        /// Project folder, holding yardstick.toml.
         #[arg(short = 'C', long = "project", default_value = ".")]
         dir: PathBuf,
-        /// Evaluation instant (default: now).
+        /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
+        /// project's zone (2026-10-01); rows after it are not read (default: now).
         #[arg(long)]
         as_of: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -160,10 +171,11 @@ Examples:
         /// Only the entity with column=value (repeatable).
         #[arg(long)]
         entity: Vec<String>,
-        /// Forecast from the complete periods before this instant (default: now).
+        /// Forecast from the complete periods before this instant: RFC 3339 or a date in
+        /// the project's zone (default: now).
         #[arg(long)]
         as_of: Option<String>,
-        /// Project folder.
+        /// Project folder, holding yardstick.toml.
         #[arg(short = 'C', long = "project", default_value = ".")]
         dir: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -181,6 +193,7 @@ Examples:
   yardstick watch --kpi signups --days 120 --format json"
     )]
     Watch {
+        /// Project folder, holding yardstick.toml.
         #[arg(default_value = ".")]
         dir: PathBuf,
         /// Only this KPI (repeatable).
@@ -189,6 +202,8 @@ Examples:
         /// Days to look back.
         #[arg(long, default_value_t = 63)]
         days: u32,
+        /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
+        /// project's zone (2026-10-01); rows after it are not read (default: now).
         #[arg(long)]
         as_of: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -206,8 +221,11 @@ Examples:
   yardstick alerts --format json"
     )]
     Alerts {
+        /// Project folder, holding yardstick.toml.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
+        /// project's zone (2026-10-01); rows after it are not read (default: now).
         #[arg(long)]
         as_of: Option<String>,
         /// Deliver notices for changes and remember them in the store.
@@ -218,17 +236,22 @@ Examples:
     },
     /// Contract clauses per period: breaches, triggers, service credits, remedies.
     #[command(
-        after_help = "Each clause is judged per ended period of its KPI: breached (the value misses the
-clause's target), triggered (by its breach_when rule), the credit share of the period's fee
-and the actions, with a sentence that explains the outcome.
+        after_help = "One row per contract clause and ended period of its KPI: the value, the clause's
+target, whether it was breached (the value misses the target) and triggered (by its
+breach_when rule, e.g. two months in a row), the service credit (share of the period's fee
+and amount), the remedies, and a sentence that explains the outcome. The total of credits
+follows the table.
 
 Examples:
   yardstick sla
   yardstick sla ../acme --as-of 2026-10-01 --format json"
     )]
     Sla {
+        /// Project folder, holding yardstick.toml.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
+        /// project's zone (2026-10-01); rows after it are not read (default: now).
         #[arg(long)]
         as_of: Option<String>,
         #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
@@ -236,16 +259,20 @@ Examples:
     },
     /// Incentive payouts per ended period and entity.
     #[command(
-        after_help = "Payout is linear between the curve's points by attainment, 0 below the first point
-and the last point's pay above the last.
+        after_help = "One row per incentive, ended period and entity: the attainment of the incentive's
+KPI (value / target) and the payout. Payout is linear between the curve's points by
+attainment, 0 below the first point and the last point's pay above the last.
 
 Examples:
   yardstick payouts
   yardstick payouts --as-of 2026-10-01 --format csv > bonuses.csv"
     )]
     Payouts {
+        /// Project folder, holding yardstick.toml.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
+        /// project's zone (2026-10-01); rows after it are not read (default: now).
         #[arg(long)]
         as_of: Option<String>,
         #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
@@ -253,16 +280,20 @@ Examples:
     },
     /// Scorecard scores per period (scorecards may weigh other scorecards).
     #[command(
-        after_help = "A score is the weighted mean of its parts' attainment, each capped at 120%, over
-the parts with a value; a part may be another scorecard.
+        after_help = "One row per scorecard and period: the score and whether the period is complete.
+A score is the weighted mean of its parts' attainment, each capped at 120%, over the parts
+with a value; a part may be another scorecard.
 
 Examples:
   yardstick score
   yardstick score --format json"
     )]
     Score {
+        /// Project folder, holding yardstick.toml.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
+        /// project's zone (2026-10-01); rows after it are not read (default: now).
         #[arg(long)]
         as_of: Option<String>,
         #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
@@ -280,8 +311,11 @@ Examples:
   yardstick slo --format json"
     )]
     Slo {
+        /// Project folder, holding yardstick.toml.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
+        /// project's zone (2026-10-01); rows after it are not read (default: now).
         #[arg(long)]
         as_of: Option<String>,
         #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
@@ -294,8 +328,11 @@ Examples:
     Partnership {
         /// Partnership id.
         id: String,
+        /// Project folder, holding yardstick.toml.
         #[arg(short = 'C', long = "project", default_value = ".")]
         dir: PathBuf,
+        /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
+        /// project's zone (2026-10-01); rows after it are not read (default: now).
         #[arg(long)]
         as_of: Option<String>,
         #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
@@ -315,6 +352,7 @@ Examples:
   yardstick serve ../acme --addr 0.0.0.0:8080 --db postgres://yardstick@db/yardstick"
     )]
     Serve {
+        /// Project folder, holding yardstick.toml.
         #[arg(default_value = ".")]
         dir: PathBuf,
         /// Address to listen on (loopback by default).
@@ -340,6 +378,7 @@ Examples:
         source: String,
         /// File with the rows.
         file: PathBuf,
+        /// Project folder, holding yardstick.toml.
         #[arg(short = 'C', long = "project", default_value = ".")]
         dir: PathBuf,
         /// State store URL (default: the project's SQLite file).
@@ -365,6 +404,7 @@ Examples:
     Token {
         #[command(subcommand)]
         action: TokenCommand,
+        /// Project folder, holding yardstick.toml.
         #[arg(short = 'C', long = "project", default_value = ".", global = true)]
         dir: PathBuf,
         /// State store URL (default: the project's SQLite file).
@@ -390,6 +430,12 @@ Examples:
         dir: PathBuf,
         #[arg(long, value_enum, default_value_t = scaffold::Template::Saas)]
         template: scaffold::Template,
+        /// Random seed of the sample data: the same seed and end give the same files.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// First day after the sample data, a year of it (default: today, UTC).
+        #[arg(long)]
+        end: Option<chrono::NaiveDate>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -423,6 +469,15 @@ Examples:
         addr: std::net::SocketAddr,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Examples:
+  yardstick completions bash > ~/.local/share/bash-completion/completions/yardstick
+  yardstick completions zsh > \"${fpath[1]}/_yardstick\"
+  yardstick completions fish > ~/.config/fish/completions/yardstick.fish")]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
     },
 }
 
@@ -630,8 +685,10 @@ fn main() -> ExitCode {
         Command::Init {
             dir,
             template,
+            seed,
+            end,
             format,
-        } => scaffold::init(&dir, template, format),
+        } => scaffold::init(&dir, template, seed, end, format),
         Command::Demo {
             dir,
             seed,
@@ -651,6 +708,11 @@ fn main() -> ExitCode {
             ),
             other => other,
         },
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "yardstick", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,

@@ -35,6 +35,15 @@ impl From<Template> for scaffold::Template {
 struct Written<'a> {
     dir: String,
     files: Vec<&'a str>,
+    /// Rows pushed into a stored source (the demo's signups).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pushed: Option<Pushed>,
+}
+
+#[derive(Serialize)]
+struct Pushed {
+    source: &'static str,
+    rows: i64,
 }
 
 fn write(
@@ -44,12 +53,26 @@ fn write(
     what: &str,
 ) -> Result<ExitCode, String> {
     scaffold::write_project(dir, files).map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
+    report(dir, files, format, what, None)
+}
+
+fn report(
+    dir: &Path,
+    files: &[scaffold::ProjectFile],
+    format: Format,
+    what: &str,
+    pushed: Option<i64>,
+) -> Result<ExitCode, String> {
     let names: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
     match format {
         Format::Json => {
             let out = Written {
                 dir: dir.display().to_string(),
                 files: names,
+                pushed: pushed.map(|rows| Pushed {
+                    source: "signups",
+                    rows,
+                }),
             };
             println!(
                 "{}",
@@ -61,15 +84,27 @@ fn write(
             for n in names {
                 println!("  {n}");
             }
+            if let Some(rows) = pushed {
+                println!(
+                    "and pushed {rows} trial signups into the stored source `signups`, as the website would."
+                );
+            }
             println!("\nNext: yardstick check {}", dir.display());
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn init(dir: &Path, template: Template, format: Format) -> Result<ExitCode, String> {
+pub(crate) fn init(
+    dir: &Path,
+    template: Template,
+    seed: u64,
+    end: Option<chrono::NaiveDate>,
+    format: Format,
+) -> Result<ExitCode, String> {
     let t: scaffold::Template = template.into();
-    let files = scaffold::template(t);
+    let end = end.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let files = scaffold::template(t, seed, end);
     write(dir, &files, format, &format!("a `{}` starter project", t.name()))
 }
 
@@ -81,5 +116,29 @@ pub(crate) fn demo(
 ) -> Result<ExitCode, String> {
     let end = end.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let files = scaffold::demo(seed, end);
-    write(dir, &files, format, "the Northwind Cloud demo project")
+    scaffold::write_project(dir, &files).map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
+    // Trial signups arrive through the API in real life: push them into the
+    // stored source as a client would, so the dashboard has them from the
+    // start.
+    let loaded = crate::check::load(dir)?;
+    let signups = scaffold::demo_signups(seed, end);
+    let rows = crate::server::Rows {
+        source: "signups",
+        body: signups.as_bytes(),
+        format: yardstick_engine::ingest::BodyFormat::Csv,
+        idempotency_key: Some("demo-signups"),
+        actor: "demo",
+    };
+    let url = crate::server::store_url(dir, None)?;
+    let pushed = match crate::server::store_rows(&loaded.project, &url, &rows)? {
+        Ok(stored) => stored.rows,
+        Err(bad) => return Err(format!("the demo's own signups were rejected: {bad:?}")),
+    };
+    report(
+        dir,
+        &files,
+        format,
+        "the Northwind Cloud demo project",
+        Some(pushed),
+    )
 }

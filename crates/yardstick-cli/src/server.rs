@@ -121,6 +121,47 @@ pub(crate) fn serve(a: ServeArgs<'_>, color: Color) -> Result<ExitCode, String> 
     })
 }
 
+/// A body of rows for a stored source.
+pub(crate) struct Rows<'a> {
+    pub source: &'a str,
+    pub body: &'a [u8],
+    pub format: BodyFormat,
+    pub idempotency_key: Option<&'a str>,
+    /// Who pushes, for the audit log.
+    pub actor: &'a str,
+}
+
+/// Parses and stores `rows` in one transaction: the stored batch, or every
+/// bad row (nothing stored).
+pub(crate) fn store_rows(
+    project: &yardstick_core::Project,
+    url: &str,
+    rows: &Rows<'_>,
+) -> Result<Result<yardstick_store::Stored, Vec<ingest::RowError>>, String> {
+    let s = ingest::stored_source(project, rows.source).map_err(|e| e.to_string())?;
+    let batch = match ingest::parse_batch(project, s, rows.body, rows.format) {
+        Ok(b) => b,
+        Err(PushError::BadRows(bad)) => return Ok(Err(bad)),
+        Err(e) => return Err(e.to_string()),
+    };
+    let bytes = ingest::encode(&batch)?;
+    runtime()?.block_on(async {
+        let store = Store::open(url).await.map_err(|e| e.to_string())?;
+        let r = store
+            .insert_batch(&NewBatch {
+                source: rows.source,
+                idempotency_key: rows.idempotency_key,
+                rows: batch.num_rows() as i64,
+                actor: rows.actor,
+                body: &bytes,
+            })
+            .await
+            .map_err(|e| e.to_string());
+        store.close().await;
+        r.map(Ok)
+    })
+}
+
 fn init_logs() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
@@ -147,61 +188,53 @@ pub(crate) fn push(a: PushArgs<'_>, color: Color) -> Result<ExitCode, String> {
         print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;
         return Ok(ExitCode::from(1));
     }
-    let project = &loaded.project;
     let name = a.file.to_string_lossy();
     let fmt = BodyFormat::from_path(&name)
         .ok_or_else(|| format!("cannot tell the format of {name}: name a .json, .ndjson or .csv file"))?;
     let body = std::fs::read(a.file).map_err(|e| format!("cannot read {name}: {e}"))?;
-    let s = ingest::stored_source(project, a.source).map_err(|e| e.to_string())?;
-    let batch = match ingest::parse_batch(project, s, &body, fmt) {
-        Ok(b) => b,
-        Err(PushError::BadRows(rows)) => {
+    let rows = Rows {
+        source: a.source,
+        body: &body,
+        format: fmt,
+        idempotency_key: a.idempotency_key,
+        actor: "cli",
+    };
+    let stored = match store_rows(&loaded.project, &store_url(a.dir, a.db)?, &rows)? {
+        Ok(s) => s,
+        Err(rows) => {
             if a.format == Format::Json {
                 println!(
                     "{}",
-                    json!({"message": format!("{} bad rows, nothing was stored", rows.len()),
+                    json!({"message": format!("{}, nothing was stored", yardstick_core::format::count(rows.len(), "bad row", "bad rows")),
                            "code": "invalid_rows", "errors": rows})
                 );
             } else {
                 for r in &rows {
                     eprintln!("error: {name}: {r}");
                 }
-                eprintln!("error: {} bad rows in {name}; nothing was stored", rows.len());
+                eprintln!(
+                    "error: {} in {name}; nothing was stored",
+                    yardstick_core::format::count(rows.len(), "bad row", "bad rows")
+                );
             }
             return Ok(ExitCode::from(1));
         }
-        Err(e) => return Err(e.to_string()),
     };
-    let bytes = ingest::encode(&batch)?;
-    let url = store_url(a.dir, a.db)?;
-    let rt = runtime()?;
-    let stored = rt.block_on(async {
-        let store = Store::open(&url).await.map_err(|e| e.to_string())?;
-        let r = store
-            .insert_batch(&NewBatch {
-                source: a.source,
-                idempotency_key: a.idempotency_key,
-                rows: batch.num_rows() as i64,
-                actor: "cli",
-                body: &bytes,
-            })
-            .await
-            .map_err(|e| e.to_string());
-        store.close().await;
-        r
-    })?;
     match a.format {
         Format::Json => println!(
             "{}",
             json!({"source": a.source, "rows": stored.rows, "batch": stored.seq, "replayed": stored.replayed})
         ),
         Format::Text if stored.replayed => println!(
-            "{} rows of {name} were already stored (batch {}, same idempotency key): nothing new",
-            stored.rows, stored.seq
+            "{} of {name} were already stored (batch {}, same idempotency key): nothing new",
+            rows_word(stored.rows),
+            stored.seq
         ),
         Format::Text => println!(
-            "stored {} rows into `{}` (batch {})",
-            stored.rows, a.source, stored.seq
+            "stored {} into `{}` (batch {})",
+            rows_word(stored.rows),
+            a.source,
+            stored.seq
         ),
     }
     Ok(ExitCode::SUCCESS)
@@ -287,4 +320,9 @@ pub(crate) fn token(
         store.close().await;
         Ok(out)
     })
+}
+
+/// `1 row`, `12 rows`.
+fn rows_word(n: i64) -> String {
+    yardstick_core::format::count(usize::try_from(n).unwrap_or(0), "row", "rows")
 }

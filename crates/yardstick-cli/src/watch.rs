@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use comfy_table::{Cell, CellAlignment, Color as TColor};
 use serde::Serialize;
-use yardstick_core::format::grouped;
 use yardstick_engine::eval::{EvalError, EvalOptions};
 
 use crate::Format;
@@ -125,20 +124,10 @@ pub(crate) fn watch(a: WatchArgs<'_>, color: Color) -> Result<ExitCode, String> 
                 "date", "kpi", "entity", "warning", "value", "expected", "change",
             ]);
             for w in warnings {
-                // Shares and availability read as percentages.
-                let percent = loaded.project.kpis.get(&w.kpi).is_some_and(|k| {
-                    k.unit.as_deref() == Some("%")
-                        || (k.unit.is_none()
-                            && yardstick_core::domain::Domain::of(k)
-                                == yardstick_core::domain::Domain::FRACTION)
-                });
-                let shown = |v: f64| {
-                    if percent {
-                        format!("{}%", grouped(v * 100.0, 2))
-                    } else {
-                        grouped(v, 2)
-                    }
-                };
+                // In the KPI's unit (shares and availability as percentages).
+                let unit = loaded.project.kpis.get(&w.kpi).and_then(|k| k.display_unit());
+                let currency = loaded.project.settings.currency.as_deref();
+                let shown = |v: f64| yardstick_core::format::value(v, unit, currency);
                 let entity = yardstick_engine::eval::entity_words(w.entity.as_ref());
                 let kind = match (w.kind, w.score) {
                     ("anomaly", Some(z)) => format!("anomaly ({z:+.1} sd)"),

@@ -221,21 +221,54 @@ fn the_demo_checks_clean() {
         "{json:#}"
     );
     assert_eq!(json["counts"]["kpis"], 17);
+    // Trial signups were pushed into the store as the website would: the
+    // KPI has values from the first month on.
+    let out = yardstick(
+        &[
+            "eval",
+            "demo",
+            "--kpi",
+            "trial_signups",
+            "--as-of",
+            "2026-11-24",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rows = v["evaluations"].as_array().expect("rows");
+    assert!(rows.len() >= 13, "{v}");
+    assert!(
+        rows.iter()
+            .filter(|r| r["complete"] == true)
+            .all(|r| r["value"].as_f64().unwrap_or(0.0) > 5.0),
+        "{v}"
+    );
+    let out = yardstick(
+        &["alerts", "demo", "--as-of", "2026-11-24", "--format", "json"],
+        tmp.path(),
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(v["alerts"].as_array().is_some_and(|a| a.len() >= 2), "{v}");
+    assert!(tmp.path().join("demo/.gitignore").exists());
     // Never overwrites.
     let again = yardstick(&["demo", "demo", "--no-serve"], tmp.path());
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
 }
 
+const TEMPLATES: [&str; 5] = [
+    "saas",
+    "sla",
+    "partnership-distribution",
+    "partnership-jv",
+    "partnership-technology",
+];
+
 #[test]
 fn every_init_template_checks_clean() {
-    for t in [
-        "saas",
-        "sla",
-        "partnership-distribution",
-        "partnership-jv",
-        "partnership-technology",
-    ] {
+    for t in TEMPLATES {
         let tmp = tempfile::tempdir().expect("temp dir");
         let out = yardstick(&["init", "p", "--template", t], tmp.path());
         assert!(
@@ -250,6 +283,64 @@ fn every_init_template_checks_clean() {
             "{t}: {json:#}"
         );
         assert!(json["counts"]["kpis"].as_u64().unwrap_or(0) >= 3, "{t}");
+        assert!(tmp.path().join("p/.gitignore").exists(), "{t}");
+    }
+}
+
+/// A new project shows a year of values ending yesterday, with statuses
+/// that are not all the same, on the day it is made.
+#[test]
+fn a_new_project_has_a_year_of_data_ending_yesterday() {
+    for t in TEMPLATES {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let out = yardstick(&["init", "p", "--template", t, "--end", "2027-03-10"], tmp.path());
+        assert!(
+            out.status.success(),
+            "{t}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = yardstick(
+            &["eval", "p", "--as-of", "2027-03-10T00:00:00Z", "--format", "json"],
+            tmp.path(),
+        );
+        assert!(
+            out.status.success(),
+            "{t}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let rows = v["evaluations"].as_array().expect("rows");
+        let complete: Vec<&Value> = rows.iter().filter(|r| r["complete"] == true).collect();
+        let statuses: std::collections::BTreeSet<&str> =
+            complete.iter().filter_map(|r| r["status"].as_str()).collect();
+        assert!(
+            statuses.contains("met") && statuses.len() >= 2,
+            "{t}: {statuses:?}"
+        );
+        let no_data = complete.iter().filter(|r| r["status"] == "no_data").count();
+        assert!(
+            no_data * 10 <= complete.len(),
+            "{t}: {no_data} of {} without data",
+            complete.len()
+        );
+        // Every KPI has a value in its latest complete period.
+        let mut latest: std::collections::BTreeMap<&str, &Value> = std::collections::BTreeMap::new();
+        for r in &complete {
+            latest.insert(r["kpi"].as_str().expect("kpi"), r);
+        }
+        for (kpi, r) in latest {
+            assert!(
+                r["value"].is_number(),
+                "{t}: {kpi} has no value in {}",
+                r["period"]
+            );
+        }
+        let first = rows
+            .iter()
+            .filter_map(|r| r["start"].as_str())
+            .min()
+            .unwrap_or_default();
+        assert!(first < "2026-04", "{t}: data starts {first}");
     }
 }
 
@@ -281,6 +372,75 @@ fn every_command_has_examples_in_its_help() {
         let out = yardstick(&[cmd, "--help"], Path::new("."));
         let help = String::from_utf8_lossy(&out.stdout);
         assert!(help.contains("Examples:"), "{cmd}: {help}");
+        assert!(
+            !help.contains("LANGUAGE.md"),
+            "{cmd}: say what the output is: {help}"
+        );
+    }
+}
+
+/// Every `[DIR]`, `--project` and `--as-of` says what it is.
+#[test]
+fn every_argument_is_explained_in_help() {
+    for cmd in [
+        "check",
+        "eval",
+        "explain",
+        "forecast",
+        "watch",
+        "alerts",
+        "sla",
+        "payouts",
+        "score",
+        "slo",
+        "partnership",
+        "serve",
+        "push",
+    ] {
+        let out = yardstick(&[cmd, "--help"], Path::new("."));
+        let help = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = help.lines().map(str::trim_start).collect();
+        for (i, t) in lines.iter().enumerate() {
+            if t.starts_with("[DIR]")
+                || t.starts_with("-C, --project <DIR>")
+                || t.starts_with("--as-of <AS_OF>")
+            {
+                let same_line = t.split_once('>').map_or(&t[5..], |(_, rest)| rest).trim();
+                // Long help puts the text on the next line.
+                let doc = if same_line.is_empty() {
+                    lines.get(i + 1).copied().unwrap_or("")
+                } else {
+                    same_line
+                };
+                assert!(
+                    !doc.is_empty() && !doc.starts_with('['),
+                    "{cmd}: `{t}` is not explained"
+                );
+            }
+        }
+        if !matches!(cmd, "serve" | "push") {
+            assert!(help.contains("--as-of"), "{cmd}");
+        }
+    }
+    let out = yardstick(&["--help"], Path::new("."));
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(!help.contains("glue"), "{help}");
+}
+
+#[test]
+fn completions_are_written_for_each_shell() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef yardstick"),
+        ("fish", "complete -c yardstick"),
+    ] {
+        let out = yardstick(&["completions", shell], Path::new("."));
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(marker) && text.contains("forecast"),
+            "{shell}: {text}"
+        );
     }
 }
 
@@ -485,7 +645,7 @@ fn explain_shows_the_query_rows_inputs_and_why() {
             .contains("\"salesperson\" = 'Ana'")
     );
     assert!(x["plan"].as_str().unwrap_or_default().contains("Aggregate"));
-    assert_eq!(x["reason"], "50.00% meets the target >= 25%: met.");
+    assert_eq!(x["reason"], "50% meets the target >= 25%: met.");
     // Growth shows its input now and in the reference period.
     let x = run(&["revenue_growth", "2026-08"]);
     let inputs = x["inputs"].as_array().expect("inputs");
@@ -577,7 +737,7 @@ fn the_seed_contract_and_bonus_plan_match_their_oracles() {
         .expect("uptime 2026-07");
     assert_eq!(
         july["explanation"],
-        "Platform uptime was 99.48% in 2026-07 (target >= 99.5%), the second month in a row below target: 10% service credit (EUR 1,200.00) and the right to a contract review."
+        "Platform uptime was 99.48% in 2026-07 (target >= 99.5%), the second month in a row below target: 10% service credit (€1,200) and the right to a contract review."
     );
     assert_matches_oracle(
         &run("payouts"),

@@ -10,7 +10,7 @@
 //!   split equally among the entities judged in that period.
 //! - Several flat `credit` remedies add up; the cap applies per period.
 
-use crate::format::{money, value_in_words};
+use crate::format::{self, money};
 use crate::model::{BreachRule, Clause, Remedy, Target};
 
 /// One period of a clause's KPI, for one entity.
@@ -189,11 +189,14 @@ fn explain(
             w.name, p.period
         );
     };
-    let target = p.target.as_ref().map(|(_, t)| t.as_str()).unwrap_or("none");
+    let target = p.target.as_ref().map_or_else(
+        || "none".to_string(),
+        |(t, _)| format::target(t, w.unit, w.currency),
+    );
     let head = format!(
         "{} was {} in {} (target {target})",
         w.name,
-        value_in_words(v, w.unit),
+        format::value(v, w.unit, w.currency),
         p.period
     );
     if !breached {
@@ -219,7 +222,7 @@ fn explain(
     let mut consequences = Vec::new();
     if share > 0.0 {
         let money_text = match (w.currency, p.fee) {
-            (Some(c), Some(_)) => format!(" ({c} {})", money(amount)),
+            (Some(c), Some(_)) => format!(" ({})", format::value(amount, Some(c), Some(c))),
             (None, Some(_)) => format!(" ({})", money(amount)),
             _ => String::new(),
         };
@@ -299,7 +302,7 @@ mod tests {
         assert_eq!(o[2].actions, vec!["contract_review".to_string()]);
         assert_eq!(
             o[2].explanation,
-            "Uptime was 99.00% in 2026-03 (target >= 99.5%), the second month in a row below target: 10% service credit (EUR 1,200.00) and the right to a contract review."
+            "Uptime was 99% in 2026-03 (target >= 99.5%), the second month in a row below target: 10% service credit (€1,200) and the right to a contract review."
         );
         assert!(
             o[1].explanation.contains("no consequence yet"),

@@ -235,6 +235,60 @@ impl Diagnostic {
 #[derive(Debug, Clone, Default)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
+    /// Keys written with a typo (`sorce` for `source`): what follows from
+    /// the key's absence is not reported on top of the typo.
+    typos: Vec<Typo>,
+}
+
+/// A misspelt key in a table: where the table is and what was meant.
+#[derive(Debug, Clone)]
+struct Typo {
+    table: Loc,
+    /// The definition's id (`revenue` of `[kpi.revenue]`).
+    id: String,
+    meant: String,
+}
+
+impl Typo {
+    /// Whether `d` only reports what the typo already explains.
+    fn explains(&self, d: &Diagnostic) -> bool {
+        let Some(loc) = &d.loc else { return false };
+        let meant = self.meant.as_str();
+        // "weight-without-target" on a scorecard naming this KPI.
+        if d.code
+            .strip_suffix(meant)
+            .is_some_and(|c| c.ends_with("-without-"))
+            && d.message.contains(&format!("`{}`", self.id))
+        {
+            return true;
+        }
+        let inside = loc.file == self.table.file
+            && self.table.span.start <= loc.span.start
+            && loc.span.start <= self.table.span.end;
+        if !inside || d.code == "unknown-key" {
+            return false;
+        }
+        if d.code
+            .strip_suffix(meant)
+            .is_some_and(|c| c.ends_with("-without-"))
+        {
+            return true;
+        }
+        match d.code {
+            // A typo in any measure form leaves the definition without one.
+            "missing-measure" => crate::load::FORM_KEYS.contains(&meant),
+            "missing-key" => d.message.contains(&format!("`{meant}`")),
+            "not-smart" => {
+                let concept = match meant {
+                    "every" | "window" => "period",
+                    "target" | "targets" => "target",
+                    other => other,
+                };
+                d.message.ends_with(&format!("is not SMART: no {concept}"))
+            }
+            _ => false,
+        }
+    }
 }
 
 impl Diagnostics {
@@ -251,6 +305,24 @@ impl Diagnostics {
 
     pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
         self.items.extend(other);
+    }
+
+    /// Records that a key of the table at `table` (its whole extent) is a
+    /// typo of `meant`.
+    pub(crate) fn typo(&mut self, table: Loc, id: &str, meant: &str) {
+        self.typos.push(Typo {
+            table,
+            id: id.to_string(),
+            meant: meant.to_string(),
+        });
+    }
+
+    /// Drops the diagnostics that only follow from a typo already reported
+    /// (a missing `source` after `sorce`, "not SMART: no period" after
+    /// `evry`): the typo is the one thing to fix.
+    pub(crate) fn drop_follow_ons(&mut self) {
+        let typos = std::mem::take(&mut self.typos);
+        self.items.retain(|d| !typos.iter().any(|t| t.explains(d)));
     }
 
     pub fn has_errors(&self) -> bool {

@@ -24,4 +24,4 @@ pub mod visibility;
 pub use calendar::{Calendar, Grain, Period, PeriodKind};
 pub use diag::{Diagnostic, Diagnostics, Loc, Located, Severity, SourceMap};
 pub use load::{FileLoader, Loaded, MemoryFiles, ROOT_FILE, load};
-pub use model::Project;
+pub use model::{Project, Target};

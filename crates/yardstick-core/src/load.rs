@@ -188,6 +188,7 @@ pub fn load(root: &str, fs: &dyn FileLoader) -> Loaded {
         read_definitions(&mut cx, &table, file == root_id, &calendar, &mut project);
     }
     check::check_project(&project, &calendar, &mut diags);
+    diags.drop_follow_ons();
     diags.sort();
     Loaded {
         project,
@@ -286,12 +287,31 @@ impl<'t> Tab<'t> {
             .map_or(self.loc.clone(), |(_, v)| cx.loc(v.span()))
     }
 
-    /// Reports every key not in `known`.
+    /// The table from its header to its last value.
+    fn extent(&self) -> Loc {
+        let end = self
+            .table
+            .iter()
+            .map(|(_, v)| v.span().end)
+            .max()
+            .unwrap_or(self.loc.span.end)
+            .max(self.loc.span.end);
+        Loc::new(self.loc.file, self.loc.span.start..end)
+    }
+
+    /// Reports every key not in `known`; a near miss is recorded as a typo
+    /// so that what follows from it is not reported too.
     fn known_keys(&self, cx: &mut Cx<'_>, known: &[&str]) {
         for (k, _) in self.table.iter() {
             let key = k.get_ref().as_ref();
             if !known.contains(&key) {
-                let hint = suggestion(key, known.iter().copied())
+                let meant = did_you_mean(key, known.iter().copied());
+                if let Some(m) = meant {
+                    let id = self.name.rsplit('.').next().unwrap_or(&self.name);
+                    cx.diags.typo(self.extent(), id, m);
+                }
+                let hint = meant
+                    .map(|m| format!("did you mean `{m}`?"))
                     .unwrap_or_else(|| format!("accepted keys: {}", known.join(", ")));
                 cx.error(
                     "unknown-key",
@@ -1050,7 +1070,8 @@ fn read_source(cx: &mut Cx<'_>, tab: &Tab<'_>, id: Located<String>) -> Source {
     }
 }
 
-const FORM_KEYS: [&str; 8] = [
+/// The keys that each give a definition its measure.
+pub(crate) const FORM_KEYS: [&str; 8] = [
     "measure",
     "share",
     "percentile",

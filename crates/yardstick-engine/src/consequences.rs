@@ -27,7 +27,11 @@ pub struct ClauseRow {
     pub period: String,
     pub entity: Entity,
     pub value: Option<f64>,
+    /// The clause's target (or the KPI's in force), as written.
     pub target: Option<String>,
+    /// The same target, typed (for display).
+    #[serde(skip)]
+    pub threshold: Option<yardstick_core::Target>,
     pub breached: bool,
     pub triggered: bool,
     pub credit_share: f64,
@@ -95,7 +99,7 @@ fn calendar(p: &Project) -> Calendar {
     }
 }
 
-fn period_word(k: &MeasureDef) -> String {
+pub(crate) fn period_word(k: &MeasureDef) -> String {
     match k.cadence.as_ref().map(|c| c.value) {
         Some(Cadence::Every(g)) => g.name().replace('_', " "),
         Some(Cadence::Window { .. }) => "day".into(),
@@ -168,7 +172,7 @@ pub fn sla(project: &Project, ev: &Evaluation) -> SlaReport {
             let wording = Wording {
                 name: kpi.display_name(),
                 period_word: &period_word,
-                unit: kpi.unit.as_deref(),
+                unit: kpi.display_unit(),
                 currency: project.settings.currency.as_deref(),
             };
             for rs in rows.values() {
@@ -209,6 +213,7 @@ pub fn sla(project: &Project, ev: &Evaluation) -> SlaReport {
                         entity: r.entity.clone(),
                         value: r.value,
                         target: input.target.as_ref().map(|(_, t)| t.clone()),
+                        threshold: input.target.as_ref().map(|(t, _)| *t),
                         breached: o.breached,
                         triggered: o.triggered,
                         credit_share: o.credit_share,

@@ -106,7 +106,11 @@ pub struct Row {
     pub end: String,
     pub entity: Option<BTreeMap<String, EntityValue>>,
     pub value: Option<f64>,
+    /// The target in force, as written.
     pub target: Option<String>,
+    /// The same target, typed (for display: [`yardstick_core::format::target`]).
+    #[serde(skip)]
+    pub threshold: Option<yardstick_core::Target>,
     pub status: Option<&'static str>,
     pub attainment: Option<f64>,
     pub complete: bool,
@@ -1263,6 +1267,7 @@ impl Evaluator<'_> {
                     entity,
                     value,
                     target: target.map(|t| t.text.clone()),
+                    threshold: target.map(|t| t.target),
                     status: status.map(Status::as_str),
                     attainment: attainment(value, target.map(|t| t.target)),
                     complete,
@@ -1273,7 +1278,7 @@ impl Evaluator<'_> {
                     baseline: self.baseline(k, frame, &series.values[e]),
                     benchmark,
                     warning: warning.map(|w| w.text.clone()),
-                    unit: k.unit.clone(),
+                    unit: k.display_unit().map(str::to_string),
                     basis: series.basis.get(e).and_then(|b| b[p]),
                     projection,
                 });

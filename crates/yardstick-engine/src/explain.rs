@@ -228,7 +228,7 @@ pub async fn explain(
             let note = t.note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
             format!("in force from {}{note}", t.from.value)
         });
-    let unit = kpi.unit.as_deref();
+    let unit = kpi.display_unit();
     let start = cal.start(&period);
     let end = cal.end(&period);
     let start_us = start.timestamp_micros();
@@ -247,7 +247,7 @@ pub async fn explain(
         entity: (!node.entity.is_empty())
             .then(|| node.entity.iter().cloned().zip(key.iter().cloned()).collect()),
         value,
-        unit: kpi.unit.clone(),
+        unit: kpi.display_unit().map(str::to_string),
         target: target.map(|t| t.text.clone()),
         warning: warning.map(|w| w.text.clone()),
         target_note,

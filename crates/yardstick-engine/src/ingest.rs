@@ -86,7 +86,7 @@ pub enum PushError {
     UnknownSource(String),
     #[error("source `{0}` is not stored (set `store = true` to push rows into it)")]
     NotStored(String),
-    #[error("{} bad rows", .0.len())]
+    #[error("{}", yardstick_core::format::count(.0.len(), "bad row", "bad rows"))]
     BadRows(Vec<RowError>),
 }
 

@@ -17,6 +17,7 @@ pub mod explain;
 pub mod forecasts;
 pub mod freshness;
 pub mod fs;
+pub mod history;
 pub mod ingest;
 pub mod projection;
 pub mod sources;

@@ -9,11 +9,12 @@
 
 use std::fmt::Write;
 
-use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime, Weekday};
+use chrono::{Datelike, Duration, Months, NaiveDate, Weekday};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::ProjectFile;
+use crate::generate::{business_time, poisson, ts};
 
 const DEFINITIONS: &str = include_str!("../templates/demo/yardstick.toml");
 const README: &str = include_str!("../templates/demo/README.md");
@@ -32,34 +33,6 @@ const PLANS: [(&str, f64, f64); 3] = [
     ("pro", 450.0, 1300.0),
     ("enterprise", 1500.0, 4200.0),
 ];
-
-/// Poisson-distributed count with mean `lambda` (Knuth; lambda is small).
-fn poisson(rng: &mut ChaCha8Rng, lambda: f64) -> u32 {
-    let l = (-lambda).exp();
-    let mut k = 0;
-    let mut p = 1.0;
-    loop {
-        p *= rng.random::<f64>();
-        if p <= l {
-            return k;
-        }
-        k += 1;
-    }
-}
-
-fn ts(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-/// A time on day `d`, mostly in (European) business hours, as UTC.
-fn business_time(rng: &mut ChaCha8Rng, d: NaiveDate) -> NaiveDateTime {
-    let secs = if rng.random::<f64>() < 0.7 {
-        rng.random_range(7 * 3600..17 * 3600)
-    } else {
-        rng.random_range(0..86_400)
-    };
-    d.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::seconds(secs)
-}
 
 /// Generates the demo project.
 pub fn demo(seed: u64, end: NaiveDate) -> Vec<ProjectFile> {
@@ -258,7 +231,36 @@ pub fn demo(seed: u64, end: NaiveDate) -> Vec<ProjectFile> {
         ("data/partner_sales.csv".into(), partner),
         ("data/partner_spend.csv".into(), spend),
         ("data/people.csv".into(), people),
+        (".gitignore".into(), crate::GITIGNORE.into()),
     ]
+}
+
+/// Trial signups from the website over the same days as [`demo`], as CSV
+/// (`at,plan`): what `yardstick demo` pushes into the stored source
+/// `signups`. About 25 a month, growing, with weaker months that miss the
+/// target of 20; from a stream of its own, so the demo's files do not
+/// depend on it.
+pub fn demo_signups(seed: u64, end: NaiveDate) -> String {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5167_4e55_7053);
+    let days = crate::generate::days_before(end, 13);
+    let n = days.len().max(1) as f64;
+    let mut csv = String::from("at,plan\n");
+    let mut level = 1.0;
+    for (i, &d) in days.iter().enumerate() {
+        if d.day() == 1 {
+            level = if rng.random::<f64>() < 0.3 {
+                rng.random_range(0.55..0.8)
+            } else {
+                rng.random_range(0.95..1.3)
+            };
+        }
+        let growth = 0.8 + 0.4 * i as f64 / n;
+        for _ in 0..poisson(&mut rng, 0.8 * growth * level) {
+            let plan = ["starter", "starter", "pro", "enterprise"][rng.random_range(0..4)];
+            let _ = writeln!(csv, "{},{plan}", ts(business_time(&mut rng, d)));
+        }
+    }
+    csv
 }
 
 #[cfg(test)]

@@ -1,16 +1,24 @@
 //! Starter projects and the generated demo.
 //!
 //! [`template`] returns the files of a commented starter project (`yardstick
-//! init`); [`demo`] generates a realistic project with seeded, deterministic
-//! data (`yardstick demo`). Both return file lists; [`write_project`] writes
+//! init`) with a year of sample data ending yesterday; [`demo`] generates a
+//! realistic project with seeded, deterministic data (`yardstick demo`), and
+//! [`demo_signups`] the rows the demo pushes into its stored source. Both return file lists; [`write_project`] writes
 //! them, refusing to overwrite anything.
 
 mod demo;
+mod generate;
+mod starter;
 
 use std::io;
 use std::path::Path;
 
-pub use demo::demo;
+pub use demo::{demo, demo_signups};
+pub use starter::template;
+
+/// Written into every generated project: the state store is not source.
+pub const GITIGNORE: &str =
+    "# Yardstick's state store (tokens, pushed rows, history): not source.\n.yardstick/\n";
 
 /// A file of a generated project: path relative to the project folder, and text.
 pub type ProjectFile = (String, String);
@@ -43,35 +51,6 @@ impl Template {
             Template::PartnershipTechnology => "partnership-technology",
         }
     }
-}
-
-macro_rules! files {
-    ($dir:literal: $($path:literal),+ $(,)?) => {
-        vec![$(($path, include_str!(concat!("../templates/", $dir, "/", $path)))),+]
-    };
-}
-
-/// The files of a starter project.
-pub fn template(t: Template) -> Vec<ProjectFile> {
-    let files: Vec<(&str, &str)> = match t {
-        Template::Saas => files!("saas": "yardstick.toml", "data/orders.csv", "data/subscriptions.csv"),
-        Template::Sla => {
-            files!("sla": "yardstick.toml", "data/incidents.csv", "data/maintenance.csv", "data/tickets.csv")
-        }
-        Template::PartnershipDistribution => files!(
-            "partnership-distribution": "yardstick.toml", "data/partner_sales.csv", "data/partner_spend.csv"
-        ),
-        Template::PartnershipJv => {
-            files!("partnership-jv": "yardstick.toml", "data/ledger.csv", "data/milestones.csv")
-        }
-        Template::PartnershipTechnology => files!(
-            "partnership-technology": "yardstick.toml", "data/releases.csv", "data/changes.csv", "data/usage.csv"
-        ),
-    };
-    files
-        .into_iter()
-        .map(|(p, t)| (p.to_string(), t.to_string()))
-        .collect()
 }
 
 /// Writes `files` under `dir`, which must be missing or empty: nothing that

@@ -39,17 +39,46 @@ function heading(s) {
   return `<span class="status ${cls}" data-heading="${esc(s || "none")}">${icon} ${esc(word)}</span>`;
 }
 
+// Numbers as the CLI writes them: yardstick_core::format::value, digit for
+// digit (grouped thousands; % to 2 decimals; a currency with 0 decimals when
+// whole, else 2; hours to 1; other numbers to 2, or 4 below 1).
+function grouped(v, d) {
+  const s = Math.abs(v).toFixed(d);
+  const [i, f] = s.split(".");
+  const neg = v < 0 && /[1-9]/.test(s);
+  return (neg ? "-" : "") + i.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (f ? "." + f : "");
+}
+function trimmed(v, max) {
+  const s = grouped(v, max);
+  return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
+}
+const CURRENCY = { EUR: "€", USD: "$", GBP: "£", JPY: "¥" };
 function fmt(v, unit) {
   if (v === null || v === undefined || Number.isNaN(v)) return "—";
-  if (unit === "%") return (v * 100).toLocaleString("en", { maximumFractionDigits: 2 }) + "%";
-  if (unit && /^[A-Z]{3}$/.test(unit)) {
-    try {
-      return v.toLocaleString("en", { style: "currency", currency: unit, maximumFractionDigits: 2 });
-    } catch (_) { /* an unknown code: fall through */ }
+  if (unit === "%") return trimmed(v * 100, 2) + "%";
+  if (unit && (/^[A-Z]{3}$/.test(unit) || unit === (META && META.currency))) {
+    const sign = v < 0 && grouped(v, 2) !== "0.00" ? "-" : "";
+    return sign + (CURRENCY[unit] || unit + " ") + grouped(Math.abs(v), Number.isInteger(v) ? 0 : 2);
   }
-  if (unit === "h" || unit === "hours") return v.toLocaleString("en", { maximumFractionDigits: 1 }) + " h";
-  const n = v.toLocaleString("en", { maximumFractionDigits: Math.abs(v) < 10 ? 3 : 1 });
+  if (unit === "h" || unit === "hours") return trimmed(v, 1) + " h";
+  if (unit === "d" || unit === "days") return trimmed(v, 1) + " d";
+  const n = trimmed(v, v !== 0 && Math.abs(v) < 1 ? 4 : 2);
   return unit ? `${n} ${esc(unit)}` : n;
+}
+// An attainment, rounded down to one decimal (99.96% never reads 100%).
+function fmtAttainment(a) {
+  if (a === null || a === undefined || Number.isNaN(a)) return "—";
+  return (Math.floor(a * 1000 + 1e-9) / 10).toFixed(1) + "%";
+}
+// A target written like its values: ">= 60000" in EUR → ">= €60,000".
+function fmtTarget(t, unit, none = "") {
+  if (!t) return none;
+  const p = parseTarget(t);
+  const m = t.match(/^\s*(>=|>|<=|<|≥|≤)/);
+  if (!p) return t;
+  if (p.lo !== undefined && p.hi !== undefined) return `between ${fmt(p.lo, unit)} and ${fmt(p.hi, unit)}`;
+  const op = { "≥": ">=", "≤": "<=" }[m[1]] || m[1];
+  return `${op} ${fmt(p.lo !== undefined ? p.lo : p.hi, unit)}`;
 }
 
 // ">= 99.5%" → {lo: 0.995}; "between 10 and 20" → {lo: 10, hi: 20}.
@@ -94,8 +123,8 @@ function change(r, unit) {
   const d = r.value - r.previous;
   if (d === 0) return '<span class="muted">= 0</span>';
   const arrow = d > 0 ? "▲" : "▼";
-  const rel = r.previous !== 0 ? ` (${(d / Math.abs(r.previous) * 100).toLocaleString("en", { maximumFractionDigits: 1 })}%)` : "";
-  const shown = unit === "%" ? `${(d * 100).toLocaleString("en", { maximumFractionDigits: 2 })} pp` : fmt(Math.abs(d), unit);
+  const rel = r.previous !== 0 ? ` (${trimmed(d / Math.abs(r.previous) * 100, 1)}%)` : "";
+  const shown = unit === "%" ? `${trimmed(Math.abs(d) * 100, 2)} pp` : fmt(Math.abs(d), unit);
   // Coloured and worded by the target's direction: down is better for "<= 250".
   const way = better(r.target) * Math.sign(d);
   const [cls, word] = way > 0 ? ["up", "better"] : way < 0 ? ["down", "worse"] : ["muted", ""];
@@ -169,7 +198,7 @@ async function viewOverview() {
     return `<tr data-kpi="${esc(k.id)}">
       <td><a href="#/kpi/${encodeURIComponent(k.id)}">${esc(k.name)}</a><div class="muted hide-sm">${esc(k.objective || "")}</div></td>
       <td class="hide-sm">${esc(k.owner || "")}</td><td class="hide-sm">${esc(k.level || "")}</td>
-      <td class="num value">${value}</td><td>${esc(k.target || "")}</td><td class="status-cell">${status}</td>
+      <td class="num value">${value}</td><td>${esc(fmtTarget(k.target, k.unit))}</td><td class="status-cell">${status}</td>
       <td>${sparkline(series)}</td><td class="hide-sm">${delta}</td><td class="muted">${esc(period)}</td></tr>`;
   };
   const table = (list) =>
@@ -263,7 +292,7 @@ async function viewKpi(id) {
   const latest = latestRows(rows, id);
   let html = `<h1>${esc(k.name)}</h1>
     <p>${esc(k.objective || "")}</p>
-    <p class="muted">Owner: ${esc(k.owner || "—")} · Level: ${esc(k.level || "—")} · Period: ${esc(k.period || "—")} · Target: ${esc(k.target || "none")}</p>`;
+    <p class="muted">Owner: ${esc(k.owner || "—")} · Level: ${esc(k.level || "—")} · Period: ${esc(k.period || "—")} · Target: ${esc(fmtTarget(k.target, k.unit, "none"))}</p>`;
   if (entities.length > 1) {
     html += `<label>Entity <select id="entity">${entities.map((e) => `<option ${e === ent ? "selected" : ""}>${esc(e)}</option>`).join("")}</select></label>`;
   }
@@ -271,19 +300,19 @@ async function viewKpi(id) {
   const open = mine.find((r) => !r.complete && r.projection);
   if (open) {
     const p = open.projection;
-    html += `<h2>Where ${esc(open.period)} is heading</h2><p id="projection">${heading(p.status)} Projected ${fmt(p.value, k.unit)} (80%: ${fmt(p.low, k.unit)} – ${fmt(p.high, k.unit)})${p.probability !== null && p.probability !== undefined ? `, ${Math.round(p.probability * 100)}% likely to meet ${esc(open.target || "the target")}` : ""}; ${fmt(open.value, k.unit)} so far.</p>`;
+    html += `<h2>Where ${esc(open.period)} is heading</h2><p id="projection">${heading(p.status)} Projected ${fmt(p.value, k.unit)} (80%: ${fmt(p.low, k.unit)} – ${fmt(p.high, k.unit)})${p.probability !== null && p.probability !== undefined ? `, ${Math.round(p.probability * 100)}% likely to meet ${esc(fmtTarget(open.target, k.unit, "the target"))}` : ""}; ${fmt(open.value, k.unit)} so far.</p>`;
   }
   html += `<h2>Forecast</h2><div id="forecast" class="table-wrap"><p class="muted">Loading…</p></div>`;
   if (entities.length > 1 && latest.length) {
     html += `<h2>Per entity, ${esc(latest[0].period)}</h2><div class="table-wrap"><table><thead><tr><th>Entity</th><th class="num">Value</th><th>Target</th><th>Status</th><th class="num">Attainment</th></tr></thead><tbody>
-      ${latest.map((r) => `<tr><td>${esc(entityKey(r.entity))}</td><td class="num">${fmt(r.value, k.unit)}</td><td>${esc(r.target || "")}</td><td>${badge(r.status)}</td><td class="num">${fmt(r.attainment, "%")}</td></tr>`).join("")}</tbody></table></div>`;
+      ${latest.map((r) => `<tr><td>${esc(entityKey(r.entity))}</td><td class="num">${fmt(r.value, k.unit)}</td><td>${esc(fmtTarget(r.target, k.unit))}</td><td>${badge(r.status)}</td><td class="num">${fmtAttainment(r.attainment)}</td></tr>`).join("")}</tbody></table></div>`;
   }
   if ((k.dimensions || []).length) {
     const dim = UI.dim[id] || k.dimensions[0];
     html += `<h2>Breakdown</h2><label>By <select id="dim">${k.dimensions.map((d) => `<option ${d === dim ? "selected" : ""}>${esc(d)}</option>`).join("")}</select></label><div id="bars" class="bars"><p class="muted">Loading…</p></div>`;
   }
   html += `<h2>Periods</h2><div class="table-wrap"><table><thead><tr><th>Period</th><th class="num">Value</th><th>Target</th><th>Status</th><th class="num">Attainment</th><th class="hide-sm num">Previous</th><th></th></tr></thead><tbody>
-    ${mine.slice().reverse().map((r) => `<tr><td>${esc(r.period)}</td><td class="num">${fmt(r.value, k.unit)}</td><td>${esc(r.target || "")}</td><td>${badge(r.status)}</td><td class="num">${fmt(r.attainment, "%")}</td><td class="hide-sm num">${fmt(r.previous, k.unit)}</td><td>${r.complete ? "" : `<span class="muted">in progress</span>${r.projection && r.projection.status ? " " + heading(r.projection.status) : ""}`}</td></tr>`).join("")}
+    ${mine.slice().reverse().map((r) => `<tr><td>${esc(r.period)}</td><td class="num">${fmt(r.value, k.unit)}</td><td>${esc(fmtTarget(r.target, k.unit))}</td><td>${badge(r.status)}</td><td class="num">${fmtAttainment(r.attainment)}</td><td class="hide-sm num">${fmt(r.previous, k.unit)}</td><td>${r.complete ? "" : `<span class="muted">in progress</span>${r.projection && r.projection.status ? " " + heading(r.projection.status) : ""}`}</td></tr>`).join("")}
     </tbody></table></div>`;
   if (!META.party) {
     const periods = mine.map((r) => r.period).reverse();
@@ -406,7 +435,7 @@ async function viewPartnership(id) {
     <h2>Scorecard</h2><table><thead><tr><th>Review period</th><th class="num">Score</th><th>Complete</th></tr></thead><tbody>
       ${scores.map((s) => `<tr><td>${esc(s.period)}</td><td class="num score">${fmt(s.score, "%")}</td><td>${s.complete ? "yes" : "in progress"}</td></tr>`).join("") || '<tr><td colspan="3" class="muted">No score yet.</td></tr>'}</tbody></table>
     <h2>KPIs, latest ended period</h2><table><thead><tr><th>KPI</th><th>Period</th><th>Entity</th><th class="num">Value</th><th>Target</th><th>Status</th></tr></thead><tbody>
-      ${p.kpis.map((r) => `<tr><td><a href="#/kpi/${encodeURIComponent(r.kpi)}">${esc(r.kpi)}</a></td><td>${esc(r.period)}</td><td>${esc(entityKey(r.entity))}</td><td class="num">${fmt(r.value, r.unit)}</td><td>${esc(r.target || "")}</td><td>${badge(r.status)}</td></tr>`).join("")}</tbody></table>`;
+      ${p.kpis.map((r) => `<tr><td><a href="#/kpi/${encodeURIComponent(r.kpi)}">${esc(r.kpi)}</a></td><td>${esc(r.period)}</td><td>${esc(entityKey(r.entity))}</td><td class="num">${fmt(r.value, r.unit)}</td><td>${esc(fmtTarget(r.target, r.unit))}</td><td>${badge(r.status)}</td></tr>`).join("")}</tbody></table>`;
 }
 
 // ------------------------------------------------------------ routing, live

@@ -209,7 +209,7 @@ fn kpi_summary(project: &Project, k: &MeasureDef, rows: &[Row]) -> KpiSummary {
         objective: k.objective.clone(),
         owner: k.owner.clone(),
         level: k.level.map(|l| format!("{l:?}").to_lowercase()),
-        unit: k.unit.clone(),
+        unit: k.display_unit().map(str::to_string),
         tags: k.tags.clone(),
         period: k.cadence.as_ref().map(|c| match c.value {
             Cadence::Every(g) => g.name().to_string(),

@@ -28,7 +28,7 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
-    #[error("the batch was rejected: {} bad rows, nothing was stored", .0.len())]
+    #[error("the batch was rejected: {}, nothing was stored", yardstick_core::format::count(.0.len(), "bad row", "bad rows"))]
     InvalidRows(Vec<RowError>),
     #[error("{0}")]
     Conflict(String),
@@ -99,14 +99,13 @@ impl IntoResponse for ApiError {
                     None,
                 )
             }
-            ApiError::InvalidRows(rows) => {
-                let n = rows.len();
-                let s = if n == 1 { "" } else { "s" };
-                (
-                    format!("the batch was rejected: {n} bad row{s}, nothing was stored"),
-                    Some(rows),
-                )
-            }
+            ApiError::InvalidRows(rows) => (
+                format!(
+                    "the batch was rejected: {}, nothing was stored",
+                    yardstick_core::format::count(rows.len(), "bad row", "bad rows")
+                ),
+                Some(rows),
+            ),
             other => (other.to_string(), None),
         };
         let mut res = (

@@ -84,6 +84,33 @@ fn unknown_tables_and_keys_suggest_the_right_name() {
     assert_eq!(d.hint.as_deref(), Some("did you mean `owner`?"));
 }
 
+/// A typo in a key is the one thing to fix: what follows from the key's
+/// absence (no measure, no source, not SMART, a warning or a scorecard
+/// weight without a target) is not reported on top of it.
+#[test]
+fn a_typo_in_a_key_is_reported_alone() {
+    let with_card = format!("{KPI}warning = \">= 0.5\"\n[scorecard.s]\nweights = {{ revenue = 1 }}\n");
+    for (key, typo) in [
+        ("source", "sorce"),
+        ("measure", "mesure"),
+        ("every", "evry"),
+        ("target", "taget"),
+        ("owner", "ownr"),
+        ("objective", "objectve"),
+    ] {
+        let l = root(&with_card.replacen(&format!("\n{key} ="), &format!("\n{typo} ="), 1));
+        let codes: Vec<&str> = l.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["unknown-key"], "{typo}: {:#?}", l.diagnostics);
+        assert_eq!(
+            l.diagnostics.iter().next().and_then(|d| d.hint.clone()),
+            Some(format!("did you mean `{key}`?"))
+        );
+    }
+    // An unrelated problem in the same table is still reported.
+    let l = root(&KPI.replace("owner", "ownr").replace("sum(amount)", "sum(amount"));
+    assert_eq!(l.diagnostics.len(), 2, "{:#?}", l.diagnostics);
+}
+
 #[test]
 fn formula_cycles_name_the_whole_cycle() {
     let l = root(

@@ -4,6 +4,7 @@
 mod burn;
 mod contracts;
 mod freshness;
+mod history;
 mod ingest;
 mod measures;
 mod projections;
