@@ -7,12 +7,13 @@ const $ = (s, el = document) => el.querySelector(s);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const main = () => $("#main");
 let META = null;
-const UI = { filters: {}, entity: {}, dim: {}, explain: {} };
+const UI = { filters: {}, entity: {}, dim: {}, explain: {}, barPeriod: {} };
 
 async function api(path) {
   const r = await fetch(path, { credentials: "same-origin", headers: { Accept: "application/json" } });
   if (r.status === 401) {
-    location.hash = "#/login";
+    const here = location.hash.startsWith("#/login") ? "" : location.hash;
+    location.hash = here && here !== "#/" ? `#/login?next=${encodeURIComponent(here)}` : "#/login";
     throw new Error("login");
   }
   const body = await r.json().catch(() => ({}));
@@ -69,6 +70,11 @@ function fmt(v, unit) {
 function fmtAttainment(a) {
   if (a === null || a === undefined || Number.isNaN(a)) return "—";
   return (Math.floor(a * 1000 + 1e-9) / 10).toFixed(1) + "%";
+}
+// A range, or a dash when either end is unknown.
+function fmtRange(lo, hi, unit) {
+  const none = (v) => v === null || v === undefined || Number.isNaN(v);
+  return none(lo) || none(hi) ? "—" : `${fmt(lo, unit)} – ${fmt(hi, unit)}`;
 }
 // A target written like its values: ">= 60000" in EUR → ">= €60,000".
 function fmtTarget(t, unit, none = "") {
@@ -137,23 +143,24 @@ async function viewLogin(params) {
   const failed = params.get("failed");
   main().innerHTML = `
     <section class="login">
-      <h1>Sign in</h1>
+      <h1>Sign in to Yardstick</h1>
       <p>Open the link <code>yardstick serve</code> printed, or paste an API token (<code>yardstick token create</code>).</p>
       ${failed ? '<p class="error" role="alert">That code or token is not valid (login codes work once).</p>' : ""}
       <form id="login-form">
-        <label for="token">Token</label>
-        <input id="token" name="token" type="password" autocomplete="off" required>
-        <button type="submit">Sign in</button>
+        <label for="token">API token</label>
+        <input id="token" name="token" type="password" autocomplete="off" placeholder="ys_…" required>
+        <button type="submit" class="primary">Sign in</button>
       </form>
     </section>`;
   $("#login-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const r = await fetch("/login", { method: "POST", body: new URLSearchParams({ token: $("#token").value }), credentials: "same-origin" });
+    const next = params.get("next");
     if (r.ok) {
       META = null;
-      location.hash = "#/";
+      location.hash = next && next.startsWith("#/") ? next : "#/";
     } else {
-      location.hash = "#/login?failed=1";
+      location.hash = `#/login?failed=1${next ? `&next=${encodeURIComponent(next)}` : ""}`;
     }
   });
 }
@@ -189,20 +196,20 @@ async function viewOverview() {
     } else if (latest.length) {
       const count = (s) => latest.filter((r) => r.status === s).length;
       value = `${latest.length} entities`;
-      status = ["met", "warning", "missed"].filter(count).map((s) => `${badge(s)} ×${count(s)}`).join(" ");
+      status = ["met", "warning", "missed"].filter(count).map((s) => `<span class="nowrap">${badge(s)} ×${count(s)}</span>`).join(" ");
       period = latest[0].period;
     } else {
       value = "—";
       status = badge("no_data");
     }
     return `<tr data-kpi="${esc(k.id)}">
-      <td><a href="#/kpi/${encodeURIComponent(k.id)}">${esc(k.name)}</a><div class="muted hide-sm">${esc(k.objective || "")}</div></td>
-      <td class="hide-sm">${esc(k.owner || "")}</td><td class="hide-sm">${esc(k.level || "")}</td>
-      <td class="num value">${value}</td><td>${esc(fmtTarget(k.target, k.unit))}</td><td class="status-cell">${status}</td>
-      <td>${sparkline(series)}</td><td class="hide-sm">${delta}</td><td class="muted">${esc(period)}</td></tr>`;
+      <td class="kpi-name"><a href="#/kpi/${encodeURIComponent(k.id)}">${esc(k.name)}</a><div class="muted hide-sm">${esc(k.objective || "")}</div></td>
+      <td class="hide-sm nowrap">${esc(k.owner || "")}</td><td class="hide-sm">${esc(k.level || "")}</td>
+      <td class="num value nowrap">${value}<div class="muted show-sm">${esc([fmtTarget(k.target, k.unit), period].filter(Boolean).join(" · "))}</div></td><td class="nowrap hide-sm">${esc(fmtTarget(k.target, k.unit))}</td><td class="status-cell">${status}</td>
+      <td class="hide-sm">${sparkline(series)}</td><td class="hide-sm">${delta}</td><td class="muted nowrap hide-sm">${esc(period)}</td></tr>`;
   };
   const table = (list) =>
-    `<div class="table-wrap"><table><thead><tr><th>KPI</th><th class="hide-sm">Owner</th><th class="hide-sm">Level</th><th class="num">Latest value</th><th>Target</th><th>Status</th><th>Trend</th><th class="hide-sm">Change</th><th>Period</th></tr></thead>
+    `<div class="table-wrap"><table><thead><tr><th>KPI</th><th class="hide-sm">Owner</th><th class="hide-sm">Level</th><th class="num">Latest value</th><th class="hide-sm">Target</th><th>Status</th><th class="hide-sm">Trend</th><th class="hide-sm">Change</th><th class="hide-sm">Period</th></tr></thead>
      <tbody>${list.map(kpiRow).join("") || '<tr><td colspan="9" class="muted">No KPI matches the filters.</td></tr>'}</tbody></table></div>`;
   const byId = Object.fromEntries(kpis.map((k) => [k.id, k]));
   const inCard = new Set();
@@ -241,19 +248,36 @@ async function viewOverview() {
 
 let chart = null;
 
+// The y axis as wide as its longest label (the title never overlaps).
+function axisSize(u, values, axisIdx, cycleNum) {
+  const axis = u.axes[axisIdx];
+  if (cycleNum > 1) return axis._size;
+  let size = axis.ticks.size + axis.gap;
+  const longest = (values || []).reduce((a, v) => (String(v).length > a.length ? String(v) : a), "");
+  if (longest) {
+    u.ctx.font = axis.font[0];
+    size += u.ctx.measureText(longest).width / devicePixelRatio;
+  }
+  return Math.ceil(size) + 4;
+}
+
 function drawChart(el, rows, unit) {
   if (chart) chart.destroy();
   chart = null;
   if (!rows.length || typeof uPlot === "undefined") return;
-  const xs = rows.map((r) => Date.parse(r.start) / 1000);
+  // One point per period, labelled as the KPI's periods are (2026-10,
+  // 2026-Q3, 2026-W42), however few there are.
+  const xs = rows.map((_, i) => i);
+  const label = (i) => (Number.isInteger(i) && rows[i] ? rows[i].period : "");
   const t = rows.map((r) => parseTarget(r.target));
   const w = rows.map((r) => parseTarget(r.warning));
   const col = (f) => rows.map(f);
-  const series = [{}, { label: "value", stroke: "#0969da", width: 2, points: { show: true } }];
+  const shown = (u, v) => fmt(v, unit);
+  const series = [{ label: "Period", value: (u, i) => label(i) }, { label: "value", stroke: "#0969da", width: 2, points: { show: true }, value: shown }];
   const data = [xs, col((r) => r.value)];
-  const add = (label, values, opts) => {
+  const add = (name, values, opts) => {
     if (values.some((v) => v !== null && v !== undefined && !Number.isNaN(v))) {
-      series.push({ label, ...opts });
+      series.push({ label: name, value: shown, ...opts });
       data.push(values.map((v) => (v === undefined || Number.isNaN(v) ? null : v)));
     }
   };
@@ -264,19 +288,30 @@ function drawChart(el, rows, unit) {
   add("baseline", col((r) => r.baseline), { stroke: "#6e7781", dash: [8, 3] });
   add("benchmark", col((r) => r.benchmark), { stroke: "#8250df", dash: [3, 3] });
   add("in progress", rows.map((r) => (r.complete ? null : r.value)), { stroke: "#9a6700", width: 0, points: { show: true, size: 10, fill: "#fff" } });
-  const axisValues = (u, splits) => splits.map((v) => fmt(v, unit));
+  // Ticks carry % and money signs; other units are in the axis title.
+  const tickUnit = unit === "%" || (unit && (/^[A-Z]{3}$/.test(unit) || unit === (META && META.currency))) ? unit : undefined;
+  const axisValues = (u, splits) => splits.map((v) => fmt(v, tickUnit));
   // The warning band: between the target and the warning threshold.
   const ti = series.findIndex((x) => x.label === "target"), wi = series.findIndex((x) => x.label === "warning");
   const bands = ti > 0 && wi > 0 ? [{ series: [ti, wi], fill: "rgba(154, 103, 0, 0.12)" }] : [];
+  // Without a pointer on the chart, the legend shows the latest period.
+  const withValue = rows.map((r, i) => (r.value === null || r.value === undefined ? -1 : i)).filter((i) => i >= 0);
+  const last = withValue.length ? withValue[withValue.length - 1] : rows.length - 1;
+  const showLatest = (u) => { if (u.cursor.idx === null || u.cursor.idx === undefined) u.setLegend({ idx: last }); };
+  const narrow = (el.clientWidth || 800) < 500;
   chart = new uPlot(
     {
       width: Math.max(280, el.clientWidth || 800),
       height: 320,
       series,
       bands,
-      scales: { x: { time: true } },
-      axes: [{}, { values: axisValues, size: 80, label: unit ? `value (${unit})` : "value" }],
+      scales: { x: { time: false, range: (u, lo, hi) => [lo - 0.4, hi + 0.4] } },
+      axes: [
+        { values: (u, splits) => splits.map(label), incrs: [1, 2, 3, 4, 6, 12, 24, 52, 104], space: narrow ? 56 : 64 },
+        { values: axisValues, size: axisSize, label: narrow ? undefined : unit ? `value (${unit})` : "value", labelSize: 20 },
+      ],
       legend: { live: true },
+      hooks: { ready: [showLatest], setCursor: [showLatest] },
     },
     data,
     el,
@@ -300,19 +335,24 @@ async function viewKpi(id) {
   const open = mine.find((r) => !r.complete && r.projection);
   if (open) {
     const p = open.projection;
-    html += `<h2>Where ${esc(open.period)} is heading</h2><p id="projection">${heading(p.status)} Projected ${fmt(p.value, k.unit)} (80%: ${fmt(p.low, k.unit)} – ${fmt(p.high, k.unit)})${p.probability !== null && p.probability !== undefined ? `, ${Math.round(p.probability * 100)}% likely to meet ${esc(fmtTarget(open.target, k.unit, "the target"))}` : ""}; ${fmt(open.value, k.unit)} so far.</p>`;
+    html += `<h2>Where ${esc(open.period)} is heading</h2><p id="projection">${heading(p.status)} Projected ${fmt(p.value, k.unit)}${p.low === null || p.low === undefined ? "" : ` (80%: ${fmtRange(p.low, p.high, k.unit)})`}${p.probability !== null && p.probability !== undefined ? `, ${Math.round(p.probability * 100)}% likely to meet ${esc(fmtTarget(open.target, k.unit, "the target"))}` : ""}; ${open.value === null || open.value === undefined ? "no value yet" : `${fmt(open.value, k.unit)} so far`}.</p>`;
   }
   html += `<h2>Forecast</h2><div id="forecast" class="table-wrap"><p class="muted">Loading…</p></div>`;
   if (entities.length > 1 && latest.length) {
     html += `<h2>Per entity, ${esc(latest[0].period)}</h2><div class="table-wrap"><table><thead><tr><th>Entity</th><th class="num">Value</th><th>Target</th><th>Status</th><th class="num">Attainment</th></tr></thead><tbody>
-      ${latest.map((r) => `<tr><td>${esc(entityKey(r.entity))}</td><td class="num">${fmt(r.value, k.unit)}</td><td>${esc(fmtTarget(r.target, k.unit))}</td><td>${badge(r.status)}</td><td class="num">${fmtAttainment(r.attainment)}</td></tr>`).join("")}</tbody></table></div>`;
+      ${latest.map((r) => `<tr><td>${esc(entityKey(r.entity))}</td><td class="num nowrap">${fmt(r.value, k.unit)}</td><td class="nowrap">${esc(fmtTarget(r.target, k.unit))}</td><td>${badge(r.status)}</td><td class="num">${fmtAttainment(r.attainment)}</td></tr>`).join("")}</tbody></table></div>`;
   }
   if ((k.dimensions || []).length) {
     const dim = UI.dim[id] || k.dimensions[0];
-    html += `<h2>Breakdown</h2><label>By <select id="dim">${k.dimensions.map((d) => `<option ${d === dim ? "selected" : ""}>${esc(d)}</option>`).join("")}</select></label><div id="bars" class="bars"><p class="muted">Loading…</p></div>`;
+    const periods = [...new Set(mine.map((r) => r.period))].reverse();
+    const done = mine.filter((r) => r.complete).map((r) => r.period);
+    const period = periods.includes(UI.barPeriod[id]) ? UI.barPeriod[id] : done[done.length - 1] || periods[0];
+    UI.barPeriod[id] = period;
+    html += `<h2>Breakdown</h2><div class="filters"><label>By <select id="dim">${k.dimensions.map((d) => `<option ${d === dim ? "selected" : ""}>${esc(d)}</option>`).join("")}</select></label>
+      <label>Period <select id="bar-period">${periods.map((p) => `<option ${p === period ? "selected" : ""}>${esc(p)}</option>`).join("")}</select></label></div><div id="bars" class="bars"><p class="muted">Loading…</p></div>`;
   }
-  html += `<h2>Periods</h2><div class="table-wrap"><table><thead><tr><th>Period</th><th class="num">Value</th><th>Target</th><th>Status</th><th class="num">Attainment</th><th class="hide-sm num">Previous</th><th></th></tr></thead><tbody>
-    ${mine.slice().reverse().map((r) => `<tr><td>${esc(r.period)}</td><td class="num">${fmt(r.value, k.unit)}</td><td>${esc(fmtTarget(r.target, k.unit))}</td><td>${badge(r.status)}</td><td class="num">${fmtAttainment(r.attainment)}</td><td class="hide-sm num">${fmt(r.previous, k.unit)}</td><td>${r.complete ? "" : `<span class="muted">in progress</span>${r.projection && r.projection.status ? " " + heading(r.projection.status) : ""}`}</td></tr>`).join("")}
+  html += `<h2>Periods</h2><div class="table-wrap"><table><thead><tr><th>Period</th><th class="num">Value</th><th>Target</th><th>Status</th><th class="num hide-sm">Attainment</th><th class="hide-sm num">Previous</th><th class="hide-sm"></th></tr></thead><tbody>
+    ${mine.slice().reverse().map((r) => `<tr><td class="nowrap">${esc(r.period)}</td><td class="num nowrap">${fmt(r.value, k.unit)}</td><td class="nowrap">${esc(fmtTarget(r.target, k.unit))}</td><td>${badge(r.status)}</td><td class="num hide-sm">${fmtAttainment(r.attainment)}</td><td class="hide-sm num">${fmt(r.previous, k.unit)}</td><td class="hide-sm">${r.complete ? "" : `<span class="muted nowrap">in progress</span>${r.projection && r.projection.status ? " " + heading(r.projection.status) : ""}`}</td></tr>`).join("")}
     </tbody></table></div>`;
   if (!META.party) {
     const periods = mine.map((r) => r.period).reverse();
@@ -327,14 +367,16 @@ async function viewKpi(id) {
   const dimSel = $("#dim");
   if (dimSel) {
     dimSel.addEventListener("change", () => { UI.dim[id] = dimSel.value; route(); });
-    const period = latest.length ? latest[0].period : null;
+    const perSel = $("#bar-period");
+    perSel.addEventListener("change", () => { UI.barPeriod[id] = perSel.value; route(); });
+    const period = perSel.value;
     api(`/api/v1/kpis/${encodeURIComponent(id)}/breakdown?by=${encodeURIComponent(dimSel.value)}${period ? `&period=${encodeURIComponent(period)}` : ""}`)
       .then((b) => {
-        const vals = b.evaluations.filter((r) => r.value !== null);
+        const vals = b.evaluations.filter((r) => r.value !== null).sort((a, c) => c.value - a.value);
         const max = Math.max(...vals.map((r) => Math.abs(r.value)), 0) || 1;
         $("#bars").innerHTML = vals.length
-          ? `<p class="muted">${esc(period || "")}</p>` + vals.map((r) => `<div class="bar"><span class="label">${esc(entityKey(r.entity))}</span><div class="fill" style="width:${(Math.abs(r.value) / max) * 60}%"></div><span>${fmt(r.value, k.unit)}</span></div>`).join("")
-          : '<p class="muted">No values.</p>';
+          ? `<table class="bar-table"><tbody>${vals.map((r) => `<tr class="bar"><td class="label">${esc(Object.values(r.entity || {}).join(", "))}</td><td class="track"><div class="fill" style="width:${(Math.abs(r.value) / max) * 100}%"></div></td><td class="num nowrap">${fmt(r.value, k.unit)}</td></tr>`).join("")}</tbody></table>`
+          : `<p class="muted">No values in ${esc(period)}.</p>`;
       })
       .catch((e) => { $("#bars").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
   }
@@ -345,7 +387,7 @@ async function viewKpi(id) {
     .then((f) => {
       const one = f.forecasts[0];
       $("#forecast").innerHTML = one
-        ? `<table><thead><tr><th>Period</th><th class="num">Forecast</th><th class="num">80% range</th><th class="num hide-sm">95% range</th></tr></thead><tbody>${one.points.map((q) => `<tr><td>${esc(q.period)}</td><td class="num">${fmt(q.value, k.unit)}</td><td class="num">${fmt(q.low80, k.unit)} – ${fmt(q.high80, k.unit)}</td><td class="num hide-sm">${fmt(q.low95, k.unit)} – ${fmt(q.high95, k.unit)}</td></tr>`).join("")}</tbody></table><p class="muted">Model: ${esc(one.model)}${one.note ? ` — ${esc(one.note)}` : ""}</p>`
+        ? `<table><thead><tr><th>Period</th><th class="num">Forecast</th><th class="num">80% range</th><th class="num hide-sm">95% range</th></tr></thead><tbody>${one.points.map((q) => `<tr><td class="nowrap">${esc(q.period)}</td><td class="num nowrap">${fmt(q.value, k.unit)}</td><td class="num">${fmtRange(q.low80, q.high80, k.unit)}</td><td class="num hide-sm">${fmtRange(q.low95, q.high95, k.unit)}</td></tr>`).join("")}</tbody></table><p class="muted">Model: ${esc(one.model)}${one.note ? ` — ${esc(one.note)}` : ""}</p>`
         : '<p class="muted">No complete period to forecast from yet.</p>';
     })
     .catch((e) => { $("#forecast").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
@@ -369,6 +411,13 @@ async function viewKpi(id) {
   }
 }
 
+// A clause as people call it: its KPI's name (the clause id if it has none).
+function clauseName(c, clauseId, KPIS) {
+  const cl = c.clauses.find((x) => x.id === clauseId);
+  const k = cl && KPIS[cl.kpi];
+  return (k && k.name) || clauseId;
+}
+
 async function viewContracts() {
   const [list, kpiList] = await Promise.all([api("/api/v1/contracts").then((x) => x.contracts), api("/api/v1/kpis")]);
   const KPIS = Object.fromEntries(kpiList.map((k) => [k.id, k]));
@@ -380,9 +429,10 @@ async function viewContracts() {
     const cur = c.currency || "";
     html += `<section class="card" data-contract="${esc(c.id)}"><h2>${esc(c.name || c.id)}</h2>
       <p class="muted">Provider: ${esc(c.provider || "—")} · Client: ${esc(c.client || "—")}${c.fee ? ` · Fee: ${fmt(c.fee.amount, cur)} per ${esc(c.fee.every)}` : ""}</p>
-      <h3>Compliance</h3><div class="table-wrap"><table class="grid"><thead><tr><th>Clause</th>${periods.map((p) => `<th>${esc(p)}</th>`).join("")}</tr></thead><tbody>`;
+      <h3>Compliance</h3><div class="table-wrap"><table class="grid"><thead><tr><th>Clause</th>${periods.map((p) => `<th class="nowrap">${esc(p)}</th>`).join("")}</tr></thead><tbody>`;
     for (const cl of c.clauses) {
-      html += `<tr><th>${esc(cl.id)}<div class="muted">${esc(cl.target || "")}</div></th>${periods
+      const kpiName = (KPIS[cl.kpi] && KPIS[cl.kpi].name) || cl.id;
+      html += `<tr><th><span title="clause ${esc(cl.id)}">${esc(kpiName)}</span><div class="muted nowrap">${esc(fmtTarget(cl.target, KPIS[cl.kpi] && KPIS[cl.kpi].unit))}</div></th>${periods
         .map((p) => {
           const r = rows.find((x) => x.clause === cl.id && x.period === p && !x.entity) || rows.find((x) => x.clause === cl.id && x.period === p);
           if (!r) return "<td></td>";
@@ -393,16 +443,16 @@ async function viewContracts() {
               : r.value === null
                 ? ["muted", "– no data"]
                 : ["cell-ok", "✓ met"];
-          return `<td class="${cls}" title="${esc(r.explanation)}">${text}</td>`;
+          return `<td class="${cls} nowrap" title="${esc(r.explanation)}">${text}</td>`;
         })
         .join("")}</tr>`;
     }
     html += "</tbody></table></div>";
     const ledger = rows.filter((r) => r.credit_amount > 0 || r.actions.length);
     const total = ledger.reduce((a, r) => a + r.credit_amount, 0);
-    html += `<h3>Credit ledger</h3>${ledger.length ? `<div class="table-wrap"><table><thead><tr><th>Period</th><th>Clause</th><th class="num">Credit</th><th>Actions</th><th>Why</th></tr></thead><tbody>
-      ${ledger.map((r) => `<tr><td>${esc(r.period)}</td><td>${esc(r.clause)}</td><td class="num">${fmt(r.credit_amount, cur)}</td><td>${esc(r.actions.join(", "))}</td><td>${esc(r.explanation)}</td></tr>`).join("")}
-      <tr><th colspan="2">Total</th><th class="num">${fmt(total, cur)}</th><td colspan="2"></td></tr></tbody></table></div>` : '<p class="muted">No credits or remedies so far.</p>'}`;
+    html += `<h3>Credit ledger</h3>${ledger.length ? `<div class="table-wrap"><table><thead><tr><th>Period</th><th>Clause</th><th class="num">Credit</th><th>Actions</th><th class="hide-sm">Why</th></tr></thead><tbody>
+      ${ledger.map((r) => `<tr><td class="nowrap">${esc(r.period)}</td><td>${esc(clauseName(c, r.clause, KPIS))}</td><td class="num nowrap">${fmt(r.credit_amount, cur)}</td><td>${esc(r.actions.map((a) => a.replace(/_/g, " ")).join(", "))}</td><td class="hide-sm">${esc(r.explanation)}</td></tr><tr class="show-sm-row"><td colspan="4" class="muted">${esc(r.explanation)}</td></tr>`).join("")}
+      <tr><th colspan="2">Total</th><th class="num nowrap">${fmt(total, cur)}</th><td colspan="2"></td></tr></tbody></table></div>` : '<p class="muted">No credits or remedies so far.</p>'}`;
     // Each clause's budget, judged by the clause's own target.
     for (const cl of c.clauses.filter((x) => x.kpi)) {
       const slo = (await api(`/api/v1/slo?contract=${encodeURIComponent(c.id)}&clause=${encodeURIComponent(cl.id)}`)).slos;
@@ -414,28 +464,50 @@ async function viewContracts() {
         html += `<p class="muted">No data yet in ${esc(now.period)}: nothing of the budget is known to be spent.</p>`;
       } else {
         const left = now.remaining < 0 ? "overspent by" : "remaining";
-        html += `<p>Target ${esc(now.target)}: a budget of ${fmt(now.budget)} ${esc(now.unit)}${now.complete || now.unit !== "minutes" ? "" : " for the whole period"}, ${fmt(now.consumed)} consumed${now.complete ? "" : " so far"}, ${left} <strong class="${now.remaining < 0 ? "down" : "up"}">${fmt(Math.abs(now.remaining))}</strong> (${fmt(now.remaining_share, "%")}); burn rate ${fmt(now.burn_rate)}.</p>`;
+        html += `<p>Target ${esc(fmtTarget(now.target, "%"))}: a budget of ${fmt(now.budget)} ${esc(now.unit)}${now.complete || now.unit !== "minutes" ? "" : " for the whole period"}, ${fmt(now.consumed)} consumed${now.complete ? "" : " so far"}, ${left} <strong class="${now.remaining < 0 ? "down" : "up"}">${fmt(Math.abs(now.remaining))}</strong> (${fmt(now.remaining_share, "%")}); burn rate ${fmt(now.burn_rate)}.</p>`;
       }
     }
     html += "</section>";
   }
   main().innerHTML = html;
+  // The latest periods are what matters: show the grid's right end first.
+  main().querySelectorAll(".grid").forEach((g) => { g.parentElement.scrollLeft = g.parentElement.scrollWidth; });
 }
 
 async function viewPartnerships() {
   const list = (await api("/api/v1/partnerships")).partnerships;
-  main().innerHTML = `<h1>Partnerships</h1>${list.length ? `<ul>${list.map((p) => `<li><a href="#/partnership/${encodeURIComponent(p.id)}">${esc(p.name || p.id)}</a> <span class="muted">${esc(p.kind)} · ${esc(p.partners.join(" & "))}</span></li>`).join("")}</ul>` : '<p class="muted">No partnership is shared with you.</p>'}`;
+  if (!list.length) {
+    main().innerHTML = '<h1>Partnerships</h1><p class="muted">No partnership is shared with you.</p>';
+    return;
+  }
+  const [details, kpis] = await Promise.all([Promise.all(list.map((p) => api(`/api/v1/partnerships/${encodeURIComponent(p.id)}`))), api("/api/v1/kpis")]);
+  const KPIS = Object.fromEntries(kpis.map((k) => [k.id, k]));
+  const cards = list.map((p, i) => {
+    const d = details[i];
+    const done = d.scores.filter((x) => x.complete && x.score !== null);
+    const last = done[done.length - 1];
+    const glance = d.kpis
+      .map((r) => `<li><a href="#/kpi/${encodeURIComponent(r.kpi)}">${esc((KPIS[r.kpi] && KPIS[r.kpi].name) || r.kpi)}</a> <span class="nowrap">${fmt(r.value, r.unit)}</span> ${badge(r.status)}</li>`)
+      .join("");
+    return `<section class="card" data-partnership="${esc(p.id)}">
+      <h2><a href="#/partnership/${encodeURIComponent(p.id)}">${esc(p.name || p.id)}</a></h2>
+      <p>${esc(p.partners.join(" and "))} · <span class="muted">${esc(p.kind.replace(/_/g, " "))} partnership, reviewed every ${esc(d.review_every || "period")}</span></p>
+      <p class="score">${last ? `Partnership score ${fmt(last.score, "%")} in ${esc(last.period)}` : "No score yet"}</p>
+      <ul class="glance">${glance || '<li class="muted">No KPI values yet.</li>'}</ul></section>`;
+  });
+  main().innerHTML = `<h1>Partnerships</h1>${cards.join("")}`;
 }
 
 async function viewPartnership(id) {
-  const p = await api(`/api/v1/partnerships/${encodeURIComponent(id)}`);
+  const [p, kpis] = await Promise.all([api(`/api/v1/partnerships/${encodeURIComponent(id)}`), api("/api/v1/kpis")]);
+  const KPIS = Object.fromEntries(kpis.map((k) => [k.id, k]));
   const scores = p.scores.filter((s) => s.score !== null);
   main().innerHTML = `<h1>${esc(p.name || p.partnership)}</h1>
     <p>Partners: <strong>${esc(p.partners.join(" and "))}</strong> · ${esc(p.kind)} · reviewed every ${esc(p.review_every || "period")}</p>
-    <h2>Scorecard</h2><table><thead><tr><th>Review period</th><th class="num">Score</th><th>Complete</th></tr></thead><tbody>
-      ${scores.map((s) => `<tr><td>${esc(s.period)}</td><td class="num score">${fmt(s.score, "%")}</td><td>${s.complete ? "yes" : "in progress"}</td></tr>`).join("") || '<tr><td colspan="3" class="muted">No score yet.</td></tr>'}</tbody></table>
+    <h2>Scorecard</h2><table class="narrow"><thead><tr><th>Review period</th><th class="num">Score</th><th>Complete</th></tr></thead><tbody>
+      ${scores.map((s) => `<tr><td class="nowrap">${esc(s.period)}</td><td class="num score">${fmt(s.score, "%")}</td><td>${s.complete ? "yes" : "in progress"}</td></tr>`).join("") || '<tr><td colspan="3" class="muted">No score yet.</td></tr>'}</tbody></table>
     <h2>KPIs, latest ended period</h2><table><thead><tr><th>KPI</th><th>Period</th><th>Entity</th><th class="num">Value</th><th>Target</th><th>Status</th></tr></thead><tbody>
-      ${p.kpis.map((r) => `<tr><td><a href="#/kpi/${encodeURIComponent(r.kpi)}">${esc(r.kpi)}</a></td><td>${esc(r.period)}</td><td>${esc(entityKey(r.entity))}</td><td class="num">${fmt(r.value, r.unit)}</td><td>${esc(fmtTarget(r.target, r.unit))}</td><td>${badge(r.status)}</td></tr>`).join("")}</tbody></table>`;
+      ${p.kpis.map((r) => `<tr><td><a href="#/kpi/${encodeURIComponent(r.kpi)}">${esc((KPIS[r.kpi] && KPIS[r.kpi].name) || r.kpi)}</a></td><td class="nowrap">${esc(r.period)}</td><td>${esc(entityKey(r.entity))}</td><td class="num">${fmt(r.value, r.unit)}</td><td>${esc(fmtTarget(r.target, r.unit))}</td><td>${badge(r.status)}</td></tr>`).join("")}</tbody></table>`;
 }
 
 // ------------------------------------------------------------ routing, live
@@ -454,11 +526,13 @@ async function route() {
     const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
     if (parts[0] === "login") {
       $("#logout").hidden = true;
+      document.body.classList.add("signed-out");
       await viewLogin(params);
       return;
     }
     if (!META) META = await api("/api/v1/meta");
     $("#who").textContent = META.party ? `${META.project} · shared with ${META.party}` : META.project;
+    showHealth();
     $("#logout").hidden = false;
     connectLive();
     if (parts[0] === "kpi" && parts[1]) await viewKpi(parts[1]);
@@ -480,12 +554,33 @@ async function route() {
 
 let live = null;
 
+// Broken definitions: say so above every page (the last good version is
+// what is shown), and do not call the page live.
+function showHealth() {
+  const errs = META.definition_errors || [];
+  const el = $("#health");
+  document.body.classList.toggle("signed-out", false);
+  if (!errs.length) {
+    el.hidden = true;
+    el.innerHTML = "";
+    $("#live").dataset.broken = "";
+    return;
+  }
+  el.hidden = false;
+  el.innerHTML = `<strong>The definitions do not check: ${errs.length === 1 ? "1 error" : `${errs.length} errors`}.</strong> These pages show the last version that did, until the files are fixed (<code>yardstick check</code> says where).<ul>${errs.slice(0, 5).map((e) => `<li>${esc(e)}</li>`).join("")}</ul>`;
+  $("#live").dataset.broken = "1";
+  $("#live").hidden = true;
+}
+
 function connectLive() {
   if (live) return;
   live = new EventSource("/api/v1/events");
-  live.addEventListener("open", () => { $("#live").hidden = false; });
+  live.addEventListener("open", () => { $("#live").hidden = Boolean($("#live").dataset.broken); });
   live.addEventListener("error", () => { $("#live").hidden = true; });
-  live.addEventListener("snapshot", () => route());
+  live.addEventListener("snapshot", () => {
+    META = null; // definitions may have changed: names, health
+    route();
+  });
 }
 
 $("#logout").addEventListener("click", async () => {

@@ -6,13 +6,13 @@ use super::*;
 
 /// A headless Chromium driven through chromedriver (WebDriver), or `None`
 /// after saying loudly that the browser tests are skipped.
-struct Browser {
-    client: fantoccini::Client,
+pub(crate) struct Browser {
+    pub(crate) client: fantoccini::Client,
     driver: std::process::Child,
 }
 
 impl Browser {
-    async fn start() -> Option<Browser> {
+    pub(crate) async fn start() -> Option<Browser> {
         let (chromium, driver) = ("/usr/bin/chromium", "/usr/bin/chromedriver");
         if !Path::new(chromium).exists() || !Path::new(driver).exists() {
             eprintln!(
@@ -62,7 +62,7 @@ impl Browser {
         panic!("cannot start a browser session: {last:?}");
     }
 
-    async fn shot(&self, name: &str) {
+    pub(crate) async fn shot(&self, name: &str) {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
         std::fs::create_dir_all(&dir).expect("screenshot dir");
         let png = self.client.screenshot().await.expect("screenshot");
@@ -70,7 +70,7 @@ impl Browser {
     }
 
     /// Waits until `script` (a JS expression) is truthy.
-    async fn until(&self, what: &str, script: &str) -> Value {
+    pub(crate) async fn until(&self, what: &str, script: &str) -> Value {
         let mut last = Value::Null;
         for _ in 0..150 {
             last = self
@@ -86,7 +86,7 @@ impl Browser {
         panic!("timed out waiting for {what}: last {last}");
     }
 
-    async fn close(mut self) {
+    pub(crate) async fn close(mut self) {
         let _ = self.client.close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();

@@ -15,6 +15,7 @@ mod dashboard;
 mod history;
 mod isolation;
 mod openapi;
+mod pages;
 mod push;
 
 const PROJECT: &str = r#"
