@@ -253,6 +253,12 @@ async fn every_page_reads_well_at_desktop_and_phone_width() {
                 );
             }
         }
+        // The hosting uptime clause's budget is judged by the clause's
+        // target (99.5%), not the KPI's own (99.7%), over the whole month.
+        let budget = b.texts("[data-contract] h3 + p").await.join("\n");
+        assert!(budget.contains("Target >= 99.5%"), "{name}: {budget}");
+        assert!(!budget.contains("99.7%"), "{name}: {budget}");
+        assert!(budget.contains("minutes for the whole period"), "{name}: {budget}");
         b.shot(&format!("contracts-{name}")).await;
 
         b.page(
