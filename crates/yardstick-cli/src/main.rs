@@ -53,6 +53,21 @@ pub(crate) enum Format {
     Json,
 }
 
+/// The project, the instant and the format of a report (`sla`, `payouts`,
+/// `score`, `slo`).
+#[derive(Debug, clap::Args)]
+struct ReportArgs {
+    /// Project folder, holding yardstick.toml.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
+    /// project's zone (2026-10-01); rows after it are not read (default: now).
+    #[arg(long)]
+    as_of: Option<String>,
+    #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
+    format: eval::EvalFormat,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check a project's definitions and data, like a compiler.
@@ -247,15 +262,8 @@ Examples:
   yardstick sla ../acme --as-of 2026-10-01 --format json"
     )]
     Sla {
-        /// Project folder, holding yardstick.toml.
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-        /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
-        /// project's zone (2026-10-01); rows after it are not read (default: now).
-        #[arg(long)]
-        as_of: Option<String>,
-        #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
-        format: eval::EvalFormat,
+        #[command(flatten)]
+        report: ReportArgs,
     },
     /// Incentive payouts per ended period and entity.
     #[command(
@@ -268,15 +276,8 @@ Examples:
   yardstick payouts --as-of 2026-10-01 --format csv > bonuses.csv"
     )]
     Payouts {
-        /// Project folder, holding yardstick.toml.
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-        /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
-        /// project's zone (2026-10-01); rows after it are not read (default: now).
-        #[arg(long)]
-        as_of: Option<String>,
-        #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
-        format: eval::EvalFormat,
+        #[command(flatten)]
+        report: ReportArgs,
     },
     /// Scorecard scores per period (scorecards may weigh other scorecards).
     #[command(
@@ -289,15 +290,8 @@ Examples:
   yardstick score --format json"
     )]
     Score {
-        /// Project folder, holding yardstick.toml.
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-        /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
-        /// project's zone (2026-10-01); rows after it are not read (default: now).
-        #[arg(long)]
-        as_of: Option<String>,
-        #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
-        format: eval::EvalFormat,
+        #[command(flatten)]
+        report: ReportArgs,
     },
     /// Error budgets of share and availability KPIs: budget, consumed, remaining, burn rate.
     #[command(
@@ -311,15 +305,8 @@ Examples:
   yardstick slo --format json"
     )]
     Slo {
-        /// Project folder, holding yardstick.toml.
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-        /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
-        /// project's zone (2026-10-01); rows after it are not read (default: now).
-        #[arg(long)]
-        as_of: Option<String>,
-        #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
-        format: eval::EvalFormat,
+        #[command(flatten)]
+        report: ReportArgs,
     },
     /// A partnership: both partners, its KPIs and its score per review period.
     #[command(after_help = "Examples:
@@ -504,6 +491,12 @@ enum RoleArg {
     Viewer,
 }
 
+impl ReportArgs {
+    fn run(self, report: consequences::Report, color: render::Color) -> Result<ExitCode, String> {
+        consequences::run(&self.dir, report, self.as_of.as_deref(), self.format, color)
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let color = match cli.color {
@@ -607,22 +600,10 @@ fn main() -> ExitCode {
             },
             color,
         ),
-        Command::Sla { dir, as_of, format } => {
-            consequences::run(&dir, consequences::Report::Sla, as_of.as_deref(), format, color)
-        }
-        Command::Payouts { dir, as_of, format } => consequences::run(
-            &dir,
-            consequences::Report::Payouts,
-            as_of.as_deref(),
-            format,
-            color,
-        ),
-        Command::Score { dir, as_of, format } => {
-            consequences::run(&dir, consequences::Report::Score, as_of.as_deref(), format, color)
-        }
-        Command::Slo { dir, as_of, format } => {
-            consequences::run(&dir, consequences::Report::Slo, as_of.as_deref(), format, color)
-        }
+        Command::Sla { report } => report.run(consequences::Report::Sla, color),
+        Command::Payouts { report } => report.run(consequences::Report::Payouts, color),
+        Command::Score { report } => report.run(consequences::Report::Score, color),
+        Command::Slo { report } => report.run(consequences::Report::Slo, color),
         Command::Partnership {
             id,
             dir,

@@ -97,29 +97,7 @@ impl Domain {
 
 /// Whether an aggregate is one `count(…)` call.
 fn is_count(text: &str) -> bool {
-    let t = text.trim().to_ascii_lowercase();
-    let Some(rest) = t.strip_prefix("count") else {
-        return false;
-    };
-    let rest = rest.trim_start();
-    if !rest.starts_with('(') || !rest.ends_with(')') {
-        return false;
-    }
-    // The parenthesis opened after `count` closes at the very end.
-    let mut depth = 0i32;
-    for (i, c) in rest.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return i == rest.len() - 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    false
+    crate::sql::is_single_call(text, &["count"])
 }
 
 /// Warns about thresholds of `m` that no possible value meets, or that

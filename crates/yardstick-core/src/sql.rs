@@ -395,6 +395,33 @@ fn convert_formula(map: &StringMap, e: &Expr) -> Result<FormulaExpr, SqlError> {
     })
 }
 
+/// Whether `expr` is one call of one of `names` and nothing else
+/// (`count(*)`, `sum(amount)`; not `sum(a) / count(*)`), case-insensitively.
+pub fn is_single_call(expr: &str, names: &[&str]) -> bool {
+    let text = expr.trim().to_ascii_lowercase();
+    let Some(open) = text.find('(') else {
+        return false;
+    };
+    if !names.contains(&text[..open].trim()) {
+        return false;
+    }
+    // The parenthesis opened after the name closes at the very end.
+    let mut depth = 0i32;
+    for (i, c) in text.char_indices().skip(open) {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i == text.len() - 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

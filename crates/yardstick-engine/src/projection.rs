@@ -53,7 +53,7 @@ pub(crate) enum Growth {
 pub(crate) fn growth_of(k: &MeasureDef) -> Option<Growth> {
     match &k.measure.as_ref()?.value {
         Measure::Aggregate { measure, .. } => {
-            let additive = single_call(&measure.text, &["sum", "count"]);
+            let additive = yardstick_core::sql::is_single_call(&measure.text, &["sum", "count"]);
             Some(if additive { Growth::Additive } else { Growth::Rate })
         }
         Measure::Cumulative { .. } => None,
@@ -82,32 +82,6 @@ pub(crate) fn value_domain(k: &MeasureDef, known: impl IntoIterator<Item = f64>)
     } else {
         domain
     }
-}
-
-/// Whether `expr` is one call of one of `names` and nothing else
-/// (`count(*)`, `sum(amount)`; not `sum(a) / count(*)`).
-fn single_call(expr: &str, names: &[&str]) -> bool {
-    let text = expr.trim().to_ascii_lowercase();
-    let Some(open) = text.find('(') else {
-        return false;
-    };
-    if !names.contains(&text[..open].trim()) {
-        return false;
-    }
-    let mut depth = 0i32;
-    for (i, c) in text.char_indices().skip(open) {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return i == text.len() - 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    false
 }
 
 /// Projects an incomplete period. `history` holds the values of the
@@ -204,10 +178,14 @@ mod tests {
 
     #[test]
     fn single_calls_are_additive() {
-        assert!(single_call("count(*)", &["sum", "count"]));
-        assert!(single_call(" SUM(amount * (1 - discount)) ", &["sum", "count"]));
-        assert!(!single_call("sum(a) / count(*)", &["sum", "count"]));
-        assert!(!single_call("avg(x)", &["sum", "count"]));
+        use yardstick_core::sql::is_single_call;
+        assert!(is_single_call("count(*)", &["sum", "count"]));
+        assert!(is_single_call(
+            " SUM(amount * (1 - discount)) ",
+            &["sum", "count"]
+        ));
+        assert!(!is_single_call("sum(a) / count(*)", &["sum", "count"]));
+        assert!(!is_single_call("avg(x)", &["sum", "count"]));
     }
 
     #[test]

@@ -307,7 +307,7 @@ async fn the_dashboard_logs_in_lists_kpis_charts_targets_and_updates_live() {
     let shown = browser
         .until(
             "the pushed value on the open page",
-            "(document.querySelector('tr[data-kpi=signups] .value')?.textContent.trim() === '4') && window.__sameDocument === true",
+            "(document.querySelector('tr[data-kpi=signups] .value')?.innerText.trim() === '4') && window.__sameDocument === true",
         )
         .await;
     assert_eq!(shown, json!(true));

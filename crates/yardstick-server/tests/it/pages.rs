@@ -258,7 +258,10 @@ async fn every_page_reads_well_at_desktop_and_phone_width() {
         let budget = b.texts("[data-contract] h3 + p").await.join("\n");
         assert!(budget.contains("Target >= 99.5%"), "{name}: {budget}");
         assert!(!budget.contains("99.7%"), "{name}: {budget}");
-        assert!(budget.contains("minutes for the whole period"), "{name}: {budget}");
+        assert!(
+            budget.contains("minutes for the whole period"),
+            "{name}: {budget}"
+        );
         b.shot(&format!("contracts-{name}")).await;
 
         b.page(
