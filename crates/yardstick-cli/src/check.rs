@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 use yardstick_core::Loaded;
-use yardstick_core::ROOT_FILE;
 use yardstick_core::diag::{Diagnostic, Diagnostics};
 
 use crate::Format;
@@ -48,14 +47,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 /// Loads the project in `dir`, or says how to make one.
 pub(crate) fn load(dir: &Path) -> Result<Loaded, String> {
-    if !dir.join(ROOT_FILE).is_file() {
-        return Err(format!(
-            "{} has no {ROOT_FILE}: point at a project folder, or create one with `yardstick init {}`",
-            dir.display(),
-            dir.display()
-        ));
-    }
-    Ok(yardstick_engine::load_dir(dir))
+    yardstick_workspace::Workspace::load(dir).map_err(|e| e.to_string())
 }
 
 /// Prints diagnostics as snippets on standard error.
@@ -93,18 +85,12 @@ pub(crate) fn run(
                 )?,
                 None => crate::eval::now(),
             };
-            let p = &loaded.project;
             let (found_stale, history) = rt.block_on(async {
-                let stored = crate::server::stored_rows(dir, p).await?;
-                let mut d = Diagnostics::default();
-                let catalog = yardstick_engine::register_sources_with(p, dir, &stored, &mut d).await;
-                let stale = if p.sources.values().any(|s| s.freshness.is_some()) {
-                    yardstick_engine::freshness::stale_sources(p, &catalog, as_of)
-                        .await
-                        .map_err(|e| e.to_string())?
-                } else {
-                    Vec::new()
-                };
+                let ws = yardstick_workspace::Workspace::open_loaded(dir, loaded.clone(), None)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let p = ws.project();
+                let stale = ws.stale(as_of).await.map_err(|e| e.to_string())?;
                 // Targets judged by their history: what the last periods say.
                 let opts = yardstick_engine::EvalOptions {
                     as_of,
@@ -114,8 +100,8 @@ pub(crate) fn run(
                     by: None,
                     projections: false,
                 };
-                let history = match yardstick_engine::eval::evaluate(p, &catalog, &opts).await {
-                    Ok(ev) => yardstick_engine::history::target_history(p, &ev),
+                let history = match ws.evaluate(&opts).await {
+                    Ok((ev, _)) => yardstick_engine::history::target_history(p, &ev),
                     // `eval` reports its own errors; the data checks passed.
                     Err(_) => Diagnostics::default(),
                 };

@@ -66,7 +66,7 @@ pub(crate) fn run(
     format: EvalFormat,
     color: Color,
 ) -> Result<ExitCode, String> {
-    let (loaded, ev) = match evaluate(
+    let (ws, ev) = match evaluate(
         dir,
         crate::eval::Selection {
             as_of,
@@ -74,10 +74,10 @@ pub(crate) fn run(
         },
         color,
     )? {
-        Evaluated::Done(l, e) => (l, e),
+        Evaluated::Done(ws, e, _) => (ws, e),
         Evaluated::Failed(code) => return Ok(code),
     };
-    let p = &loaded.project;
+    let p = &ws.project();
     let currency = p.settings.currency.as_deref();
     let money = |v: f64| match currency {
         Some(cur) => yardstick_core::format::value(v, Some(cur), Some(cur)),

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use comfy_table::{Cell, CellAlignment, Color as TColor};
-use yardstick_core::Loaded;
 use yardstick_engine::eval::{EvalError, EvalOptions, Evaluation, Row};
+use yardstick_workspace::{OpenError, Workspace};
 
 use crate::check::{print_diagnostics, runtime};
 use crate::render::Color;
@@ -79,11 +79,36 @@ pub(crate) struct EvalArgs<'a> {
     pub(crate) format: EvalFormat,
 }
 
-/// The outcome of loading and evaluating a project.
+/// The outcome of opening and evaluating a project.
 pub(crate) enum Evaluated {
-    Done(Box<Loaded>, Evaluation),
+    /// The project (definitions, stored rows, catalog), its evaluation and,
+    /// when asked for, its stale sources at the evaluation's instant.
+    Done(
+        Box<Workspace>,
+        Evaluation,
+        Vec<yardstick_engine::freshness::Stale>,
+    ),
     /// Problems were reported; exit with this code.
     Failed(ExitCode),
+}
+
+/// Opens `dir` through the one way in; definitions that do not check are
+/// reported on standard error (`Ok(None)`).
+pub(crate) fn open(
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+    db: Option<&str>,
+    color: Color,
+) -> Result<Option<Workspace>, String> {
+    match rt.block_on(Workspace::open(dir, db)) {
+        Ok(ws) => Ok(Some(ws)),
+        Err(OpenError::Definitions(loaded)) => {
+            print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;
+            eprintln!("error: the definitions have errors; nothing was evaluated");
+            Ok(None)
+        }
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// What to evaluate, as the command line gave it.
@@ -95,6 +120,8 @@ pub(crate) struct Selection<'a> {
     pub(crate) kpis: Vec<String>,
     pub(crate) by: Option<String>,
     pub(crate) projections: bool,
+    /// Also find the sources that are stale at the evaluation's instant.
+    pub(crate) stale: bool,
 }
 
 /// Loads `dir` and evaluates it; problems are reported on standard error.
@@ -106,14 +133,13 @@ pub(crate) fn evaluate(dir: &Path, sel: Selection<'_>, color: Color) -> Result<E
         kpis,
         by,
         projections,
+        stale,
     } = sel;
-    let loaded = crate::check::load(dir)?;
-    if loaded.diagnostics.has_errors() {
-        print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;
-        eprintln!("error: the definitions have errors; nothing was evaluated");
+    let rt = runtime()?;
+    let Some(ws) = open(&rt, dir, None, color)? else {
         return Ok(Evaluated::Failed(ExitCode::from(1)));
-    }
-    let tz = loaded.project.settings.timezone;
+    };
+    let tz = ws.project().settings.timezone;
     let as_of = match as_of {
         Some(s) => parse_instant(s, tz, "--as-of")?,
         None => now(),
@@ -126,21 +152,8 @@ pub(crate) fn evaluate(dir: &Path, sel: Selection<'_>, color: Color) -> Result<E
         by,
         projections,
     };
-    let rt = runtime()?;
-    let spinner = progress(&loaded.project, &opts);
-    let result = rt.block_on(async {
-        let stored = crate::server::stored_rows(dir, &loaded.project).await?;
-        Ok::<_, String>(yardstick_engine::evaluate_dir_with(&loaded.project, dir, &stored, &opts).await)
-    });
-    let result = match result {
-        Ok(r) => r,
-        Err(e) => {
-            if let Some(s) = spinner {
-                s.finish_and_clear();
-            }
-            return Err(e);
-        }
-    };
+    let spinner = progress(ws.project(), &opts);
+    let result = rt.block_on(ws.evaluate(&opts));
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
@@ -148,9 +161,9 @@ pub(crate) fn evaluate(dir: &Path, sel: Selection<'_>, color: Color) -> Result<E
         Ok(x) => x,
         Err(EvalError::Data(m)) => {
             // The data check says where (file, row, column) when it can.
-            let located = rt.block_on(yardstick_engine::check_data(&loaded.project, dir));
+            let located = rt.block_on(ws.check_data());
             if located.has_errors() {
-                print_diagnostics(&loaded, located.into_vec(), color)?;
+                print_diagnostics(ws.loaded(), located.into_vec(), color)?;
                 eprintln!("error: nothing was evaluated: fix the problems above");
             } else {
                 eprintln!("error: {m}");
@@ -163,15 +176,20 @@ pub(crate) fn evaluate(dir: &Path, sel: Selection<'_>, color: Color) -> Result<E
         }
     };
     if diags.has_errors() {
-        print_diagnostics(&loaded, diags.into_vec(), color)?;
+        print_diagnostics(ws.loaded(), diags.into_vec(), color)?;
         return Ok(Evaluated::Failed(ExitCode::from(1)));
     }
-    Ok(Evaluated::Done(Box::new(loaded), evaluation))
+    let stale = if stale {
+        rt.block_on(ws.stale(as_of)).map_err(|e| e.to_string())?
+    } else {
+        Vec::new()
+    };
+    Ok(Evaluated::Done(Box::new(ws), evaluation, stale))
 }
 
 pub(crate) fn run(a: EvalArgs<'_>, color: Color) -> Result<ExitCode, String> {
     let from_given = a.from.is_some();
-    let (loaded, evaluation) = match evaluate(
+    let (ws, evaluation, stale) = match evaluate(
         a.dir,
         Selection {
             as_of: a.as_of,
@@ -180,13 +198,14 @@ pub(crate) fn run(a: EvalArgs<'_>, color: Color) -> Result<ExitCode, String> {
             kpis: a.kpis,
             by: a.by,
             projections: true,
+            stale: true,
         },
         color,
     )? {
-        Evaluated::Done(l, e) => (l, e),
+        Evaluated::Done(ws, e, stale) => (ws, e, stale),
         Evaluated::Failed(code) => return Ok(code),
     };
-    let stale = stale_sources(a.dir, &loaded.project, &evaluation.as_of)?;
+    let loaded = ws.loaded();
     let mut out = std::io::stdout().lock();
     let io = |e: std::io::Error| format!("cannot write output: {e}");
     if a.format != EvalFormat::Json {
@@ -230,29 +249,6 @@ pub(crate) fn run(a: EvalArgs<'_>, color: Color) -> Result<ExitCode, String> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Sources whose newest row is older than their `freshness` at `as_of`.
-fn stale_sources(
-    dir: &Path,
-    project: &yardstick_core::Project,
-    as_of: &str,
-) -> Result<Vec<yardstick_engine::freshness::Stale>, String> {
-    let Ok(as_of) = chrono::DateTime::parse_from_rfc3339(as_of) else {
-        return Ok(Vec::new());
-    };
-    if project.sources.values().all(|s| s.freshness.is_none()) {
-        return Ok(Vec::new());
-    }
-    let rt = runtime()?;
-    rt.block_on(async {
-        let stored = crate::server::stored_rows(dir, project).await?;
-        let mut d = yardstick_core::Diagnostics::default();
-        let catalog = yardstick_engine::register_sources_with(project, dir, &stored, &mut d).await;
-        yardstick_engine::freshness::stale_sources(project, &catalog, as_of.with_timezone(&chrono::Utc))
-            .await
-            .map_err(|e| e.to_string())
-    })
 }
 
 /// Attainment as a percentage, truncated to one decimal so that a miss never

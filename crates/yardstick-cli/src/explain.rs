@@ -22,11 +22,11 @@ pub(crate) struct ExplainArgs<'a> {
 }
 
 pub(crate) fn run(a: ExplainArgs<'_>, color: Color) -> Result<ExitCode, String> {
-    let loaded = crate::check::load(a.dir)?;
-    if loaded.diagnostics.has_errors() {
-        print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;
+    let rt = runtime()?;
+    let Some(ws) = crate::eval::open(&rt, a.dir, None, color)? else {
         return Ok(ExitCode::from(1));
-    }
+    };
+    let loaded = ws.loaded();
     let tz = loaded.project.settings.timezone;
     let as_of = match a.as_of {
         Some(s) => {
@@ -35,24 +35,23 @@ pub(crate) fn run(a: ExplainArgs<'_>, color: Color) -> Result<ExitCode, String> 
         None => crate::eval::now(),
     };
     let entity = crate::eval::entity_args(a.entity, "salesperson=Ana")?;
-    let rt = runtime()?;
-    let result = rt.block_on(async {
-        let mut d = yardstick_core::Diagnostics::default();
-        let stored = crate::server::stored_rows(a.dir, &loaded.project)
-            .await
-            .map_err(yardstick_engine::eval::EvalError::Data)?;
-        let catalog = yardstick_engine::register_sources_with(&loaded.project, a.dir, &stored, &mut d).await;
-        if d.has_errors() {
-            return Ok(Err(d));
-        }
-        yardstick_engine::explain::explain(&loaded.project, &catalog, a.kpi, a.period, &entity, as_of)
-            .await
-            .map(Ok)
-    });
+    let result = if ws.source_diagnostics().has_errors() {
+        Ok(Err(ws.source_diagnostics().clone()))
+    } else {
+        rt.block_on(yardstick_engine::explain::explain(
+            &loaded.project,
+            ws.catalog(),
+            a.kpi,
+            a.period,
+            &entity,
+            as_of,
+        ))
+        .map(Ok)
+    };
     let x = match result {
         Ok(Ok(x)) => x,
         Ok(Err(d)) => {
-            print_diagnostics(&loaded, d.into_vec(), color)?;
+            print_diagnostics(loaded, d.into_vec(), color)?;
             return Ok(ExitCode::from(1));
         }
         Err(EvalError::Data(m)) => {

@@ -41,10 +41,11 @@ pub(crate) fn run(a: ForecastArgs<'_>, color: Color) -> Result<ExitCode, String>
         kpis: vec![a.kpi.to_string()],
         ..Default::default()
     };
-    let (loaded, evaluation) = match crate::eval::evaluate(a.dir, selection, color)? {
-        Evaluated::Done(l, e) => (l, e),
+    let (ws, evaluation) = match crate::eval::evaluate(a.dir, selection, color)? {
+        Evaluated::Done(ws, e, _) => (ws, e),
         Evaluated::Failed(code) => return Ok(code),
     };
+    let loaded = ws.loaded();
     let bar = progress_bar();
     let report = yardstick_engine::forecasts::forecast(&loaded.project, &evaluation, &req, &|done, total| {
         if let Some(b) = &bar {

@@ -6,11 +6,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use serde_json::json;
-use yardstick_core::Project;
-use yardstick_core::model::Origin;
-use yardstick_engine::StoredRows;
-use yardstick_engine::ingest::{self, BodyFormat, PushError};
-use yardstick_store::{NewBatch, Role, Store};
+use yardstick_engine::ingest::{self, BodyFormat};
+use yardstick_store::{Role, Store};
+pub(crate) use yardstick_workspace::Rows;
 
 use crate::Format;
 use crate::check::{load, print_diagnostics, runtime};
@@ -18,28 +16,7 @@ use crate::render::Color;
 
 /// The store URL: `--db`/`YARDSTICK_DB`, else `<dir>/.yardstick/state.db`.
 pub(crate) fn store_url(dir: &Path, db: Option<&str>) -> Result<String, String> {
-    match db {
-        Some(u) if !u.is_empty() => Ok(u.to_string()),
-        _ => yardstick_store::default_url(dir).map_err(|e| e.to_string()),
-    }
-}
-
-/// Rows of the project's stored sources, read from the store when the
-/// project has any (`YARDSTICK_DB` or the project's default store).
-pub(crate) async fn stored_rows(dir: &Path, project: &Project) -> Result<StoredRows, String> {
-    let any_stored = project
-        .sources
-        .values()
-        .any(|s| matches!(s.origin, Some(Origin::Store)));
-    if !any_stored {
-        return Ok(StoredRows::new());
-    }
-    let db = std::env::var("YARDSTICK_DB").ok();
-    let url = store_url(dir, db.as_deref())?;
-    let store = Store::open(&url).await.map_err(|e| e.to_string())?;
-    let rows = yardstick_server::snapshot::stored_rows(&store, project).await;
-    store.close().await;
-    rows
+    yardstick_workspace::store_url(dir, db)
 }
 
 pub(crate) struct ServeArgs<'a> {
@@ -121,45 +98,14 @@ pub(crate) fn serve(a: ServeArgs<'_>, color: Color) -> Result<ExitCode, String> 
     })
 }
 
-/// A body of rows for a stored source.
-pub(crate) struct Rows<'a> {
-    pub source: &'a str,
-    pub body: &'a [u8],
-    pub format: BodyFormat,
-    pub idempotency_key: Option<&'a str>,
-    /// Who pushes, for the audit log.
-    pub actor: &'a str,
-}
-
-/// Parses and stores `rows` in one transaction: the stored batch, or every
-/// bad row (nothing stored).
+/// Parses and stores `rows` in one transaction (the workspace's push
+/// pipeline): the stored batch, or every bad row (nothing stored).
 pub(crate) fn store_rows(
     project: &yardstick_core::Project,
     url: &str,
     rows: &Rows<'_>,
 ) -> Result<Result<yardstick_store::Stored, Vec<ingest::RowError>>, String> {
-    let s = ingest::stored_source(project, rows.source).map_err(|e| e.to_string())?;
-    let batch = match ingest::parse_batch(project, s, rows.body, rows.format) {
-        Ok(b) => b,
-        Err(PushError::BadRows(bad)) => return Ok(Err(bad)),
-        Err(e) => return Err(e.to_string()),
-    };
-    let bytes = ingest::encode(&batch)?;
-    runtime()?.block_on(async {
-        let store = Store::open(url).await.map_err(|e| e.to_string())?;
-        let r = store
-            .insert_batch(&NewBatch {
-                source: rows.source,
-                idempotency_key: rows.idempotency_key,
-                rows: batch.num_rows() as i64,
-                actor: rows.actor,
-                body: &bytes,
-            })
-            .await
-            .map_err(|e| e.to_string());
-        store.close().await;
-        r.map(Ok)
-    })
+    runtime()?.block_on(yardstick_workspace::push(project, url, rows))
 }
 
 fn init_logs() {

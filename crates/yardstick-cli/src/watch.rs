@@ -12,26 +12,27 @@ use yardstick_engine::eval::{EvalError, EvalOptions};
 use crate::Format;
 use crate::check::{print_diagnostics, runtime};
 use crate::render::Color;
+use yardstick_workspace::Workspace;
 
-/// A loaded, data-checked project with its catalog, or the exit code after
-/// reporting why not.
-async fn open(
+/// The project opened with its catalog, or the exit code after reporting
+/// why not.
+fn open(
+    rt: &tokio::runtime::Runtime,
     dir: &Path,
     color: Color,
-) -> Result<Result<(yardstick_core::Loaded, yardstick_engine::Catalog), ExitCode>, String> {
-    let loaded = crate::check::load(dir)?;
-    if loaded.diagnostics.has_errors() {
-        print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;
+) -> Result<Result<Workspace, ExitCode>, String> {
+    let Some(ws) = crate::eval::open(rt, dir, None, color)? else {
+        return Ok(Err(ExitCode::from(1)));
+    };
+    if ws.source_diagnostics().has_errors() {
+        print_diagnostics(
+            ws.loaded(),
+            ws.source_diagnostics().iter().cloned().collect(),
+            color,
+        )?;
         return Ok(Err(ExitCode::from(1)));
     }
-    let stored = crate::server::stored_rows(dir, &loaded.project).await?;
-    let mut d = yardstick_core::Diagnostics::default();
-    let catalog = yardstick_engine::register_sources_with(&loaded.project, dir, &stored, &mut d).await;
-    if d.has_errors() {
-        print_diagnostics(&loaded, d.into_vec(), color)?;
-        return Ok(Err(ExitCode::from(1)));
-    }
-    Ok(Ok((loaded, catalog)))
+    Ok(Ok(ws))
 }
 
 fn as_of_of(
@@ -72,14 +73,15 @@ pub(crate) struct WatchArgs<'a> {
 
 pub(crate) fn watch(a: WatchArgs<'_>, color: Color) -> Result<ExitCode, String> {
     let rt = runtime()?;
-    let (loaded, catalog) = match rt.block_on(open(a.dir, color))? {
-        Ok(x) => x,
+    let ws = match open(&rt, a.dir, color)? {
+        Ok(ws) => ws,
         Err(code) => return Ok(code),
     };
-    let as_of = as_of_of(&loaded, a.as_of)?;
+    let (loaded, catalog) = (ws.loaded(), ws.catalog());
+    let as_of = as_of_of(loaded, a.as_of)?;
     let report = match rt.block_on(yardstick_engine::watch::watch_report(
         &loaded.project,
-        &catalog,
+        catalog,
         as_of,
         a.days,
         &a.kpis,
@@ -195,10 +197,11 @@ struct AlertLine {
 
 pub(crate) fn alerts(a: AlertsArgs<'_>, color: Color) -> Result<ExitCode, String> {
     let rt = runtime()?;
-    let (loaded, catalog) = match rt.block_on(open(a.dir, color))? {
-        Ok(x) => x,
+    let ws = match open(&rt, a.dir, color)? {
+        Ok(ws) => ws,
         Err(code) => return Ok(code),
     };
+    let (loaded, catalog) = (ws.loaded(), ws.catalog());
     let p = &loaded.project;
     if p.alerts.is_empty() {
         eprintln!(
@@ -206,7 +209,7 @@ pub(crate) fn alerts(a: AlertsArgs<'_>, color: Color) -> Result<ExitCode, String
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let as_of = as_of_of(&loaded, a.as_of)?;
+    let as_of = as_of_of(loaded, a.as_of)?;
     let opts = EvalOptions {
         as_of,
         from: None,
@@ -222,9 +225,9 @@ pub(crate) fn alerts(a: AlertsArgs<'_>, color: Color) -> Result<ExitCode, String
                 evaluations: Vec::new(),
             }
         } else {
-            yardstick_engine::evaluate(p, &catalog, &opts).await?
+            yardstick_engine::evaluate(p, catalog, &opts).await?
         };
-        yardstick_engine::alerts::evaluate_firing(p, &catalog, &evaluation, as_of).await
+        yardstick_engine::alerts::evaluate_firing(p, catalog, &evaluation, as_of).await
     });
     let firing = match firing {
         Ok(f) => f,
@@ -240,9 +243,9 @@ pub(crate) fn alerts(a: AlertsArgs<'_>, color: Color) -> Result<ExitCode, String
                 .await
                 .map_err(|e| e.to_string())?;
             if a.notify {
-                let client = yardstick_server::alerts::client();
+                let client = yardstick_workspace::alerts::client();
                 let sent =
-                    yardstick_server::alerts::deliver_changes(p, &store, &firing, as_of, &client).await?;
+                    yardstick_workspace::alerts::deliver_changes(p, &store, &firing, as_of, &client).await?;
                 for n in &sent {
                     eprintln!(
                         "{} {}: {}",

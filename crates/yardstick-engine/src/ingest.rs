@@ -16,7 +16,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::arrow::ipc::reader::StreamReader;
 use datafusion::arrow::ipc::writer::StreamWriter;
-use datafusion::arrow::record_batch::RecordBatch;
+pub use datafusion::arrow::record_batch::RecordBatch;
 use serde::Serialize;
 use serde_json::Value;
 use yardstick_core::diag::suggestion;

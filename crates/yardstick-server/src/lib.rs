@@ -8,7 +8,6 @@
 //! engine runtime of its own, apart from the runtime serving requests, and
 //! requests read the latest evaluated [`snapshot::Snapshot`].
 
-pub mod alerts;
 pub mod api;
 pub mod error;
 pub mod extract;

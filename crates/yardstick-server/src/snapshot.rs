@@ -16,9 +16,9 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use yardstick_core::{Diagnostics, Loaded, Project};
+use yardstick_engine::StoredRows;
 use yardstick_engine::consequences::{self, ScoreReport, SlaReport, SloReport};
 use yardstick_engine::eval::{EvalOptions, Evaluation};
-use yardstick_engine::{StoredRows, ingest};
 use yardstick_store::{Reported, Store};
 
 /// Everything the API answers from, as of one evaluation.
@@ -66,24 +66,6 @@ fn prepare_rows(ev: &Evaluation) -> Vec<PreparedRow> {
             end: micros(&r.end),
         })
         .collect()
-}
-
-/// Every stored row of `project`'s stored sources, decoded with their
-/// current schemas (used by the CLI's `eval` and friends).
-pub async fn stored_rows(store: &Store, project: &Project) -> Result<StoredRows, String> {
-    let mut out = StoredRows::new();
-    for (seq, source, body) in store.batches_after(0).await.map_err(|e| e.to_string())? {
-        let Some(s) = project.sources.get(&source) else {
-            continue;
-        };
-        if !matches!(s.origin, Some(yardstick_core::model::Origin::Store)) {
-            continue;
-        }
-        let decoded = ingest::decode(&body, &ingest::stored_schema(s))
-            .map_err(|e| format!("stored batch {seq} of `{source}`: {e}"))?;
-        out.entry(source).or_default().extend(decoded);
-    }
-    Ok(out)
 }
 
 /// Renders diagnostics as `path:line:col: message` lines.
@@ -191,7 +173,7 @@ impl Refresher {
             stored: StoredRows::new(),
             seq: 0,
             recorded,
-            http: crate::alerts::client(),
+            http: yardstick_workspace::alerts::client(),
         })
     }
 
@@ -311,7 +293,9 @@ impl Refresher {
                 return;
             }
         };
-        if let Err(e) = crate::alerts::deliver_changes(p, &self.store, &firing, now, &self.http).await {
+        if let Err(e) =
+            yardstick_workspace::alerts::deliver_changes(p, &self.store, &firing, now, &self.http).await
+        {
             tracing::error!(error = %e, "cannot read the alerts' state");
         }
     }
@@ -324,16 +308,11 @@ impl Refresher {
             .map_err(|e| e.to_string())?;
         for (seq, source, body) in batches {
             self.seq = self.seq.max(seq);
-            let Some(s) = self.project.sources.get(&source) else {
-                continue; // a source since removed from the definitions
-            };
-            if !matches!(s.origin, Some(yardstick_core::model::Origin::Store)) {
-                continue; // no longer stored
+            // A source since removed from the definitions, or no longer
+            // stored, is skipped.
+            if let Some(decoded) = yardstick_workspace::decode_batch(&self.project, seq, &source, &body)? {
+                self.stored.entry(source).or_default().extend(decoded);
             }
-            let schema = ingest::stored_schema(s);
-            let decoded = ingest::decode(&body, &schema)
-                .map_err(|e| format!("stored batch {seq} of `{source}`: {e}"))?;
-            self.stored.entry(source).or_default().extend(decoded);
         }
         Ok(())
     }

@@ -1,0 +1,181 @@
+//! The one way into a project: opened once, stored rows decoded once, the
+//! same answers as the engine's own entry points.
+
+mod layers;
+
+use std::path::Path;
+
+use yardstick_engine::eval::EvalOptions;
+use yardstick_engine::ingest::BodyFormat;
+use yardstick_workspace::{OpenError, Rows, Workspace, batches_decoded};
+
+const PROJECT: &str = r#"
+[project]
+name = "W"
+timezone = "UTC"
+
+[source.signups]
+store = true
+time = "at"
+columns = { at = "timestamp", plan = "string" }
+freshness = "2d"
+
+[kpi.signups]
+objective = "Grow"
+owner = "growth"
+measure = "count(*)"
+source = "signups"
+every = "month"
+target = ">= 2"
+"#;
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("yardstick.toml"), PROJECT).expect("write");
+    dir
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().expect("runtime")
+}
+
+fn push(dir: &Path, body: &str, key: &str) {
+    let ws = rt().block_on(Workspace::open(dir, None)).expect("opens");
+    let rows = Rows {
+        source: "signups",
+        body: body.as_bytes(),
+        format: BodyFormat::Csv,
+        idempotency_key: Some(key),
+        actor: "test",
+    };
+    let stored = rt().block_on(ws.push(&rows)).expect("store").expect("good rows");
+    assert!(stored.rows > 0);
+}
+
+fn opts(as_of: &str) -> EvalOptions {
+    EvalOptions {
+        as_of: chrono::DateTime::parse_from_rfc3339(as_of)
+            .expect("instant")
+            .with_timezone(&chrono::Utc),
+        from: None,
+        to: None,
+        kpis: Vec::new(),
+        by: None,
+        projections: false,
+    }
+}
+
+#[test]
+fn a_workspace_decodes_each_stored_batch_once() {
+    let dir = project();
+    push(
+        dir.path(),
+        "at,plan\n2026-10-03T10:00:00Z,pro\n2026-10-09T10:00:00Z,free\n",
+        "a",
+    );
+    push(dir.path(), "at,plan\n2026-11-03T10:00:00Z,pro\n", "b");
+    push(
+        dir.path(),
+        "at,plan\n2026-11-20T10:00:00Z,pro\n2026-11-21T10:00:00Z,pro\n",
+        "c",
+    );
+
+    let before = batches_decoded();
+    let rt = rt();
+    let ws = rt.block_on(Workspace::open(dir.path(), None)).expect("opens");
+    assert_eq!(batches_decoded() - before, 3, "three batches, decoded on opening");
+    // Evaluating, checking freshness and evaluating again read no batch again.
+    let (ev, d) = rt
+        .block_on(ws.evaluate(&opts("2026-12-01T00:00:00Z")))
+        .expect("evaluates");
+    assert!(!d.has_errors(), "{d:?}");
+    let stale = rt
+        .block_on(ws.stale(ws_instant("2026-12-01T00:00:00Z")))
+        .expect("freshness");
+    let (again, _) = rt
+        .block_on(ws.evaluate(&opts("2026-11-15T00:00:00Z")))
+        .expect("evaluates");
+    assert_eq!(batches_decoded() - before, 3, "nothing decoded twice");
+
+    let value = |ev: &yardstick_engine::Evaluation, period: &str| {
+        ev.evaluations
+            .iter()
+            .find(|r| r.period == period)
+            .and_then(|r| r.value)
+    };
+    assert_eq!(
+        (value(&ev, "2026-10"), value(&ev, "2026-11")),
+        (Some(2.0), Some(3.0))
+    );
+    // As of the 15th of November, one November signup had arrived.
+    assert_eq!(value(&again, "2026-11"), Some(1.0));
+    // The newest row (21 November) is older than two days on 1 December.
+    assert_eq!(
+        stale.iter().map(|s| s.source.as_str()).collect::<Vec<_>>(),
+        ["signups"]
+    );
+
+    // The engine's own entry point, given the same rows, agrees.
+    let (direct, _) = rt
+        .block_on(yardstick_engine::evaluate_dir_with(
+            ws.project(),
+            dir.path(),
+            ws.stored(),
+            &opts("2026-12-01T00:00:00Z"),
+        ))
+        .expect("evaluates");
+    assert_eq!(
+        serde_json::to_string(&direct).expect("json"),
+        serde_json::to_string(&ev).expect("json")
+    );
+}
+
+fn ws_instant(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .expect("instant")
+        .with_timezone(&chrono::Utc)
+}
+
+#[test]
+fn a_folder_without_a_project_and_broken_definitions_are_told_apart() {
+    let empty = tempfile::tempdir().expect("temp dir");
+    let e = rt()
+        .block_on(Workspace::open(empty.path(), None))
+        .expect_err("no project");
+    assert!(matches!(e, OpenError::NoProject(_)), "{e}");
+    assert!(e.to_string().contains("yardstick init"), "{e}");
+
+    let dir = project();
+    std::fs::write(
+        dir.path().join("yardstick.toml"),
+        PROJECT.replace("every =", "evry ="),
+    )
+    .expect("write");
+    match rt().block_on(Workspace::open(dir.path(), None)) {
+        Err(OpenError::Definitions(loaded)) => {
+            let codes: Vec<&str> = loaded.diagnostics.iter().map(|d| d.code).collect();
+            assert_eq!(codes, ["unknown-key"]);
+        }
+        other => panic!("expected the definitions' errors, got {other:?}"),
+    }
+}
+
+#[test]
+fn bad_rows_are_listed_and_nothing_is_stored() {
+    let dir = project();
+    let ws = rt().block_on(Workspace::open(dir.path(), None)).expect("opens");
+    let rows = Rows {
+        source: "signups",
+        body: b"at,plan\nyesterday,pro\n2026-11-03T10:00:00Z,pro\n",
+        format: BodyFormat::Csv,
+        idempotency_key: None,
+        actor: "test",
+    };
+    let bad = rt()
+        .block_on(ws.push(&rows))
+        .expect("store")
+        .expect_err("a bad row");
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    let reopened = rt().block_on(Workspace::open(dir.path(), None)).expect("opens");
+    assert!(reopened.stored().is_empty(), "{:?}", reopened.stored().keys());
+}
