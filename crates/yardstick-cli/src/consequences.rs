@@ -367,7 +367,7 @@ as of {}",
                             Cell::new(format_value(k.value, k.unit.as_deref(), currency))
                                 .set_alignment(CellAlignment::Right),
                             Cell::new(crate::eval::target_text(k, currency)),
-                            Cell::new(k.status.unwrap_or("")),
+                            Cell::new(k.status.map_or("", |s| s.as_str())),
                         ]);
                     }
                     writeln!(out, "{t}").map_err(|e| e.to_string())?;

@@ -329,7 +329,7 @@ fn write_csv(out: &mut dyn Write, ev: &Evaluation) -> csv::Result<()> {
             &entity,
             &num(r.value),
             r.target.as_deref().unwrap_or(""),
-            r.status.unwrap_or(""),
+            r.status.map_or("", |s| s.as_str()),
             &num(r.attainment),
             if r.complete { "true" } else { "false" },
             &num(r.previous),
@@ -394,7 +394,7 @@ fn table(ev: &Evaluation, color: Color, currency: Option<String>) -> String {
             Cell::new(entity_text(r)),
             Cell::new(format_value(r.value, unit, currency.as_deref())).set_alignment(CellAlignment::Right),
             Cell::new(target_text(r, currency.as_deref())),
-            status_cell(r.status, color),
+            status_cell(r.status.map(|s| s.as_str()), color),
             Cell::new(r.attainment.map(percent_floor).unwrap_or_default())
                 .set_alignment(CellAlignment::Right),
             Cell::new(match (&r.projection, r.complete) {

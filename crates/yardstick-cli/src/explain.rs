@@ -122,7 +122,7 @@ fn text(x: &Explanation, currency: Option<&str>, color: Color) -> String {
         .attainment
         .map(|a| format!(", attainment {}", crate::eval::percent_floor(a)))
         .unwrap_or_default();
-    o += &format!("  status      {}{att}\n", x.status.unwrap_or("none"));
+    o += &format!("  status      {}{att}\n", x.status.map_or("none", |s| s.as_str()));
     o += &format!("  why         {}\n", x.reason);
     if let Some(s) = &x.source {
         let files = if x.files.is_empty() {

@@ -2,13 +2,21 @@
 
 use crate::model::{PayoutPoint, Target};
 
-/// The status of one KPI × period × entity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The status of one KPI × period × entity, written in JSON as
+/// `no_data`, `met`, `warning` or `missed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     NoData,
     Met,
     Warning,
     Missed,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Status {

@@ -141,14 +141,12 @@ pub fn firing(
                 let wanted = wanted(a, &["missed"]);
                 let clause_target = clause_target(project, a);
                 for r in latest(evaluation, &k.id.value, true) {
+                    // A clause judges by its own target (no warning band).
                     let status = match &clause_target {
-                        Some(t) => match r.value {
-                            None => "no_data",
-                            Some(v) if t.target.holds(v) => "met",
-                            Some(_) => "missed",
-                        },
-                        None => r.status.unwrap_or("no_data"),
-                    };
+                        Some(t) => yardstick_core::status::judge(r.value, Some(t.target), None),
+                        None => r.status,
+                    }
+                    .map_or("no_data", yardstick_core::status::Status::as_str);
                     if wanted.contains(&status) {
                         let target = clause_target
                             .as_ref()

@@ -111,7 +111,7 @@ pub struct Row {
     /// The same target, typed (for display: [`yardstick_core::format::target`]).
     #[serde(skip)]
     pub threshold: Option<yardstick_core::Target>,
-    pub status: Option<&'static str>,
+    pub status: Option<Status>,
     pub attainment: Option<f64>,
     pub complete: bool,
     pub previous: Option<f64>,
@@ -1268,7 +1268,7 @@ impl Evaluator<'_> {
                     value,
                     target: target.map(|t| t.text.clone()),
                     threshold: target.map(|t| t.target),
-                    status: status.map(Status::as_str),
+                    status,
                     attainment: attainment(value, target.map(|t| t.target)),
                     complete,
                     previous: p

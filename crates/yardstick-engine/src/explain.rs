@@ -52,7 +52,7 @@ pub struct Explanation {
     pub target: Option<String>,
     pub warning: Option<String>,
     pub target_note: Option<String>,
-    pub status: Option<&'static str>,
+    pub status: Option<Status>,
     pub attainment: Option<f64>,
     /// Why the status is what it is, in one sentence.
     pub reason: String,
@@ -251,7 +251,7 @@ pub async fn explain(
         target: target.map(|t| t.text.clone()),
         warning: warning.map(|w| w.text.clone()),
         target_note,
-        status: status.map(Status::as_str),
+        status,
         attainment: attainment(value, target.map(|t| t.target)),
         reason: String::new(),
         source: None,
@@ -416,8 +416,8 @@ fn reason(x: &Explanation, unit: Option<&str>) -> String {
     let shown = yardstick_core::format::value_in_words(v, unit);
     match (x.status, &x.target, &x.warning) {
         (_, None, _) => format!("{shown}; no target is in force for this period, so there is no status."),
-        (Some("met"), Some(t), _) => format!("{shown} meets the target {t}: met."),
-        (Some("warning"), Some(t), Some(w)) => {
+        (Some(Status::Met), Some(t), _) => format!("{shown} meets the target {t}: met."),
+        (Some(Status::Warning), Some(t), Some(w)) => {
             format!("{shown} misses the target {t} but meets the warning threshold {w}: warning.")
         }
         (_, Some(t), Some(w)) => {

@@ -106,7 +106,9 @@ pub fn render(
     );
     out.push_str("# TYPE yardstick_kpi_status gauge\n");
     for r in latest.values() {
-        let Some(status) = r.status else { continue };
+        let Some(status) = r.status.map(|s| s.as_str()) else {
+            continue;
+        };
         for s in STATUSES {
             let _ = writeln!(
                 out,

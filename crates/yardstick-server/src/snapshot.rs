@@ -326,7 +326,7 @@ impl Refresher {
         for r in &ev.evaluations {
             let entity = r.entity_json();
             let key = (r.kpi.clone(), r.period.clone(), entity);
-            let status = r.status.map(str::to_string);
+            let status = r.status.map(|s| s.as_str().to_string());
             let new = (r.value, status, r.complete);
             let differs = match self.recorded.get(&key) {
                 None => true,
