@@ -341,7 +341,7 @@ fn write_csv(out: &mut dyn Write, ev: &Evaluation) -> csv::Result<()> {
             &num(p.map(|p| p.low)),
             &num(p.map(|p| p.high)),
             &num(p.and_then(|p| p.probability)),
-            p.and_then(|p| p.status).unwrap_or(""),
+            p.and_then(|p| p.status).map_or("", |h| h.as_str()),
         ])?;
     }
     w.flush()?;
@@ -402,9 +402,7 @@ fn table(ev: &Evaluation, color: Color, currency: Option<String>) -> String {
                 (Some(p), false) => format!(
                     "so far; heading for {}{}",
                     format_value(Some(p.value), unit, currency.as_deref()),
-                    p.status
-                        .map(|s| format!(", {}", s.replace('_', " ")))
-                        .unwrap_or_default()
+                    p.status.map(|h| format!(", {}", h.words())).unwrap_or_default()
                 ),
                 (None, false) => "so far".into(),
             }),

@@ -172,7 +172,9 @@ pub fn firing(
                 let wanted = wanted(a, &["at_risk", "off_track"]);
                 for r in latest(evaluation, &k.id.value, false) {
                     let Some(p) = &r.projection else { continue };
-                    let Some(status) = p.status else { continue };
+                    let Some(status) = p.status.map(|h| h.as_str()) else {
+                        continue;
+                    };
                     if wanted.contains(&status) {
                         out.push(base(
                             r.entity_json(),

@@ -33,11 +33,43 @@ pub struct Projection {
     /// Probability of meeting the target (absent without a target or
     /// without history to judge the uncertainty by).
     pub probability: Option<f64>,
-    /// `on_track`, `at_risk` or `off_track` (absent without a target).
-    pub status: Option<&'static str>,
+    /// Where it is heading against the target (absent without a target).
+    pub status: Option<Heading>,
     /// How the projection was made: `forecast+run_rate`, `run_rate` or
     /// `trailing_rate`.
     pub method: &'static str,
+}
+
+/// Where an incomplete period is heading, written in JSON as `on_track`,
+/// `at_risk` or `off_track`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Heading {
+    /// At least a 75% chance of meeting the target.
+    OnTrack,
+    /// Between 25% and 75%.
+    AtRisk,
+    /// Below 25%.
+    OffTrack,
+}
+
+impl Heading {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Heading::OnTrack => "on_track",
+            Heading::AtRisk => "at_risk",
+            Heading::OffTrack => "off_track",
+        }
+    }
+
+    /// `on track`, `at risk`, `off track`.
+    pub fn words(self) -> &'static str {
+        match self {
+            Heading::OnTrack => "on track",
+            Heading::AtRisk => "at risk",
+            Heading::OffTrack => "off track",
+        }
+    }
 }
 
 /// How a measure's value grows through its period.
@@ -155,12 +187,12 @@ pub(crate) fn project(
         _ => None,
     };
     let status = target.map(|t| match probability {
-        Some(p) if p >= 0.75 => "on_track",
-        Some(p) if p >= 0.25 => "at_risk",
-        Some(_) => "off_track",
+        Some(p) if p >= 0.75 => Heading::OnTrack,
+        Some(p) if p >= 0.25 => Heading::AtRisk,
+        Some(_) => Heading::OffTrack,
         // No spread known: judge the point projection.
-        None if t.holds(value) => "on_track",
-        None => "off_track",
+        None if t.holds(value) => Heading::OnTrack,
+        None => Heading::OffTrack,
     });
     Some(Projection {
         value: domain.clamp(value),
@@ -204,7 +236,7 @@ mod tests {
         )
         .expect("projection");
         assert!((p.value - 100.0).abs() < 1e-6, "{p:?}");
-        assert_eq!(p.status, Some("on_track"));
+        assert_eq!(p.status, Some(Heading::OnTrack));
     }
 
     #[test]
@@ -222,7 +254,7 @@ mod tests {
         )
         .expect("projection");
         assert!((p.value - 55.0).abs() < 1.0, "{p:?}");
-        assert_eq!(p.status, Some("off_track"));
+        assert_eq!(p.status, Some(Heading::OffTrack));
         assert!(p.probability.is_some_and(|x| x < 0.01));
     }
 
@@ -241,7 +273,7 @@ mod tests {
         )
         .expect("projection");
         assert!((p.value - (0.54 + 0.4 * 0.997)).abs() < 1e-12, "{p:?}");
-        assert_eq!(p.status, Some("off_track"));
+        assert_eq!(p.status, Some(Heading::OffTrack));
         assert_eq!(p.method, "trailing_rate");
     }
 
@@ -259,7 +291,7 @@ mod tests {
         .expect("projection");
         assert_eq!(p.value, 120.0);
         assert_eq!(p.probability, None);
-        assert_eq!(p.status, Some("on_track"));
+        assert_eq!(p.status, Some(Heading::OnTrack));
         assert_eq!(
             project(Growth::Additive, Domain::ANY, &[], None, 0.0, 1, None),
             None
