@@ -192,7 +192,9 @@ pub struct KpiSummary {
     pub latest: Vec<Row>,
 }
 
-fn kpi_summary(project: &Project, k: &MeasureDef, rows: &[Row]) -> KpiSummary {
+/// A KPI with its latest complete rows and the target in force at the
+/// snapshot's instant `at`.
+fn kpi_summary(project: &Project, k: &MeasureDef, rows: &[Row], at: DateTime<Utc>) -> KpiSummary {
     let mine: Vec<&Row> = rows
         .iter()
         .filter(|r| r.kpi == k.id.value && r.complete)
@@ -203,7 +205,7 @@ fn kpi_summary(project: &Project, k: &MeasureDef, rows: &[Row]) -> KpiSummary {
         .filter(|r| Some(r.start.as_str()) == last)
         .map(|r| (*r).clone())
         .collect();
-    let today = Utc::now().with_timezone(&project.settings.timezone).date_naive();
+    let today = at.with_timezone(&project.settings.timezone).date_naive();
     KpiSummary {
         id: k.id.value.clone(),
         name: k.display_name().to_string(),
@@ -232,7 +234,7 @@ async fn kpis(State(state): State<AppState>, Extension(p): Extension<Principal>)
         .kpis
         .values()
         .filter(|k| p.can_see_kpi(&k.id.value))
-        .map(|k| kpi_summary(&snap.project, k, &snap.evaluation.evaluations))
+        .map(|k| kpi_summary(&snap.project, k, &snap.evaluation.evaluations, snap.evaluated_at))
         .collect();
     Json(out)
 }
@@ -247,9 +249,12 @@ async fn kpi(
 ) -> ApiResult<Json<KpiSummary>> {
     let snap = state.snapshot();
     match snap.project.kpis.get(&id) {
-        Some(k) if p.can_see_kpi(&id) => {
-            Ok(Json(kpi_summary(&snap.project, k, &snap.evaluation.evaluations)))
-        }
+        Some(k) if p.can_see_kpi(&id) => Ok(Json(kpi_summary(
+            &snap.project,
+            k,
+            &snap.evaluation.evaluations,
+            snap.evaluated_at,
+        ))),
         _ => Err(ApiError::NotFound(format!("no KPI `{id}`"))),
     }
 }

@@ -120,7 +120,9 @@ pub fn render(
     }
     out.push_str("# HELP yardstick_kpi_target Bound of the KPI's target in force now.\n");
     out.push_str("# TYPE yardstick_kpi_target gauge\n");
-    let today = chrono::Utc::now()
+    // The target in force at the snapshot's instant, as its rows were judged.
+    let today = chrono::DateTime::from_timestamp_micros(evaluated_at)
+        .unwrap_or_default()
         .with_timezone(&project.settings.timezone)
         .date_naive();
     for k in project.kpis.values().filter(|k| visible(&k.id.value)) {

@@ -29,8 +29,10 @@ pub struct Snapshot {
     pub sla: SlaReport,
     pub scores: ScoreReport,
     pub slo: SloReport,
-    /// The stored rows this evaluation read (for explanations on demand).
-    pub stored: Arc<StoredRows>,
+    /// The catalog this evaluation read (files and stored rows as they
+    /// were): breakdowns and explanations run on it, never on the disk of
+    /// the moment.
+    pub catalog: Arc<yardstick_engine::Catalog>,
     pub evaluated_at: DateTime<Utc>,
     /// Errors of the newest definitions on disk when they failed `check`
     /// (the project above is then the last good one).
@@ -271,7 +273,7 @@ impl Refresher {
             sla,
             scores,
             slo,
-            stored: Arc::new(self.stored.clone()),
+            catalog: Arc::new(catalog),
             evaluated_at: now,
             definition_errors: self.definition_errors.clone(),
             evaluation_error,

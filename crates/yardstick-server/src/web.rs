@@ -260,8 +260,7 @@ pub(crate) async fn breakdown(
         None => None,
     };
     let project = snap.project.clone();
-    let stored = snap.stored.clone();
-    let dir = state.dir().to_path_buf();
+    let catalog = snap.catalog.clone();
     let opts = EvalOptions {
         as_of: snap.evaluated_at,
         from: None,
@@ -270,11 +269,12 @@ pub(crate) async fn breakdown(
         by: Some(q.by.clone()),
         projections: false,
     };
+    // On the snapshot's catalog and instant: what the page shows agrees
+    // with the rest of the snapshot.
     let ev = state
-        .on_engine(async move { yardstick_engine::evaluate_dir_with(&project, &dir, &stored, &opts).await })
+        .on_engine(async move { yardstick_engine::evaluate(&project, &catalog, &opts).await })
         .await?
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?
-        .0;
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let rows: Vec<_> = ev
         .evaluations
         .into_iter()
@@ -317,18 +317,11 @@ pub(crate) async fn explain(
     }
     let entity = entity_param(q.entity.as_deref())?;
     let project = snap.project.clone();
-    let stored = snap.stored.clone();
-    let dir = state.dir().to_path_buf();
+    let catalog = snap.catalog.clone();
     let as_of = snap.evaluated_at;
     let period = q.period.clone();
     let x = state
         .on_engine(async move {
-            let mut d = yardstick_core::Diagnostics::default();
-            let catalog = yardstick_engine::register_sources_with(&project, &dir, &stored, &mut d).await;
-            if d.has_errors() {
-                let msg: Vec<String> = d.iter().map(|x| x.message.clone()).collect();
-                return Err(yardstick_engine::eval::EvalError::Data(msg.join("; ")));
-            }
             yardstick_engine::explain::explain(&project, &catalog, &id, &period, &entity, as_of).await
         })
         .await?

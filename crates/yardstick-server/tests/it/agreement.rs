@@ -30,7 +30,10 @@ async fn the_api_and_a_cli_evaluation_agree_at_one_instant() {
     let as_of = chrono::DateTime::parse_from_rfc3339(api["as_of"].as_str().expect("as_of"))
         .expect("instant")
         .with_timezone(&chrono::Utc);
-    let snap = server.state.snapshot();
+    // The CLI's way in: the workspace, opened on the same folder and store.
+    let ws = yardstick_workspace::Workspace::open(dir.path(), Some(&url))
+        .await
+        .expect("opens");
     for kpis in [Vec::new(), vec!["trial_signups".to_string()]] {
         let opts = yardstick_engine::eval::EvalOptions {
             as_of,
@@ -40,9 +43,7 @@ async fn the_api_and_a_cli_evaluation_agree_at_one_instant() {
             by: None,
             projections: true,
         };
-        let (ev, d) = yardstick_engine::evaluate_dir_with(&snap.project, dir.path(), &snap.stored, &opts)
-            .await
-            .expect("evaluates");
+        let (ev, d) = ws.evaluate(&opts).await.expect("evaluates");
         assert!(!d.has_errors(), "{d:?}");
         let engine = serde_json::to_value(&ev.evaluations).expect("json");
         let engine = engine.as_array().expect("rows");
