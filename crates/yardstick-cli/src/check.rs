@@ -184,6 +184,6 @@ pub(crate) fn run(
     Ok(if errors == 0 {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        crate::fault::project()
     })
 }

@@ -344,7 +344,7 @@ as of {}",
                         known.join(", ")
                     }
                 );
-                return Ok(ExitCode::from(1));
+                return Ok(crate::fault::project());
             };
             match format {
                 EvalFormat::Json | EvalFormat::Csv => write_json(&mut out, &r)?,

@@ -137,7 +137,7 @@ pub(crate) fn evaluate(dir: &Path, sel: Selection<'_>, color: Color) -> Result<E
     } = sel;
     let rt = runtime()?;
     let Some(ws) = open(&rt, dir, None, color)? else {
-        return Ok(Evaluated::Failed(ExitCode::from(1)));
+        return Ok(Evaluated::Failed(crate::fault::project()));
     };
     let tz = ws.project().settings.timezone;
     let as_of = match as_of {
@@ -168,16 +168,13 @@ pub(crate) fn evaluate(dir: &Path, sel: Selection<'_>, color: Color) -> Result<E
             } else {
                 eprintln!("error: {m}");
             }
-            return Ok(Evaluated::Failed(ExitCode::from(1)));
+            return Ok(Evaluated::Failed(crate::fault::project()));
         }
-        Err(e @ EvalError::Internal(_)) => {
-            eprintln!("Sorry, this is a bug in Yardstick, not in your project: {e}");
-            return Ok(Evaluated::Failed(ExitCode::from(3)));
-        }
+        Err(e @ EvalError::Internal(_)) => return Ok(Evaluated::Failed(crate::fault::internal(&e))),
     };
     if diags.has_errors() {
         print_diagnostics(ws.loaded(), diags.into_vec(), color)?;
-        return Ok(Evaluated::Failed(ExitCode::from(1)));
+        return Ok(Evaluated::Failed(crate::fault::project()));
     }
     let stale = if stale {
         rt.block_on(ws.stale(as_of)).map_err(|e| e.to_string())?

@@ -4,7 +4,6 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use yardstick_engine::eval::EvalError;
 use yardstick_engine::explain::Explanation;
 
 use crate::Format;
@@ -24,7 +23,7 @@ pub(crate) struct ExplainArgs<'a> {
 pub(crate) fn run(a: ExplainArgs<'_>, color: Color) -> Result<ExitCode, String> {
     let rt = runtime()?;
     let Some(ws) = crate::eval::open(&rt, a.dir, None, color)? else {
-        return Ok(ExitCode::from(1));
+        return Ok(crate::fault::project());
     };
     let loaded = ws.loaded();
     let tz = loaded.project.settings.timezone;
@@ -52,16 +51,9 @@ pub(crate) fn run(a: ExplainArgs<'_>, color: Color) -> Result<ExitCode, String> 
         Ok(Ok(x)) => x,
         Ok(Err(d)) => {
             print_diagnostics(loaded, d.into_vec(), color)?;
-            return Ok(ExitCode::from(1));
+            return Ok(crate::fault::project());
         }
-        Err(EvalError::Data(m)) => {
-            eprintln!("error: {m}");
-            return Ok(ExitCode::from(1));
-        }
-        Err(e @ EvalError::Internal(_)) => {
-            eprintln!("Sorry, this is a bug in Yardstick, not in your project: {e}");
-            return Ok(ExitCode::from(3));
-        }
+        Err(e) => return Ok(crate::fault::eval_error(e)),
     };
     let mut out = std::io::stdout().lock();
     let io = |e: std::io::Error| format!("cannot write output: {e}");

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use comfy_table::{Cell, CellAlignment};
-use yardstick_engine::eval::EvalError;
 use yardstick_engine::forecasts::{ForecastReport, ForecastRequest};
 
 use crate::Format;
@@ -34,7 +33,7 @@ pub(crate) fn run(a: ForecastArgs<'_>, color: Color) -> Result<ExitCode, String>
         && let Err(e) = yardstick_engine::forecasts::validate(&loaded.project, &req)
     {
         eprintln!("error: {e}");
-        return Ok(ExitCode::from(1));
+        return Ok(crate::fault::project());
     }
     let selection = crate::eval::Selection {
         as_of: a.as_of,
@@ -58,14 +57,7 @@ pub(crate) fn run(a: ForecastArgs<'_>, color: Color) -> Result<ExitCode, String>
     }
     let report = match report {
         Ok(r) => r,
-        Err(e @ EvalError::Data(_)) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(1));
-        }
-        Err(e @ EvalError::Internal(_)) => {
-            eprintln!("Sorry, this is a bug in Yardstick, not in your project: {e}");
-            return Ok(ExitCode::from(3));
-        }
+        Err(e) => return Ok(crate::fault::eval_error(e)),
     };
     for s in &report.skipped {
         eprintln!(

@@ -5,6 +5,7 @@ mod check;
 mod consequences;
 mod eval;
 mod explain;
+mod fault;
 mod forecast;
 mod render;
 mod scaffold;
@@ -699,7 +700,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            fault::usage()
         }
     }
 }

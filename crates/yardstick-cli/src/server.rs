@@ -33,7 +33,7 @@ pub(crate) fn serve(a: ServeArgs<'_>, color: Color) -> Result<ExitCode, String> 
     if loaded.diagnostics.has_errors() {
         print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;
         eprintln!("error: the definitions have errors; fix them before serving");
-        return Ok(ExitCode::from(1));
+        return Ok(crate::fault::project());
     }
     let url = store_url(a.dir, a.db)?;
     let rt = runtime()?;
@@ -54,7 +54,7 @@ pub(crate) fn serve(a: ServeArgs<'_>, color: Color) -> Result<ExitCode, String> 
                 for l in lines {
                     eprintln!("error: {l}");
                 }
-                return Ok(ExitCode::from(1));
+                return Ok(crate::fault::project());
             }
             Err(e) => return Err(e.to_string()),
         };
@@ -132,7 +132,7 @@ pub(crate) fn push(a: PushArgs<'_>, color: Color) -> Result<ExitCode, String> {
     let loaded = load(a.dir)?;
     if loaded.diagnostics.has_errors() {
         print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;
-        return Ok(ExitCode::from(1));
+        return Ok(crate::fault::project());
     }
     let name = a.file.to_string_lossy();
     let fmt = BodyFormat::from_path(&name)
@@ -163,7 +163,7 @@ pub(crate) fn push(a: PushArgs<'_>, color: Color) -> Result<ExitCode, String> {
                     yardstick_core::format::count(rows.len(), "bad row", "bad rows")
                 );
             }
-            return Ok(ExitCode::from(1));
+            return Ok(crate::fault::project());
         }
     };
     match a.format {

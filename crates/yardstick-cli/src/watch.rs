@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use comfy_table::{Cell, CellAlignment, Color as TColor};
 use serde::Serialize;
-use yardstick_engine::eval::{EvalError, EvalOptions};
+use yardstick_engine::eval::EvalOptions;
 
 use crate::Format;
 use crate::check::{print_diagnostics, runtime};
@@ -22,7 +22,7 @@ fn open(
     color: Color,
 ) -> Result<Result<Workspace, ExitCode>, String> {
     let Some(ws) = crate::eval::open(rt, dir, None, color)? else {
-        return Ok(Err(ExitCode::from(1)));
+        return Ok(Err(crate::fault::project()));
     };
     if ws.source_diagnostics().has_errors() {
         print_diagnostics(
@@ -30,7 +30,7 @@ fn open(
             ws.source_diagnostics().iter().cloned().collect(),
             color,
         )?;
-        return Ok(Err(ExitCode::from(1)));
+        return Ok(Err(crate::fault::project()));
     }
     Ok(Ok(ws))
 }
@@ -47,19 +47,6 @@ fn as_of_of(
             )
         }),
         None => Ok(crate::eval::now()),
-    }
-}
-
-fn failed(e: EvalError) -> ExitCode {
-    match e {
-        EvalError::Data(m) => {
-            eprintln!("error: {m}");
-            ExitCode::from(1)
-        }
-        e @ EvalError::Internal(_) => {
-            eprintln!("Sorry, this is a bug in Yardstick, not in your project: {e}");
-            ExitCode::from(3)
-        }
     }
 }
 
@@ -87,7 +74,7 @@ pub(crate) fn watch(a: WatchArgs<'_>, color: Color) -> Result<ExitCode, String> 
         &a.kpis,
     )) {
         Ok(w) => w,
-        Err(e) => return Ok(failed(e)),
+        Err(e) => return Ok(crate::fault::eval_error(e)),
     };
     let warnings = &report.warnings;
     let mut out = std::io::stdout().lock();
@@ -231,7 +218,7 @@ pub(crate) fn alerts(a: AlertsArgs<'_>, color: Color) -> Result<ExitCode, String
     });
     let firing = match firing {
         Ok(f) => f,
-        Err(e) => return Ok(failed(e)),
+        Err(e) => return Ok(crate::fault::eval_error(e)),
     };
     // The store's memory of delivered notices: read when there is a store.
     let db = std::env::var("YARDSTICK_DB").ok();
