@@ -100,7 +100,24 @@ pub(crate) fn open(
     db: Option<&str>,
     color: Color,
 ) -> Result<Option<Workspace>, String> {
-    match rt.block_on(Workspace::open(dir, db)) {
+    open_loaded(
+        rt,
+        dir,
+        Workspace::load(dir).map_err(|e| e.to_string())?,
+        db,
+        color,
+    )
+}
+
+/// [`open`] with the definitions already loaded (once).
+pub(crate) fn open_loaded(
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+    loaded: yardstick_core::Loaded,
+    db: Option<&str>,
+    color: Color,
+) -> Result<Option<Workspace>, String> {
+    match rt.block_on(Workspace::open_loaded(dir, loaded, db)) {
         Ok(ws) => Ok(Some(ws)),
         Err(OpenError::Definitions(loaded)) => {
             print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;
@@ -126,6 +143,17 @@ pub(crate) struct Selection<'a> {
 
 /// Loads `dir` and evaluates it; problems are reported on standard error.
 pub(crate) fn evaluate(dir: &Path, sel: Selection<'_>, color: Color) -> Result<Evaluated, String> {
+    let loaded = Workspace::load(dir).map_err(|e| e.to_string())?;
+    evaluate_loaded(dir, loaded, sel, color)
+}
+
+/// [`evaluate`] with the definitions already loaded.
+pub(crate) fn evaluate_loaded(
+    dir: &Path,
+    loaded: yardstick_core::Loaded,
+    sel: Selection<'_>,
+    color: Color,
+) -> Result<Evaluated, String> {
     let Selection {
         as_of,
         from,
@@ -136,7 +164,7 @@ pub(crate) fn evaluate(dir: &Path, sel: Selection<'_>, color: Color) -> Result<E
         stale,
     } = sel;
     let rt = runtime()?;
-    let Some(ws) = open(&rt, dir, None, color)? else {
+    let Some(ws) = open_loaded(&rt, dir, loaded, None, color)? else {
         return Ok(Evaluated::Failed(crate::fault::project()));
     };
     let tz = ws.project().settings.timezone;

@@ -40,7 +40,7 @@ pub(crate) fn run(a: ForecastArgs<'_>, color: Color) -> Result<ExitCode, String>
         kpis: vec![a.kpi.to_string()],
         ..Default::default()
     };
-    let (ws, evaluation) = match crate::eval::evaluate(a.dir, selection, color)? {
+    let (ws, evaluation) = match crate::eval::evaluate_loaded(a.dir, loaded, selection, color)? {
         Evaluated::Done(ws, e, _) => (ws, e),
         Evaluated::Failed(code) => return Ok(code),
     };
