@@ -349,8 +349,8 @@ fn write_csv(out: &mut dyn Write, ev: &Evaluation) -> csv::Result<()> {
         w.write_record([
             r.kpi.as_str(),
             &r.period,
-            &r.start,
-            &r.end,
+            &r.start.to_rfc3339(),
+            &r.end.to_rfc3339(),
             &entity,
             &num(r.value),
             r.target.as_deref().unwrap_or(""),

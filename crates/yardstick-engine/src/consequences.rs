@@ -517,7 +517,7 @@ fn slo_row(
     let elapsed = if r.complete || unit != "minutes" {
         1.0
     } else {
-        elapsed_share(&r.start, &r.end, as_of).unwrap_or(1.0)
+        elapsed_share(r.start, r.end, as_of).unwrap_or(1.0)
     };
     let budget = r.basis.map(|b| b / elapsed * error_budget);
     let consumed = r.basis.zip(failing).map(|(b, f)| b * f);
@@ -544,9 +544,14 @@ fn slo_row(
 }
 
 /// The share of `[start, end)` that lies before `as_of` (RFC 3339 texts).
-fn elapsed_share(start: &str, end: &str, as_of: &str) -> Option<f64> {
-    let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
-    let (start, end, now) = (t(start)?, t(end)?, t(as_of)?);
+fn elapsed_share(
+    start: chrono::DateTime<chrono_tz::Tz>,
+    end: chrono::DateTime<chrono_tz::Tz>,
+    as_of: &str,
+) -> Option<f64> {
+    let now = chrono::DateTime::parse_from_rfc3339(as_of)
+        .ok()?
+        .with_timezone(&start.timezone());
     let span = (end - start).num_milliseconds() as f64;
     let done = (now - start).num_milliseconds() as f64;
     (span > 0.0 && done > 0.0).then(|| (done / span).min(1.0))

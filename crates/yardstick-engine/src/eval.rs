@@ -97,13 +97,23 @@ pub fn entity_words(entity: Option<&BTreeMap<String, EntityValue>>) -> String {
 /// Values of the entity columns, in the order of `for_each`.
 pub type Key = Vec<EntityValue>;
 
+/// An instant as the language page writes it: RFC 3339 with the offset.
+fn rfc3339<S: serde::Serializer>(t: &DateTime<chrono_tz::Tz>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339())
+}
+
 /// One row of `yardstick eval` (LANGUAGE.md §7).
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
     pub kpi: String,
     pub period: String,
-    pub start: String,
-    pub end: String,
+    /// The period's first instant, in the project's zone (serialised as
+    /// RFC 3339 with the zone's offset then, e.g. `+01:00`).
+    #[serde(serialize_with = "rfc3339")]
+    pub start: DateTime<chrono_tz::Tz>,
+    /// The instant the period ends (exclusive).
+    #[serde(serialize_with = "rfc3339")]
+    pub end: DateTime<chrono_tz::Tz>,
     pub entity: Option<BTreeMap<String, EntityValue>>,
     pub value: Option<f64>,
     /// The target in force, as written.
@@ -1262,8 +1272,8 @@ impl Evaluator<'_> {
                 out.push(Row {
                     kpi: k.id.value.clone(),
                     period: self.cal.label(period),
-                    start: start.to_rfc3339(),
-                    end: end.to_rfc3339(),
+                    start,
+                    end,
                     entity,
                     value,
                     target: target.map(|t| t.text.clone()),

@@ -199,10 +199,10 @@ fn kpi_summary(project: &Project, k: &MeasureDef, rows: &[Row], at: DateTime<Utc
         .iter()
         .filter(|r| r.kpi == k.id.value && r.complete)
         .collect();
-    let last = mine.iter().map(|r| r.start.as_str()).max();
+    let last = mine.iter().map(|r| r.start).max();
     let latest: Vec<Row> = mine
         .iter()
-        .filter(|r| Some(r.start.as_str()) == last)
+        .filter(|r| Some(r.start) == last)
         .map(|r| (*r).clone())
         .collect();
     let today = at.with_timezone(&project.settings.timezone).date_naive();
@@ -531,27 +531,17 @@ async fn clauses(
             .map(|s| parse_instant(project, s, "to"))
             .transpose()?;
     // Clause rows carry the period label; find its bounds in the evaluation.
-    let bounds: BTreeMap<(&str, &str), (&str, &str)> = snap
+    let bounds: BTreeMap<(&str, &str), _> = snap
         .evaluation
         .evaluations
         .iter()
-        .map(|r| {
-            (
-                (r.kpi.as_str(), r.period.as_str()),
-                (r.start.as_str(), r.end.as_str()),
-            )
-        })
+        .map(|r| ((r.kpi.as_str(), r.period.as_str()), (r.start, r.end)))
         .collect();
     let kpi_of: BTreeMap<&str, &str> = project.contracts[&id]
         .clauses
         .iter()
         .filter_map(|c| c.kpi.as_ref().map(|k| (c.id.value.as_str(), k.value.as_str())))
         .collect();
-    let parse = |s: &str| {
-        DateTime::parse_from_rfc3339(s)
-            .map(|t| t.with_timezone(&Utc))
-            .ok()
-    };
     let rows: Vec<&yardstick_engine::consequences::ClauseRow> = snap
         .sla
         .clauses
@@ -564,8 +554,7 @@ async fn clauses(
             else {
                 return from.is_none() && to.is_none();
             };
-            from.is_none_or(|f| parse(end).is_none_or(|e| e > f))
-                && to.is_none_or(|t| parse(start).is_none_or(|s| s <= t))
+            from.is_none_or(|f| *end > f) && to.is_none_or(|t| *start <= t)
         })
         .collect();
     Ok(Json(json!({"as_of": snap.sla.as_of, "clauses": rows})))

@@ -55,17 +55,12 @@ pub struct PreparedRow {
 }
 
 fn prepare_rows(ev: &Evaluation) -> Vec<PreparedRow> {
-    let micros = |s: &str| {
-        chrono::DateTime::parse_from_rfc3339(s)
-            .map(|t| t.timestamp_micros())
-            .unwrap_or(0)
-    };
     ev.evaluations
         .iter()
         .map(|r| PreparedRow {
             json: serde_json::to_string(r).unwrap_or_else(|_| "null".into()),
-            start: micros(&r.start),
-            end: micros(&r.end),
+            start: r.start.timestamp_micros(),
+            end: r.end.timestamp_micros(),
         })
         .collect()
 }
