@@ -224,17 +224,25 @@ impl ScalarUDFImpl for NumberUdf {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let column = match args.args.get(1) {
-            Some(ColumnarValue::Scalar(ScalarValue::Utf8(Some(s)))) => s.clone(),
-            _ => "value".to_string(),
-        };
-        let input = match &args.args[0] {
-            ColumnarValue::Array(a) => Arc::clone(a),
-            ColumnarValue::Scalar(s) => s.to_array_of_size(args.number_rows)?,
-        };
+        let (input, column) = text_and_column(&args)?;
         let out = to_numbers(&input, self.integer, &column)?;
         Ok(ColumnarValue::Array(out))
     }
+}
+
+/// A conversion UDF's arguments: the values as an array, and the column's
+/// name for messages (`"value"` when not given).
+fn text_and_column(args: &ScalarFunctionArgs) -> Result<(ArrayRef, String)> {
+    let column = match args.args.get(1) {
+        Some(ColumnarValue::Scalar(ScalarValue::Utf8(Some(s)))) => s.clone(),
+        _ => "value".to_string(),
+    };
+    let input = match args.args.first() {
+        Some(ColumnarValue::Array(a)) => Arc::clone(a),
+        Some(ColumnarValue::Scalar(s)) => s.to_array_of_size(args.number_rows)?,
+        None => return Err(DataFusionError::Internal("a conversion needs its value".into())),
+    };
+    Ok((input, column))
 }
 
 fn not_a(what: &str, value: &str, column: &str) -> DataFusionError {
@@ -319,14 +327,7 @@ impl ScalarUDFImpl for BoolUdf {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let column = match args.args.get(1) {
-            Some(ColumnarValue::Scalar(ScalarValue::Utf8(Some(s)))) => s.clone(),
-            _ => "value".to_string(),
-        };
-        let input = match &args.args[0] {
-            ColumnarValue::Array(a) => Arc::clone(a),
-            ColumnarValue::Scalar(s) => s.to_array_of_size(args.number_rows)?,
-        };
+        let (input, column) = text_and_column(&args)?;
         if !matches!(
             input.data_type(),
             DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
