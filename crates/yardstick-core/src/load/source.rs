@@ -1,0 +1,209 @@
+//! `[source.ID]`: where rows come from, their shape and columns.
+
+use super::*;
+
+pub(super) const SOURCE_KEYS: [&str; 12] = [
+    "path",
+    "store",
+    "format",
+    "sql",
+    "time",
+    "start",
+    "end",
+    "owner",
+    "freshness",
+    "columns",
+    "description",
+    "name",
+];
+
+pub(super) fn shape_columns(shape: &Shape) -> Vec<&Located<String>> {
+    match shape {
+        Shape::Event { time } => vec![time],
+        Shape::Interval { start, end } => vec![start, end],
+        Shape::Reference => vec![],
+    }
+}
+
+pub(super) fn read_source(cx: &mut Cx<'_>, tab: &Tab<'_>, id: Located<String>) -> Source {
+    tab.known_keys(cx, &SOURCE_KEYS);
+    let path = tab.string(cx, "path");
+    let sql = tab.string(cx, "sql");
+    let format = tab.string(cx, "format");
+    let store = match tab.entry("store").map(|(_, v)| v.get_ref()) {
+        Some(DeValue::Boolean(b)) => *b,
+        Some(_) => {
+            tab.wrong_type(cx, "store", "true or false", None);
+            false
+        }
+        None => false,
+    };
+    if store {
+        let loc = tab.key_loc(cx, "store");
+        if path.is_some() || sql.is_some() {
+            cx.error(
+                "conflicting-keys",
+                "a stored source receives its rows through the API or `yardstick push`: drop `path`/`sql`, or `store`",
+                &loc,
+            );
+        }
+    }
+    let origin = match (path, sql) {
+        _ if store => Some(Origin::Store),
+        (Some(path), None) => {
+            let fmt = match &format {
+                Some(f) => FileFormat::from_name(&f.value).or_else(|| {
+                    let hint = suggestion(&f.value, FileFormat::NAMES)
+                        .unwrap_or_else(|| format!("accepted formats: {}", FileFormat::NAMES.join(", ")));
+                    cx.error("bad-value", format!("`{}` is not a file format", f.value), &f.loc)
+                        .hint = Some(hint);
+                    None
+                }),
+                None => FileFormat::from_path(&path.value).or_else(|| {
+                    cx.error(
+                        "unknown-format",
+                        format!("cannot tell the format of `{}` from its extension", path.value),
+                        &path.loc,
+                    )
+                    .hint = Some(
+                        "name a .csv, .parquet, .json or .ndjson file, or set `format = \"csv\"`".into(),
+                    );
+                    None
+                }),
+            };
+            fmt.map(|format| Origin::Files { path, format })
+        }
+        (None, Some(sql)) => {
+            if let Some(f) = &format {
+                cx.error("unused-key", "`format` applies to files, not to a view", &f.loc);
+            }
+            let raw = cx.raw(&sql.loc).to_string();
+            match parse_view(&sql.value, &sql.loc, &raw) {
+                Ok(reads) => Some(Origin::View { sql, reads }),
+                Err(e) => {
+                    cx.sql_error(e);
+                    None
+                }
+            }
+        }
+        (Some(_), Some(sql)) => {
+            cx.error(
+                "conflicting-keys",
+                "a source has either `path` (files) or `sql` (a view), not both",
+                &sql.loc,
+            );
+            None
+        }
+        (None, None) => {
+            cx.error(
+                "missing-key",
+                format!("source `{}` needs `path` or `sql`", id.value),
+                &id.loc,
+            )
+            .hint = Some(
+                "files: path = \"data/orders.csv\"; a view: sql = \"SELECT … FROM other_source\"".into(),
+            );
+            None
+        }
+    };
+    let time = tab.string(cx, "time");
+    let start = tab.string(cx, "start");
+    let end = tab.string(cx, "end");
+    let shape = match (time, start, end) {
+        (Some(time), None, None) => Shape::Event { time },
+        (None, Some(start), Some(end)) => Shape::Interval { start, end },
+        (None, None, None) => Shape::Reference,
+        (Some(time), s, e) if s.is_some() || e.is_some() => {
+            cx.error(
+                "conflicting-keys",
+                "a source has `time` (events) or `start` and `end` (intervals), not both",
+                &time.loc,
+            );
+            Shape::Event { time }
+        }
+        (None, Some(s), None) | (None, None, Some(s)) => {
+            let missing = if tab.has("start") { "end" } else { "start" };
+            cx.error(
+                "missing-key",
+                format!("an interval source needs both `start` and `end`; `{missing}` is missing"),
+                &s.loc,
+            )
+            .hint = Some("end may be empty in a row for an interval still going".into());
+            Shape::Reference
+        }
+        _ => Shape::Reference,
+    };
+    let freshness = tab.parsed(cx, "freshness", "bad-duration", Duration::FORMS, |s| {
+        Duration::parse(s).ok_or_else(|| format!("`{s}` is not a duration"))
+    });
+    let mut columns = Vec::new();
+    if let Some(cols) = tab.table(cx, "columns") {
+        for (k, v) in cols.table.iter() {
+            let name = Located::new(k.get_ref().to_string(), cx.loc(k.span()));
+            let ty = match v.get_ref() {
+                DeValue::String(s) => ColumnType::from_name(s),
+                _ => None,
+            };
+            match ty {
+                Some(t) => columns.push((name, t)),
+                None => {
+                    let hint = format!("accepted types: {}", ColumnType::NAMES.join(", "));
+                    cx.error(
+                        "bad-value",
+                        format!("bad type for column `{}`", name.value),
+                        &cx.loc(v.span()),
+                    )
+                    .hint = Some(hint);
+                }
+            }
+        }
+    }
+    if store {
+        // Pushed rows are validated against the declared columns: every
+        // column a row may carry, the time columns among them, is declared.
+        if columns.is_empty() {
+            cx.error(
+                "missing-key",
+                format!("stored source `{}` needs `columns`", id.value),
+                &tab.key_loc(cx, "store"),
+            )
+            .hint = Some(
+                "pushed rows are checked against them, e.g. columns = { at = \"timestamp\", amount = \"double\" }"
+                    .into(),
+            );
+        } else {
+            for c in shape_columns(&shape) {
+                match columns.iter().find(|(n, _)| n.value == c.value) {
+                    None => {
+                        cx.error(
+                            "unknown-column",
+                            format!(
+                                "`{}` is not among the declared `columns` of stored source `{}`",
+                                c.value, id.value
+                            ),
+                            &c.loc,
+                        )
+                        .hint = Some(format!("declare it: {} = \"timestamp\"", c.value));
+                    }
+                    Some((n, t)) if !matches!(t, ColumnType::Timestamp | ColumnType::Date) => {
+                        cx.error(
+                            "bad-value",
+                            format!("time column `{}` must be declared as timestamp or date", c.value),
+                            &n.loc,
+                        );
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    Source {
+        id,
+        origin,
+        shape,
+        owner: tab.text(cx, "owner"),
+        freshness,
+        columns,
+        description: tab.text(cx, "description"),
+    }
+}
