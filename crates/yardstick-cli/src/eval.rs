@@ -40,7 +40,7 @@ fn recent(ev: &Evaluation, n: usize) -> (Evaluation, usize) {
     let dropped = ev.evaluations.len() - kept.len();
     (
         Evaluation {
-            as_of: ev.as_of.clone(),
+            as_of: ev.as_of,
             evaluations: kept,
         },
         dropped,

@@ -83,13 +83,13 @@ pub(crate) fn watch(a: WatchArgs<'_>, color: Color) -> Result<ExitCode, String> 
         Format::Json => {
             #[derive(Serialize)]
             struct Out<'a> {
-                as_of: String,
+                as_of: yardstick_core::time::Instant,
                 days: u32,
                 warnings: &'a [yardstick_engine::watch::Warning],
                 without_data: &'a [String],
             }
             let body = Out {
-                as_of: as_of.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                as_of: as_of.into(),
                 days: a.days,
                 warnings,
                 without_data: &report.without_data,
@@ -208,7 +208,7 @@ pub(crate) fn alerts(a: AlertsArgs<'_>, color: Color) -> Result<ExitCode, String
     let firing = rt.block_on(async {
         let evaluation = if opts.kpis.is_empty() {
             yardstick_engine::Evaluation {
-                as_of: as_of.to_rfc3339(),
+                as_of: as_of.into(),
                 evaluations: Vec::new(),
             }
         } else {
@@ -290,11 +290,11 @@ pub(crate) fn alerts(a: AlertsArgs<'_>, color: Color) -> Result<ExitCode, String
         Format::Json => {
             #[derive(Serialize)]
             struct Out<'a> {
-                as_of: String,
+                as_of: yardstick_core::time::Instant,
                 alerts: &'a [AlertLine],
             }
             let body = Out {
-                as_of: as_of.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                as_of: as_of.into(),
                 alerts: &lines,
             };
             serde_json::to_writer_pretty(&mut out, &body).map_err(|e| e.to_string())?;

@@ -134,3 +134,53 @@ mod tests {
         }
     }
 }
+
+/// An evaluation instant ("as of"), in UTC. Written — in text and in JSON —
+/// as RFC 3339 with `Z` and only the fraction of a second it has:
+/// `2026-11-01T00:00:00Z`, `2026-11-01T00:00:00.250Z`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant(pub DateTime<Utc>);
+
+impl Instant {
+    /// The instant as a `DateTime`.
+    pub fn utc(self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+impl From<DateTime<Utc>> for Instant {
+    fn from(t: DateTime<Utc>) -> Self {
+        Instant(t)
+    }
+}
+
+impl std::fmt::Display for Instant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    }
+}
+
+impl serde::Serialize for Instant {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod instant_tests {
+    use super::*;
+
+    #[test]
+    fn instants_are_written_with_z_and_only_the_fraction_they_have() {
+        let t = |s: &str| Instant(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc));
+        assert_eq!(t("2026-11-01T01:00:00+01:00").to_string(), "2026-11-01T00:00:00Z");
+        assert_eq!(
+            t("2026-11-01T00:00:00.25Z").to_string(),
+            "2026-11-01T00:00:00.250Z"
+        );
+        assert_eq!(
+            serde_json::to_string(&t("2026-11-01T00:00:00Z")).unwrap(),
+            "\"2026-11-01T00:00:00Z\""
+        );
+    }
+}

@@ -43,7 +43,7 @@ pub struct ClauseRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SlaReport {
-    pub as_of: String,
+    pub as_of: yardstick_core::time::Instant,
     pub clauses: Vec<ClauseRow>,
 }
 
@@ -59,7 +59,7 @@ pub struct PayoutRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PayoutReport {
-    pub as_of: String,
+    pub as_of: yardstick_core::time::Instant,
     pub payouts: Vec<PayoutRow>,
 }
 
@@ -84,7 +84,7 @@ pub struct ScoreRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ScoreReport {
-    pub as_of: String,
+    pub as_of: yardstick_core::time::Instant,
     pub scores: Vec<ScoreRow>,
 }
 
@@ -227,7 +227,7 @@ pub fn sla(project: &Project, ev: &Evaluation) -> SlaReport {
         }
     }
     SlaReport {
-        as_of: ev.as_of.clone(),
+        as_of: ev.as_of,
         clauses: out,
     }
 }
@@ -258,7 +258,7 @@ pub fn payouts(project: &Project, ev: &Evaluation) -> PayoutReport {
         }
     }
     PayoutReport {
-        as_of: ev.as_of.clone(),
+        as_of: ev.as_of,
         payouts: out,
     }
 }
@@ -351,7 +351,7 @@ pub fn scores(project: &Project, ev: &Evaluation) -> ScoreReport {
         }
     }
     ScoreReport {
-        as_of: ev.as_of.clone(),
+        as_of: ev.as_of,
         scores: out,
     }
 }
@@ -359,7 +359,7 @@ pub fn scores(project: &Project, ev: &Evaluation) -> ScoreReport {
 /// `yardstick partnership ID`.
 #[derive(Debug, Clone, Serialize)]
 pub struct PartnershipReport {
-    pub as_of: String,
+    pub as_of: yardstick_core::time::Instant,
     pub partnership: String,
     pub name: Option<String>,
     pub kind: &'static str,
@@ -404,7 +404,7 @@ pub fn partnership(project: &Project, ev: &Evaluation, id: &str) -> Option<Partn
         })
         .collect();
     Some(PartnershipReport {
-        as_of: ev.as_of.clone(),
+        as_of: ev.as_of,
         partnership: id.to_string(),
         name: p.name.clone(),
         kind: p.kind.name(),
@@ -441,7 +441,7 @@ pub struct SloRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SloReport {
-    pub as_of: String,
+    pub as_of: yardstick_core::time::Instant,
     pub slos: Vec<SloRow>,
 }
 
@@ -455,11 +455,11 @@ pub fn slo(project: &Project, ev: &Evaluation) -> SloReport {
             let k = project.kpis.get(&r.kpi)?;
             let cal = calendar(project);
             let (first, _) = period_days(&cal, k, &r.period)?;
-            slo_row(k, r, k.thresholds_at(first).0, &ev.as_of)
+            slo_row(k, r, k.thresholds_at(first).0, ev.as_of)
         })
         .collect();
     SloReport {
-        as_of: ev.as_of.clone(),
+        as_of: ev.as_of,
         slos,
     }
 }
@@ -479,11 +479,11 @@ pub fn clause_slo(project: &Project, ev: &Evaluation, contract: &str, clause: &s
         .filter_map(|r| {
             let (first, _) = period_days(&cal, k, &r.period)?;
             let target = cl.target.as_ref().map(|t| &t.value).or(k.thresholds_at(first).0);
-            slo_row(k, r, target, &ev.as_of)
+            slo_row(k, r, target, ev.as_of)
         })
         .collect();
     Some(SloReport {
-        as_of: ev.as_of.clone(),
+        as_of: ev.as_of,
         slos,
     })
 }
@@ -496,7 +496,7 @@ fn slo_row(
     k: &yardstick_core::model::MeasureDef,
     r: &crate::eval::Row,
     target: Option<&yardstick_core::model::Threshold>,
-    as_of: &str,
+    as_of: yardstick_core::time::Instant,
 ) -> Option<SloRow> {
     use yardstick_core::model::{Measure, Target};
     let unit = match k.measure.as_ref().map(|m| &m.value) {
@@ -543,15 +543,13 @@ fn slo_row(
     })
 }
 
-/// The share of `[start, end)` that lies before `as_of` (RFC 3339 texts).
+/// The share of `[start, end)` that lies before `as_of`.
 fn elapsed_share(
     start: chrono::DateTime<chrono_tz::Tz>,
     end: chrono::DateTime<chrono_tz::Tz>,
-    as_of: &str,
+    as_of: yardstick_core::time::Instant,
 ) -> Option<f64> {
-    let now = chrono::DateTime::parse_from_rfc3339(as_of)
-        .ok()?
-        .with_timezone(&start.timezone());
+    let now = as_of.utc().with_timezone(&start.timezone());
     let span = (end - start).num_milliseconds() as f64;
     let done = (now - start).num_milliseconds() as f64;
     (span > 0.0 && done > 0.0).then(|| (done / span).min(1.0))

@@ -42,7 +42,7 @@ pub struct Skipped {
 /// The outcome of `yardstick forecast`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ForecastReport {
-    pub as_of: String,
+    pub as_of: yardstick_core::time::Instant,
     pub forecasts: Vec<SeriesForecast>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<Skipped>,
@@ -223,7 +223,7 @@ pub fn forecast(
         }
     }
     Ok(ForecastReport {
-        as_of: evaluation.as_of.clone(),
+        as_of: evaluation.as_of,
         forecasts,
         skipped,
     })

@@ -241,7 +241,7 @@ impl Refresher {
             tracing::error!(error = %msg, "evaluation failed");
             *evaluation_error = Some(msg);
             Evaluation {
-                as_of: now.to_rfc3339(),
+                as_of: now.into(),
                 evaluations: Vec::new(),
             }
         };

@@ -159,7 +159,7 @@ impl Workspace {
     pub async fn evaluate(&self, opts: &EvalOptions) -> Result<(Evaluation, Diagnostics), EvalError> {
         if self.source_diagnostics.has_errors() {
             let empty = Evaluation {
-                as_of: opts.as_of.to_rfc3339(),
+                as_of: opts.as_of.into(),
                 evaluations: Vec::new(),
             };
             return Ok((empty, self.source_diagnostics.clone()));
