@@ -50,4 +50,37 @@ done
 compare demo "$work/demo" eval --as-of 2026-11-24 --format csv
 compare demo "$work/demo" eval --as-of 2026-11-24
 compare demo "$work/demo" check
+# The served API: the OpenAPI document and every read route, at the seed
+# (operation tags masked: since the API was split by resource, each
+# operation is tagged with its resource).
+serve_get() { # binary port out
+  local bin=$1 port=$2 out=$3 dir="$work/serve-$2"
+  cp -r "$seed" "$dir"
+  local tok
+  tok=$(cd "$dir" && "$bin" token create --role admin --format json | sed -E 's/.*"token": *"([^"]+)".*/\1/' | tr -d '\n')
+  (cd "$dir" && "$bin" serve --addr "127.0.0.1:$port" >/dev/null 2>&1) &
+  local pid=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/null && break; sleep 0.2; done
+  : >"$out"
+  for path in /api/v1/openapi.json /api/v1/kpis /api/v1/kpis/revenue /api/v1/contracts \
+    /api/v1/contracts/hosting/clauses /api/v1/scorecards /api/v1/scorecards/company \
+    /api/v1/partnerships /api/v1/kpis/nope /api/v1/evaluations?from=yesterday \
+    /api/v1/kpis/revenue/breakdown "/api/v1/kpis/revenue/breakdown?by=x&period=month" \
+    /api/v1/kpis/revenue/forecast?horizon=0 /api/v1/nope; do
+    echo "== $path" >>"$out"
+    curl -s -H "Authorization: Bearer $tok" "http://127.0.0.1:$port$path" \
+      | sed -E 's/"(evaluated_at|as_of)":"[^"]*"/"\1":"T"/g; s/"tags":\[[^]]*\]/"tags":[]/g' >>"$out"
+    echo >>"$out"
+  done
+  kill $pid
+}
+serve_get "$old" 18431 "$work/api-old"
+serve_get "$new" 18432 "$work/api-new"
+if cmp -s "$work/api-old" "$work/api-new"; then
+  echo "same     api: openapi.json and the read routes"
+else
+  echo "DIFFERS  api"
+  diff "$work/api-old" "$work/api-new" | head -20
+  status=1
+fi
 exit $status

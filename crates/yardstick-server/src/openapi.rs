@@ -96,6 +96,19 @@ fn error_response(description: &str) -> RefOr<Response> {
 pub fn document(doc: OpenApi) -> serde_json::Value {
     let mut v = serde_json::to_value(doc).unwrap_or_default();
     if let Some(paths) = v.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        // Operations are tagged with the module that serves them, one per
+        // resource (`kpis`, `tokens`, …): drop the `crate::` of `metrics`.
+        let tags = paths
+            .values_mut()
+            .filter_map(|item| item.as_object_mut())
+            .flat_map(|item| item.values_mut())
+            .filter_map(|op| op.get_mut("tags").and_then(|t| t.as_array_mut()))
+            .flat_map(|t| t.iter_mut());
+        for tag in tags {
+            if let Some(short) = tag.as_str().and_then(|t| t.strip_prefix("crate::")) {
+                *tag = short.into();
+            }
+        }
         let responses = paths
             .values_mut()
             .filter_map(|item| item.as_object_mut())

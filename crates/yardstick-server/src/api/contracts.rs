@@ -1,0 +1,104 @@
+//! `/api/v1/contracts`: contracts and their clause grid.
+
+use super::*;
+
+#[utoipa::path(get, path = "/api/v1/contracts", security(("bearer" = [])),
+    responses((status = 200, body = Object)))]
+pub(super) async fn contracts(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+) -> Json<Value> {
+    let snap = state.snapshot();
+    let list: Vec<Value> = snap
+        .project
+        .contracts
+        .values()
+        .filter(|c| p.can_see_contract(&c.id.value))
+        .map(|c| {
+            let clauses: Vec<Value> = c
+                .clauses
+                .iter()
+                .map(|cl| {
+                    json!({"id": cl.id.value, "kpi": cl.kpi.as_ref().map(|k| &k.value), "text": cl.text,
+                           "target": cl.target.as_ref().map(|t| &t.value.text)})
+                })
+                .collect();
+            let credits: f64 = snap
+                .sla
+                .clauses
+                .iter()
+                .filter(|r| r.contract == c.id.value)
+                .map(|r| r.credit_amount)
+                .sum();
+            json!({"id": c.id.value, "name": c.name, "provider": c.provider, "client": c.client,
+                   "start": c.start.map(|d| d.to_string()), "end": c.end.map(|d| d.to_string()),
+                   "fee": c.fee.as_ref().map(|f| json!({"amount": f.value.amount, "every": f.value.every.name()})),
+                   "currency": snap.project.settings.currency, "credits_total": credits, "clauses": clauses})
+        })
+        .collect();
+    Json(json!({ "contracts": list }))
+}
+
+/// Filters of the clause rows.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RangeQuery {
+    /// Periods that end after this time.
+    pub from: Option<String>,
+    /// Periods that start at or before this time.
+    pub to: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/contracts/{id}/clauses", security(("bearer" = [])),
+    params(("id" = String, Path, description = "contract id"), RangeQuery),
+    responses((status = 200, description = "Rows as `yardstick sla --format json`", body = Object),
+              (status = 404, body = ErrorBody)))]
+pub(super) async fn clauses(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<RangeQuery>,
+) -> ApiResult<Json<Value>> {
+    let snap = state.snapshot();
+    if !snap.project.contracts.contains_key(&id) || !p.can_see_contract(&id) {
+        return Err(ApiError::NotFound(format!("no contract `{id}`")));
+    }
+    let project = &snap.project;
+    let from = q
+        .from
+        .as_deref()
+        .map(|s| parse_instant(project, s, "from"))
+        .transpose()?;
+    let to =
+        q.to.as_deref()
+            .map(|s| parse_instant(project, s, "to"))
+            .transpose()?;
+    // Clause rows carry the period label; find its bounds in the evaluation.
+    let bounds: BTreeMap<(&str, &str), _> = snap
+        .evaluation
+        .evaluations
+        .iter()
+        .map(|r| ((r.kpi.as_str(), r.period.as_str()), (r.start, r.end)))
+        .collect();
+    let kpi_of: BTreeMap<&str, &str> = project.contracts[&id]
+        .clauses
+        .iter()
+        .filter_map(|c| c.kpi.as_ref().map(|k| (c.id.value.as_str(), k.value.as_str())))
+        .collect();
+    let rows: Vec<&yardstick_engine::consequences::ClauseRow> = snap
+        .sla
+        .clauses
+        .iter()
+        .filter(|r| r.contract == id)
+        .filter(|r| {
+            let Some((start, end)) = kpi_of
+                .get(r.clause.as_str())
+                .and_then(|k| bounds.get(&(*k, r.period.as_str())))
+            else {
+                return from.is_none() && to.is_none();
+            };
+            from.is_none_or(|f| *end > f) && to.is_none_or(|t| *start <= t)
+        })
+        .collect();
+    Ok(Json(json!({"as_of": snap.sla.as_of, "clauses": rows})))
+}

@@ -1,0 +1,106 @@
+//! `POST /api/v1/sources/{id}/rows`: pushing rows into a stored source.
+
+use super::*;
+
+/// The answer to a push.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Pushed {
+    pub source: String,
+    pub rows: i64,
+    /// The batch's sequence number in the store.
+    pub batch: i64,
+    /// True when this `Idempotency-Key` had been seen: nothing new was stored.
+    pub replayed: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/sources/{id}/rows", security(("bearer" = [])),
+    params(("id" = String, Path, description = "a source with `store = true`"),
+           ("Idempotency-Key" = Option<String>, Header, description = "makes retries safe: a batch is stored once per key")),
+    request_body(description = "Rows with the source's columns: a JSON array of objects, NDJSON or CSV with a header",
+                 content((Vec<Object> = "application/json"), (String = "application/x-ndjson"), (String = "text/csv"))),
+    responses((status = 201, description = "Committed: the rows are durable", body = Pushed),
+              (status = 200, description = "Replayed: this key's batch was already committed", body = Pushed),
+              (status = 422, description = "Bad rows (every one listed); nothing stored", body = ErrorBody),
+              (status = 409, description = "Idempotency key reused for another batch", body = ErrorBody),
+              (status = 403, description = "Not an organisation editor or admin token", body = ErrorBody),
+              (status = 413, description = "Body larger than the server accepts", body = ErrorBody),
+              (status = 415, body = ErrorBody)))]
+pub(super) async fn push(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Pushed>)> {
+    p.require(Role::Editor)?;
+    if p.token.party.is_some() {
+        return Err(ApiError::Forbidden(
+            "party tokens read what is shared with them; pushing rows needs one of the organisation's editor tokens"
+                .into(),
+        ));
+    }
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let format = BodyFormat::from_content_type(ct).ok_or_else(|| {
+        ApiError::UnsupportedMediaType(format!(
+            "Content-Type `{ct}` is not accepted: use application/json (an array of objects), application/x-ndjson or text/csv"
+        ))
+    })?;
+    let key = match headers.get("idempotency-key") {
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| ApiError::BadRequest("Idempotency-Key must be visible ASCII".into()))?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let project = state.snapshot().project.clone();
+    let source = id.clone();
+    // Parsing 10k rows is CPU work: off the request threads.
+    let parsed = tokio::task::spawn_blocking(move || {
+        let s = ingest::stored_source(&project, &source)?;
+        let batch = ingest::parse_batch(&project, s, &body, format)?;
+        let bytes = ingest::encode(&batch).map_err(|e| {
+            PushError::BadRows(vec![ingest::RowError {
+                row: 0,
+                column: None,
+                reason: format!("internal error encoding the batch: {e}"),
+            }])
+        })?;
+        Ok::<_, PushError>((batch.num_rows() as i64, bytes))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("push task failed: {e}")))?;
+    let (rows, bytes) = parsed.map_err(|e| match e {
+        PushError::UnknownSource(_) => ApiError::NotFound(format!("no source `{id}`")),
+        PushError::NotStored(_) => ApiError::Conflict(e.to_string()),
+        PushError::BadRows(rows) => ApiError::InvalidRows(rows),
+    })?;
+    let stored = state
+        .store()
+        .insert_batch(&NewBatch {
+            source: &id,
+            idempotency_key: key.as_deref(),
+            rows,
+            actor: &format!("token:{}", p.token.id),
+            body: &bytes,
+        })
+        .await?;
+    state.wake();
+    let status = if stored.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(Pushed {
+            source: id,
+            rows: stored.rows,
+            batch: stored.seq,
+            replayed: stored.replayed,
+        }),
+    ))
+}
