@@ -21,11 +21,32 @@ pub enum ApiError {
     InvalidToken,
     #[error("{0}")]
     Forbidden(String),
-    /// Also what a party token gets for something not shared with it.
+    /// No such route or asset.
     #[error("{0}")]
     NotFound(String),
+    /// An id in the path or query that names nothing — also what a party
+    /// token gets for something not shared with it.
+    #[error("{1}")]
+    Unknown(Thing, String),
+    /// A request that is not well formed (query string, path, body).
     #[error("{0}")]
     BadRequest(String),
+    /// A time parameter (`from`, `to`, `as_reported`) that is not a time.
+    #[error("{0}")]
+    BadTime(String),
+    /// A period label that is not one.
+    #[error("{0}")]
+    BadPeriod(String),
+    /// An `entity` parameter that is not `column=value`.
+    #[error("{0}")]
+    BadEntity(String),
+    /// A `by` that is not a dimension the KPI declares.
+    #[error("{0}")]
+    BadDimension(String),
+    /// A well-formed request the data cannot answer (an entity or period the
+    /// KPI does not have, a forecast without history).
+    #[error("{0}")]
+    Unanswerable(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("the batch was rejected: {}, nothing was stored", yardstick_core::format::count(.0.len(), "bad row", "bad rows"))]
@@ -42,12 +63,58 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// Every code an error answer can carry (the OpenAPI document lists them
+/// as the `code` field's values).
+pub const CODES: [&str; 24] = [
+    "missing_token",
+    "invalid_token",
+    "forbidden",
+    "not_found",
+    "unknown_kpi",
+    "unknown_contract",
+    "unknown_clause",
+    "unknown_scorecard",
+    "unknown_partnership",
+    "unknown_source",
+    "unknown_token",
+    "bad_request",
+    "bad_time",
+    "bad_period",
+    "bad_entity",
+    "bad_dimension",
+    "unanswerable",
+    "unsupported_media_type",
+    "invalid_rows",
+    "conflict",
+    "unavailable",
+    "payload_too_large",
+    "timeout",
+    "internal",
+];
+
+/// What kind of id an [`ApiError::Unknown`] is about: its code is
+/// `unknown_` and the kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Thing {
+    Kpi,
+    Contract,
+    Clause,
+    Scorecard,
+    Partnership,
+    Source,
+    Token,
+}
+
 /// The JSON body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// What went wrong and what to do about it.
     pub message: String,
-    /// A stable, machine-readable code.
+    /// A stable, machine-readable code: `unknown_kpi`, `unknown_contract` …
+    /// for an id that names nothing (404); `bad_time`, `bad_period`,
+    /// `bad_entity`, `bad_dimension` for the parameter that is wrong,
+    /// `bad_request` for a malformed request, `unanswerable` for one the
+    /// data cannot answer (400); `internal` is our fault (500).
     pub code: &'static str,
     /// For `invalid_rows`: every bad row (1-based row, column, reason).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,7 +130,24 @@ impl ApiError {
             ApiError::InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Unknown(thing, _) => (
+                StatusCode::NOT_FOUND,
+                match thing {
+                    Thing::Kpi => "unknown_kpi",
+                    Thing::Contract => "unknown_contract",
+                    Thing::Clause => "unknown_clause",
+                    Thing::Scorecard => "unknown_scorecard",
+                    Thing::Partnership => "unknown_partnership",
+                    Thing::Source => "unknown_source",
+                    Thing::Token => "unknown_token",
+                },
+            ),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::BadTime(_) => (StatusCode::BAD_REQUEST, "bad_time"),
+            ApiError::BadPeriod(_) => (StatusCode::BAD_REQUEST, "bad_period"),
+            ApiError::BadEntity(_) => (StatusCode::BAD_REQUEST, "bad_entity"),
+            ApiError::BadDimension(_) => (StatusCode::BAD_REQUEST, "bad_dimension"),
+            ApiError::Unanswerable(_) => (StatusCode::BAD_REQUEST, "unanswerable"),
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
@@ -81,8 +165,21 @@ impl From<yardstick_store::StoreError> for ApiError {
     fn from(e: yardstick_store::StoreError) -> Self {
         match e {
             yardstick_store::StoreError::KeyReused(_) => ApiError::Conflict(e.to_string()),
-            yardstick_store::StoreError::NoToken(id) => ApiError::NotFound(format!("no token `{id}`")),
+            yardstick_store::StoreError::NoToken(id) => {
+                ApiError::Unknown(Thing::Token, format!("no token `{id}`"))
+            }
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// An evaluation's errors by fault: what the data cannot answer is the
+/// request's problem (400); an internal error stays ours (500).
+impl From<yardstick_engine::eval::EvalError> for ApiError {
+    fn from(e: yardstick_engine::eval::EvalError) -> Self {
+        match e {
+            yardstick_engine::eval::EvalError::Data(m) => ApiError::Unanswerable(m),
+            e @ yardstick_engine::eval::EvalError::Internal(_) => ApiError::Internal(e.to_string()),
         }
     }
 }
@@ -124,5 +221,95 @@ impl IntoResponse for ApiError {
             );
         }
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One error of each kind (the match makes a new variant fail to
+    /// compile here until it is added).
+    fn one_of_each() -> Vec<ApiError> {
+        let s = || "x".to_string();
+        let all = vec![
+            ApiError::MissingToken,
+            ApiError::InvalidToken,
+            ApiError::Forbidden(s()),
+            ApiError::NotFound(s()),
+            ApiError::Unknown(Thing::Kpi, s()),
+            ApiError::Unknown(Thing::Contract, s()),
+            ApiError::Unknown(Thing::Clause, s()),
+            ApiError::Unknown(Thing::Scorecard, s()),
+            ApiError::Unknown(Thing::Partnership, s()),
+            ApiError::Unknown(Thing::Source, s()),
+            ApiError::Unknown(Thing::Token, s()),
+            ApiError::BadRequest(s()),
+            ApiError::BadTime(s()),
+            ApiError::BadPeriod(s()),
+            ApiError::BadEntity(s()),
+            ApiError::BadDimension(s()),
+            ApiError::Unanswerable(s()),
+            ApiError::UnsupportedMediaType(s()),
+            ApiError::InvalidRows(vec![]),
+            ApiError::Conflict(s()),
+            ApiError::Unavailable(s()),
+            ApiError::PayloadTooLarge(1),
+            ApiError::Timeout,
+            ApiError::Internal(s()),
+        ];
+        for e in &all {
+            match e {
+                ApiError::MissingToken
+                | ApiError::InvalidToken
+                | ApiError::Forbidden(_)
+                | ApiError::NotFound(_)
+                | ApiError::Unknown(..)
+                | ApiError::BadRequest(_)
+                | ApiError::BadTime(_)
+                | ApiError::BadPeriod(_)
+                | ApiError::BadEntity(_)
+                | ApiError::BadDimension(_)
+                | ApiError::Unanswerable(_)
+                | ApiError::UnsupportedMediaType(_)
+                | ApiError::InvalidRows(_)
+                | ApiError::Conflict(_)
+                | ApiError::Unavailable(_)
+                | ApiError::PayloadTooLarge(_)
+                | ApiError::Timeout
+                | ApiError::Internal(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_code_is_listed_and_distinct() {
+        let mut codes: Vec<&str> = one_of_each().iter().map(|e| e.status_and_code().1).collect();
+        let listed: std::collections::BTreeSet<&str> = CODES.iter().copied().collect();
+        for c in &codes {
+            assert!(listed.contains(c), "`{c}` is not in CODES");
+        }
+        let n = codes.len();
+        codes.dedup();
+        assert_eq!(codes.len(), n, "two errors share a code");
+        assert_eq!(listed.len(), n, "CODES lists a code no error has");
+    }
+
+    #[test]
+    fn user_faults_are_4xx_and_only_our_bugs_are_500() {
+        for e in one_of_each() {
+            let (status, code) = e.status_and_code();
+            let ours = matches!(e, ApiError::Internal(_));
+            assert_eq!(status.is_server_error(), ours || code == "unavailable", "{code}");
+        }
+    }
+
+    #[test]
+    fn evaluation_errors_keep_their_fault() {
+        let data = ApiError::from(yardstick_engine::eval::EvalError::Data("no entity".into()));
+        assert_eq!(data.status_and_code(), (StatusCode::BAD_REQUEST, "unanswerable"));
+        let bug = ApiError::from(yardstick_engine::eval::EvalError::Internal("oops".into()));
+        assert_eq!(bug.status_and_code().1, "internal");
     }
 }

@@ -95,6 +95,10 @@ fn error_response(description: &str) -> RefOr<Response> {
 /// `operationRef` and `requestBody`.
 pub fn document(doc: OpenApi) -> serde_json::Value {
     let mut v = serde_json::to_value(doc).unwrap_or_default();
+    // The error codes a client can act on.
+    if let Some(code) = v.pointer_mut("/components/schemas/ErrorBody/properties/code") {
+        code["enum"] = serde_json::json!(crate::error::CODES);
+    }
     if let Some(paths) = v.get_mut("paths").and_then(|p| p.as_object_mut()) {
         // Operations are tagged with the module that serves them, one per
         // resource (`kpis`, `tokens`, …): drop the `crate::` of `metrics`.

@@ -90,7 +90,7 @@ pub(super) async fn kpi(
             &snap.evaluation.evaluations,
             snap.evaluated_at,
         ))),
-        _ => Err(ApiError::NotFound(format!("no KPI `{id}`"))),
+        _ => Err(ApiError::Unknown(Thing::Kpi, format!("no KPI `{id}`"))),
     }
 }
 
@@ -117,11 +117,16 @@ pub(crate) async fn breakdown(
 ) -> Result<Json<Value>, ApiError> {
     let snap = state.snapshot();
     let Some(k) = snap.project.kpis.get(&id).filter(|_| p.can_see_kpi(&id)) else {
-        return Err(ApiError::NotFound(format!("no KPI `{id}`")));
+        return Err(ApiError::Unknown(Thing::Kpi, format!("no KPI `{id}`")));
+    };
+    // Well-formed parameters first, then what they name.
+    let period = match q.period.as_deref() {
+        Some(l) => Some(period_label(&snap.project, l)?),
+        None => None,
     };
     if !k.dimensions.iter().any(|d| d.value == q.by) {
         let dims: Vec<&str> = k.dimensions.iter().map(|d| d.value.as_str()).collect();
-        return Err(ApiError::BadRequest(format!(
+        return Err(ApiError::BadDimension(format!(
             "`{}` is not a dimension of `{id}`; declared: {}",
             q.by,
             if dims.is_empty() {
@@ -131,10 +136,6 @@ pub(crate) async fn breakdown(
             }
         )));
     }
-    let period = match q.period.as_deref() {
-        Some(l) => Some(period_label(&snap.project, l)?),
-        None => None,
-    };
     let project = snap.project.clone();
     let catalog = snap.catalog.clone();
     let opts = EvalOptions {
@@ -150,7 +151,7 @@ pub(crate) async fn breakdown(
     let ev = state
         .on_engine(async move { yardstick_engine::evaluate(&project, &catalog, &opts).await })
         .await?
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        .map_err(ApiError::from)?;
     let rows: Vec<_> = ev
         .evaluations
         .into_iter()
@@ -184,7 +185,7 @@ pub(crate) async fn explain(
 ) -> Result<Json<Value>, ApiError> {
     let snap = state.snapshot();
     if !snap.project.kpis.contains_key(&id) || !p.can_see_kpi(&id) {
-        return Err(ApiError::NotFound(format!("no KPI `{id}`")));
+        return Err(ApiError::Unknown(Thing::Kpi, format!("no KPI `{id}`")));
     }
     if p.token.party.is_some() {
         return Err(ApiError::Forbidden(
@@ -192,16 +193,16 @@ pub(crate) async fn explain(
         ));
     }
     let entity = entity_param(q.entity.as_deref())?;
+    let period = period_label(&snap.project, &q.period)?;
     let project = snap.project.clone();
     let catalog = snap.catalog.clone();
     let as_of = snap.evaluated_at;
-    let period = q.period.clone();
     let x = state
         .on_engine(async move {
             yardstick_engine::explain::explain(&project, &catalog, &id, &period, &entity, as_of).await
         })
         .await?
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        .map_err(ApiError::from)?;
     serde_json::to_value(x)
         .map(Json)
         .map_err(|e| ApiError::Internal(e.to_string()))
@@ -231,12 +232,19 @@ pub(crate) async fn forecast(
 ) -> Result<Json<Value>, ApiError> {
     let snap = state.snapshot();
     if !snap.project.kpis.contains_key(&id) || !p.can_see_kpi(&id) {
-        return Err(ApiError::NotFound(format!("no KPI `{id}`")));
+        return Err(ApiError::Unknown(Thing::Kpi, format!("no KPI `{id}`")));
     }
     let entity = entity_param(q.entity.as_deref())?;
+    let horizon = q.horizon.unwrap_or(3);
+    if !(1..=yardstick_engine::forecasts::MAX_HORIZON).contains(&horizon) {
+        return Err(ApiError::BadRequest(format!(
+            "`horizon={horizon}` is out of range: forecast 1 to {} periods",
+            yardstick_engine::forecasts::MAX_HORIZON
+        )));
+    }
     let req = yardstick_engine::forecasts::ForecastRequest {
         kpi: id,
-        horizon: q.horizon.unwrap_or(3),
+        horizon,
         entity,
     };
     let report = state
@@ -244,10 +252,7 @@ pub(crate) async fn forecast(
             yardstick_engine::forecasts::forecast(&snap.project, &snap.evaluation, &req, &|_, _| {})
         })
         .await?
-        .map_err(|e| match e {
-            yardstick_engine::eval::EvalError::Data(m) => ApiError::BadRequest(m),
-            e @ yardstick_engine::eval::EvalError::Internal(_) => ApiError::Internal(e.to_string()),
-        })?;
+        .map_err(ApiError::from)?;
     serde_json::to_value(report)
         .map(Json)
         .map_err(|e| ApiError::Internal(e.to_string()))

@@ -30,7 +30,7 @@ use yardstick_engine::eval::{EvalOptions, Row};
 use yardstick_engine::ingest::{self, BodyFormat, PushError};
 use yardstick_store::{NewBatch, Role};
 
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, Thing};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::openapi::{BearerAuth, ErrorAnswers, ItemLinks};
 use crate::{AppState, Principal};

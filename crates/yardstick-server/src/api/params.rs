@@ -14,7 +14,7 @@ pub(super) fn period_label(
         .parse_label(label)
         .map(|_| label.to_string())
         .ok_or_else(|| {
-            ApiError::BadRequest(format!(
+            ApiError::BadPeriod(format!(
                 "`{label}` is not a period label such as 2026-10, 2026-Q4, 2026-W42 or 2026-10-14"
             ))
         })
@@ -29,7 +29,7 @@ pub(super) fn entity_param(p: Option<&str>) -> Result<Vec<(String, String)>, Api
         .map(|kv| {
             kv.split_once('=')
                 .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .ok_or_else(|| ApiError::BadRequest(format!("entity `{kv}`: write column=value")))
+                .ok_or_else(|| ApiError::BadEntity(format!("entity `{kv}`: write column=value")))
         })
         .collect()
 }
@@ -51,7 +51,7 @@ pub(super) fn parse_instant(project: &Project, s: &str, what: &str) -> ApiResult
         None => yardstick_core::time::parse_time(s, tz),
     };
     t.ok_or_else(|| {
-        ApiError::BadRequest(format!(
+        ApiError::BadTime(format!(
             "`{what}={s}` is not a time: use 2026, 2026-07, 2026-07-15 or 2026-07-15T12:00:00Z"
         ))
     })

@@ -32,8 +32,9 @@ pub(crate) async fn slo(
                 .can_see_contract(c)
                 .then(|| yardstick_engine::consequences::clause_slo(&snap.project, &snap.evaluation, c, cl))
                 .flatten();
-            clause_report =
-                found.ok_or_else(|| ApiError::NotFound(format!("no contract `{c}` with a clause `{cl}`")))?;
+            clause_report = found.ok_or_else(|| {
+                ApiError::Unknown(Thing::Clause, format!("no contract `{c}` with a clause `{cl}`"))
+            })?;
             &clause_report
         }
         (None, None) => &snap.slo,

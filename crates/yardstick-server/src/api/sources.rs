@@ -74,7 +74,7 @@ pub(super) async fn push(
     .await
     .map_err(|e| ApiError::Internal(format!("push task failed: {e}")))?;
     let (rows, bytes) = parsed.map_err(|e| match e {
-        PushError::UnknownSource(_) => ApiError::NotFound(format!("no source `{id}`")),
+        PushError::UnknownSource(_) => ApiError::Unknown(Thing::Source, format!("no source `{id}`")),
         PushError::NotStored(_) => ApiError::Conflict(e.to_string()),
         PushError::BadRows(rows) => ApiError::InvalidRows(rows),
     })?;

@@ -138,7 +138,7 @@ async fn malformed_requests_answer_message_and_code() {
         .await;
     assert_eq!(
         (st, e["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("bad_request")),
+        (StatusCode::BAD_REQUEST, Some("bad_period")),
         "{e}"
     );
     // A body that is not JSON, and JSON without the right fields.
@@ -169,6 +169,88 @@ async fn malformed_requests_answer_message_and_code() {
         (StatusCode::BAD_REQUEST, Some("bad_request")),
         "{e}"
     );
+}
+
+/// Each error's code names what is wrong, so a client can act on it
+/// without reading the message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_codes_name_what_is_wrong() {
+    let dir = project_dir();
+    let url = yardstick_store::default_url(dir.path()).expect("url");
+    let s = Server::start(dir.path(), &url).await;
+    for (path, status, code) in [
+        ("/api/v1/kpis/nope", StatusCode::NOT_FOUND, "unknown_kpi"),
+        ("/api/v1/kpis/nope/forecast", StatusCode::NOT_FOUND, "unknown_kpi"),
+        (
+            "/api/v1/evaluations?kpi=nope",
+            StatusCode::NOT_FOUND,
+            "unknown_kpi",
+        ),
+        (
+            "/api/v1/contracts/nope/clauses",
+            StatusCode::NOT_FOUND,
+            "unknown_contract",
+        ),
+        (
+            "/api/v1/slo?contract=hosting&clause=nope",
+            StatusCode::NOT_FOUND,
+            "unknown_clause",
+        ),
+        (
+            "/api/v1/scorecards/nope",
+            StatusCode::NOT_FOUND,
+            "unknown_scorecard",
+        ),
+        (
+            "/api/v1/partnerships/nope",
+            StatusCode::NOT_FOUND,
+            "unknown_partnership",
+        ),
+        ("/api/v1/nope", StatusCode::NOT_FOUND, "not_found"),
+        ("/api/v1/evaluations?to=soon", StatusCode::BAD_REQUEST, "bad_time"),
+        (
+            "/api/v1/kpis/uptime/explain?period=july",
+            StatusCode::BAD_REQUEST,
+            "bad_period",
+        ),
+        (
+            "/api/v1/kpis/revenue/breakdown?by=region",
+            StatusCode::BAD_REQUEST,
+            "bad_dimension",
+        ),
+        (
+            "/api/v1/kpis/revenue/forecast?entity=rep",
+            StatusCode::BAD_REQUEST,
+            "bad_entity",
+        ),
+        (
+            "/api/v1/kpis/revenue/forecast?horizon=0",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/v1/kpis/uptime/explain?period=2026-10&entity=rep=ann",
+            StatusCode::BAD_REQUEST,
+            "unanswerable",
+        ),
+    ] {
+        let (st, e) = s.get(path, &s.admin).await;
+        assert_eq!((st, e["code"].as_str()), (status, Some(code)), "{path}: {e}");
+    }
+    let (st, e) = s.call("DELETE", "/api/v1/tokens/nope", &s.admin, None).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_token"))
+    );
+    // The document lists every code as the field's values.
+    let (_, doc) = s.get("/api/v1/openapi.json", &s.admin).await;
+    let listed = &doc["components"]["schemas"]["ErrorBody"]["properties"]["code"]["enum"];
+    for code in ["unknown_kpi", "bad_time", "bad_entity", "internal"] {
+        assert!(
+            listed.as_array().is_some_and(|l| l.iter().any(|c| c == code)),
+            "{code}: {listed}"
+        );
+    }
 }
 
 /// The document says what the routes do: every answer a route can give,

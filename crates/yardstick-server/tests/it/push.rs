@@ -155,7 +155,7 @@ async fn pushes_are_validated_committed_once_and_evaluated() {
         let (st, e) = s.get("/api/v1/evaluations?from=yesterday", &viewer).await;
         assert_eq!(
             (st, e["code"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("bad_request"))
+            (StatusCode::BAD_REQUEST, Some("bad_time"))
         );
 
         // Every write is audited; the audit log is for admins.
