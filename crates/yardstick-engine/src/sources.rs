@@ -105,6 +105,15 @@ pub struct Catalog {
     pub tables: HashMap<String, Table>,
 }
 
+/// A catalog with no source registered yet.
+pub fn empty_catalog(project: &Project, root: &Path) -> Catalog {
+    Catalog {
+        ctx: session(project.settings.timezone),
+        root: root.to_path_buf(),
+        tables: HashMap::new(),
+    }
+}
+
 impl std::fmt::Debug for Catalog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Catalog")

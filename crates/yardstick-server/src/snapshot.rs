@@ -16,10 +16,10 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use yardstick_core::{Diagnostics, Loaded, Project};
-use yardstick_engine::StoredRows;
 use yardstick_engine::consequences::{self, ScoreReport, SlaReport, SloReport};
 use yardstick_engine::eval::{EvalOptions, Evaluation};
 use yardstick_store::{Reported, Store};
+use yardstick_workspace::Workspace;
 
 /// Everything the API answers from, as of one evaluation.
 #[derive(Debug)]
@@ -124,12 +124,16 @@ type Recorded = (Option<f64>, Option<String>, bool);
 pub(crate) struct Refresher {
     dir: PathBuf,
     store: Store,
+    /// The project opened once (definitions, stored rows decoded as they
+    /// arrive, the catalog), as every front end opens it.
+    ws: Workspace,
+    /// The workspace's definitions, shared with the snapshots.
     pub(crate) project: Arc<Project>,
     fingerprint: Vec<(PathBuf, u64, Option<SystemTime>)>,
     definition_errors: Vec<String>,
-    /// Decoded stored rows and the newest batch read.
-    stored: StoredRows,
-    seq: i64,
+    /// A stored batch the opening read could not decode, for the first
+    /// snapshot to report.
+    unread: Option<String>,
     /// The last recorded (value, status, complete) of each reported row.
     recorded: HashMap<RowKey, Recorded>,
     /// Webhook client for alert notices.
@@ -150,9 +154,11 @@ impl Refresher {
     pub(crate) async fn start(dir: &Path, store: Store) -> Result<Refresher, Vec<String>> {
         let fp = fingerprint(dir);
         let loaded = load_checked(dir)?;
-        let data = yardstick_engine::check_data(&loaded.project, dir).await;
+        let project = Arc::new(loaded.project.clone());
+        let (ws, read) = Workspace::open_on(dir, loaded, &store).await;
+        let data = ws.check_data().await;
         if data.has_errors() {
-            return Err(diagnostic_lines(&loaded, &data));
+            return Err(diagnostic_lines(ws.loaded(), &data));
         }
         let recorded = store
             .latest_reported()
@@ -164,11 +170,11 @@ impl Refresher {
         Ok(Refresher {
             dir: dir.to_path_buf(),
             store,
-            project: Arc::new(loaded.project),
+            ws,
+            project,
             fingerprint: fp,
             definition_errors: Vec::new(),
-            stored: StoredRows::new(),
-            seq: 0,
+            unread: read.err(),
             recorded,
             http: yardstick_workspace::alerts::client(),
         })
@@ -183,7 +189,8 @@ impl Refresher {
             // Under a stream of pushes, evaluate at most every 250 ms: each
             // evaluation then takes in many batches.
             Ok(seq)
-                if seq != self.seq && last.elapsed().unwrap_or_default() >= Duration::from_millis(250) =>
+                if seq != self.ws.batch_seq()
+                    && last.elapsed().unwrap_or_default() >= Duration::from_millis(250) =>
             {
                 return Some(Why::Data);
             }
@@ -203,11 +210,10 @@ impl Refresher {
             match load_checked(&self.dir) {
                 Ok(loaded) => {
                     tracing::info!("definitions reloaded");
-                    self.project = Arc::new(loaded.project);
+                    self.project = Arc::new(loaded.project.clone());
                     self.definition_errors.clear();
-                    // Schemas may have changed: decode stored rows afresh.
-                    self.stored.clear();
-                    self.seq = 0;
+                    // Schemas may have changed: stored rows are decoded afresh.
+                    self.ws.set_definitions(loaded);
                 }
                 Err(errors) => {
                     for e in &errors {
@@ -221,7 +227,12 @@ impl Refresher {
         // acknowledged has read that push.
         let now = Utc::now();
         let mut evaluation_error = None;
-        if let Err(e) = self.read_new_batches().await {
+        // Opened just now at the start; afterwards, new batches and files.
+        let read = match why {
+            Why::Start => self.unread.take().map_or(Ok(()), Err),
+            _ => self.ws.refresh(&self.store).await,
+        };
+        if let Err(e) = read {
             tracing::error!(error = %e, "cannot read stored rows");
             evaluation_error = Some(e);
         }
@@ -234,9 +245,6 @@ impl Refresher {
             projections: true,
         };
         let p = &*self.project;
-        // One catalog for the evaluation and the alert rules.
-        let mut d = yardstick_core::Diagnostics::default();
-        let catalog = yardstick_engine::register_sources_with(p, &self.dir, &self.stored, &mut d).await;
         let failed = |msg: String, evaluation_error: &mut Option<String>| {
             tracing::error!(error = %msg, "evaluation failed");
             *evaluation_error = Some(msg);
@@ -245,15 +253,16 @@ impl Refresher {
                 evaluations: Vec::new(),
             }
         };
-        let evaluation = if d.has_errors() {
-            let msg: Vec<String> = d.iter().map(|x| x.message.clone()).collect();
-            failed(msg.join("; "), &mut evaluation_error)
-        } else {
-            match yardstick_engine::evaluate(p, &catalog, &opts).await {
-                Ok(ev) => ev,
-                Err(e) => failed(e.to_string(), &mut evaluation_error),
+        // One catalog for the evaluation and the alert rules.
+        let evaluation = match self.ws.evaluate(&opts).await {
+            Ok((_, d)) if d.has_errors() => {
+                let msg: Vec<String> = d.iter().map(|x| x.message.clone()).collect();
+                failed(msg.join("; "), &mut evaluation_error)
             }
+            Ok((ev, _)) => ev,
+            Err(e) => failed(e.to_string(), &mut evaluation_error),
         };
+        let catalog = self.ws.shared_catalog();
         let sla = consequences::sla(p, &evaluation);
         let scores = consequences::scores(p, &evaluation);
         let slo = consequences::slo(p, &evaluation);
@@ -268,11 +277,11 @@ impl Refresher {
             sla,
             scores,
             slo,
-            catalog: Arc::new(catalog),
+            catalog,
             evaluated_at: now,
             definition_errors: self.definition_errors.clone(),
             evaluation_error,
-            batch_seq: self.seq,
+            batch_seq: self.ws.batch_seq(),
             rows,
         }
     }
@@ -295,23 +304,6 @@ impl Refresher {
         {
             tracing::error!(error = %e, "cannot read the alerts' state");
         }
-    }
-
-    async fn read_new_batches(&mut self) -> Result<(), String> {
-        let batches = self
-            .store
-            .batches_after(self.seq)
-            .await
-            .map_err(|e| e.to_string())?;
-        for (seq, source, body) in batches {
-            self.seq = self.seq.max(seq);
-            // A source since removed from the definitions, or no longer
-            // stored, is skipped.
-            if let Some(decoded) = yardstick_workspace::decode_batch(&self.project, seq, &source, &body)? {
-                self.stored.entry(source).or_default().extend(decoded);
-            }
-        }
-        Ok(())
     }
 
     /// Stores what changed since the last evaluation. On a clock tick only

@@ -13,7 +13,7 @@
 pub mod alerts;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use yardstick_core::model::{Origin, Project};
@@ -23,15 +23,6 @@ use yardstick_engine::freshness::Stale;
 use yardstick_engine::ingest::{self, BodyFormat, PushError, RowError};
 use yardstick_engine::{Catalog, StoredRows};
 use yardstick_store::{NewBatch, Store, Stored};
-
-/// Stored batches decoded by this process (every workspace together): a
-/// test can see that opening a project decodes each batch once.
-static DECODED: AtomicUsize = AtomicUsize::new(0);
-
-/// How many stored batches this process has decoded so far.
-pub fn batches_decoded() -> usize {
-    DECODED.load(Ordering::Relaxed)
-}
 
 /// Why a project could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -63,9 +54,16 @@ pub fn store_url(dir: &Path, db: Option<&str>) -> Result<String, String> {
 pub struct Workspace {
     dir: PathBuf,
     loaded: Loaded,
-    store_url: String,
+    /// Where pushes go; `None` when opened on a store its owner keeps open.
+    store_url: Option<String>,
     stored: StoredRows,
-    catalog: Catalog,
+    /// The newest stored batch decoded into `stored`.
+    seq: i64,
+    /// Stored batches decoded so far: a test can see each is decoded once.
+    decoded: usize,
+    /// Shared with the server's snapshots, which keep the catalog they
+    /// were evaluated with.
+    catalog: Arc<Catalog>,
     /// What registering the sources found (a missing file, an empty one…).
     source_diagnostics: Diagnostics,
 }
@@ -102,28 +100,103 @@ impl Workspace {
             return Err(OpenError::Definitions(Box::new(loaded)));
         }
         let store_url = store_url(dir, db).map_err(OpenError::Store)?;
-        let stored = if has_stored_sources(&loaded.project) {
+        let mut ws = Workspace::unread(dir, loaded, Some(store_url.clone()));
+        if has_stored_sources(ws.project()) {
             let store = Store::open(&store_url)
                 .await
                 .map_err(|e| OpenError::Store(e.to_string()))?;
-            let rows = stored_rows(&store, &loaded.project).await;
+            let read = ws.read_batches(&store).await;
             store.close().await;
-            rows.map_err(OpenError::Store)?
-        } else {
-            StoredRows::new()
-        };
-        let mut source_diagnostics = Diagnostics::default();
-        let catalog =
-            yardstick_engine::register_sources_with(&loaded.project, dir, &stored, &mut source_diagnostics)
-                .await;
-        Ok(Workspace {
+            read.map_err(OpenError::Store)?;
+        }
+        ws.register().await;
+        Ok(ws)
+    }
+
+    /// Opens `dir` for a front end that lives on and keeps `store` open
+    /// (the server): every stored batch read and the catalog registered.
+    /// A batch that cannot be decoded is returned beside the workspace,
+    /// which holds the rest.
+    pub async fn open_on(dir: &Path, loaded: Loaded, store: &Store) -> (Workspace, Result<(), String>) {
+        let mut ws = Workspace::unread(dir, loaded, None);
+        let read = ws.read_batches(store).await;
+        ws.register().await;
+        (ws, read)
+    }
+
+    fn unread(dir: &Path, loaded: Loaded, store_url: Option<String>) -> Workspace {
+        let catalog = Arc::new(yardstick_engine::sources::empty_catalog(&loaded.project, dir));
+        Workspace {
             dir: dir.to_path_buf(),
             loaded,
             store_url,
-            stored,
+            stored: StoredRows::new(),
+            seq: 0,
+            decoded: 0,
             catalog,
-            source_diagnostics,
-        })
+            source_diagnostics: Diagnostics::default(),
+        }
+    }
+
+    /// Decodes the batches stored since the last read. A batch that cannot
+    /// be decoded is reported once and skipped (the later ones are read next
+    /// time); new definitions read every batch again.
+    async fn read_batches(&mut self, store: &Store) -> Result<(), String> {
+        let batches = store.batches_after(self.seq).await.map_err(|e| e.to_string())?;
+        for (seq, source, body) in batches {
+            self.seq = self.seq.max(seq);
+            // A source since removed from the definitions, or no longer
+            // stored, is skipped.
+            if let Some(decoded) = decode_batch(self.project(), seq, &source, &body)? {
+                self.decoded += 1;
+                self.stored.entry(source).or_default().extend(decoded);
+            }
+        }
+        Ok(())
+    }
+
+    /// Registers the catalog afresh: files as they are on disk now, stored
+    /// rows as decoded.
+    async fn register(&mut self) {
+        let mut d = Diagnostics::default();
+        let catalog =
+            yardstick_engine::register_sources_with(&self.loaded.project, &self.dir, &self.stored, &mut d)
+                .await;
+        self.catalog = Arc::new(catalog);
+        self.source_diagnostics = d;
+    }
+
+    /// Takes in what changed since the last refresh: batches stored since
+    /// (by this process or another sharing the store) and the data files
+    /// as they are now. An undecodable batch is reported; the catalog is
+    /// registered with everything else.
+    pub async fn refresh(&mut self, store: &Store) -> Result<(), String> {
+        let read = self.read_batches(store).await;
+        self.register().await;
+        read
+    }
+
+    /// New definitions, which checked: stored rows are decoded afresh with
+    /// their schemas at the next [`Workspace::refresh`].
+    pub fn set_definitions(&mut self, loaded: Loaded) {
+        self.loaded = loaded;
+        self.stored.clear();
+        self.seq = 0;
+    }
+
+    /// How many stored batches this workspace has decoded.
+    pub fn batches_decoded(&self) -> usize {
+        self.decoded
+    }
+
+    /// The newest stored batch read.
+    pub fn batch_seq(&self) -> i64 {
+        self.seq
+    }
+
+    /// The catalog, to keep beside an evaluation made with it.
+    pub fn shared_catalog(&self) -> Arc<Catalog> {
+        self.catalog.clone()
     }
 
     pub fn dir(&self) -> &Path {
@@ -187,7 +260,11 @@ impl Workspace {
     /// The workspace's own rows are not refreshed: open it again to read
     /// them.
     pub async fn push(&self, rows: &Rows<'_>) -> Result<Result<Stored, Vec<RowError>>, String> {
-        push(self.project(), &self.store_url, rows).await
+        let url = self
+            .store_url
+            .as_deref()
+            .ok_or("this workspace reads a store its owner keeps open: push through the owner")?;
+        push(self.project(), url, rows).await
     }
 }
 
@@ -202,31 +279,56 @@ pub struct Rows<'a> {
     pub actor: &'a str,
 }
 
+/// Why rows were not stored, by fault.
+#[derive(Debug, thiserror::Error)]
+pub enum PushFailure {
+    /// The pusher's: an unknown source, one that is not stored, or bad rows
+    /// (every one listed).
+    #[error(transparent)]
+    Rejected(#[from] PushError),
+    /// Ours: the parsed batch could not be encoded.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Parses `body` for the stored source `source` and encodes it for the
+/// store: its row count and bytes. CPU work: the server runs it off its
+/// request threads.
+pub fn encode_rows(
+    project: &Project,
+    source: &str,
+    body: &[u8],
+    format: BodyFormat,
+) -> Result<(i64, Vec<u8>), PushFailure> {
+    let s = ingest::stored_source(project, source)?;
+    let batch = ingest::parse_batch(project, s, body, format)?;
+    let bytes =
+        ingest::encode(&batch).map_err(|e| PushFailure::Internal(format!("cannot encode the batch: {e}")))?;
+    Ok((batch.num_rows() as i64, bytes))
+}
+
 /// Parses and stores `rows` into the store at `url` (the push pipeline of
-/// `yardstick push` and `yardstick demo`).
+/// `yardstick push` and `yardstick demo`; the server runs [`encode_rows`]
+/// too, and stores into the store it keeps open).
 pub async fn push(
     project: &Project,
     url: &str,
     rows: &Rows<'_>,
 ) -> Result<Result<Stored, Vec<RowError>>, String> {
-    let s = ingest::stored_source(project, rows.source).map_err(|e| e.to_string())?;
-    let batch = match ingest::parse_batch(project, s, rows.body, rows.format) {
-        Ok(b) => b,
-        Err(PushError::BadRows(bad)) => return Ok(Err(bad)),
+    let (count, bytes) = match encode_rows(project, rows.source, rows.body, rows.format) {
+        Ok(x) => x,
+        Err(PushFailure::Rejected(PushError::BadRows(bad))) => return Ok(Err(bad)),
         Err(e) => return Err(e.to_string()),
     };
-    let bytes = ingest::encode(&batch)?;
     let store = Store::open(url).await.map_err(|e| e.to_string())?;
-    let r = store
-        .insert_batch(&NewBatch {
-            source: rows.source,
-            idempotency_key: rows.idempotency_key,
-            rows: batch.num_rows() as i64,
-            actor: rows.actor,
-            body: &bytes,
-        })
-        .await
-        .map_err(|e| e.to_string());
+    let batch = NewBatch {
+        source: rows.source,
+        idempotency_key: rows.idempotency_key,
+        rows: count,
+        actor: rows.actor,
+        body: &bytes,
+    };
+    let r = store.insert_batch(&batch).await.map_err(|e| e.to_string());
     store.close().await;
     r.map(Ok)
 }
@@ -238,21 +340,9 @@ fn has_stored_sources(project: &Project) -> bool {
         .any(|s| matches!(s.origin, Some(Origin::Store)))
 }
 
-/// Every stored batch of the project's stored sources, decoded (the server
-/// reads later batches incrementally with [`decode_batch`]).
-pub async fn stored_rows(store: &Store, project: &Project) -> Result<StoredRows, String> {
-    let mut out = StoredRows::new();
-    for (seq, source, body) in store.batches_after(0).await.map_err(|e| e.to_string())? {
-        if let Some(batches) = decode_batch(project, seq, &source, &body)? {
-            out.entry(source).or_default().extend(batches);
-        }
-    }
-    Ok(out)
-}
-
 /// One stored batch decoded with its source's declared schema; `None` for
 /// a source the definitions no longer store.
-pub fn decode_batch(
+fn decode_batch(
     project: &Project,
     seq: i64,
     source: &str,
@@ -264,7 +354,6 @@ pub fn decode_batch(
     if !matches!(s.origin, Some(Origin::Store)) {
         return Ok(None);
     }
-    DECODED.fetch_add(1, Ordering::Relaxed);
     ingest::decode(body, &ingest::stored_schema(s))
         .map(Some)
         .map_err(|e| format!("stored batch {seq} of `{source}`: {e}"))

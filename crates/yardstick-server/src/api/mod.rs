@@ -27,8 +27,9 @@ use tower_http::trace::TraceLayer;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use yardstick_core::model::{Cadence, MeasureDef, Project};
 use yardstick_engine::eval::{EvalOptions, Row};
-use yardstick_engine::ingest::{self, BodyFormat, PushError};
+use yardstick_engine::ingest::{BodyFormat, PushError};
 use yardstick_store::{NewBatch, Role};
+use yardstick_workspace::PushFailure;
 
 use crate::error::{ApiError, ErrorBody, Thing};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};

@@ -59,35 +59,27 @@ pub(super) async fn push(
     let project = state.snapshot().project.clone();
     let source = id.clone();
     // Parsing 10k rows is CPU work: off the request threads.
-    let parsed = tokio::task::spawn_blocking(move || {
-        let s = ingest::stored_source(&project, &source)?;
-        let batch = ingest::parse_batch(&project, s, &body, format)?;
-        let bytes = ingest::encode(&batch).map_err(|e| {
-            PushError::BadRows(vec![ingest::RowError {
-                row: 0,
-                column: None,
-                reason: format!("internal error encoding the batch: {e}"),
-            }])
-        })?;
-        Ok::<_, PushError>((batch.num_rows() as i64, bytes))
+    let encoded = tokio::task::spawn_blocking(move || {
+        yardstick_workspace::encode_rows(&project, &source, &body, format)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("push task failed: {e}")))?;
-    let (rows, bytes) = parsed.map_err(|e| match e {
-        PushError::UnknownSource(_) => ApiError::Unknown(Thing::Source, format!("no source `{id}`")),
-        PushError::NotStored(_) => ApiError::Conflict(e.to_string()),
-        PushError::BadRows(rows) => ApiError::InvalidRows(rows),
+    let (count, bytes) = encoded.map_err(|e| match e {
+        PushFailure::Rejected(PushError::UnknownSource(_)) => {
+            ApiError::Unknown(Thing::Source, format!("no source `{id}`"))
+        }
+        PushFailure::Rejected(e @ PushError::NotStored(_)) => ApiError::Conflict(e.to_string()),
+        PushFailure::Rejected(PushError::BadRows(rows)) => ApiError::InvalidRows(rows),
+        PushFailure::Internal(e) => ApiError::Internal(e),
     })?;
-    let stored = state
-        .store()
-        .insert_batch(&NewBatch {
-            source: &id,
-            idempotency_key: key.as_deref(),
-            rows,
-            actor: &format!("token:{}", p.token.id),
-            body: &bytes,
-        })
-        .await?;
+    let batch = NewBatch {
+        source: &id,
+        idempotency_key: key.as_deref(),
+        rows: count,
+        actor: &format!("token:{}", p.token.id),
+        body: &bytes,
+    };
+    let stored = state.store().insert_batch(&batch).await?;
     state.wake();
     let status = if stored.replayed {
         StatusCode::OK

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use yardstick_engine::eval::EvalOptions;
 use yardstick_engine::ingest::BodyFormat;
-use yardstick_workspace::{OpenError, Rows, Workspace, batches_decoded};
+use yardstick_workspace::{OpenError, Rows, Workspace};
 
 const PROJECT: &str = r#"
 [project]
@@ -80,10 +80,9 @@ fn a_workspace_decodes_each_stored_batch_once() {
         "c",
     );
 
-    let before = batches_decoded();
     let rt = rt();
     let ws = rt.block_on(Workspace::open(dir.path(), None)).expect("opens");
-    assert_eq!(batches_decoded() - before, 3, "three batches, decoded on opening");
+    assert_eq!(ws.batches_decoded(), 3, "three batches, decoded on opening");
     // Evaluating, checking freshness and evaluating again read no batch again.
     let (ev, d) = rt
         .block_on(ws.evaluate(&opts("2026-12-01T00:00:00Z")))
@@ -95,7 +94,7 @@ fn a_workspace_decodes_each_stored_batch_once() {
     let (again, _) = rt
         .block_on(ws.evaluate(&opts("2026-11-15T00:00:00Z")))
         .expect("evaluates");
-    assert_eq!(batches_decoded() - before, 3, "nothing decoded twice");
+    assert_eq!(ws.batches_decoded(), 3, "nothing decoded twice");
 
     let value = |ev: &yardstick_engine::Evaluation, period: &str| {
         ev.evaluations
@@ -178,4 +177,53 @@ fn bad_rows_are_listed_and_nothing_is_stored() {
     assert_eq!(bad.len(), 1, "{bad:?}");
     let reopened = rt().block_on(Workspace::open(dir.path(), None)).expect("opens");
     assert!(reopened.stored().is_empty(), "{:?}", reopened.stored().keys());
+}
+
+/// The server's way: a workspace that lives on, refreshed as batches
+/// arrive, decodes each new batch once and reads them all again only
+/// for new definitions.
+#[test]
+fn a_refreshed_workspace_takes_in_new_batches_only() {
+    let dir = project();
+    push(dir.path(), "at,plan\n2026-10-03T10:00:00Z,pro\n", "a");
+    let rt = rt();
+    let url = yardstick_store::default_url(dir.path()).expect("url");
+    let store = rt.block_on(yardstick_store::Store::open(&url)).expect("store");
+    let loaded = Workspace::load(dir.path()).expect("loads");
+    let (mut ws, read) = rt.block_on(Workspace::open_on(dir.path(), loaded, &store));
+    read.expect("reads");
+    assert_eq!((ws.batches_decoded(), ws.batch_seq()), (1, 1));
+
+    push(
+        dir.path(),
+        "at,plan\n2026-10-04T10:00:00Z,pro\n2026-10-05T10:00:00Z,free\n",
+        "b",
+    );
+    rt.block_on(ws.refresh(&store)).expect("refreshes");
+    assert_eq!(
+        (ws.batches_decoded(), ws.batch_seq()),
+        (2, 2),
+        "only the new batch"
+    );
+    let count = |ws: &Workspace| {
+        let (ev, _) = rt
+            .block_on(ws.evaluate(&opts("2026-11-01T00:00:00Z")))
+            .expect("evaluates");
+        ev.evaluations
+            .iter()
+            .find(|r| r.period == "2026-10")
+            .and_then(|r| r.value)
+    };
+    assert_eq!(count(&ws), Some(3.0));
+    // Nothing new: nothing decoded.
+    rt.block_on(ws.refresh(&store)).expect("refreshes");
+    assert_eq!(ws.batches_decoded(), 2);
+
+    // New definitions: every batch is decoded again with their schemas.
+    let loaded = Workspace::load(dir.path()).expect("loads");
+    ws.set_definitions(loaded);
+    rt.block_on(ws.refresh(&store)).expect("refreshes");
+    assert_eq!((ws.batches_decoded(), ws.batch_seq()), (4, 2));
+    assert_eq!(count(&ws), Some(3.0));
+    rt.block_on(store.close());
 }
