@@ -188,20 +188,14 @@ pub(crate) fn evaluate_loaded(
     let (evaluation, diags) = match result {
         Ok(x) => x,
         Err(EvalError::Data(m)) => {
-            // The data check says where (file, row, column) when it can.
-            let located = rt.block_on(ws.check_data());
-            if located.has_errors() {
-                print_diagnostics(ws.loaded(), located.into_vec(), color)?;
-                eprintln!("error: nothing was evaluated: fix the problems above");
-            } else {
-                eprintln!("error: {m}");
-            }
+            eprintln!("error: {m}");
             return Ok(Evaluated::Failed(crate::fault::project()));
         }
         Err(e @ EvalError::Internal(_)) => return Ok(Evaluated::Failed(crate::fault::internal(&e))),
     };
     if diags.has_errors() {
         print_diagnostics(ws.loaded(), diags.into_vec(), color)?;
+        eprintln!("error: nothing was evaluated: fix the problems above");
         return Ok(Evaluated::Failed(crate::fault::project()));
     }
     let stale = if stale {

@@ -227,18 +227,35 @@ impl Workspace {
         &self.source_diagnostics
     }
 
-    /// Evaluates with `opts` on the catalog: the rows, or the diagnostics of
-    /// sources that could not be registered (then no rows).
+    /// Evaluates with `opts` on the catalog: the rows, or — when nothing
+    /// could be evaluated — the located diagnostics that say why (sources
+    /// that could not be registered; data the engine rejected, located at
+    /// file, row and column by the data checks).
+    ///
+    /// DataFusion's errors do not say which file and row they met, so a
+    /// data error is located by running the data checks, once, here (only
+    /// when evaluation failed); a data error they cannot locate stays an
+    /// [`EvalError::Data`] with the engine's message.
     pub async fn evaluate(&self, opts: &EvalOptions) -> Result<(Evaluation, Diagnostics), EvalError> {
+        let empty = || Evaluation {
+            as_of: opts.as_of.into(),
+            evaluations: Vec::new(),
+        };
         if self.source_diagnostics.has_errors() {
-            let empty = Evaluation {
-                as_of: opts.as_of.into(),
-                evaluations: Vec::new(),
-            };
-            return Ok((empty, self.source_diagnostics.clone()));
+            return Ok((empty(), self.source_diagnostics.clone()));
         }
-        let ev = yardstick_engine::eval::evaluate(self.project(), &self.catalog, opts).await?;
-        Ok((ev, self.source_diagnostics.clone()))
+        match yardstick_engine::eval::evaluate(self.project(), &self.catalog, opts).await {
+            Ok(ev) => Ok((ev, self.source_diagnostics.clone())),
+            Err(EvalError::Data(m)) => {
+                let located = self.check_data().await;
+                if located.has_errors() {
+                    Ok((empty(), located))
+                } else {
+                    Err(EvalError::Data(m))
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The data checks of `check` (files, row by row, at file:line).

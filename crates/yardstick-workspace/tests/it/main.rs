@@ -227,3 +227,57 @@ fn a_refreshed_workspace_takes_in_new_batches_only() {
     assert_eq!(count(&ws), Some(3.0));
     rt.block_on(store.close());
 }
+
+/// Data the engine rejects comes back located at file, row and column (by
+/// the data checks, run once and only because the evaluation failed).
+#[test]
+fn a_data_error_is_located_at_file_and_row() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("yardstick.toml"),
+        r#"
+[project]
+name = "D"
+timezone = "UTC"
+
+[source.orders]
+path = "orders.csv"
+time = "at"
+columns = { at = "timestamp", amount = "double" }
+
+[kpi.revenue]
+objective = "Grow"
+owner = "sales"
+measure = "sum(amount)"
+source = "orders"
+every = "month"
+target = ">= 2"
+"#,
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("orders.csv"),
+        "at,amount\n2026-10-03T10:00:00Z,5\n2026-10-04T10:00:00Z,lots\n",
+    )
+    .expect("write");
+    let rt = rt();
+    let ws = rt.block_on(Workspace::open(dir.path(), None)).expect("opens");
+    let (ev, d) = rt
+        .block_on(ws.evaluate(&opts("2026-11-01T00:00:00Z")))
+        .expect("a located error, not a bare message");
+    assert!(ev.evaluations.is_empty());
+    // The file and row in the message, the declaration it breaks located.
+    let found: Vec<(String, usize)> = d
+        .iter()
+        .filter_map(|x| {
+            Some((
+                x.message.clone(),
+                ws.loaded().files.position(x.loc.as_ref()?).line,
+            ))
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{d:?}");
+    assert!(found[0].0.contains("orders.csv:3 (row 2)"), "{d:?}");
+    assert!(found[0].0.contains("`lots` is not a number"), "{d:?}");
+    assert_eq!(found[0].1, 9, "the `columns` line of [source.orders]");
+}
