@@ -13,7 +13,21 @@ use crate::AppState;
 use crate::error::ApiError;
 
 const INDEX: &str = include_str!("../assets/index.html");
-const APP_JS: &str = include_str!("../assets/app.js");
+/// The dashboard's scripts: ES modules, served as they are (no build step).
+const SCRIPTS: [(&str, &str); 9] = [
+    ("app.js", include_str!("../assets/app.js")),
+    ("api.js", include_str!("../assets/api.js")),
+    ("format.js", include_str!("../assets/format.js")),
+    ("state.js", include_str!("../assets/state.js")),
+    ("views/login.js", include_str!("../assets/views/login.js")),
+    ("views/overview.js", include_str!("../assets/views/overview.js")),
+    ("views/kpi.js", include_str!("../assets/views/kpi.js")),
+    ("views/contracts.js", include_str!("../assets/views/contracts.js")),
+    (
+        "views/partnerships.js",
+        include_str!("../assets/views/partnerships.js"),
+    ),
+];
 const APP_CSS: &str = include_str!("../assets/app.css");
 const UPLOT_JS: &str = include_str!("../assets/vendor/uPlot.iife.min.js");
 const UPLOT_CSS: &str = include_str!("../assets/vendor/uPlot.min.css");
@@ -45,11 +59,12 @@ pub(crate) async fn index() -> impl IntoResponse {
 }
 
 pub(crate) async fn asset(Path(name): Path<String>) -> Response {
-    let (body, ct) = match name.as_str() {
-        "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
-        "app.css" => (APP_CSS, "text/css; charset=utf-8"),
-        "uPlot.js" => (UPLOT_JS, "text/javascript; charset=utf-8"),
-        "uPlot.css" => (UPLOT_CSS, "text/css; charset=utf-8"),
+    let script = SCRIPTS.iter().find(|(n, _)| *n == name);
+    let (body, ct) = match (script, name.as_str()) {
+        (Some((_, js)), _) => (*js, "text/javascript; charset=utf-8"),
+        (None, "app.css") => (APP_CSS, "text/css; charset=utf-8"),
+        (None, "uPlot.js") => (UPLOT_JS, "text/javascript; charset=utf-8"),
+        (None, "uPlot.css") => (UPLOT_CSS, "text/css; charset=utf-8"),
         _ => return ApiError::NotFound(format!("no asset `{name}`")).into_response(),
     };
     (

@@ -30,7 +30,7 @@ pub(crate) struct SnapshotEvent {
 
 /// Dimension values and labels for the dashboard's filters.
 #[utoipa::path(get, path = "/api/v1/meta", security(("bearer" = [])),
-    responses((status = 200, description = "Project name, currency, zone, the caller's role and party, KPI → partnerships", body = Object)))]
+    responses((status = 200, description = "Project name, currency, zone, the caller's role and party, KPI → partnerships, every target text → its bounds {op, lower, upper}", body = Object)))]
 pub(crate) async fn meta(State(state): State<AppState>, Extension(p): Extension<Principal>) -> Json<Value> {
     let snap = state.snapshot();
     let project = &snap.project;
@@ -55,8 +55,49 @@ pub(crate) async fn meta(State(state): State<AppState>, Extension(p): Extension<
         "party": p.token.party,
         "evaluated_at": snap.evaluated_at.to_rfc3339(),
         "partnership_of": partnership_of,
+        "targets": target_bounds(project, &p),
         "definition_errors": snap.definition_errors,
     }))
+}
+
+/// Every target text the caller can meet (KPIs' targets, dated targets
+/// and warnings; clauses' targets) with its bounds as the engine reads
+/// them: `{"op": ">=", "lower": 0.995, "upper": null}`. The dashboard
+/// draws target lines and judges "better" from these, never by parsing.
+fn target_bounds(project: &Project, p: &Principal) -> BTreeMap<String, Value> {
+    use yardstick_core::model::{Target, Threshold};
+    let mut texts: Vec<&Threshold> = Vec::new();
+    for k in project.kpis.values().filter(|k| p.can_see_kpi(&k.id.value)) {
+        texts.extend(k.target.iter().chain(&k.warning).map(|t| &t.value));
+        for d in &k.targets {
+            texts.extend(std::iter::once(&d.target).chain(&d.warning).map(|t| &t.value));
+        }
+    }
+    for c in project
+        .contracts
+        .values()
+        .filter(|c| p.can_see_contract(&c.id.value))
+    {
+        texts.extend(
+            c.clauses
+                .iter()
+                .filter_map(|cl| cl.target.as_ref())
+                .map(|t| &t.value),
+        );
+    }
+    texts
+        .into_iter()
+        .map(|t| {
+            let (op, lower, upper) = match t.target {
+                Target::AtLeast(x) => (">=", Some(x), None),
+                Target::Above(x) => (">", Some(x), None),
+                Target::AtMost(x) => ("<=", None, Some(x)),
+                Target::Below(x) => ("<", None, Some(x)),
+                Target::Between(lo, hi) => ("between", Some(lo), Some(hi)),
+            };
+            (t.text.clone(), json!({"op": op, "lower": lower, "upper": upper}))
+        })
+        .collect()
 }
 
 /// `GET /api/v1/alerts`: alert rules and the instances firing now (as

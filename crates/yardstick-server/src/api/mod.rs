@@ -94,7 +94,7 @@ pub fn app_with(state: AppState, timeout: Duration, body_limit: usize) -> Router
     Router::new()
         .route("/api/v1/health", get(health))
         .route("/", get(crate::web::index))
-        .route("/assets/{name}", get(crate::web::asset))
+        .route("/assets/{*name}", get(crate::web::asset))
         .route("/favicon.svg", get(crate::web::favicon))
         .route("/login", get(crate::web::login_get).post(crate::web::login_post))
         .route("/logout", post(crate::web::logout))

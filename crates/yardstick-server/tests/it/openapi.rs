@@ -253,6 +253,33 @@ async fn error_codes_name_what_is_wrong() {
     }
 }
 
+/// The dashboard reads targets' bounds from the server (the engine's own
+/// reading of the text), never parsing them itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meta_gives_every_target_with_its_bounds() {
+    let dir = project_dir();
+    let url = yardstick_store::default_url(dir.path()).expect("url");
+    let s = Server::start(dir.path(), &url).await;
+    let (st, meta) = s.get("/api/v1/meta", &s.admin).await;
+    assert_eq!(st, StatusCode::OK, "{meta}");
+    let t = &meta["targets"];
+    assert_eq!(
+        t[">= 100"],
+        json!({"op": ">=", "lower": 100.0, "upper": null}),
+        "{t}"
+    );
+    assert_eq!(
+        t[">= 99%"],
+        json!({"op": ">=", "lower": 0.99, "upper": null}),
+        "{t}"
+    );
+    // A party sees the targets of what is shared with it only.
+    let party = s.token("viewer", Some("CloudCo")).await;
+    let (_, theirs) = s.get("/api/v1/meta", &party).await;
+    assert_eq!(theirs["targets"][">= 1"]["lower"], json!(1.0), "{theirs}");
+    assert!(theirs["targets"][">= 100"].is_null(), "{theirs}");
+}
+
 /// The document says what the routes do: every answer a route can give,
 /// its parameters where they are and with their constraints, the role
 /// enum, and links from lists to items.
