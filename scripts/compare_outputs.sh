@@ -31,6 +31,22 @@ compare() { # label dir args...
   fi
 }
 
+# Every command's help, with the binary's own name masked.
+for cmd in "" check eval explain forecast watch alerts sla payouts score slo partnership serve \
+  push token "token create" init demo completions; do
+  # shellcheck disable=SC2086
+  "$old" $cmd --help 2>&1 | sed -E 's/^Usage: [^ ]+/Usage: yardstick/' >"$work/old"
+  # shellcheck disable=SC2086
+  "$new" $cmd --help 2>&1 | sed -E 's/^Usage: [^ ]+/Usage: yardstick/' >"$work/new"
+  if cmp -s "$work/old" "$work/new"; then
+    echo "same     help: $cmd --help"
+  else
+    echo "DIFFERS  help: $cmd --help"
+    diff "$work/old" "$work/new" | head -8
+    status=1
+  fi
+done
+
 seed_at=2026-10-01T12:00:00Z
 for cmd in eval sla payouts score slo; do
   for fmt in json text csv; do

@@ -56,13 +56,24 @@ pub(crate) fn print_diagnostics(loaded: &Loaded, diags: Vec<Diagnostic>, color: 
     render::diagnostics_text(&mut err, &loaded.files, &diags, color).map_err(|e| e.to_string())
 }
 
-pub(crate) fn run(
-    dir: &Path,
-    format: Format,
-    with_data: bool,
-    as_of: Option<&str>,
-    color: Color,
-) -> Result<ExitCode, String> {
+/// `yardstick check`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    #[command(flatten)]
+    pub(crate) project: crate::args::ProjectDir,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+    /// Check definitions only; do not read any data.
+    #[arg(long)]
+    pub(crate) no_data: bool,
+    /// Judge data freshness at this instant: RFC 3339 or a date in the project's zone
+    /// (default: now).
+    #[arg(long)]
+    pub(crate) as_of: Option<String>,
+}
+
+pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
+    let (dir, format, with_data, as_of) = (a.project.dir.as_path(), a.format, !a.no_data, a.as_of.as_deref());
     let loaded = load(dir)?;
     let mut diags: Diagnostics = loaded.diagnostics.clone();
     let data_checked = with_data && !diags.has_errors();

@@ -59,6 +59,44 @@ fn num(v: Option<f64>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
+/// The project, the instant and the format of a report (`sla`, `payouts`,
+/// `score`, `slo`).
+#[derive(Debug, clap::Args)]
+pub(crate) struct ReportArgs {
+    #[command(flatten)]
+    pub(crate) project: crate::args::ProjectDir,
+    #[command(flatten)]
+    pub(crate) at: crate::args::AsOf,
+    #[arg(long, value_enum, default_value_t = EvalFormat::Text)]
+    pub(crate) format: EvalFormat,
+}
+
+impl ReportArgs {
+    pub(crate) fn run(self, report: Report<'_>, color: Color) -> Result<ExitCode, String> {
+        run(&self.project.dir, report, self.at.as_of.as_deref(), self.format, color)
+    }
+}
+
+/// `yardstick partnership`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PartnershipArgs {
+    /// Partnership id.
+    pub(crate) id: String,
+    #[command(flatten)]
+    pub(crate) project: crate::args::ProjectOpt,
+    #[command(flatten)]
+    pub(crate) at: crate::args::AsOf,
+    #[arg(long, value_enum, default_value_t = EvalFormat::Text)]
+    pub(crate) format: EvalFormat,
+}
+
+impl PartnershipArgs {
+    pub(crate) fn run(self, color: Color) -> Result<ExitCode, String> {
+        let report = Report::Partnership(&self.id);
+        run(&self.project.dir, report, self.at.as_of.as_deref(), self.format, color)
+    }
+}
+
 pub(crate) fn run(
     dir: &Path,
     report: Report<'_>,

@@ -9,6 +9,7 @@ use comfy_table::{Cell, CellAlignment, Color as TColor};
 use yardstick_engine::eval::{EvalError, EvalOptions, Evaluation, Row};
 use yardstick_workspace::{OpenError, Workspace};
 
+use crate::args::{AsOf, ProjectDir};
 use crate::check::{print_diagnostics, runtime};
 use crate::render::Color;
 
@@ -69,13 +70,26 @@ fn parse_instant(s: &str, tz: chrono_tz::Tz, flag: &str) -> Result<DateTime<Utc>
     })
 }
 
-pub(crate) struct EvalArgs<'a> {
-    pub(crate) dir: &'a Path,
-    pub(crate) as_of: Option<&'a str>,
-    pub(crate) from: Option<&'a str>,
-    pub(crate) to: Option<&'a str>,
+/// `yardstick eval`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    #[command(flatten)]
+    pub(crate) project: ProjectDir,
+    #[command(flatten)]
+    pub(crate) at: AsOf,
+    /// Report periods from the one holding this instant.
+    #[arg(long)]
+    pub(crate) from: Option<String>,
+    /// Report periods up to the one holding this instant.
+    #[arg(long)]
+    pub(crate) to: Option<String>,
+    /// Evaluate only this KPI (repeatable).
+    #[arg(long = "kpi", value_name = "ID")]
     pub(crate) kpis: Vec<String>,
+    /// Break KPIs down by a dimension they declare (values only: targets apply to the whole).
+    #[arg(long, value_name = "DIMENSION")]
     pub(crate) by: Option<String>,
+    #[arg(long, value_enum, default_value_t = EvalFormat::Text)]
     pub(crate) format: EvalFormat,
 }
 
@@ -206,14 +220,14 @@ pub(crate) fn evaluate_loaded(
     Ok(Evaluated::Done(Box::new(ws), evaluation, stale))
 }
 
-pub(crate) fn run(a: EvalArgs<'_>, color: Color) -> Result<ExitCode, String> {
+pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
     let from_given = a.from.is_some();
     let (ws, evaluation, stale) = match evaluate(
-        a.dir,
+        &a.project.dir,
         Selection {
-            as_of: a.as_of,
-            from: a.from,
-            to: a.to,
+            as_of: a.at.as_of.as_deref(),
+            from: a.from.as_deref(),
+            to: a.to.as_deref(),
             kpis: a.kpis,
             by: a.by,
             projections: true,

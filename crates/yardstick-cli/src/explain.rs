@@ -1,47 +1,56 @@
 //! `yardstick explain`: why a KPI has its value and status in one period.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 use yardstick_engine::explain::Explanation;
 
 use crate::Format;
+use crate::args::{AsOf, ProjectOpt};
 use crate::check::{print_diagnostics, runtime};
 use crate::eval::format_value;
 use crate::render::Color;
 
-pub(crate) struct ExplainArgs<'a> {
-    pub(crate) dir: &'a Path,
-    pub(crate) kpi: &'a str,
-    pub(crate) period: &'a str,
-    pub(crate) entity: &'a [String],
-    pub(crate) as_of: Option<&'a str>,
+/// `yardstick explain`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// KPI id.
+    pub(crate) kpi: String,
+    /// Period label: 2026-10-14, 2026-W42, 2026-10, 2026-Q4, 2026-H2, 2026, FY2027-Q1, FY2027.
+    pub(crate) period: String,
+    /// Entity of a for_each KPI, as column=value (repeatable).
+    #[arg(long)]
+    pub(crate) entity: Vec<String>,
+    #[command(flatten)]
+    pub(crate) project: ProjectOpt,
+    #[command(flatten)]
+    pub(crate) at: AsOf,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
 }
 
-pub(crate) fn run(a: ExplainArgs<'_>, color: Color) -> Result<ExitCode, String> {
+pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
     let rt = runtime()?;
-    let Some(ws) = crate::eval::open(&rt, a.dir, None, color)? else {
+    let Some(ws) = crate::eval::open(&rt, &a.project.dir, None, color)? else {
         return Ok(crate::fault::project());
     };
     let loaded = ws.loaded();
     let tz = loaded.project.settings.timezone;
-    let as_of = match a.as_of {
+    let as_of = match a.at.as_of.as_deref() {
         Some(s) => {
             yardstick_core::time::parse_time(s, tz).ok_or_else(|| format!("--as-of `{s}` is not a time"))?
         }
         None => crate::eval::now(),
     };
-    let entity = crate::eval::entity_args(a.entity, "salesperson=Ana")?;
+    let entity = crate::eval::entity_args(&a.entity, "salesperson=Ana")?;
     let result = if ws.source_diagnostics().has_errors() {
         Ok(Err(ws.source_diagnostics().clone()))
     } else {
         rt.block_on(yardstick_engine::explain::explain(
             &loaded.project,
             ws.catalog(),
-            a.kpi,
-            a.period,
+            &a.kpi,
+            &a.period,
             &entity,
             as_of,
         ))

@@ -1,34 +1,46 @@
 //! `yardstick forecast`: the next periods of a KPI with 80% and 95% ranges.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 use comfy_table::{Cell, CellAlignment};
 use yardstick_engine::forecasts::{ForecastReport, ForecastRequest};
 
 use crate::Format;
+use crate::args::ProjectOpt;
 use crate::eval::{Evaluated, format_value};
 use crate::render::Color;
 
-pub(crate) struct ForecastArgs<'a> {
-    pub(crate) dir: &'a Path,
-    pub(crate) kpi: &'a str,
+/// `yardstick forecast`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// KPI id.
+    pub(crate) kpi: String,
+    /// Periods to forecast.
+    #[arg(long, default_value_t = 3)]
     pub(crate) horizon: usize,
-    pub(crate) entity: &'a [String],
-    pub(crate) as_of: Option<&'a str>,
+    /// Only the entity with column=value (repeatable).
+    #[arg(long)]
+    pub(crate) entity: Vec<String>,
+    /// Forecast from the complete periods before this instant: RFC 3339 or a date in
+    /// the project's zone (default: now).
+    #[arg(long)]
+    pub(crate) as_of: Option<String>,
+    #[command(flatten)]
+    pub(crate) project: ProjectOpt,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
 }
 
-pub(crate) fn run(a: ForecastArgs<'_>, color: Color) -> Result<ExitCode, String> {
-    let entity = crate::eval::entity_args(a.entity, "region=north")?;
+pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
+    let entity = crate::eval::entity_args(&a.entity, "region=north")?;
     let req = ForecastRequest {
         kpi: a.kpi.to_string(),
         horizon: a.horizon,
         entity,
     };
     // A wrong KPI or horizon is said before any data is read.
-    let loaded = crate::check::load(a.dir)?;
+    let loaded = crate::check::load(&a.project.dir)?;
     if !loaded.diagnostics.has_errors()
         && let Err(e) = yardstick_engine::forecasts::validate(&loaded.project, &req)
     {
@@ -36,11 +48,11 @@ pub(crate) fn run(a: ForecastArgs<'_>, color: Color) -> Result<ExitCode, String>
         return Ok(crate::fault::project());
     }
     let selection = crate::eval::Selection {
-        as_of: a.as_of,
+        as_of: a.as_of.as_deref(),
         kpis: vec![a.kpi.to_string()],
         ..Default::default()
     };
-    let (ws, evaluation) = match crate::eval::evaluate_loaded(a.dir, loaded, selection, color)? {
+    let (ws, evaluation) = match crate::eval::evaluate_loaded(&a.project.dir, loaded, selection, color)? {
         Evaluated::Done(ws, e, _) => (ws, e),
         Evaluated::Failed(code) => return Ok(code),
     };
@@ -78,7 +90,7 @@ pub(crate) fn run(a: ForecastArgs<'_>, color: Color) -> Result<ExitCode, String>
             let unit = loaded
                 .project
                 .kpis
-                .get(a.kpi)
+                .get(a.kpi.as_str())
                 .and_then(|k| k.display_unit().map(str::to_string));
             let currency = loaded.project.settings.currency.clone();
             writeln!(

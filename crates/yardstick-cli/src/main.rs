@@ -1,6 +1,7 @@
 //! The `yardstick` command: argument parsing and glue over the library
 //! crates. Each subcommand lives in its own module; rendering in `render`.
 
+mod args;
 mod check;
 mod consequences;
 mod eval;
@@ -13,7 +14,6 @@ mod server;
 mod watch;
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -54,21 +54,6 @@ pub(crate) enum Format {
     Json,
 }
 
-/// The project, the instant and the format of a report (`sla`, `payouts`,
-/// `score`, `slo`).
-#[derive(Debug, clap::Args)]
-struct ReportArgs {
-    /// Project folder, holding yardstick.toml.
-    #[arg(default_value = ".")]
-    dir: PathBuf,
-    /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
-    /// project's zone (2026-10-01); rows after it are not read (default: now).
-    #[arg(long)]
-    as_of: Option<String>,
-    #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
-    format: eval::EvalFormat,
-}
-
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check a project's definitions and data, like a compiler.
@@ -84,20 +69,7 @@ Examples:
   yardstick check ../acme --format json
   yardstick check --no-data            definitions only, do not read data"
     )]
-    Check {
-        /// Project folder, holding yardstick.toml.
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// Check definitions only; do not read any data.
-        #[arg(long)]
-        no_data: bool,
-        /// Judge data freshness at this instant: RFC 3339 or a date in the project's zone
-        /// (default: now).
-        #[arg(long)]
-        as_of: Option<String>,
-    },
+    Check(check::Args),
     /// Evaluate KPIs: value, target and status per period and entity.
     #[command(
         after_help = "Periods run from the first one with data to the one holding --as-of (default: now);
@@ -113,29 +85,7 @@ Examples:
   yardstick eval --as-of 2026-10-01T12:00:00Z --format json
   yardstick eval --from 2026-01-01 --format csv > kpis.csv"
     )]
-    Eval {
-        /// Project folder, holding yardstick.toml.
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-        /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
-        /// project's zone (2026-10-01); rows after it are not read (default: now).
-        #[arg(long)]
-        as_of: Option<String>,
-        /// Report periods from the one holding this instant.
-        #[arg(long)]
-        from: Option<String>,
-        /// Report periods up to the one holding this instant.
-        #[arg(long)]
-        to: Option<String>,
-        /// Evaluate only this KPI (repeatable).
-        #[arg(long = "kpi", value_name = "ID")]
-        kpis: Vec<String>,
-        /// Break KPIs down by a dimension they declare (values only: targets apply to the whole).
-        #[arg(long, value_name = "DIMENSION")]
-        by: Option<String>,
-        #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
-        format: eval::EvalFormat,
-    },
+    Eval(eval::Args),
     /// Explain one KPI in one period: query, rows, inputs, target, status.
     #[command(
         after_help = "Shows the value and why its status is what it is: the target in force, the query
@@ -148,24 +98,7 @@ Examples:
   yardstick explain conversion_rate 2026-07 --entity salesperson=Ana
   yardstick explain gross_margin 2026-Q3 -C ../acme --format json"
     )]
-    Explain {
-        /// KPI id.
-        kpi: String,
-        /// Period label: 2026-10-14, 2026-W42, 2026-10, 2026-Q4, 2026-H2, 2026, FY2027-Q1, FY2027.
-        period: String,
-        /// Entity of a for_each KPI, as column=value (repeatable).
-        #[arg(long)]
-        entity: Vec<String>,
-        /// Project folder, holding yardstick.toml.
-        #[arg(short = 'C', long = "project", default_value = ".")]
-        dir: PathBuf,
-        /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
-        /// project's zone (2026-10-01); rows after it are not read (default: now).
-        #[arg(long)]
-        as_of: Option<String>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-    },
+    Explain(explain::Args),
     /// Forecast a KPI's next periods, per entity, with 80% and 95% ranges.
     #[command(
         after_help = "Forecasts start after the last complete period before --as-of (default: now). Each
@@ -178,25 +111,7 @@ Examples:
   yardstick forecast signups --entity region=north -C ../acme
   yardstick forecast uptime --as-of 2026-10-01 --format json"
     )]
-    Forecast {
-        /// KPI id.
-        kpi: String,
-        /// Periods to forecast.
-        #[arg(long, default_value_t = 3)]
-        horizon: usize,
-        /// Only the entity with column=value (repeatable).
-        #[arg(long)]
-        entity: Vec<String>,
-        /// Forecast from the complete periods before this instant: RFC 3339 or a date in
-        /// the project's zone (default: now).
-        #[arg(long)]
-        as_of: Option<String>,
-        /// Project folder, holding yardstick.toml.
-        #[arg(short = 'C', long = "project", default_value = ".")]
-        dir: PathBuf,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-    },
+    Forecast(forecast::Args),
     /// Early warnings: anomalies and level changes on each KPI's daily series.
     #[command(
         after_help = "Each KPI is evaluated per day over the last --days complete days before --as-of. An
@@ -208,23 +123,7 @@ Examples:
   yardstick watch
   yardstick watch --kpi signups --days 120 --format json"
     )]
-    Watch {
-        /// Project folder, holding yardstick.toml.
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-        /// Only this KPI (repeatable).
-        #[arg(long = "kpi", value_name = "ID")]
-        kpis: Vec<String>,
-        /// Days to look back.
-        #[arg(long, default_value_t = 63)]
-        days: u32,
-        /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
-        /// project's zone (2026-10-01); rows after it are not read (default: now).
-        #[arg(long)]
-        as_of: Option<String>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-    },
+    Watch(watch::WatchArgs),
     /// Alert rules: which fire now and since when; --notify delivers changes.
     #[command(
         after_help = "Judges every [alert.ID] at --as-of (default: now). `since` comes from the state
@@ -236,20 +135,7 @@ Examples:
   yardstick alerts ../acme --notify            e.g. from cron, without a server
   yardstick alerts --format json"
     )]
-    Alerts {
-        /// Project folder, holding yardstick.toml.
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-        /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
-        /// project's zone (2026-10-01); rows after it are not read (default: now).
-        #[arg(long)]
-        as_of: Option<String>,
-        /// Deliver notices for changes and remember them in the store.
-        #[arg(long)]
-        notify: bool,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-    },
+    Alerts(watch::AlertsArgs),
     /// Contract clauses per period: breaches, triggers, service credits, remedies.
     #[command(
         after_help = "One row per contract clause and ended period of its KPI: the value, the clause's
@@ -262,10 +148,7 @@ Examples:
   yardstick sla
   yardstick sla ../acme --as-of 2026-10-01 --format json"
     )]
-    Sla {
-        #[command(flatten)]
-        report: ReportArgs,
-    },
+    Sla(consequences::ReportArgs),
     /// Incentive payouts per ended period and entity.
     #[command(
         after_help = "One row per incentive, ended period and entity: the attainment of the incentive's
@@ -276,10 +159,7 @@ Examples:
   yardstick payouts
   yardstick payouts --as-of 2026-10-01 --format csv > bonuses.csv"
     )]
-    Payouts {
-        #[command(flatten)]
-        report: ReportArgs,
-    },
+    Payouts(consequences::ReportArgs),
     /// Scorecard scores per period (scorecards may weigh other scorecards).
     #[command(
         after_help = "One row per scorecard and period: the score and whether the period is complete.
@@ -290,10 +170,7 @@ Examples:
   yardstick score
   yardstick score --format json"
     )]
-    Score {
-        #[command(flatten)]
-        report: ReportArgs,
-    },
+    Score(consequences::ReportArgs),
     /// Error budgets of share and availability KPIs: budget, consumed, remaining, burn rate.
     #[command(
         after_help = "For each share or availability KPI with a target such as \">= 99.5%\": the error
@@ -305,27 +182,12 @@ Examples:
   yardstick slo
   yardstick slo --format json"
     )]
-    Slo {
-        #[command(flatten)]
-        report: ReportArgs,
-    },
+    Slo(consequences::ReportArgs),
     /// A partnership: both partners, its KPIs and its score per review period.
     #[command(after_help = "Examples:
   yardstick partnership cloudco
   yardstick partnership cloudco -C ../acme --format json")]
-    Partnership {
-        /// Partnership id.
-        id: String,
-        /// Project folder, holding yardstick.toml.
-        #[arg(short = 'C', long = "project", default_value = ".")]
-        dir: PathBuf,
-        /// Evaluate as at this instant: RFC 3339 (2026-10-01T12:00:00Z) or a date in the
-        /// project's zone (2026-10-01); rows after it are not read (default: now).
-        #[arg(long)]
-        as_of: Option<String>,
-        #[arg(long, value_enum, default_value_t = eval::EvalFormat::Text)]
-        format: eval::EvalFormat,
-    },
+    Partnership(consequences::PartnershipArgs),
     /// Serve the HTTP API: KPIs, evaluations, contracts, ingestion, metrics.
     #[command(
         after_help = "Evaluates the project, keeps it fresh (definitions reloaded when files change, rows
@@ -339,17 +201,7 @@ Examples:
   yardstick serve
   yardstick serve ../acme --addr 0.0.0.0:8080 --db postgres://yardstick@db/yardstick"
     )]
-    Serve {
-        /// Project folder, holding yardstick.toml.
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-        /// Address to listen on (loopback by default).
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: std::net::SocketAddr,
-        /// State store URL: sqlite://PATH or postgres://… (default: DIR/.yardstick/state.db).
-        #[arg(long, env = "YARDSTICK_DB")]
-        db: Option<String>,
-    },
+    Serve(server::ServeCommand),
     /// Push rows from a file into a stored source (`store = true`).
     #[command(
         after_help = "The file is a JSON array of objects (.json), NDJSON (.ndjson/.jsonl) or CSV with a
@@ -361,23 +213,7 @@ Examples:
   yardstick push deals new-deals.csv
   yardstick push probes probes.ndjson -C ../acme --idempotency-key 2026-11-24-run1"
     )]
-    Push {
-        /// Stored source id.
-        source: String,
-        /// File with the rows.
-        file: PathBuf,
-        /// Project folder, holding yardstick.toml.
-        #[arg(short = 'C', long = "project", default_value = ".")]
-        dir: PathBuf,
-        /// State store URL (default: the project's SQLite file).
-        #[arg(long, env = "YARDSTICK_DB")]
-        db: Option<String>,
-        /// Store this batch at most once.
-        #[arg(long)]
-        idempotency_key: Option<String>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-    },
+    Push(server::PushArgs),
     /// Manage API tokens: create (the secret is printed once), list, revoke.
     #[command(
         after_help = "Roles: viewer reads; editor also pushes rows; admin also manages tokens.
@@ -389,18 +225,7 @@ Examples:
   yardstick token list
   yardstick token revoke 3fa2c1d0"
     )]
-    Token {
-        #[command(subcommand)]
-        action: TokenCommand,
-        /// Project folder, holding yardstick.toml.
-        #[arg(short = 'C', long = "project", default_value = ".", global = true)]
-        dir: PathBuf,
-        /// State store URL (default: the project's SQLite file).
-        #[arg(long, env = "YARDSTICK_DB", global = true)]
-        db: Option<String>,
-        #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
-        format: Format,
-    },
+    Token(server::TokenArgs),
     /// Write a commented starter project that checks clean.
     #[command(after_help = "Templates:
   saas                      revenue, new clients, margin, churn-style KPIs
@@ -412,21 +237,7 @@ Examples:
 Examples:
   yardstick init my-kpis
   yardstick init hosting-sla --template sla")]
-    Init {
-        /// Folder to create (must be empty or missing).
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-        #[arg(long, value_enum, default_value_t = scaffold::Template::Saas)]
-        template: scaffold::Template,
-        /// Random seed of the sample data: the same seed and end give the same files.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// First day after the sample data, a year of it (default: today, UTC).
-        #[arg(long)]
-        end: Option<chrono::NaiveDate>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-    },
+    Init(scaffold::InitArgs),
     /// Write a realistic demo project with generated data, and serve its dashboard.
     #[command(
         after_help = "A SaaS company with a hosting SLA and maintenance windows, a support team, a sales
@@ -439,25 +250,7 @@ Examples:
   yardstick demo /tmp/acme --no-serve && yardstick eval /tmp/acme
   yardstick demo /tmp/acme --seed 7 --end 2026-11-01 --no-serve"
     )]
-    Demo {
-        /// Folder to write (must be empty or missing).
-        #[arg(default_value = "yardstick-demo")]
-        dir: PathBuf,
-        /// Random seed: the same seed and end give the same files.
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// First day after the data (default: today, UTC).
-        #[arg(long)]
-        end: Option<chrono::NaiveDate>,
-        /// Only write the project; do not serve it.
-        #[arg(long)]
-        no_serve: bool,
-        /// Address to serve on (another free port if it is taken).
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: std::net::SocketAddr,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-    },
+    Demo(scaffold::DemoArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(after_help = "Examples:
   yardstick completions bash > ~/.local/share/bash-completion/completions/yardstick
@@ -467,35 +260,6 @@ Examples:
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
-}
-
-#[derive(Debug, Subcommand)]
-enum TokenCommand {
-    /// Create a token and print its secret once.
-    Create {
-        #[arg(long, value_enum)]
-        role: RoleArg,
-        /// Limit the token to what is shared with this party.
-        #[arg(long)]
-        party: Option<String>,
-    },
-    /// List tokens (never their secrets).
-    List,
-    /// Revoke a token by id.
-    Revoke { id: String },
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum RoleArg {
-    Admin,
-    Editor,
-    Viewer,
-}
-
-impl ReportArgs {
-    fn run(self, report: consequences::Report, color: render::Color) -> Result<ExitCode, String> {
-        consequences::run(&self.dir, report, self.as_of.as_deref(), self.format, color)
-    }
 }
 
 fn main() -> ExitCode {
@@ -509,187 +273,22 @@ fn main() -> ExitCode {
         ColorArg::Auto => render::Color::Never,
     };
     let result = match cli.command {
-        Command::Check {
-            dir,
-            format,
-            no_data,
-            as_of,
-        } => check::run(&dir, format, !no_data, as_of.as_deref(), color),
-        Command::Eval {
-            dir,
-            as_of,
-            from,
-            to,
-            kpis,
-            by,
-            format,
-        } => eval::run(
-            eval::EvalArgs {
-                dir: &dir,
-                as_of: as_of.as_deref(),
-                from: from.as_deref(),
-                to: to.as_deref(),
-                kpis,
-                by,
-                format,
-            },
-            color,
-        ),
-        Command::Explain {
-            kpi,
-            period,
-            entity,
-            dir,
-            as_of,
-            format,
-        } => explain::run(
-            explain::ExplainArgs {
-                dir: &dir,
-                kpi: &kpi,
-                period: &period,
-                entity: &entity,
-                as_of: as_of.as_deref(),
-                format,
-            },
-            color,
-        ),
-        Command::Forecast {
-            kpi,
-            horizon,
-            entity,
-            as_of,
-            dir,
-            format,
-        } => forecast::run(
-            forecast::ForecastArgs {
-                dir: &dir,
-                kpi: &kpi,
-                horizon,
-                entity: &entity,
-                as_of: as_of.as_deref(),
-                format,
-            },
-            color,
-        ),
-        Command::Watch {
-            dir,
-            kpis,
-            days,
-            as_of,
-            format,
-        } => watch::watch(
-            watch::WatchArgs {
-                dir: &dir,
-                kpis,
-                days,
-                as_of: as_of.as_deref(),
-                format,
-            },
-            color,
-        ),
-        Command::Alerts {
-            dir,
-            as_of,
-            notify,
-            format,
-        } => watch::alerts(
-            watch::AlertsArgs {
-                dir: &dir,
-                as_of: as_of.as_deref(),
-                notify,
-                format,
-            },
-            color,
-        ),
-        Command::Sla { report } => report.run(consequences::Report::Sla, color),
-        Command::Payouts { report } => report.run(consequences::Report::Payouts, color),
-        Command::Score { report } => report.run(consequences::Report::Score, color),
-        Command::Slo { report } => report.run(consequences::Report::Slo, color),
-        Command::Partnership {
-            id,
-            dir,
-            as_of,
-            format,
-        } => consequences::run(
-            &dir,
-            consequences::Report::Partnership(&id),
-            as_of.as_deref(),
-            format,
-            color,
-        ),
-        Command::Serve { dir, addr, db } => server::serve(
-            server::ServeArgs {
-                dir: &dir,
-                addr,
-                db: db.as_deref(),
-                any_port: false,
-            },
-            color,
-        ),
-        Command::Push {
-            source,
-            file,
-            dir,
-            db,
-            idempotency_key,
-            format,
-        } => server::push(
-            server::PushArgs {
-                dir: &dir,
-                source: &source,
-                file: &file,
-                db: db.as_deref(),
-                idempotency_key: idempotency_key.as_deref(),
-                format,
-            },
-            color,
-        ),
-        Command::Token {
-            action,
-            dir,
-            db,
-            format,
-        } => {
-            let action = match &action {
-                TokenCommand::Create { role, party } => server::TokenAction::Create {
-                    role: match role {
-                        RoleArg::Admin => yardstick_store::Role::Admin,
-                        RoleArg::Editor => yardstick_store::Role::Editor,
-                        RoleArg::Viewer => yardstick_store::Role::Viewer,
-                    },
-                    party: party.as_deref(),
-                },
-                TokenCommand::List => server::TokenAction::List,
-                TokenCommand::Revoke { id } => server::TokenAction::Revoke { id },
-            };
-            server::token(&dir, db.as_deref(), action, format)
-        }
-        Command::Init {
-            dir,
-            template,
-            seed,
-            end,
-            format,
-        } => scaffold::init(&dir, template, seed, end, format),
-        Command::Demo {
-            dir,
-            seed,
-            end,
-            no_serve,
-            addr,
-            format,
-        } => match scaffold::demo(&dir, seed, end, format) {
-            Ok(code) if code == ExitCode::SUCCESS && !no_serve => server::serve(
-                server::ServeArgs {
-                    dir: &dir,
-                    addr,
-                    db: None,
-                    any_port: true,
-                },
-                color,
-            ),
-            other => other,
-        },
+        Command::Check(a) => check::run(a, color),
+        Command::Eval(a) => eval::run(a, color),
+        Command::Explain(a) => explain::run(a, color),
+        Command::Forecast(a) => forecast::run(a, color),
+        Command::Watch(a) => watch::watch(a, color),
+        Command::Alerts(a) => watch::alerts(a, color),
+        Command::Sla(a) => a.run(consequences::Report::Sla, color),
+        Command::Payouts(a) => a.run(consequences::Report::Payouts, color),
+        Command::Score(a) => a.run(consequences::Report::Score, color),
+        Command::Slo(a) => a.run(consequences::Report::Slo, color),
+        Command::Partnership(a) => a.run(color),
+        Command::Serve(a) => a.run(color),
+        Command::Push(a) => server::push(a, color),
+        Command::Token(a) => a.run(),
+        Command::Init(a) => a.run(),
+        Command::Demo(a) => a.run(color),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "yardstick", &mut std::io::stdout());

@@ -95,6 +95,70 @@ fn report(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `yardstick init`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct InitArgs {
+    /// Folder to create (must be empty or missing).
+    #[arg(default_value = ".")]
+    pub(crate) dir: std::path::PathBuf,
+    #[arg(long, value_enum, default_value_t = Template::Saas)]
+    pub(crate) template: Template,
+    /// Random seed of the sample data: the same seed and end give the same files.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// First day after the sample data, a year of it (default: today, UTC).
+    #[arg(long)]
+    pub(crate) end: Option<chrono::NaiveDate>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+}
+
+/// `yardstick demo`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DemoArgs {
+    /// Folder to write (must be empty or missing).
+    #[arg(default_value = "yardstick-demo")]
+    pub(crate) dir: std::path::PathBuf,
+    /// Random seed: the same seed and end give the same files.
+    #[arg(long, default_value_t = 42)]
+    pub(crate) seed: u64,
+    /// First day after the data (default: today, UTC).
+    #[arg(long)]
+    pub(crate) end: Option<chrono::NaiveDate>,
+    /// Only write the project; do not serve it.
+    #[arg(long)]
+    pub(crate) no_serve: bool,
+    /// Address to serve on (another free port if it is taken).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub(crate) addr: std::net::SocketAddr,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+}
+
+impl InitArgs {
+    pub(crate) fn run(self) -> Result<ExitCode, String> {
+        init(&self.dir, self.template, self.seed, self.end, self.format)
+    }
+}
+
+impl DemoArgs {
+    /// Writes the demo, then serves it unless `--no-serve`.
+    pub(crate) fn run(self, color: crate::render::Color) -> Result<ExitCode, String> {
+        match demo(&self.dir, self.seed, self.end, self.format) {
+            Ok(code) if code == ExitCode::SUCCESS && !self.no_serve => crate::server::serve(
+                crate::server::ServeArgs {
+                    dir: &self.dir,
+                    addr: self.addr,
+                    db: None,
+                    any_port: true,
+                },
+                color,
+            ),
+            other => other,
+        }
+    }
+}
+
 pub(crate) fn init(
     dir: &Path,
     template: Template,

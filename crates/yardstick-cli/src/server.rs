@@ -19,6 +19,50 @@ pub(crate) fn store_url(dir: &Path, db: Option<&str>) -> Result<String, String> 
     yardstick_workspace::store_url(dir, db)
 }
 
+/// `yardstick serve`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeCommand {
+    #[command(flatten)]
+    pub(crate) project: crate::args::ProjectDir,
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub(crate) addr: SocketAddr,
+    /// State store URL: sqlite://PATH or postgres://… (default: DIR/.yardstick/state.db).
+    #[arg(long, env = "YARDSTICK_DB")]
+    pub(crate) db: Option<String>,
+}
+
+impl ServeCommand {
+    pub(crate) fn run(self, color: Color) -> Result<ExitCode, String> {
+        let a = ServeArgs {
+            dir: &self.project.dir,
+            addr: self.addr,
+            db: self.db.as_deref(),
+            any_port: false,
+        };
+        serve(a, color)
+    }
+}
+
+/// `yardstick push`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PushArgs {
+    /// Stored source id.
+    pub(crate) source: String,
+    /// File with the rows.
+    pub(crate) file: std::path::PathBuf,
+    #[command(flatten)]
+    pub(crate) project: crate::args::ProjectOpt,
+    #[command(flatten)]
+    pub(crate) store: crate::args::Db,
+    /// Store this batch at most once.
+    #[arg(long)]
+    pub(crate) idempotency_key: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+}
+
+/// What `serve` needs (the demo serves too, on any free port).
 pub(crate) struct ServeArgs<'a> {
     pub dir: &'a Path,
     pub addr: SocketAddr,
@@ -119,17 +163,9 @@ fn init_logs() {
         .try_init();
 }
 
-pub(crate) struct PushArgs<'a> {
-    pub dir: &'a Path,
-    pub source: &'a str,
-    pub file: &'a Path,
-    pub db: Option<&'a str>,
-    pub idempotency_key: Option<&'a str>,
-    pub format: Format,
-}
-
-pub(crate) fn push(a: PushArgs<'_>, color: Color) -> Result<ExitCode, String> {
-    let loaded = load(a.dir)?;
+pub(crate) fn push(a: PushArgs, color: Color) -> Result<ExitCode, String> {
+    let dir = a.project.dir.as_path();
+    let loaded = load(dir)?;
     if loaded.diagnostics.has_errors() {
         print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;
         return Ok(crate::fault::project());
@@ -137,15 +173,15 @@ pub(crate) fn push(a: PushArgs<'_>, color: Color) -> Result<ExitCode, String> {
     let name = a.file.to_string_lossy();
     let fmt = BodyFormat::from_path(&name)
         .ok_or_else(|| format!("cannot tell the format of {name}: name a .json, .ndjson or .csv file"))?;
-    let body = std::fs::read(a.file).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let body = std::fs::read(&a.file).map_err(|e| format!("cannot read {name}: {e}"))?;
     let rows = Rows {
-        source: a.source,
+        source: &a.source,
         body: &body,
         format: fmt,
-        idempotency_key: a.idempotency_key,
+        idempotency_key: a.idempotency_key.as_deref(),
         actor: "cli",
     };
-    let stored = match store_rows(&loaded.project, &store_url(a.dir, a.db)?, &rows)? {
+    let stored = match store_rows(&loaded.project, &store_url(dir, a.store.db.as_deref())?, &rows)? {
         Ok(s) => s,
         Err(rows) => {
             if a.format == Format::Json {
@@ -184,6 +220,62 @@ pub(crate) fn push(a: PushArgs<'_>, color: Color) -> Result<ExitCode, String> {
         ),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `yardstick token`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct TokenArgs {
+    #[command(subcommand)]
+    pub(crate) action: TokenCommand,
+    /// Project folder, holding yardstick.toml.
+    #[arg(short = 'C', long = "project", default_value = ".", global = true)]
+    pub(crate) dir: std::path::PathBuf,
+    /// State store URL (default: the project's SQLite file).
+    #[arg(long, env = "YARDSTICK_DB", global = true)]
+    pub(crate) db: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
+    pub(crate) format: Format,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Create a token and print its secret once.
+    Create {
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Limit the token to what is shared with this party.
+        #[arg(long)]
+        party: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum RoleArg {
+    Admin,
+    Editor,
+    Viewer,
+}
+
+impl TokenArgs {
+    pub(crate) fn run(self) -> Result<ExitCode, String> {
+        let action = match &self.action {
+            TokenCommand::Create { role, party } => TokenAction::Create {
+                role: match role {
+                    RoleArg::Admin => Role::Admin,
+                    RoleArg::Editor => Role::Editor,
+                    RoleArg::Viewer => Role::Viewer,
+                },
+                party: party.as_deref(),
+            },
+            TokenCommand::List => TokenAction::List,
+            TokenCommand::Revoke { id } => TokenAction::Revoke { id },
+        };
+        token(&self.dir, self.db.as_deref(), action, self.format)
+    }
 }
 
 pub(crate) enum TokenAction<'a> {

@@ -10,6 +10,7 @@ use serde::Serialize;
 use yardstick_engine::eval::EvalOptions;
 
 use crate::Format;
+use crate::args::{AsOf, ProjectDir};
 use crate::check::{print_diagnostics, runtime};
 use crate::render::Color;
 use yardstick_workspace::Workspace;
@@ -50,22 +51,31 @@ fn as_of_of(
     }
 }
 
-pub(crate) struct WatchArgs<'a> {
-    pub(crate) dir: &'a Path,
+/// `yardstick watch`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct WatchArgs {
+    #[command(flatten)]
+    pub(crate) project: ProjectDir,
+    /// Only this KPI (repeatable).
+    #[arg(long = "kpi", value_name = "ID")]
     pub(crate) kpis: Vec<String>,
+    /// Days to look back.
+    #[arg(long, default_value_t = 63)]
     pub(crate) days: u32,
-    pub(crate) as_of: Option<&'a str>,
+    #[command(flatten)]
+    pub(crate) at: AsOf,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
 }
 
-pub(crate) fn watch(a: WatchArgs<'_>, color: Color) -> Result<ExitCode, String> {
+pub(crate) fn watch(a: WatchArgs, color: Color) -> Result<ExitCode, String> {
     let rt = runtime()?;
-    let ws = match open(&rt, a.dir, color)? {
+    let ws = match open(&rt, &a.project.dir, color)? {
         Ok(ws) => ws,
         Err(code) => return Ok(code),
     };
     let (loaded, catalog) = (ws.loaded(), ws.catalog());
-    let as_of = as_of_of(loaded, a.as_of)?;
+    let as_of = as_of_of(loaded, a.at.as_of.as_deref())?;
     let report = match rt.block_on(yardstick_engine::watch::watch_report(
         &loaded.project,
         catalog,
@@ -160,10 +170,17 @@ pub(crate) fn watch(a: WatchArgs<'_>, color: Color) -> Result<ExitCode, String> 
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) struct AlertsArgs<'a> {
-    pub(crate) dir: &'a Path,
-    pub(crate) as_of: Option<&'a str>,
+/// `yardstick alerts`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct AlertsArgs {
+    #[command(flatten)]
+    pub(crate) project: ProjectDir,
+    #[command(flatten)]
+    pub(crate) at: AsOf,
+    /// Deliver notices for changes and remember them in the store.
+    #[arg(long)]
     pub(crate) notify: bool,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
 }
 
@@ -182,9 +199,9 @@ struct AlertLine {
     summary: String,
 }
 
-pub(crate) fn alerts(a: AlertsArgs<'_>, color: Color) -> Result<ExitCode, String> {
+pub(crate) fn alerts(a: AlertsArgs, color: Color) -> Result<ExitCode, String> {
     let rt = runtime()?;
-    let ws = match open(&rt, a.dir, color)? {
+    let ws = match open(&rt, &a.project.dir, color)? {
         Ok(ws) => ws,
         Err(code) => return Ok(code),
     };
@@ -196,7 +213,7 @@ pub(crate) fn alerts(a: AlertsArgs<'_>, color: Color) -> Result<ExitCode, String
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let as_of = as_of_of(loaded, a.as_of)?;
+    let as_of = as_of_of(loaded, a.at.as_of.as_deref())?;
     let opts = EvalOptions {
         as_of,
         from: None,
@@ -222,8 +239,8 @@ pub(crate) fn alerts(a: AlertsArgs<'_>, color: Color) -> Result<ExitCode, String
     };
     // The store's memory of delivered notices: read when there is a store.
     let db = std::env::var("YARDSTICK_DB").ok();
-    let url = crate::server::store_url(a.dir, db.as_deref())?;
-    let has_store = db.is_some() || a.dir.join(".yardstick").join("state.db").exists();
+    let url = crate::server::store_url(&a.project.dir, db.as_deref())?;
+    let has_store = db.is_some() || a.project.dir.join(".yardstick").join("state.db").exists();
     let remembered = if has_store || a.notify {
         rt.block_on(async {
             let store = yardstick_store::Store::open(&url)
