@@ -36,3 +36,10 @@ pub(crate) struct Db {
     #[arg(long, env = "YARDSTICK_DB")]
     pub(crate) db: Option<String>,
 }
+
+/// Now, to the second (reports do not need nanoseconds): what `--as-of`
+/// means when it is not given.
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(0)
+}

@@ -94,7 +94,7 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
                         )
                     },
                 )?,
-                None => crate::eval::now(),
+                None => crate::args::now(),
             };
             let (found_stale, history) = rt.block_on(async {
                 let ws = yardstick_workspace::Workspace::open_loaded(dir, loaded.clone(), None)

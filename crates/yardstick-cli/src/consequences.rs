@@ -73,7 +73,13 @@ pub(crate) struct ReportArgs {
 
 impl ReportArgs {
     pub(crate) fn run(self, report: Report<'_>, color: Color) -> Result<ExitCode, String> {
-        run(&self.project.dir, report, self.at.as_of.as_deref(), self.format, color)
+        run(
+            &self.project.dir,
+            report,
+            self.at.as_of.as_deref(),
+            self.format,
+            color,
+        )
     }
 }
 
@@ -93,7 +99,13 @@ pub(crate) struct PartnershipArgs {
 impl PartnershipArgs {
     pub(crate) fn run(self, color: Color) -> Result<ExitCode, String> {
         let report = Report::Partnership(&self.id);
-        run(&self.project.dir, report, self.at.as_of.as_deref(), self.format, color)
+        run(
+            &self.project.dir,
+            report,
+            self.at.as_of.as_deref(),
+            self.format,
+            color,
+        )
     }
 }
 

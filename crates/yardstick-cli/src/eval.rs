@@ -13,12 +13,6 @@ use crate::args::{AsOf, ProjectDir};
 use crate::check::{print_diagnostics, runtime};
 use crate::render::Color;
 
-/// Now, to the second (reports do not need nanoseconds).
-pub(crate) fn now() -> chrono::DateTime<Utc> {
-    use chrono::SubsecRound;
-    Utc::now().trunc_subsecs(0)
-}
-
 /// Without `--from`, the terminal table shows this many latest periods of
 /// each KPI (JSON and CSV always have every period).
 const RECENT_PERIODS: usize = 3;
@@ -184,7 +178,7 @@ pub(crate) fn evaluate_loaded(
     let tz = ws.project().settings.timezone;
     let as_of = match as_of {
         Some(s) => parse_instant(s, tz, "--as-of")?,
-        None => now(),
+        None => crate::args::now(),
     };
     let opts = EvalOptions {
         as_of,

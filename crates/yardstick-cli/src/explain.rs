@@ -40,7 +40,7 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
         Some(s) => {
             yardstick_core::time::parse_time(s, tz).ok_or_else(|| format!("--as-of `{s}` is not a time"))?
         }
-        None => crate::eval::now(),
+        None => crate::args::now(),
     };
     let entity = crate::eval::entity_args(&a.entity, "salesperson=Ana")?;
     let result = if ws.source_diagnostics().has_errors() {

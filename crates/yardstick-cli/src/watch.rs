@@ -47,7 +47,7 @@ fn as_of_of(
                 yardstick_core::time::TIME_FORMS
             )
         }),
-        None => Ok(crate::eval::now()),
+        None => Ok(crate::args::now()),
     }
 }
 

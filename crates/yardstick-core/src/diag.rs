@@ -276,7 +276,7 @@ impl Typo {
         }
         match d.code {
             // A typo in any measure form leaves the definition without one.
-            "missing-measure" => crate::load::FORM_KEYS.contains(&meant),
+            "missing-measure" => crate::vocab::FORM_KEYS.contains(&meant),
             "missing-key" => d.message.contains(&format!("`{meant}`")),
             "not-smart" => {
                 let concept = match meant {

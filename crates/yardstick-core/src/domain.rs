@@ -187,6 +187,17 @@ fn percent_fix(text: &str) -> Option<String> {
     Some(out)
 }
 
+impl MeasureDef {
+    /// The unit its values are shown in: the declared `unit`, else `%` for
+    /// shares and availability (values 0–1 are percentages unless the
+    /// definition says otherwise).
+    pub fn display_unit(&self) -> Option<&str> {
+        self.unit
+            .as_deref()
+            .or_else(|| (Domain::of(self) == Domain::FRACTION).then_some("%"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ pub mod stats;
 pub mod status;
 pub mod time;
 pub mod visibility;
+mod vocab;
 
 pub use calendar::{Calendar, Grain, Period, PeriodKind};
 pub use diag::{Diagnostic, Diagnostics, Loc, Located, Severity, SourceMap};

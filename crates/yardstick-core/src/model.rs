@@ -574,15 +574,6 @@ pub struct MeasureDef {
 }
 
 impl MeasureDef {
-    /// The unit its values are shown in: the declared `unit`, else `%` for
-    /// shares and availability (values 0–1 are percentages unless the
-    /// definition says otherwise).
-    pub fn display_unit(&self) -> Option<&str> {
-        self.unit
-            .as_deref()
-            .or_else(|| (crate::domain::Domain::of(self) == crate::domain::Domain::FRACTION).then_some("%"))
-    }
-
     /// Whether any target is defined (plain or effective-dated).
     pub fn has_target(&self) -> bool {
         self.target.is_some() || !self.targets.is_empty()

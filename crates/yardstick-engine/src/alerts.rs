@@ -277,16 +277,8 @@ fn latest<'e>(ev: &'e Evaluation, kpi: &str, complete: bool) -> Vec<&'e Row> {
     by_entity.into_values().collect()
 }
 
-/// ` [col=value]` after a KPI id, or nothing.
-pub(crate) fn bracketed(entity: Option<&BTreeMap<String, crate::eval::EntityValue>>) -> String {
-    match crate::eval::entity_words(entity) {
-        w if w.is_empty() => w,
-        w => format!(" [{w}]"),
-    }
-}
-
 fn entity_words(r: &Row) -> String {
-    bracketed(r.entity.as_ref())
+    crate::eval::bracketed(r.entity.as_ref())
 }
 
 fn value_words(v: Option<f64>) -> String {

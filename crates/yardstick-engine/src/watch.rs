@@ -50,7 +50,7 @@ impl Warning {
 
     /// A sentence for people.
     pub fn sentence(&self) -> String {
-        let entity = crate::alerts::bracketed(self.entity.as_ref());
+        let entity = crate::eval::bracketed(self.entity.as_ref());
         let g = |v: f64| yardstick_core::format::grouped(v, 4);
         match self.kind {
             "anomaly" => format!(

@@ -2,18 +2,6 @@
 
 use super::*;
 
-/// The keys that each give a definition its measure.
-pub(crate) const FORM_KEYS: [&str; 8] = [
-    "measure",
-    "share",
-    "percentile",
-    "ratio",
-    "formula",
-    "growth",
-    "cumulative",
-    "availability",
-];
-
 pub(super) const KPI_KEYS: [&str; 24] = [
     "name",
     "parties",

@@ -36,11 +36,11 @@ mod settings;
 mod source;
 mod table;
 
+pub(crate) use crate::vocab::FORM_KEYS;
 use alert::read_alert;
 use contract::read_contract;
 use definitions::read_definitions;
 use incentive::read_incentive;
-pub(crate) use kpi::FORM_KEYS;
 use kpi::read_measure_def;
 use partnership::read_partnership;
 use scorecard::read_scorecard;

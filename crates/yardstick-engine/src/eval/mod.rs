@@ -48,6 +48,7 @@ mod leaves;
 mod rows;
 
 use leaves::entity_value;
+pub(crate) use rows::bracketed;
 pub use rows::{EntityValue, Evaluation, Key, Row, entity_words};
 
 /// What to evaluate.

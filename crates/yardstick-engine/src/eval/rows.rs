@@ -36,6 +36,14 @@ pub fn entity_words(entity: Option<&BTreeMap<String, EntityValue>>) -> String {
         .unwrap_or_default()
 }
 
+/// ` [col=value]` after a KPI id, or nothing.
+pub(crate) fn bracketed(entity: Option<&BTreeMap<String, EntityValue>>) -> String {
+    match entity_words(entity) {
+        w if w.is_empty() => w,
+        w => format!(" [{w}]"),
+    }
+}
+
 /// Values of the entity columns, in the order of `for_each`.
 pub type Key = Vec<EntityValue>;
 
