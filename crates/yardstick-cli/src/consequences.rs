@@ -27,14 +27,7 @@ fn paint(cell: Cell, c: TColor, color: Color) -> Cell {
 }
 
 fn entity(e: &Option<std::collections::BTreeMap<String, yardstick_engine::eval::EntityValue>>) -> String {
-    e.as_ref()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_default()
+    yardstick_engine::eval::entity_words(e.as_ref())
 }
 
 fn write_json(out: &mut dyn Write, v: &impl Serialize) -> Result<(), String> {

@@ -128,9 +128,11 @@ pub(crate) fn watch(a: WatchArgs, color: Color) -> Result<ExitCode, String> {
                 let currency = loaded.project.settings.currency.as_deref();
                 let shown = |v: f64| yardstick_core::format::value(v, unit, currency);
                 let entity = yardstick_engine::eval::entity_words(w.entity.as_ref());
+                use yardstick_engine::watch::WarningKind;
                 let kind = match (w.kind, w.score) {
-                    ("anomaly", Some(z)) => format!("anomaly ({z:+.1} sd)"),
-                    (k, _) => k.replace("changepoint", "level change"),
+                    (WarningKind::Anomaly, Some(z)) => format!("anomaly ({z:+.1} sd)"),
+                    (WarningKind::Anomaly, None) => "anomaly".to_string(),
+                    (WarningKind::Changepoint, _) => "level change".to_string(),
                 };
                 let mut change = Cell::new(format!(
                     "{}{}",

@@ -344,7 +344,7 @@ pub async fn evaluate_firing(
         crate::watch::watch(project, catalog, as_of, 63, &kpis)
             .await?
             .into_iter()
-            .filter(|w| w.latest && w.kind == "anomaly")
+            .filter(|w| w.latest && w.kind == crate::watch::WarningKind::Anomaly)
             .collect()
     } else {
         Vec::new()

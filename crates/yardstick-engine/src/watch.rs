@@ -23,8 +23,7 @@ pub const CHANGEPOINT_SHIFT: f64 = 3.0;
 pub struct Warning {
     pub kpi: String,
     pub entity: Option<BTreeMap<String, EntityValue>>,
-    /// `anomaly` or `changepoint`.
-    pub kind: &'static str,
+    pub kind: WarningKind,
     /// The day (project zone).
     pub date: String,
     /// The day's value (anomaly) or the new level (changepoint).
@@ -40,6 +39,16 @@ pub struct Warning {
     pub latest: bool,
 }
 
+/// What an early warning found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// A day far from what its weekday usually is.
+    Anomaly,
+    /// A lasting change of level.
+    Changepoint,
+}
+
 impl Warning {
     pub fn entity_json(&self) -> String {
         self.entity
@@ -53,7 +62,7 @@ impl Warning {
         let entity = crate::eval::bracketed(self.entity.as_ref());
         let g = |v: f64| yardstick_core::format::grouped(v, 4);
         match self.kind {
-            "anomaly" => format!(
+            WarningKind::Anomaly => format!(
                 "{}{} on {}: {} where about {} was expected ({}{} , {:.1} robust sd)",
                 self.kpi,
                 entity,
@@ -65,7 +74,7 @@ impl Warning {
                 self.score.unwrap_or(0.0)
             )
             .replace(" ,", ","),
-            _ => format!(
+            WarningKind::Changepoint => format!(
                 "{}{} changed level on {}: from about {} to about {}",
                 self.kpi,
                 entity,
@@ -172,7 +181,7 @@ pub async fn watch_report(
             found.push(Warning {
                 kpi: kpi.clone(),
                 entity: entity.clone(),
-                kind: "anomaly",
+                kind: WarningKind::Anomaly,
                 date: days[a.index].0.clone(),
                 value: a.value,
                 expected: a.expected,
@@ -188,7 +197,7 @@ pub async fn watch_report(
             found.push(Warning {
                 kpi: kpi.clone(),
                 entity: entity.clone(),
-                kind: "changepoint",
+                kind: WarningKind::Changepoint,
                 date: days[c.index].0.clone(),
                 value: c.after,
                 expected: c.before,

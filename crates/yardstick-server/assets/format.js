@@ -72,7 +72,10 @@ export function bounds(t) {
   return (t && state.meta && state.meta.targets && state.meta.targets[t]) || null;
 }
 
+// An entity for people (`rep=ann, region=EU`), and as the API's `entity`
+// parameter (`rep=ann,region=EU`).
 export const entityKey = (e) => (e ? Object.entries(e).map(([k, v]) => `${k}=${v}`).join(", ") : "");
+export const entityParam = (e) => (e ? Object.entries(e).map(([k, v]) => `${k}=${v}`).join(",") : "");
 
 export function sparkline(values) {
   const v = values.filter((x) => x !== null && x !== undefined);

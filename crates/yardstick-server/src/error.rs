@@ -105,6 +105,29 @@ pub enum Thing {
     Token,
 }
 
+impl Thing {
+    /// The word for it in messages.
+    fn word(self) -> &'static str {
+        match self {
+            Thing::Kpi => "KPI",
+            Thing::Contract => "contract",
+            Thing::Clause => "clause",
+            Thing::Scorecard => "scorecard",
+            Thing::Partnership => "partnership",
+            Thing::Source => "source",
+            Thing::Token => "token",
+        }
+    }
+}
+
+impl ApiError {
+    /// `no KPI `id``: the answer for an id that names nothing, and for one
+    /// not shared with the caller (the two are indistinguishable).
+    pub fn unknown(thing: Thing, id: &str) -> ApiError {
+        ApiError::Unknown(thing, format!("no {} `{id}`", thing.word()))
+    }
+}
+
 /// The JSON body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
@@ -165,9 +188,7 @@ impl From<yardstick_store::StoreError> for ApiError {
     fn from(e: yardstick_store::StoreError) -> Self {
         match e {
             yardstick_store::StoreError::KeyReused(_) => ApiError::Conflict(e.to_string()),
-            yardstick_store::StoreError::NoToken(id) => {
-                ApiError::Unknown(Thing::Token, format!("no token `{id}`"))
-            }
+            yardstick_store::StoreError::NoToken(id) => ApiError::unknown(Thing::Token, &id),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -1,6 +1,6 @@
 // #/kpi/ID: a KPI over time (chart with target and warning band), projection, forecast, breakdown, periods, explanation.
 import { $, UI, main, rerender, state } from "../state.js";
-import { badge, bounds, change, entityKey, esc, fmt, fmtAttainment, fmtRange, fmtTarget, heading } from "../format.js";
+import { badge, bounds, change, entityKey, entityParam, esc, fmt, fmtAttainment, fmtRange, fmtTarget, heading } from "../format.js";
 import { api } from "../api.js";
 import { latestRows } from "./overview.js";
 
@@ -138,10 +138,10 @@ export async function viewKpi(id) {
       })
       .catch((e) => { $("#bars").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
   }
-  const entityParam = mine[0] && mine[0].entity ? Object.entries(mine[0].entity).map(([a, b]) => `${a}=${b}`).join(",") : "";
+  const forecastEntity = entityParam(mine[0] && mine[0].entity);
   if (/^\d+d$/.test(k.period || "")) {
     $("#forecast").innerHTML = '<p class="muted">Forecasts are made for calendar periods; this KPI is a rolling window.</p>';
-  } else api(`/api/v1/kpis/${encodeURIComponent(id)}/forecast?horizon=3${entityParam ? `&entity=${encodeURIComponent(entityParam)}` : ""}`)
+  } else api(`/api/v1/kpis/${encodeURIComponent(id)}/forecast?horizon=3${forecastEntity ? `&entity=${encodeURIComponent(forecastEntity)}` : ""}`)
     .then((f) => {
       const one = f.forecasts[0];
       $("#forecast").innerHTML = one
@@ -154,7 +154,7 @@ export async function viewKpi(id) {
     const load = () => {
       UI.explain[id] = exSel.value;
       const row = mine.find((r) => r.period === exSel.value);
-      const entity = row && row.entity ? Object.entries(row.entity).map(([a, b]) => `${a}=${b}`).join(",") : "";
+      const entity = entityParam(row && row.entity);
       api(`/api/v1/kpis/${encodeURIComponent(id)}/explain?period=${encodeURIComponent(exSel.value)}${entity ? `&entity=${encodeURIComponent(entity)}` : ""}`)
         .then((x) => {
           $("#explain").innerHTML = `<p>${badge(x.status)} ${esc(x.reason)}</p>

@@ -61,7 +61,7 @@ pub(super) async fn clauses(
 ) -> ApiResult<Json<Value>> {
     let snap = state.snapshot();
     if !snap.project.contracts.contains_key(&id) || !p.can_see_contract(&id) {
-        return Err(ApiError::Unknown(Thing::Contract, format!("no contract `{id}`")));
+        return Err(ApiError::unknown(Thing::Contract, &id));
     }
     let project = &snap.project;
     let from = q

@@ -50,7 +50,7 @@ pub(super) async fn evaluations(
     if let Some(k) = q.kpi.as_deref() {
         for id in k.split(',').map(str::trim) {
             if !project.kpis.contains_key(id) || !p.can_see_kpi(id) {
-                return Err(ApiError::Unknown(Thing::Kpi, format!("no KPI `{id}`")));
+                return Err(ApiError::unknown(Thing::Kpi, id));
             }
         }
     }

@@ -90,7 +90,7 @@ pub(super) async fn kpi(
             &snap.evaluation.evaluations,
             snap.evaluated_at,
         ))),
-        _ => Err(ApiError::Unknown(Thing::Kpi, format!("no KPI `{id}`"))),
+        _ => Err(ApiError::unknown(Thing::Kpi, &id)),
     }
 }
 
@@ -117,7 +117,7 @@ pub(crate) async fn breakdown(
 ) -> Result<Json<Value>, ApiError> {
     let snap = state.snapshot();
     let Some(k) = snap.project.kpis.get(&id).filter(|_| p.can_see_kpi(&id)) else {
-        return Err(ApiError::Unknown(Thing::Kpi, format!("no KPI `{id}`")));
+        return Err(ApiError::unknown(Thing::Kpi, &id));
     };
     // Well-formed parameters first, then what they name.
     let period = match q.period.as_deref() {
@@ -185,7 +185,7 @@ pub(crate) async fn explain(
 ) -> Result<Json<Value>, ApiError> {
     let snap = state.snapshot();
     if !snap.project.kpis.contains_key(&id) || !p.can_see_kpi(&id) {
-        return Err(ApiError::Unknown(Thing::Kpi, format!("no KPI `{id}`")));
+        return Err(ApiError::unknown(Thing::Kpi, &id));
     }
     if p.token.party.is_some() {
         return Err(ApiError::Forbidden(
@@ -232,7 +232,7 @@ pub(crate) async fn forecast(
 ) -> Result<Json<Value>, ApiError> {
     let snap = state.snapshot();
     if !snap.project.kpis.contains_key(&id) || !p.can_see_kpi(&id) {
-        return Err(ApiError::Unknown(Thing::Kpi, format!("no KPI `{id}`")));
+        return Err(ApiError::unknown(Thing::Kpi, &id));
     }
     let entity = entity_param(q.entity.as_deref())?;
     let horizon = q.horizon.unwrap_or(3);

@@ -35,10 +35,7 @@ pub(super) async fn scorecard(
         .get(&id)
         .filter(|_| p.can_see_scorecard(&id))
     else {
-        return Err(ApiError::Unknown(
-            Thing::Scorecard,
-            format!("no scorecard `{id}`"),
-        ));
+        return Err(ApiError::unknown(Thing::Scorecard, &id));
     };
     let scores: Vec<_> = snap.scores.scores.iter().filter(|r| r.scorecard == id).collect();
     Ok(Json(
@@ -76,13 +73,10 @@ pub(super) async fn partnership(
 ) -> ApiResult<Json<Value>> {
     let snap = state.snapshot();
     if !p.can_see_partnership(&id) {
-        return Err(ApiError::Unknown(
-            Thing::Partnership,
-            format!("no partnership `{id}`"),
-        ));
+        return Err(ApiError::unknown(Thing::Partnership, &id));
     }
     let report = yardstick_engine::consequences::partnership(&snap.project, &snap.evaluation, &id)
-        .ok_or_else(|| ApiError::Unknown(Thing::Partnership, format!("no partnership `{id}`")))?;
+        .ok_or_else(|| ApiError::unknown(Thing::Partnership, &id))?;
     serde_json::to_value(report)
         .map(Json)
         .map_err(|e| ApiError::Internal(e.to_string()))

@@ -65,9 +65,7 @@ pub(super) async fn push(
     .await
     .map_err(|e| ApiError::Internal(format!("push task failed: {e}")))?;
     let (count, bytes) = encoded.map_err(|e| match e {
-        PushFailure::Rejected(PushError::UnknownSource(_)) => {
-            ApiError::Unknown(Thing::Source, format!("no source `{id}`"))
-        }
+        PushFailure::Rejected(PushError::UnknownSource(_)) => ApiError::unknown(Thing::Source, &id),
         PushFailure::Rejected(e @ PushError::NotStored(_)) => ApiError::Conflict(e.to_string()),
         PushFailure::Rejected(PushError::BadRows(rows)) => ApiError::InvalidRows(rows),
         PushFailure::Internal(e) => ApiError::Internal(e),
