@@ -64,15 +64,7 @@ pub(super) async fn clauses(
         return Err(ApiError::unknown(Thing::Contract, &id));
     }
     let project = &snap.project;
-    let from = q
-        .from
-        .as_deref()
-        .map(|s| parse_instant(project, s, "from"))
-        .transpose()?;
-    let to =
-        q.to.as_deref()
-            .map(|s| parse_instant(project, s, "to"))
-            .transpose()?;
+    let (from, to) = time_range(project, q.from.as_deref(), q.to.as_deref())?;
     // Clause rows carry the period label; find its bounds in the evaluation.
     let bounds: BTreeMap<(&str, &str), _> = snap
         .evaluation

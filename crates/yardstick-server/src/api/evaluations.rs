@@ -90,15 +90,7 @@ pub(super) async fn evaluations(
         })
         .into_response());
     }
-    let from = q
-        .from
-        .as_deref()
-        .map(|s| parse_instant(project, s, "from"))
-        .transpose()?;
-    let to =
-        q.to.as_deref()
-            .map(|s| parse_instant(project, s, "to"))
-            .transpose()?;
+    let (from, to) = time_range(project, q.from.as_deref(), q.to.as_deref())?;
     let (from, to) = (
         from.map(|t| t.timestamp_micros()),
         to.map(|t| t.timestamp_micros()),

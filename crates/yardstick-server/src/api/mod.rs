@@ -48,7 +48,7 @@ mod slo;
 mod sources;
 mod tokens;
 
-use params::{entity_matches, entity_param, kpi_filter, parse_instant, period_label};
+use params::{entity_matches, entity_param, kpi_filter, parse_instant, period_label, time_range};
 
 // The API's documented shapes.
 pub use contracts::RangeQuery;

@@ -71,3 +71,13 @@ pub(super) fn kpi_filter(p: &Principal, q: Option<&str>) -> impl Fn(&str) -> boo
     let p = p.clone();
     move |k: &str| p.can_see_kpi(k) && wanted.as_ref().is_none_or(|w| w.iter().any(|x| x == k))
 }
+
+/// Where a range starts and ends, each open when not given.
+type Range = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// The `from` and `to` parameters of a range, read as instants.
+pub(crate) fn time_range(project: &Project, from: Option<&str>, to: Option<&str>) -> ApiResult<Range> {
+    let from = from.map(|s| parse_instant(project, s, "from")).transpose()?;
+    let to = to.map(|s| parse_instant(project, s, "to")).transpose()?;
+    Ok((from, to))
+}
