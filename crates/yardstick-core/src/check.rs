@@ -25,6 +25,7 @@ pub fn check_project(p: &Project, _cal: &Calendar, d: &mut Diagnostics) {
     check_partnerships(p, d);
     check_scorecards(p, d);
     check_alerts(p, d);
+    crate::reconcile::check_reconciles(p, d);
     smart_lint(p, d);
 }
 

@@ -15,6 +15,7 @@ pub mod format;
 pub mod intervals;
 pub mod load;
 pub mod model;
+pub mod reconcile;
 pub mod sql;
 pub mod stats;
 pub mod status;

@@ -14,6 +14,8 @@ use crate::calendar::Grain;
 use crate::diag::{Loc, Located};
 use crate::sql::{Formula, SqlFragment};
 
+pub use crate::reconcile::Reconcile;
+
 /// A whole project: settings and every definition, in the order written.
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -26,6 +28,7 @@ pub struct Project {
     pub partnerships: IndexMap<String, Partnership>,
     pub scorecards: IndexMap<String, Scorecard>,
     pub alerts: IndexMap<String, Alert>,
+    pub reconciles: IndexMap<String, Reconcile>,
 }
 
 impl Project {

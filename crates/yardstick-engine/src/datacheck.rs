@@ -35,6 +35,7 @@ pub async fn check_data(project: &Project, root: &Path) -> Diagnostics {
     for m in project.measures() {
         check_measure_columns(&catalog, project, m, &mut d).await;
     }
+    crate::reconcile::check_reconcile_columns(project, &catalog, &mut d);
     d
 }
 

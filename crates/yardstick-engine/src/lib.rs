@@ -20,6 +20,7 @@ pub mod fs;
 pub mod history;
 pub mod ingest;
 pub mod projection;
+pub mod reconcile;
 pub mod sources;
 pub mod typing;
 pub mod udf;

@@ -4,7 +4,7 @@
 use super::*;
 
 /// Top-level tables and what they hold.
-pub(super) const TOP_LEVEL: [&str; 9] = [
+pub(super) const TOP_LEVEL: [&str; 10] = [
     "project",
     "source",
     "metric",
@@ -14,6 +14,7 @@ pub(super) const TOP_LEVEL: [&str; 9] = [
     "partnership",
     "scorecard",
     "alert",
+    "reconcile",
 ];
 
 pub(super) fn read_definitions(
@@ -46,6 +47,7 @@ pub(super) fn read_definitions(
                 "partnerships",
                 "scorecards",
                 "alerts",
+                "reconciles",
             ];
             let hint = did_you_mean(key, TOP_LEVEL.iter().copied().chain(plurals))
                 .map(|s| format!("did you mean `{}`?", s.trim_end_matches('s')))
@@ -121,6 +123,10 @@ pub(super) fn read_definitions(
                 "incentive" => {
                     let i = read_incentive(cx, &tab, id.clone());
                     insert(cx, &mut p.incentives, id, i, |i| &i.id);
+                }
+                "reconcile" => {
+                    let r = read_reconcile(cx, &tab, id.clone());
+                    insert(cx, &mut p.reconciles, id, r, |r| &r.id);
                 }
                 "partnership" => {
                     let s = read_partnership(cx, &tab, id.clone());

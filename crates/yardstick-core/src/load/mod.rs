@@ -31,6 +31,7 @@ mod definitions;
 mod incentive;
 mod kpi;
 mod partnership;
+mod reconcile;
 mod scorecard;
 mod settings;
 mod source;
@@ -43,6 +44,7 @@ use definitions::read_definitions;
 use incentive::read_incentive;
 use kpi::read_measure_def;
 use partnership::read_partnership;
+use reconcile::read_reconcile;
 use scorecard::read_scorecard;
 use settings::read_settings;
 use source::read_source;
@@ -134,6 +136,7 @@ pub fn load(root: &str, fs: &dyn FileLoader) -> Loaded {
         partnerships: IndexMap::new(),
         scorecards: IndexMap::new(),
         alerts: IndexMap::new(),
+        reconciles: IndexMap::new(),
     };
     let text = match fs.read(root) {
         Ok(t) => t,

@@ -8,12 +8,12 @@ fn project(files: &[(&str, &str)]) -> Loaded {
     load("yardstick.toml", &MemoryFiles::new(files.iter().copied()))
 }
 
-fn root(body: &str) -> Loaded {
+pub(crate) fn root(body: &str) -> Loaded {
     project(&[("yardstick.toml", &format!("{HEAD}{body}"))])
 }
 
 /// `(code, "file:line:col")` of every error.
-fn errors(l: &Loaded) -> Vec<(&'static str, String)> {
+pub(crate) fn errors(l: &Loaded) -> Vec<(&'static str, String)> {
     l.diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)

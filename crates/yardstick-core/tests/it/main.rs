@@ -1,4 +1,5 @@
 //! Integration tests of `yardstick-core` (one test binary for the crate).
 
 mod calendar;
-mod load;
+pub(crate) mod load;
+mod reconcile;

@@ -26,7 +26,7 @@ impl Evaluator<'_> {
             .and_then(|(valid, a)| valid.then(|| a.value(0))))
     }
 
-    pub(super) fn frame(&self, key: CadenceKey, data_start: Option<i64>, report_end: DateTime<Utc>) -> Frame {
+    pub(crate) fn frame(&self, key: CadenceKey, data_start: Option<i64>, report_end: DateTime<Utc>) -> Frame {
         let kind = match key {
             CadenceKey::Every(g) => PeriodKind::Calendar(g),
             CadenceKey::Window(days) => PeriodKind::Rolling { days },

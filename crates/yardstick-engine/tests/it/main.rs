@@ -8,6 +8,7 @@ mod history;
 mod ingest;
 mod measures;
 mod projections;
+mod reconcile;
 mod typing;
 
 use std::path::Path;

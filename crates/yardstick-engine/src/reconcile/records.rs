@@ -1,0 +1,428 @@
+//! Record-level results over the joined rows: counts per period, the
+//! records each bridge step touches, and the discrepant records with the
+//! values on both sides.
+
+use std::collections::BTreeMap;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{
+    DataType, Float64Type, Int32Type, Int64Type, TimeUnit, TimestampMicrosecondType,
+};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::prelude::SessionContext;
+use serde::Serialize;
+use yardstick_core::time::Instant;
+
+use super::join::{JOINED, Kind, Plan};
+use crate::eval::{EvalError, quote};
+use crate::sources::df_message;
+
+/// Counts of one period.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Counts {
+    pub(crate) in_common: u64,
+    pub(crate) matched: u64,
+    pub(crate) only_left: u64,
+    pub(crate) only_right: u64,
+    pub(crate) duplicate_left: u64,
+    pub(crate) duplicate_right: u64,
+    /// Matched records out of tolerance, per compared column.
+    pub(crate) mismatched: Vec<u64>,
+    /// Matched records whose values differ at all, per compared column.
+    pub(crate) changed: Vec<u64>,
+    /// Matched records whose times fall in another period (out of or into
+    /// this one).
+    pub(crate) moved: u64,
+}
+
+impl Counts {
+    pub(crate) fn unequal(&self) -> u64 {
+        self.in_common - self.matched
+    }
+}
+
+pub(crate) async fn collect(
+    ctx: &SessionContext,
+    sql: &str,
+    what: &str,
+) -> Result<Vec<RecordBatch>, EvalError> {
+    let df = ctx
+        .sql(sql)
+        .await
+        .map_err(|e| EvalError::Data(format!("{what}: {}", df_message(&e))))?;
+    df.collect()
+        .await
+        .map_err(|e| EvalError::Data(format!("{what}: {}", df_message(&e))))
+}
+
+fn int(b: &RecordBatch, col: usize, row: usize) -> Option<i64> {
+    let a = b.column(col);
+    if a.is_null(row) {
+        return None;
+    }
+    match a.data_type() {
+        DataType::Int64 => Some(a.as_primitive::<Int64Type>().value(row)),
+        DataType::Int32 => Some(i64::from(a.as_primitive::<Int32Type>().value(row))),
+        _ => None,
+    }
+}
+
+fn count(b: &RecordBatch, col: usize, row: usize) -> u64 {
+    int(b, col, row).and_then(|v| u64::try_from(v).ok()).unwrap_or(0)
+}
+
+/// Counts per period index.
+pub(crate) async fn counts(ctx: &SessionContext, plan: &Plan) -> Result<BTreeMap<usize, Counts>, EvalError> {
+    let m = Kind::Matched.code();
+    let n = plan.compared.len();
+    let mut aggs = vec![
+        format!("count(*) FILTER (WHERE \"__kind\" = {m})"),
+        if n == 0 {
+            format!("count(*) FILTER (WHERE \"__kind\" = {m})")
+        } else {
+            let any: Vec<String> = (0..n).map(|j| format!("\"__x{j}\"")).collect();
+            format!(
+                "count(*) FILTER (WHERE \"__kind\" = {m} AND NOT ({}))",
+                any.join(" OR ")
+            )
+        },
+    ];
+    for k in [
+        Kind::OnlyLeft,
+        Kind::OnlyRight,
+        Kind::DuplicateLeft,
+        Kind::DuplicateRight,
+    ] {
+        aggs.push(format!("count(*) FILTER (WHERE \"__kind\" = {})", k.code()));
+    }
+    for j in 0..n {
+        aggs.push(format!("count(*) FILTER (WHERE \"__kind\" = {m} AND \"__x{j}\")"));
+    }
+    for j in 0..n {
+        aggs.push(format!(
+            "count(*) FILTER (WHERE \"__kind\" = {m} AND \"__l{j}\" IS DISTINCT FROM \"__r{j}\")"
+        ));
+    }
+    let sql = format!(
+        "SELECT {p} AS p, {} FROM {JOINED} GROUP BY {p}",
+        aggs.join(", "),
+        p = Plan::period_expr()
+    );
+    let mut out: BTreeMap<usize, Counts> = BTreeMap::new();
+    for b in collect(ctx, &sql, "counting records").await? {
+        for r in 0..b.num_rows() {
+            let Some(p) = int(&b, 0, r).and_then(|p| usize::try_from(p).ok()) else {
+                continue;
+            };
+            let c = Counts {
+                in_common: count(&b, 1, r),
+                matched: count(&b, 2, r),
+                only_left: count(&b, 3, r),
+                only_right: count(&b, 4, r),
+                duplicate_left: count(&b, 5, r),
+                duplicate_right: count(&b, 6, r),
+                mismatched: (0..n).map(|j| count(&b, 7 + j, r)).collect(),
+                changed: (0..n).map(|j| count(&b, 7 + n + j, r)).collect(),
+                moved: 0,
+            };
+            out.insert(p, c);
+        }
+    }
+    // Records whose two times fall in different periods count in both.
+    let sql = format!(
+        "SELECT \"__lp\", \"__rp\", count(*) FROM {JOINED} WHERE \"__kind\" = {m} \
+         AND \"__lp\" IS DISTINCT FROM \"__rp\" GROUP BY \"__lp\", \"__rp\""
+    );
+    for b in collect(ctx, &sql, "counting records across periods").await? {
+        for r in 0..b.num_rows() {
+            let c = count(&b, 2, r);
+            for col in [0, 1] {
+                if let Some(p) = int(&b, col, r).and_then(|p| usize::try_from(p).ok()) {
+                    out.entry(p)
+                        .or_insert_with(|| Counts {
+                            mismatched: vec![0; n],
+                            changed: vec![0; n],
+                            ..Counts::default()
+                        })
+                        .moved += c;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A value as read from a source, for reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Number(f64),
+    Text(String),
+    Time(Instant),
+}
+
+impl Value {
+    pub fn as_number(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Null => f.write_str(""),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Number(n) => write!(f, "{n}"),
+            Value::Text(s) => f.write_str(s),
+            Value::Time(t) => write!(f, "{t}"),
+        }
+    }
+}
+
+/// Every value of a column, typed for reports.
+pub(crate) fn values(a: &ArrayRef) -> Vec<Value> {
+    let n = a.len();
+    let as_text = |a: &ArrayRef| -> Vec<Value> {
+        match cast(a, &DataType::Utf8) {
+            Ok(s) => {
+                let s = s.as_string::<i32>();
+                (0..n)
+                    .map(|i| {
+                        if s.is_null(i) {
+                            Value::Null
+                        } else {
+                            Value::Text(s.value(i).to_string())
+                        }
+                    })
+                    .collect()
+            }
+            Err(_) => vec![Value::Null; n],
+        }
+    };
+    match a.data_type() {
+        DataType::Null => vec![Value::Null; n],
+        DataType::Boolean => {
+            let b = a.as_boolean();
+            (0..n)
+                .map(|i| {
+                    if b.is_null(i) {
+                        Value::Null
+                    } else {
+                        Value::Bool(b.value(i))
+                    }
+                })
+                .collect()
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, None) => {
+            let t = a.as_primitive::<TimestampMicrosecondType>();
+            (0..n)
+                .map(|i| {
+                    if t.is_null(i) {
+                        Value::Null
+                    } else {
+                        crate::udf::from_micros(t.value(i)).map_or(Value::Null, |d| Value::Time(d.into()))
+                    }
+                })
+                .collect()
+        }
+        t if t.is_numeric() => match cast(a, &DataType::Float64) {
+            Ok(f) => {
+                let f = f.as_primitive::<Float64Type>();
+                (0..n)
+                    .map(|i| {
+                        if f.is_null(i) {
+                            Value::Null
+                        } else {
+                            Value::Number(f.value(i))
+                        }
+                    })
+                    .collect()
+            }
+            Err(_) => as_text(a),
+        },
+        _ => as_text(a),
+    }
+}
+
+/// One compared column of a discrepant record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    pub column: String,
+    pub left: Value,
+    pub right: Value,
+    /// Out of tolerance (for the time column: in another period).
+    pub differs: bool,
+    /// left − right, for numbers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub difference: Option<f64>,
+}
+
+/// A discrepant record: its key, what is wrong, and both sides' values.
+#[derive(Debug, Clone, Serialize)]
+pub struct Example {
+    pub kind: Kind,
+    pub key: BTreeMap<String, Value>,
+    #[serde(skip)]
+    pub(crate) period_index: Option<usize>,
+    /// The periods of the record's time on each side.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_period: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub right_period: Option<String>,
+    pub columns: Vec<Cell>,
+}
+
+/// Discrepant records, ordered by period, kind and key: the first `limit`
+/// of each period, or all of them.
+pub(crate) async fn examples(
+    ctx: &SessionContext,
+    plan: &Plan,
+    limit: Option<usize>,
+    label: &dyn Fn(Option<i64>) -> Option<String>,
+) -> Result<Vec<Example>, EvalError> {
+    let nk = plan.keys.len();
+    let nc = plan.compared.len();
+    let mut cols: Vec<String> = vec![format!("{} AS \"__p\"", Plan::period_expr()), "\"__kind\"".into()];
+    cols.extend((0..nk).map(|i| format!("\"__k{i}\"")));
+    for j in 0..nc {
+        cols.push(format!("\"__l{j}\""));
+        cols.push(format!("\"__r{j}\""));
+        cols.push(format!("\"__x{j}\""));
+    }
+    cols.extend(["\"__lt\"", "\"__rt\"", "\"__lp\"", "\"__rp\""].map(String::from));
+    // Only-left first, then only-right, mismatched, duplicates.
+    let order_kind = format!(
+        "CASE \"__kind\" WHEN {} THEN 0 WHEN {} THEN 1 WHEN {} THEN 2 ELSE \"__kind\" END",
+        Kind::OnlyLeft.code(),
+        Kind::OnlyRight.code(),
+        Kind::Matched.code()
+    );
+    let keys: Vec<String> = (0..nk).map(|i| format!("\"__k{i}\"")).collect();
+    let order = format!("\"__p\", {order_kind}, {}", keys.join(", "));
+    let inner = format!(
+        "SELECT {} FROM {JOINED} WHERE {}",
+        cols.join(", "),
+        plan.discrepant_expr()
+    );
+    let sql = match limit {
+        Some(n) => format!(
+            "SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY \"__p\" ORDER BY {order_kind}, {}) AS \"__n\" FROM ({inner})) \
+             WHERE \"__n\" <= {n} ORDER BY {order}",
+            keys.join(", ")
+        ),
+        None => format!("{inner} ORDER BY {order}"),
+    };
+    let mut out = Vec::new();
+    let time_col = plan.left_time.as_deref().filter(|_| plan.timed());
+    let time_compared = time_col.is_some_and(|t| plan.compared.iter().any(|c| c.left == t));
+    for b in collect(ctx, &sql, "listing discrepant records").await? {
+        let col = |name: &str| -> Option<Vec<Value>> {
+            b.schema().index_of(name).ok().map(|i| values(b.column(i)))
+        };
+        let ps = b.schema().index_of("__p").ok();
+        let kinds = b.schema().index_of("__kind").ok();
+        let key_vals: Vec<Vec<Value>> = (0..nk).filter_map(|i| col(&format!("__k{i}"))).collect();
+        let lefts: Vec<Vec<Value>> = (0..nc).filter_map(|j| col(&format!("__l{j}"))).collect();
+        let rights: Vec<Vec<Value>> = (0..nc).filter_map(|j| col(&format!("__r{j}"))).collect();
+        let xs: Vec<Vec<Value>> = (0..nc).filter_map(|j| col(&format!("__x{j}"))).collect();
+        let (lt, rt) = (col("__lt"), col("__rt"));
+        let lp = b.schema().index_of("__lp").ok();
+        let rp = b.schema().index_of("__rp").ok();
+        for r in 0..b.num_rows() {
+            let Some(kind) = kinds
+                .and_then(|i| int(&b, i, r))
+                .and_then(|c| i32::try_from(c).ok())
+                .and_then(Kind::from_code)
+            else {
+                continue;
+            };
+            let key = plan
+                .keys
+                .iter()
+                .zip(&key_vals)
+                .map(|((l, _), v)| (l.clone(), v[r].clone()))
+                .collect();
+            let mut cells: Vec<Cell> = Vec::new();
+            for (j, c) in plan.compared.iter().enumerate() {
+                let (left, right) = (lefts[j][r].clone(), rights[j][r].clone());
+                let difference = match (left.as_number(), right.as_number()) {
+                    (Some(a), Some(b)) => Some(a - b),
+                    _ => None,
+                };
+                cells.push(Cell {
+                    column: c.left.clone(),
+                    differs: kind == Kind::Matched && xs[j][r] == Value::Bool(true),
+                    left,
+                    right,
+                    difference,
+                });
+            }
+            let (lpi, rpi) = (lp.and_then(|i| int(&b, i, r)), rp.and_then(|i| int(&b, i, r)));
+            if let (Some(t), false, Some(lt), Some(rt)) = (time_col, time_compared, &lt, &rt) {
+                cells.push(Cell {
+                    column: t.to_string(),
+                    left: lt[r].clone(),
+                    right: rt[r].clone(),
+                    differs: kind == Kind::Matched && lpi != rpi,
+                    difference: None,
+                });
+            }
+            let present = |v: Option<i64>, side_right: bool| {
+                let on_side = match kind {
+                    Kind::Matched => true,
+                    k => k.is_right() == side_right,
+                };
+                if on_side && plan.timed() { label(v) } else { None }
+            };
+            out.push(Example {
+                kind,
+                key,
+                period_index: ps
+                    .and_then(|i| int(&b, i, r))
+                    .and_then(|p| usize::try_from(p).ok()),
+                left_period: present(lpi, false),
+                right_period: present(rpi, true),
+                columns: cells,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Registers the joined rows, computed once and kept in memory.
+pub(crate) async fn register_joined(ctx: &SessionContext, plan: &Plan) -> Result<(), EvalError> {
+    let sql = plan.joined_sql();
+    let what = format!("joining `{}` and `{}` on their keys", plan.left, plan.right);
+    let df = ctx
+        .sql(&sql)
+        .await
+        .map_err(|e| EvalError::Data(format!("{what}: {}", df_message(&e))))?;
+    let cached = df
+        .cache()
+        .await
+        .map_err(|e| EvalError::Data(format!("{what}: {}", df_message(&e))))?;
+    ctx.register_table(JOINED, cached.into_view())
+        .map_err(|e| EvalError::Internal(format!("registering joined rows: {e}")))?;
+    Ok(())
+}
+
+/// The earliest instant of a source's time column.
+pub(crate) async fn first_instant(
+    ctx: &SessionContext,
+    source: &str,
+    time: &str,
+) -> Result<Option<i64>, EvalError> {
+    let sql = format!("SELECT min({}) FROM {}", quote(time), quote(source));
+    let batches = collect(ctx, &sql, &format!("reading source `{source}`")).await?;
+    Ok(batches.first().and_then(|b| {
+        let a: &ArrayRef = b.column(0);
+        let t = a.as_primitive_opt::<TimestampMicrosecondType>()?;
+        t.is_valid(0).then(|| t.value(0))
+    }))
+}
