@@ -35,6 +35,7 @@ struct Counts {
     incentives: usize,
     partnerships: usize,
     scorecards: usize,
+    reconciliations: usize,
 }
 
 /// A multi-threaded runtime for DataFusion work.
@@ -132,6 +133,7 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
         incentives: p.incentives.len(),
         partnerships: p.partnerships.len(),
         scorecards: p.scorecards.len(),
+        reconciliations: p.reconciles.len(),
     };
     let list = diags.clone().into_vec();
     let (errors, warnings) = (diags.error_count(), diags.warning_count());
@@ -163,6 +165,12 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
                 count(counts.partnerships, "partnership", "partnerships"),
                 count(counts.scorecards, "scorecard", "scorecards"),
             ]
+            .into_iter()
+            .chain(
+                (counts.reconciliations > 0)
+                    .then(|| count(counts.reconciliations, "reconciliation", "reconciliations")),
+            )
+            .collect::<Vec<_>>()
             .join(", ");
             let data = if data_checked {
                 "definitions and data"

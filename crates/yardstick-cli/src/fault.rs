@@ -2,7 +2,8 @@
 //!
 //! - 0: done (warnings allowed);
 //! - 1: the project's definitions or data have problems, reported with
-//!   their locations (the user's fault, and what to fix);
+//!   their locations (the user's fault, and what to fix); for
+//!   `reconcile`, a KPI differs beyond its tolerance;
 //! - 2: the command could not run: a bad argument, a folder without a
 //!   project, an unreadable file or store (`main` prints `error: …`);
 //! - 3: a bug in Yardstick: an apology, never blamed on the project.
@@ -13,6 +14,12 @@ use yardstick_engine::eval::EvalError;
 
 /// Problems in the project were reported.
 pub(crate) fn project() -> ExitCode {
+    ExitCode::from(1)
+}
+
+/// A reconciliation found a KPI outside its tolerance (so that a monthly
+/// close can gate on it).
+pub(crate) fn outside_tolerance() -> ExitCode {
     ExitCode::from(1)
 }
 

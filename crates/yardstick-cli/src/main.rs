@@ -8,6 +8,7 @@ mod eval;
 mod explain;
 mod fault;
 mod forecast;
+mod reconcile;
 mod render;
 mod scaffold;
 mod server;
@@ -188,6 +189,21 @@ Examples:
   yardstick partnership cloudco
   yardstick partnership cloudco -C ../acme --format json")]
     Partnership(consequences::PartnershipArgs),
+    /// Reconcile two sides' records: what differs, and how much of each KPI gap it explains.
+    #[command(
+        after_help = "For each [reconcile.ID] (or the one named) and period of its KPIs: records matched on
+their keys, only on the left, only on the right, differing per compared column (within the
+declared tolerances) and with duplicate keys (never paired); each KPI on both sides, its
+difference and the bridge that splits it into those causes. Exit status 1 when a KPI is
+outside its tolerance, so a monthly close can gate on it.
+
+Examples:
+  yardstick reconcile
+  yardstick reconcile northwind_sales --period 2026-10
+  yardstick reconcile northwind_sales --format csv > discrepancies.csv
+  yardstick reconcile --format json -C ../acme"
+    )]
+    Reconcile(reconcile::Args),
     /// Serve the HTTP API: KPIs, evaluations, contracts, ingestion, metrics.
     #[command(
         after_help = "Evaluates the project, keeps it fresh (definitions reloaded when files change, rows
@@ -284,6 +300,7 @@ fn main() -> ExitCode {
         Command::Score(a) => a.run(consequences::Report::Score, color),
         Command::Slo(a) => a.run(consequences::Report::Slo, color),
         Command::Partnership(a) => a.run(color),
+        Command::Reconcile(a) => reconcile::run(a, color),
         Command::Serve(a) => a.run(color),
         Command::Push(a) => server::push(a, color),
         Command::Token(a) => a.run(),

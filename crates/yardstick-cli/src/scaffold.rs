@@ -35,15 +35,19 @@ impl From<Template> for scaffold::Template {
 struct Written<'a> {
     dir: String,
     files: Vec<&'a str>,
-    /// Rows pushed into a stored source (the demo's signups).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pushed: Option<Pushed>,
+    /// Rows pushed into stored sources (the demo's signups and partner
+    /// report).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pushed: Vec<Pushed>,
 }
 
 #[derive(Serialize)]
 struct Pushed {
     source: &'static str,
     rows: i64,
+    /// What the rows are, for the text report.
+    #[serde(skip)]
+    words: &'static str,
 }
 
 fn write(
@@ -53,7 +57,7 @@ fn write(
     what: &str,
 ) -> Result<ExitCode, String> {
     scaffold::write_project(dir, files).map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
-    report(dir, files, format, what, None)
+    report(dir, files, format, what, Vec::new())
 }
 
 fn report(
@@ -61,7 +65,7 @@ fn report(
     files: &[scaffold::ProjectFile],
     format: Format,
     what: &str,
-    pushed: Option<i64>,
+    pushed: Vec<Pushed>,
 ) -> Result<ExitCode, String> {
     let names: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
     match format {
@@ -69,10 +73,7 @@ fn report(
             let out = Written {
                 dir: dir.display().to_string(),
                 files: names,
-                pushed: pushed.map(|rows| Pushed {
-                    source: "signups",
-                    rows,
-                }),
+                pushed,
             };
             println!(
                 "{}",
@@ -84,9 +85,10 @@ fn report(
             for n in names {
                 println!("  {n}");
             }
-            if let Some(rows) = pushed {
+            for p in &pushed {
                 println!(
-                    "and pushed {rows} trial signups into the stored source `signups`, as the website would."
+                    "and pushed {} {} into the stored source `{}`.",
+                    p.rows, p.words, p.source
                 );
             }
             println!("\nNext: yardstick check {}", dir.display());
@@ -194,15 +196,39 @@ pub(crate) fn demo(
         actor: "demo",
     };
     let url = crate::server::store_url(dir, None)?;
-    let pushed = match crate::server::store_rows(&loaded.project, &url, &rows)? {
+    let signups_pushed = match crate::server::store_rows(&loaded.project, &url, &rows)? {
         Ok(stored) => stored.rows,
         Err(bad) => return Err(format!("the demo's own signups were rejected: {bad:?}")),
+    };
+    // CloudCo's own sales report, as the partner would push it.
+    let report_csv = scaffold::demo_partner_report(seed, &files);
+    let partner_rows = crate::server::Rows {
+        source: "cloudco_report",
+        body: report_csv.as_bytes(),
+        format: yardstick_engine::ingest::BodyFormat::Csv,
+        idempotency_key: Some("demo-cloudco-report"),
+        actor: "demo",
+    };
+    let report_pushed = match crate::server::store_rows(&loaded.project, &url, &partner_rows)? {
+        Ok(stored) => stored.rows,
+        Err(bad) => return Err(format!("the demo's own partner report was rejected: {bad:?}")),
     };
     report(
         dir,
         &files,
         format,
         "the Northwind Cloud demo project",
-        Some(pushed),
+        vec![
+            Pushed {
+                source: "signups",
+                rows: signups_pushed,
+                words: "trial signups, as the website would,",
+            },
+            Pushed {
+                source: "cloudco_report",
+                rows: report_pushed,
+                words: "sales from CloudCo's own report, as the partner would,",
+            },
+        ],
     )
 }

@@ -21,6 +21,7 @@ use yardstick_core::{Diagnostics, Loaded, ROOT_FILE};
 use yardstick_engine::eval::{EvalError, EvalOptions, Evaluation};
 use yardstick_engine::freshness::Stale;
 use yardstick_engine::ingest::{self, BodyFormat, PushError, RowError};
+use yardstick_engine::reconcile::{ReconcileOptions, Reconciliation};
 use yardstick_engine::{Catalog, StoredRows};
 use yardstick_store::{NewBatch, Store, Stored};
 
@@ -250,6 +251,30 @@ impl Workspace {
                 let located = self.check_data().await;
                 if located.has_errors() {
                     Ok((empty(), located))
+                } else {
+                    Err(EvalError::Data(m))
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reconciles `id` (`[reconcile.ID]`): the result, or — when a source
+    /// could not be registered — the located diagnostics that say why.
+    pub async fn reconcile(
+        &self,
+        id: &str,
+        opts: &ReconcileOptions,
+    ) -> Result<Result<Reconciliation, Diagnostics>, EvalError> {
+        if self.source_diagnostics.has_errors() {
+            return Ok(Err(self.source_diagnostics.clone()));
+        }
+        match yardstick_engine::reconcile::reconcile(self.project(), &self.catalog, id, opts).await {
+            Ok(r) => Ok(Ok(r)),
+            Err(EvalError::Data(m)) => {
+                let located = self.check_data().await;
+                if located.has_errors() {
+                    Ok(Err(located))
                 } else {
                     Err(EvalError::Data(m))
                 }

@@ -10,6 +10,7 @@ mod check;
 mod consequences;
 mod eval;
 mod help;
+mod reconcile;
 mod scaffold;
 mod serve;
 mod watch;

@@ -13,7 +13,8 @@ fn the_demo_checks_clean() {
         (0, &Value::from(0), &Value::from(0)),
         "{json:#}"
     );
-    assert_eq!(json["counts"]["kpis"], 17);
+    assert_eq!(json["counts"]["kpis"], 18);
+    assert_eq!(json["counts"]["reconciliations"], 1);
     // Trial signups were pushed into the store as the website would: the
     // KPI has values from the first month on.
     let out = yardstick(

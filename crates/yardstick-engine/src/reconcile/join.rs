@@ -247,10 +247,11 @@ impl Plan {
     }
 
     /// Rows with something to report: not matched, or matched with a
-    /// compared column out of tolerance.
+    /// compared column out of tolerance or times in different periods.
     pub(crate) fn discrepant_expr(&self) -> String {
         let mut parts = vec![format!("\"__kind\" <> {}", Kind::Matched.code())];
         parts.extend((0..self.compared.len()).map(|j| format!("\"__x{j}\"")));
+        parts.push("\"__lp\" IS DISTINCT FROM \"__rp\"".into());
         parts.join(" OR ")
     }
 }

@@ -100,6 +100,9 @@ pub struct PeriodReconciliation {
     pub reconcile: String,
     /// The period's label (`all` when the sources have no time).
     pub period: String,
+    /// Both sides and who fixes them, named on every discrepancy.
+    pub left: Side,
+    pub right: Side,
     #[serde(skip)]
     pub range: Option<Period>,
     pub start: Option<Instant>,
@@ -240,6 +243,19 @@ pub async fn reconcile(
         f.periods.get(p).map(|x| cal.label(x))
     };
     let mut examples = records::examples(&local.ctx, &plan, opts.limit, &label).await?;
+    let owner = |explicit: &Option<String>, source: &str| {
+        explicit
+            .clone()
+            .or_else(|| project.sources.get(source).and_then(|s| s.owner.clone()))
+    };
+    let left_side = Side {
+        owner: owner(&rc.owner_left, &plan.left),
+        source: plan.left.clone(),
+    };
+    let right_side = Side {
+        owner: owner(&rc.owner_right, &plan.right),
+        source: plan.right.clone(),
+    };
     let n_periods = frame.as_ref().map_or(1, |f| f.periods.len());
     let mut periods = Vec::new();
     for p in 0..n_periods {
@@ -307,6 +323,8 @@ pub async fn reconcile(
         periods.push(PeriodReconciliation {
             reconcile: rc.id.value.clone(),
             period: label,
+            left: left_side.clone(),
+            right: right_side.clone(),
             range,
             start: range.map(|r| cal.start(&r).with_timezone(&Utc).into()),
             end: range.map(|r| cal.end(&r).with_timezone(&Utc).into()),
@@ -337,22 +355,11 @@ pub async fn reconcile(
             "reconciliation `{id}` has no period `{want}` (periods run from the first record to --as-of)"
         )));
     }
-    let owner = |explicit: &Option<String>, source: &str| {
-        explicit
-            .clone()
-            .or_else(|| project.sources.get(source).and_then(|s| s.owner.clone()))
-    };
     Ok(Reconciliation {
         reconcile: rc.id.value.clone(),
         name: rc.name.clone(),
-        left: Side {
-            owner: owner(&rc.owner_left, &plan.left),
-            source: plan.left.clone(),
-        },
-        right: Side {
-            owner: owner(&rc.owner_right, &plan.right),
-            source: plan.right.clone(),
-        },
+        left: left_side,
+        right: right_side,
         keys: plan.keys.iter().map(|(l, _)| l.clone()).collect(),
         parties: rc.parties.clone(),
         periods,

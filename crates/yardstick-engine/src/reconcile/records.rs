@@ -159,6 +159,7 @@ pub(crate) async fn counts(ctx: &SessionContext, plan: &Plan) -> Result<BTreeMap
 pub enum Value {
     Null,
     Bool(bool),
+    Integer(i64),
     Number(f64),
     Text(String),
     Time(Instant),
@@ -168,6 +169,8 @@ impl Value {
     pub fn as_number(&self) -> Option<f64> {
         match self {
             Value::Number(n) => Some(*n),
+            #[allow(clippy::cast_precision_loss)]
+            Value::Integer(n) => Some(*n as f64),
             _ => None,
         }
     }
@@ -178,6 +181,7 @@ impl std::fmt::Display for Value {
         match self {
             Value::Null => f.write_str(""),
             Value::Bool(b) => write!(f, "{b}"),
+            Value::Integer(n) => write!(f, "{n}"),
             Value::Number(n) => write!(f, "{n}"),
             Value::Text(s) => f.write_str(s),
             Value::Time(t) => write!(f, "{t}"),
@@ -231,6 +235,21 @@ pub(crate) fn values(a: &ArrayRef) -> Vec<Value> {
                 })
                 .collect()
         }
+        t if t.is_integer() => match cast(a, &DataType::Int64) {
+            Ok(i) => {
+                let i = i.as_primitive::<Int64Type>();
+                (0..n)
+                    .map(|r| {
+                        if i.is_null(r) {
+                            Value::Null
+                        } else {
+                            Value::Integer(i.value(r))
+                        }
+                    })
+                    .collect()
+            }
+            Err(_) => as_text(a),
+        },
         t if t.is_numeric() => match cast(a, &DataType::Float64) {
             Ok(f) => {
                 let f = f.as_primitive::<Float64Type>();
@@ -364,14 +383,23 @@ pub(crate) async fn examples(
                 });
             }
             let (lpi, rpi) = (lp.and_then(|i| int(&b, i, r)), rp.and_then(|i| int(&b, i, r)));
-            if let (Some(t), false, Some(lt), Some(rt)) = (time_col, time_compared, &lt, &rt) {
-                cells.push(Cell {
+            let moved = kind == Kind::Matched && lpi != rpi;
+            match (time_col, &lt, &rt) {
+                (Some(t), Some(lt), Some(rt)) if !time_compared => cells.push(Cell {
                     column: t.to_string(),
                     left: lt[r].clone(),
                     right: rt[r].clone(),
-                    differs: kind == Kind::Matched && lpi != rpi,
+                    differs: moved,
                     difference: None,
-                });
+                }),
+                // A compared time column also differs when it moves the
+                // record to another period.
+                (Some(t), _, _) if moved => {
+                    if let Some(c) = cells.iter_mut().find(|c| c.column == t) {
+                        c.differs = true;
+                    }
+                }
+                _ => {}
             }
             let present = |v: Option<i64>, side_right: bool| {
                 let on_side = match kind {
