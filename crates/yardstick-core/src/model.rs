@@ -176,6 +176,9 @@ pub struct Source {
     pub origin: Option<Origin>,
     pub shape: Shape,
     pub owner: Option<String>,
+    /// The party that pushes this stored source's rows (its tokens may push
+    /// into it, and into no other source).
+    pub submitted_by: Option<String>,
     pub freshness: Option<Located<Duration>>,
     pub columns: Vec<(Located<String>, ColumnType)>,
     pub description: Option<String>,

@@ -352,3 +352,47 @@ fn check_one(p: &Project, r: &Reconcile, d: &mut Diagnostics) {
         );
     }
 }
+
+/// Where a reconciliation's period stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// No discrepancy, or one a party accepted.
+    Agreed,
+    /// Records differ but every KPI is within its tolerance.
+    WithinTolerance,
+    /// A KPI is outside its tolerance, or a party disputes the period.
+    Disputed,
+}
+
+/// What a party said about a period's discrepancy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Said {
+    /// Accepted, one side's numbers standing.
+    Accepted,
+    Disputed,
+}
+
+impl Said {
+    pub const NAMES: [&'static str; 2] = ["accepted", "disputed"];
+
+    pub fn from_name(s: &str) -> Option<Said> {
+        match s {
+            "accepted" => Some(Said::Accepted),
+            "disputed" => Some(Said::Disputed),
+            _ => None,
+        }
+    }
+}
+
+/// A period's standing: what the parties said last, else what the numbers
+/// say.
+pub fn standing(all_within_tolerance: bool, discrepant_records: u64, said: Option<Said>) -> Standing {
+    match said {
+        Some(Said::Accepted) => Standing::Agreed,
+        Some(Said::Disputed) => Standing::Disputed,
+        None if !all_within_tolerance => Standing::Disputed,
+        None if discrepant_records > 0 => Standing::WithinTolerance,
+        None => Standing::Agreed,
+    }
+}

@@ -6,7 +6,10 @@
 //! - the KPIs that list it in `parties`, and the KPIs of the clauses of its
 //!   contracts and of its partnerships (sharing a contract shares what it is
 //!   judged on);
-//! - the scorecards whose every part (KPI or scorecard) it sees.
+//! - the scorecards whose every part (KPI or scorecard) it sees;
+//! - the reconciliations that list it in `parties` or compare a source it
+//!   submits (`submitted_by`), which are also the only sources it may push
+//!   into.
 //!
 //! Party names are compared without regard to case or surrounding spaces.
 //! Everything else is invisible: the API answers 404 for it, exactly as for
@@ -23,6 +26,10 @@ pub struct Visible {
     pub contracts: BTreeSet<String>,
     pub partnerships: BTreeSet<String>,
     pub scorecards: BTreeSet<String>,
+    /// Reconciliations listing the party, or with a side it submits.
+    pub reconciles: BTreeSet<String>,
+    /// Stored sources the party submits (and may push into).
+    pub sources: BTreeSet<String>,
 }
 
 fn same_party(a: &str, b: &str) -> bool {
@@ -61,6 +68,21 @@ pub fn visible_to(project: &Project, party: &str) -> Visible {
                     v.kpis.insert(k.value.clone());
                 }
             }
+        }
+    }
+    for s in project.sources.values() {
+        if s.submitted_by.as_deref().is_some_and(|p| same_party(p, party)) {
+            v.sources.insert(s.id.value.clone());
+        }
+    }
+    for r in project.reconciles.values() {
+        let listed = r.parties.iter().any(|p| same_party(p, party));
+        let submits = [&r.left, &r.right]
+            .into_iter()
+            .flatten()
+            .any(|s| v.sources.contains(&s.value));
+        if listed || submits {
+            v.reconciles.insert(r.id.value.clone());
         }
     }
     // Scorecards may weigh scorecards: grow the visible set to a fixpoint.

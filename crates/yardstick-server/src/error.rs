@@ -65,7 +65,7 @@ pub enum ApiError {
 
 /// Every code an error answer can carry (the OpenAPI document lists them
 /// as the `code` field's values).
-pub const CODES: [&str; 24] = [
+pub const CODES: [&str; 25] = [
     "missing_token",
     "invalid_token",
     "forbidden",
@@ -77,6 +77,7 @@ pub const CODES: [&str; 24] = [
     "unknown_partnership",
     "unknown_source",
     "unknown_token",
+    "unknown_reconciliation",
     "bad_request",
     "bad_time",
     "bad_period",
@@ -103,6 +104,7 @@ pub enum Thing {
     Partnership,
     Source,
     Token,
+    Reconciliation,
 }
 
 impl Thing {
@@ -116,6 +118,7 @@ impl Thing {
             Thing::Partnership => "partnership",
             Thing::Source => "source",
             Thing::Token => "token",
+            Thing::Reconciliation => "reconciliation",
         }
     }
 }
@@ -163,6 +166,7 @@ impl ApiError {
                     Thing::Partnership => "unknown_partnership",
                     Thing::Source => "unknown_source",
                     Thing::Token => "unknown_token",
+                    Thing::Reconciliation => "unknown_reconciliation",
                 },
             ),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
@@ -265,6 +269,7 @@ mod tests {
             ApiError::Unknown(Thing::Partnership, s()),
             ApiError::Unknown(Thing::Source, s()),
             ApiError::Unknown(Thing::Token, s()),
+            ApiError::Unknown(Thing::Reconciliation, s()),
             ApiError::BadRequest(s()),
             ApiError::BadTime(s()),
             ApiError::BadPeriod(s()),

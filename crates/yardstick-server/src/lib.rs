@@ -58,6 +58,21 @@ impl Principal {
     pub fn can_see_scorecard(&self, id: &str) -> bool {
         self.visible.as_ref().is_none_or(|v| v.scorecards.contains(id))
     }
+    pub fn can_see_reconciliation(&self, id: &str) -> bool {
+        self.visible.as_ref().is_none_or(|v| v.reconciles.contains(id))
+    }
+    /// Whether this token may push into `source`: the organisation's into
+    /// any stored source, a party's only into those it submits.
+    pub fn can_push_to(&self, source: &str) -> bool {
+        self.visible.as_ref().is_none_or(|v| v.sources.contains(source))
+    }
+    /// Who wrote, for the audit log: the token, and its party if any.
+    pub fn actor(&self) -> String {
+        match &self.token.party {
+            Some(p) => format!("token:{} party:{p}", self.token.id),
+            None => format!("token:{}", self.token.id),
+        }
+    }
     /// Fails unless the token's role is at least `role`.
     pub fn require(&self, role: Role) -> Result<(), ApiError> {
         if self.token.role >= role {

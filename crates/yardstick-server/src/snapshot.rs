@@ -9,7 +9,7 @@
 //! `/api/v1/health` and in the log. Each rebuild records what changed in the
 //! evaluation history.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use yardstick_core::{Diagnostics, Loaded, Project};
 use yardstick_engine::consequences::{self, ScoreReport, SlaReport, SloReport};
 use yardstick_engine::eval::{EvalOptions, Evaluation};
+use yardstick_engine::reconcile::{ReconcileOptions, Reconciliation};
 use yardstick_store::{Reported, Store};
 use yardstick_workspace::Workspace;
 
@@ -44,6 +45,10 @@ pub struct Snapshot {
     /// Per evaluation row, in order: the row as JSON and its period's
     /// bounds (µs), prepared once so requests only filter and copy.
     pub rows: Vec<PreparedRow>,
+    /// Every `[reconcile.ID]` at the same instant, or why it failed
+    /// (what parties said about them is read from the store per request:
+    /// a resolution shows at once, without a new evaluation).
+    pub reconciliations: BTreeMap<String, Result<Reconciliation, String>>,
 }
 
 /// An evaluation row ready to serve.
@@ -114,6 +119,9 @@ pub(crate) enum Why {
     Data,
     Clock,
 }
+
+/// Discrepant records kept per reconciliation period for the API.
+const RECONCILIATION_EXAMPLES: usize = 50;
 
 /// (kpi, period, entity as JSON).
 type RowKey = (String, String, String);
@@ -271,6 +279,7 @@ impl Refresher {
             self.alerts(&catalog, &evaluation, now).await;
         }
         let rows = prepare_rows(&evaluation);
+        let reconciliations = self.reconciliations(now).await;
         Snapshot {
             project: self.project.clone(),
             evaluation,
@@ -283,7 +292,32 @@ impl Refresher {
             evaluation_error,
             batch_seq: self.ws.batch_seq(),
             rows,
+            reconciliations,
         }
+    }
+
+    /// Every reconciliation at `now` (the first records of each kind per
+    /// period: the API lists examples, `yardstick reconcile --format csv`
+    /// all of them).
+    async fn reconciliations(&self, now: DateTime<Utc>) -> BTreeMap<String, Result<Reconciliation, String>> {
+        let opts = ReconcileOptions {
+            as_of: now,
+            period: None,
+            limit: Some(RECONCILIATION_EXAMPLES),
+        };
+        let mut out = BTreeMap::new();
+        for id in self.project.reconciles.keys() {
+            let r = match self.ws.reconcile(id, &opts).await {
+                Ok(Ok(r)) => Ok(r),
+                Ok(Err(d)) => Err(d.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; ")),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = &r {
+                tracing::error!(reconcile = %id, error = %e, "reconciliation failed");
+            }
+            out.insert(id.clone(), r);
+        }
+        out
     }
 
     /// Judges the alert rules on a fresh evaluation and delivers changes.

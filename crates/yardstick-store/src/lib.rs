@@ -26,6 +26,7 @@ mod alerts;
 mod audit;
 mod batches;
 mod history;
+mod resolutions;
 pub mod testing;
 mod tokens;
 
@@ -33,6 +34,7 @@ pub use alerts::AlertFiring;
 pub use audit::AuditEntry;
 pub use batches::{NewBatch, Stored};
 pub use history::{Reported, Restatement};
+pub use resolutions::{NewResolution, Resolution};
 pub use tokens::{Role, Token};
 
 /// What can go wrong in the store.

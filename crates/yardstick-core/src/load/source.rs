@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(super) const SOURCE_KEYS: [&str; 12] = [
+pub(super) const SOURCE_KEYS: [&str; 13] = [
     "path",
     "store",
     "format",
@@ -15,6 +15,7 @@ pub(super) const SOURCE_KEYS: [&str; 12] = [
     "columns",
     "description",
     "name",
+    "submitted_by",
 ];
 
 pub(super) fn shape_columns(shape: &Shape) -> Vec<&Located<String>> {
@@ -197,10 +198,22 @@ pub(super) fn read_source(cx: &mut Cx<'_>, tab: &Tab<'_>, id: Located<String>) -
             }
         }
     }
+    let submitted_by = tab.string(cx, "submitted_by");
+    if let Some(s) = &submitted_by
+        && !store
+    {
+        cx.error(
+            "submitted-by-not-stored",
+            "only a stored source (`store = true`) can be submitted by a party: it is what the party pushes into",
+            &s.loc,
+        )
+        .hint = Some("add store = true, or drop submitted_by".into());
+    }
     Source {
         id,
         origin,
         shape,
+        submitted_by: submitted_by.map(|s| s.value),
         owner: tab.text(cx, "owner"),
         freshness,
         columns,

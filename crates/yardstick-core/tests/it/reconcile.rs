@@ -82,3 +82,13 @@ fn missing_sides_and_keys_are_errors() {
     let codes: Vec<&str> = errors(&l).iter().map(|(c, _)| *c).collect();
     assert_eq!(codes, ["missing-key", "missing-key", "missing-key"]);
 }
+
+#[test]
+fn a_periods_standing_is_what_the_parties_said_last_else_the_numbers() {
+    use yardstick_core::reconcile::{Said, Standing, standing};
+    assert_eq!(standing(true, 0, None), Standing::Agreed);
+    assert_eq!(standing(true, 3, None), Standing::WithinTolerance);
+    assert_eq!(standing(false, 3, None), Standing::Disputed);
+    assert_eq!(standing(false, 3, Some(Said::Accepted)), Standing::Agreed);
+    assert_eq!(standing(true, 0, Some(Said::Disputed)), Standing::Disputed);
+}

@@ -194,6 +194,7 @@ pub(crate) async fn walks(
                         time: Located::new(time.clone(), loc.clone()),
                     },
                     owner: None,
+                    submitted_by: None,
                     freshness: None,
                     columns: Vec::new(),
                     description: None,

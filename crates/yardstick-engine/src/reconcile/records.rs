@@ -303,7 +303,7 @@ pub(crate) async fn examples(
     ctx: &SessionContext,
     plan: &Plan,
     limit: Option<usize>,
-    label: &dyn Fn(Option<i64>) -> Option<String>,
+    label: &(dyn Fn(Option<i64>) -> Option<String> + Sync),
 ) -> Result<Vec<Example>, EvalError> {
     let nk = plan.keys.len();
     let nc = plan.compared.len();

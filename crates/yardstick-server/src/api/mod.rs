@@ -43,6 +43,7 @@ mod evaluations;
 mod kpis;
 mod live;
 mod params;
+mod reconciliations;
 mod scorecards;
 mod slo;
 mod sources;
@@ -54,6 +55,7 @@ use params::{entity_matches, entity_param, kpi_filter, parse_instant, period_lab
 pub use contracts::RangeQuery;
 pub use evaluations::{EvalQuery, Evaluations, KpiQuery};
 pub use kpis::KpiSummary;
+pub use reconciliations::{NewResolutionBody, ReconcileQuery};
 pub use sources::Pushed;
 pub use tokens::{NewToken, RoleName};
 
@@ -90,6 +92,15 @@ pub fn app_with(state: AppState, timeout: Duration, body_limit: usize) -> Router
         .route("/api/v1/kpis/{id}/explain", get(kpis::explain))
         .route("/api/v1/kpis/{id}/forecast", get(kpis::forecast))
         .route("/api/v1/alerts", get(live::alerts))
+        .route("/api/v1/reconciliations", get(reconciliations::reconciliations))
+        .route(
+            "/api/v1/reconciliations/{id}",
+            get(reconciliations::reconciliation),
+        )
+        .route(
+            "/api/v1/reconciliations/{id}/resolutions",
+            post(reconciliations::resolve),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .route("/api/v1/health", get(health))
@@ -206,9 +217,10 @@ fn micros_rfc3339(us: i64) -> String {
           scorecards::partnerships, scorecards::partnership, sources::push, tokens::tokens,
           tokens::create_token, tokens::revoke_token, tokens::audit, crate::metrics::metrics,
           live::events, slo::slo, live::meta, kpis::breakdown, kpis::explain, kpis::forecast,
-          live::alerts),
+          live::alerts, reconciliations::reconciliations, reconciliations::reconciliation,
+          reconciliations::resolve),
     components(schemas(Health, kpis::KpiSummary, evaluations::Evaluations, sources::Pushed,
-          tokens::NewToken, tokens::RoleName, ErrorBody)),
+          tokens::NewToken, tokens::RoleName, reconciliations::NewResolutionBody, ErrorBody)),
     modifiers(&BearerAuth, &ErrorAnswers, &ItemLinks)
 )]
 pub struct ApiDoc;

@@ -14,7 +14,7 @@ pub struct Pushed {
 }
 
 #[utoipa::path(post, path = "/api/v1/sources/{id}/rows", security(("bearer" = [])),
-    params(("id" = String, Path, description = "a source with `store = true`"),
+    params(("id" = String, Path, description = "a source with `store = true` (for a party token: one it submits, `submitted_by`)"),
            ("Idempotency-Key" = Option<String>, Header, description = "makes retries safe: a batch is stored once per key")),
     request_body(description = "Rows with the source's columns: a JSON array of objects, NDJSON or CSV with a header",
                  content((Vec<Object> = "application/json"), (String = "application/x-ndjson"), (String = "text/csv"))),
@@ -22,7 +22,7 @@ pub struct Pushed {
               (status = 200, description = "Replayed: this key's batch was already committed", body = Pushed),
               (status = 422, description = "Bad rows (every one listed); nothing stored", body = ErrorBody),
               (status = 409, description = "Idempotency key reused for another batch", body = ErrorBody),
-              (status = 403, description = "Not an organisation editor or admin token", body = ErrorBody),
+              (status = 403, description = "Not an editor or admin token", body = ErrorBody),
               (status = 413, description = "Body larger than the server accepts", body = ErrorBody),
               (status = 415, body = ErrorBody)))]
 pub(super) async fn push(
@@ -33,11 +33,10 @@ pub(super) async fn push(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Pushed>)> {
     p.require(Role::Editor)?;
-    if p.token.party.is_some() {
-        return Err(ApiError::Forbidden(
-            "party tokens read what is shared with them; pushing rows needs one of the organisation's editor tokens"
-                .into(),
-        ));
+    // A party pushes only into the sources it submits; any other source is
+    // as unknown to it as one that does not exist.
+    if !p.can_push_to(&id) {
+        return Err(ApiError::unknown(Thing::Source, &id));
     }
     let ct = headers
         .get(header::CONTENT_TYPE)
@@ -74,7 +73,7 @@ pub(super) async fn push(
         source: &id,
         idempotency_key: key.as_deref(),
         rows: count,
-        actor: &format!("token:{}", p.token.id),
+        actor: &p.actor(),
         body: &bytes,
     };
     let stored = state.store().insert_batch(&batch).await?;

@@ -17,6 +17,7 @@ mod isolation;
 mod openapi;
 mod pages;
 mod push;
+mod reconciliations;
 
 const PROJECT: &str = r#"
 [project]

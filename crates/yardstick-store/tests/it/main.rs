@@ -196,3 +196,43 @@ async fn a_sqlite_url_naming_a_new_file_creates_it() {
     drop(store);
     Store::open(&url).await.expect("opens again");
 }
+
+#[tokio::test]
+async fn resolutions_are_kept_in_order_with_their_audit_entries() {
+    use yardstick_store::NewResolution;
+    for (store, _dir) in stores().await {
+        let first = store
+            .resolve(&NewResolution {
+                reconcile: "cloudco_sales",
+                period: "2026-10",
+                state: "disputed",
+                side: None,
+                comment: "order 342 was invoiced at 2,273.30",
+                actor: "token:abc party:CloudCo",
+            })
+            .await
+            .expect("resolve");
+        let second = store
+            .resolve(&NewResolution {
+                reconcile: "cloudco_sales",
+                period: "2026-10",
+                state: "accepted",
+                side: Some("left"),
+                comment: "agreed on the call",
+                actor: "token:def",
+            })
+            .await
+            .expect("resolve");
+        assert!(second.seq > first.seq);
+        let all = store.resolutions().await.expect("resolutions");
+        assert_eq!(all, [first, second.clone()], "{:?}", store.backend());
+        assert_eq!(all[1].side.as_deref(), Some("left"));
+        let log = store.audit_log(10).await.expect("audit");
+        assert_eq!(log[0].action, "resolve");
+        assert_eq!(
+            log[0].detail,
+            "accepted `cloudco_sales` 2026-10 (left side right): agreed on the call"
+        );
+        assert_eq!(log[1].actor, "token:abc party:CloudCo");
+    }
+}
