@@ -12,3 +12,11 @@ export async function api(path) {
   if (!r.ok) throw new Error(body.message || r.statusText);
   return body;
 }
+
+// A JSON body posted; the answer's JSON, or its message as an error.
+export async function post(path, payload) {
+  const r = await fetch(path, { method: "POST", credentials: "same-origin", headers: { Accept: "application/json", "Content-Type": "application/json" }, body: JSON.stringify(payload) });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(body.message || r.statusText);
+  return body;
+}

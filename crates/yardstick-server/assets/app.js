@@ -1,5 +1,6 @@
 // Yardstick's dashboard: plain JavaScript modules over API v1 (no build step).
-// Views: #/ overview, #/kpi/ID, #/contracts, #/partnerships, #/partnership/ID, #/login.
+// Views: #/ overview, #/kpi/ID, #/contracts, #/partnerships, #/partnership/ID,
+// #/reconciliations, #/reconciliation/ID?period=P, #/login.
 // Live: server-sent events re-render the open view when new values arrive.
 import { api } from "./api.js";
 import { esc } from "./format.js";
@@ -9,6 +10,7 @@ import { viewKpi } from "./views/kpi.js";
 import { viewLogin } from "./views/login.js";
 import { viewOverview } from "./views/overview.js";
 import { viewPartnership, viewPartnerships } from "./views/partnerships.js";
+import { viewReconciliation, viewReconciliations } from "./views/reconciliations.js";
 
 let rendering = false, again = false;
 
@@ -37,6 +39,8 @@ async function route() {
     else if (parts[0] === "contracts") await viewContracts();
     else if (parts[0] === "partnerships") await viewPartnerships();
     else if (parts[0] === "partnership" && parts[1]) await viewPartnership(parts[1]);
+    else if (parts[0] === "reconciliations") await viewReconciliations();
+    else if (parts[0] === "reconciliation" && parts[1]) await viewReconciliation(parts[1], params);
     else await viewOverview();
     document.body.dataset.rendered = String(Date.now());
   } catch (e) {

@@ -47,7 +47,7 @@ fn summary(r: &Reconciliation, resolutions: &[Resolution]) -> Value {
             let v = period_json(p, said.get(p.period.as_str()).copied(), Vec::new());
             json!({"period": p.period, "complete": p.complete, "standing": v["standing"],
                    "discrepant": v["discrepant"],
-                   "kpis": p.kpis.iter().map(|k| json!({"kpi": k.kpi, "left": k.left, "right": k.right,
+                   "kpis": p.kpis.iter().map(|k| json!({"kpi": k.kpi, "name": k.name, "unit": k.unit, "left": k.left, "right": k.right,
                         "difference": k.difference, "within_tolerance": k.within_tolerance})).collect::<Vec<_>>()})
         })
         .collect();

@@ -5,15 +5,20 @@
 use super::dashboard::Browser;
 use super::*;
 
-/// The demo (as `yardstick demo` writes it), its signups pushed.
+/// The demo (as `yardstick demo` writes it), its signups and CloudCo's
+/// report pushed.
 async fn demo_server() -> (tempfile::TempDir, Server) {
     let dir = tempfile::tempdir().expect("temp dir");
     let today = chrono::Utc::now().date_naive();
-    yardstick_scaffold::write_project(dir.path(), &yardstick_scaffold::demo(42, today)).expect("demo");
+    let files = yardstick_scaffold::demo(42, today);
+    yardstick_scaffold::write_project(dir.path(), &files).expect("demo");
     let url = yardstick_store::default_url(dir.path()).expect("url");
     let s = Server::start(dir.path(), &url).await;
     let csv = yardstick_scaffold::demo_signups(42, today);
     let (st, v) = s.push_to(&s.admin, "signups", "text/csv", &csv).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let report = yardstick_scaffold::demo_partner_report(42, &files);
+    let (st, v) = s.push_to(&s.admin, "cloudco_report", "text/csv", &report).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     s.settle().await;
     (dir, s)
@@ -291,6 +296,63 @@ async fn every_page_reads_well_at_desktop_and_phone_width() {
             "{name}: KPI ids where names exist: {kpi_cells:?}"
         );
         b.shot(&format!("partnership-{name}")).await;
+
+        b.page(
+            &s.base,
+            "#/reconciliations",
+            "document.querySelector('[data-reconciliation]')",
+        )
+        .await;
+        let card = b.text("[data-reconciliation]").await;
+        for want in ["CloudCo", "partner_sales", "cloudco_report"] {
+            assert!(
+                card.contains(want),
+                "{name}: the reconciliations list lacks {want}: {card}"
+            );
+        }
+        b.shot(&format!("reconciliations-{name}")).await;
+
+        // The latest month: both values, the bridge and the records.
+        b.page(
+            &s.base,
+            "#/reconciliation/cloudco_sales",
+            "document.querySelector('h2')",
+        )
+        .await;
+        let page = b.text("main").await;
+        assert!(page.contains("Discrepant records"), "{name}: {page}");
+        // A month with every cause: the waterfall has a bar per cause.
+        let busy = s.get("/api/v1/reconciliations/cloudco_sales", &s.admin).await.1["periods"]
+            .as_array()
+            .expect("periods")
+            .iter()
+            .filter(|p| p["complete"] == true)
+            .max_by_key(|p| p["kpis"][0]["bridge"].as_array().map_or(0, Vec::len))
+            .map(|p| p["period"].as_str().expect("label").to_string())
+            .expect("a complete month");
+        b.page(
+            &s.base,
+            &format!("#/reconciliation/cloudco_sales?period={busy}"),
+            "document.querySelector('.waterfall')",
+        )
+        .await;
+        let bars = b.texts(".waterfall td.wf-label").await;
+        assert!(bars.len() >= 4, "{name}: {bars:?}");
+        assert_eq!(bars.first().map(String::as_str), Some("partner_sales"));
+        assert_eq!(bars.last().map(String::as_str), Some("cloudco_report"));
+        let sentence = b.text("#bridge p").await;
+        assert!(
+            sentence.starts_with("Of the") && sentence.contains("by which partner_sales"),
+            "{name}: {sentence}"
+        );
+        let rows = b.texts("[data-records] tbody tr").await;
+        assert!(!rows.is_empty(), "{name}: no discrepant records shown");
+        let crushed = b.crushed_cells().await;
+        assert!(
+            crushed.is_empty(),
+            "{name}: cells too narrow for their text: {crushed:?}"
+        );
+        b.shot(&format!("reconciliation-{name}")).await;
     }
 
     // Broken definitions: a banner says so on every page, and the page is
