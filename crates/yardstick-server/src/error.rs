@@ -65,7 +65,7 @@ pub enum ApiError {
 
 /// Every code an error answer can carry (the OpenAPI document lists them
 /// as the `code` field's values).
-pub const CODES: [&str; 25] = [
+pub const CODES: [&str; 26] = [
     "missing_token",
     "invalid_token",
     "forbidden",
@@ -78,6 +78,7 @@ pub const CODES: [&str; 25] = [
     "unknown_source",
     "unknown_token",
     "unknown_reconciliation",
+    "unknown_period",
     "bad_request",
     "bad_time",
     "bad_period",
@@ -105,6 +106,8 @@ pub enum Thing {
     Source,
     Token,
     Reconciliation,
+    /// A period a reconciliation does not have.
+    Period,
 }
 
 impl Thing {
@@ -119,6 +122,7 @@ impl Thing {
             Thing::Source => "source",
             Thing::Token => "token",
             Thing::Reconciliation => "reconciliation",
+            Thing::Period => "period",
         }
     }
 }
@@ -167,6 +171,7 @@ impl ApiError {
                     Thing::Source => "unknown_source",
                     Thing::Token => "unknown_token",
                     Thing::Reconciliation => "unknown_reconciliation",
+                    Thing::Period => "unknown_period",
                 },
             ),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
@@ -270,6 +275,7 @@ mod tests {
             ApiError::Unknown(Thing::Source, s()),
             ApiError::Unknown(Thing::Token, s()),
             ApiError::Unknown(Thing::Reconciliation, s()),
+            ApiError::Unknown(Thing::Period, s()),
             ApiError::BadRequest(s()),
             ApiError::BadTime(s()),
             ApiError::BadPeriod(s()),

@@ -180,6 +180,22 @@ const LINKS: &[(&str, &str, &str, &str, &str, &str)] = &[
         "$response.body#/partnerships/0/id",
     ),
     (
+        "/api/v1/reconciliations",
+        "200",
+        "reconciliation",
+        "reconciliation",
+        "id",
+        "$response.body#/reconciliations/0/id",
+    ),
+    (
+        "/api/v1/reconciliations",
+        "200",
+        "resolve",
+        "resolve",
+        "id",
+        "$response.body#/reconciliations/0/id",
+    ),
+    (
         "/api/v1/tokens",
         "201",
         "revoke",

@@ -55,7 +55,7 @@ use params::{entity_matches, entity_param, kpi_filter, parse_instant, period_lab
 pub use contracts::RangeQuery;
 pub use evaluations::{EvalQuery, Evaluations, KpiQuery};
 pub use kpis::KpiSummary;
-pub use reconciliations::{NewResolutionBody, ReconcileQuery};
+pub use reconciliations::{NewResolutionBody, ReconcileQuery, SideName};
 pub use sources::Pushed;
 pub use tokens::{NewToken, RoleName};
 
@@ -220,7 +220,7 @@ fn micros_rfc3339(us: i64) -> String {
           live::alerts, reconciliations::reconciliations, reconciliations::reconciliation,
           reconciliations::resolve),
     components(schemas(Health, kpis::KpiSummary, evaluations::Evaluations, sources::Pushed,
-          tokens::NewToken, tokens::RoleName, reconciliations::NewResolutionBody, ErrorBody)),
+          tokens::NewToken, tokens::RoleName, reconciliations::NewResolutionBody, reconciliations::SideName, ErrorBody)),
     modifiers(&BearerAuth, &ErrorAnswers, &ItemLinks)
 )]
 pub struct ApiDoc;

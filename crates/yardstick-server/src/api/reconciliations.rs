@@ -86,7 +86,8 @@ pub struct ReconcileQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/reconciliations/{id}", security(("bearer" = [])),
-    params(("id" = String, Path, description = "reconciliation id"), ReconcileQuery),
+    params(("id" = String, Path, description = "reconciliation id"),
+           ("period" = Option<String>, Query, pattern = r"^(FY[0-9]{4}(-Q[1-4])?|[0-9]{4}(-(Q[1-4]|H[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?)$", description = "only this period, e.g. 2026-10 (none: an empty list)")),
     responses((status = 200, description = "Per period as `yardstick reconcile --format json`, with the standing, the resolution in force and its history", body = Object),
               (status = 404, body = ErrorBody)))]
 pub(super) async fn reconciliation(
@@ -115,12 +116,8 @@ pub(super) async fn reconciliation(
             .collect();
         periods.push(period_json(per, said.get(per.period.as_str()).copied(), history));
     }
-    if let Some(want) = &q.period
-        && periods.is_empty()
-    {
-        return Err(ApiError::BadPeriod(format!(
-            "reconciliation `{id}` has no period `{want}`"
-        )));
+    if let Some(want) = &q.period {
+        period_label(&snap.project, want)?;
     }
     Ok(Json(
         json!({"id": r.reconcile, "name": r.name, "left": r.left, "right": r.right,
@@ -129,17 +126,37 @@ pub(super) async fn reconciliation(
     ))
 }
 
-/// A resolution of one period's discrepancy.
+/// A resolution of one period's discrepancy: accepted, naming the side
+/// whose numbers stand, or disputed, saying why.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewResolutionBody {
-    /// The period's label, e.g. `2026-10`.
-    pub period: String,
-    /// `accepted` (with `side`) or `disputed` (with a `comment`).
-    pub state: String,
-    /// For `accepted`: `left` or `right`, the side whose numbers stand.
-    pub side: Option<String>,
-    pub comment: Option<String>,
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum NewResolutionBody {
+    Accepted {
+        /// The period's label, e.g. `2026-10`.
+        #[schema(
+            pattern = r"^(FY[0-9]{4}(-Q[1-4])?|[0-9]{4}(-(Q[1-4]|H[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?)$"
+        )]
+        period: String,
+        side: SideName,
+        comment: Option<String>,
+    },
+    Disputed {
+        #[schema(
+            pattern = r"^(FY[0-9]{4}(-Q[1-4])?|[0-9]{4}(-(Q[1-4]|H[12]|W(0[1-9]|[1-4][0-9]|5[0-3])|(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?))?)$"
+        )]
+        period: String,
+        /// Why (at least one character that is not a space).
+        #[schema(pattern = r"\S")]
+        comment: String,
+    },
+}
+
+/// The side of a reconciliation whose numbers stand.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SideName {
+    Left,
+    Right,
 }
 
 #[utoipa::path(post, path = "/api/v1/reconciliations/{id}/resolutions", security(("bearer" = [])),
@@ -148,7 +165,8 @@ pub struct NewResolutionBody {
     responses((status = 201, description = "Recorded, with an audit entry", body = Object),
               (status = 400, body = ErrorBody),
               (status = 403, description = "Not an editor or admin token", body = ErrorBody),
-              (status = 404, body = ErrorBody)))]
+              (status = 404, body = ErrorBody),
+              (status = 415, description = "Not a JSON body", body = ErrorBody)))]
 pub(super) async fn resolve(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
@@ -162,46 +180,38 @@ pub(super) async fn resolve(
     };
     p.require(Role::Editor)?;
     let r = r.as_ref().map_err(|e| ApiError::Unanswerable(e.clone()))?;
-    if !r.periods.iter().any(|x| x.period == body.period) {
-        return Err(ApiError::BadPeriod(format!(
-            "reconciliation `{id}` has no period `{}`",
-            body.period
-        )));
-    }
-    let said = Said::from_name(&body.state).ok_or_else(|| {
-        ApiError::BadRequest(format!(
-            "`state` must be one of {}, not `{}`",
-            Said::NAMES.join(", "),
-            body.state
-        ))
-    })?;
-    let comment = body.comment.as_deref().map(str::trim).unwrap_or_default();
-    let side = match (said, body.side.as_deref()) {
-        (Said::Accepted, Some(s @ ("left" | "right"))) => Some(s),
-        (Said::Accepted, _) => {
-            return Err(ApiError::BadRequest(
-                "accepting a period says whose numbers stand: `side` is `left` or `right`".into(),
-            ));
-        }
-        (Said::Disputed, None) if comment.is_empty() => {
-            return Err(ApiError::BadRequest(
-                "a dispute says why: give a `comment`".into(),
-            ));
-        }
-        (Said::Disputed, None) => None,
-        (Said::Disputed, Some(_)) => {
-            return Err(ApiError::BadRequest(
-                "a dispute names no side: leave `side` out".into(),
-            ));
-        }
+    let (period, said, side, comment) = match &body {
+        NewResolutionBody::Accepted {
+            period,
+            side,
+            comment,
+        } => (
+            period,
+            "accepted",
+            Some(match side {
+                SideName::Left => "left",
+                SideName::Right => "right",
+            }),
+            comment.as_deref().map(str::trim).unwrap_or_default(),
+        ),
+        NewResolutionBody::Disputed { period, comment } => (period, "disputed", None, comment.trim()),
     };
+    period_label(&snap.project, period)?;
+    if !r.periods.iter().any(|x| &x.period == period) {
+        return Err(ApiError::unknown(Thing::Period, &format!("{period} of `{id}`")));
+    }
+    if said == "disputed" && comment.is_empty() {
+        return Err(ApiError::BadRequest(
+            "a dispute says why: give a `comment`".into(),
+        ));
+    }
     let actor = p.actor();
     let stored = state
         .store()
         .resolve(&NewResolution {
             reconcile: &id,
-            period: &body.period,
-            state: &body.state,
+            period,
+            state: said,
             side,
             comment,
             actor: &actor,
@@ -209,7 +219,7 @@ pub(super) async fn resolve(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"reconcile": id, "period": body.period,
+        Json(json!({"reconcile": id, "period": period,
         "resolution": resolution_json(&stored)})),
     ))
 }

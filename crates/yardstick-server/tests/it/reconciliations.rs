@@ -144,9 +144,27 @@ async fn a_partner_pushes_its_report_sees_its_reconciliation_and_disputes_it() {
 
         // Resolutions: a dispute needs a comment, an acceptance a side.
         let (st, e) = post(&s, &cloudco, json!({"period": "2026-01", "state": "disputed"})).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+        let (st, e) = post(
+            &s,
+            &cloudco,
+            json!({"period": "2026-01", "state": "disputed", "comment": "  "}),
+        )
+        .await;
         assert_eq!(
             (st, e["code"].as_str()),
             (StatusCode::BAD_REQUEST, Some("bad_request")),
+            "{e}"
+        );
+        let (st, e) = post(
+            &s,
+            &cloudco,
+            json!({"period": "January", "state": "disputed", "comment": "x"}),
+        )
+        .await;
+        assert_eq!(
+            (st, e["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("bad_period")),
             "{e}"
         );
         let (st, e) = post(&s, &cloudco, json!({"period": "2026-01", "state": "accepted"})).await;
@@ -159,7 +177,7 @@ async fn a_partner_pushes_its_report_sees_its_reconciliation_and_disputes_it() {
         .await;
         assert_eq!(
             (st, e["code"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("bad_period")),
+            (StatusCode::NOT_FOUND, Some("unknown_period")),
             "{e}"
         );
         let (st, _) = post(
