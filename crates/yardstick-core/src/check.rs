@@ -465,7 +465,13 @@ fn check_alerts(p: &Project, d: &mut Diagnostics) {
     let kpi_ids: Vec<&str> = p.kpis.keys().map(String::as_str).collect();
     let source_ids: Vec<&str> = p.sources.keys().map(String::as_str).collect();
     let contract_ids: Vec<&str> = p.contracts.keys().map(String::as_str).collect();
+    let reconcile_ids: Vec<&str> = p.reconciles.keys().map(String::as_str).collect();
     for a in p.alerts.values() {
+        if let Some(r) = &a.reconcile
+            && !p.reconciles.contains_key(&r.value)
+        {
+            unknown(d, "reconciliation", r, reconcile_ids.clone(), None);
+        }
         if let Some(k) = &a.kpi
             && !p.kpis.contains_key(&k.value)
         {

@@ -2,9 +2,9 @@
 //! records — ours and a partner's — matched on keys and compared column by
 //! column with tolerances, and KPIs computed on both sides.
 //!
-//! This module holds the definition, the tolerance rules (the one place
-//! that says when two values agree), the bridge causes and the static
-//! checks. The engine joins the records and computes the KPIs on
+//! The definition and its tolerance rules (the one place that says when
+//! two values agree) are in `model::reconcile`; this module holds the
+//! bridge causes, the standing of a period and the static checks. The engine joins the records and computes the KPIs on
 //! DataFusion.
 //!
 //! Tolerances follow datacompy's rule so that counts agree with it: numbers
@@ -13,107 +13,8 @@
 
 use crate::calendar::Grain;
 use crate::diag::{Diagnostic, Diagnostics, Located};
-use crate::model::{Cadence, Duration, Project, Shape};
-
-/// `[reconcile.ID]`.
-#[derive(Debug, Clone)]
-pub struct Reconcile {
-    pub id: Located<String>,
-    pub name: Option<String>,
-    pub description: Option<String>,
-    /// Source ids of both sides; the left is usually ours.
-    pub left: Option<Located<String>>,
-    pub right: Option<Located<String>>,
-    /// Columns that identify a record, named on each side.
-    pub keys: Vec<ColumnPair>,
-    /// Columns compared on matched records, in order (the bridge's order).
-    pub compare: Vec<Compared>,
-    /// KPIs over `left`, computed on both sides.
-    pub kpis: Vec<Located<String>>,
-    /// How far the KPI values may differ and still agree.
-    pub tolerance: Option<Located<KpiTolerance>>,
-    /// The period of record-level counts when no KPI gives one.
-    pub every: Option<Located<Grain>>,
-    /// Who fixes each side's data (default: the source's `owner`).
-    pub owner_left: Option<String>,
-    pub owner_right: Option<String>,
-    /// Parties who may see this reconciliation.
-    pub parties: Vec<String>,
-}
-
-/// A column as named on the left and on the right.
-#[derive(Debug, Clone)]
-pub struct ColumnPair {
-    pub left: Located<String>,
-    pub right: Located<String>,
-}
-
-/// A compared column and when its two values agree.
-#[derive(Debug, Clone)]
-pub struct Compared {
-    pub column: ColumnPair,
-    pub rule: Rule,
-}
-
-/// When two values of a compared column agree.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Rule {
-    /// Equal values (numbers, strings, times, booleans).
-    Exact,
-    /// Numbers with `|a − b| ≤ abs + rel·|b|`.
-    Numeric { abs: f64, rel: f64 },
-    /// Strings equal once trimmed and upper-cased.
-    Fold,
-    /// Times at most this far apart.
-    Window(Duration),
-}
-
-impl Rule {
-    /// Whether two numbers agree (datacompy's rule; missing = missing).
-    pub fn numbers_agree(self, left: Option<f64>, right: Option<f64>) -> bool {
-        let (abs, rel) = match self {
-            Rule::Numeric { abs, rel } => (abs, rel),
-            _ => (0.0, 0.0),
-        };
-        match (left, right) {
-            (None, None) => true,
-            (Some(a), Some(b)) => (a - b).abs() <= abs + rel * b.abs(),
-            _ => false,
-        }
-    }
-
-    /// How the rule is written, for reports.
-    pub fn describe(self) -> String {
-        match self {
-            Rule::Exact => "exact".into(),
-            Rule::Fold => "ignoring case and surrounding spaces".into(),
-            Rule::Numeric { abs, rel } => match (abs > 0.0, rel > 0.0) {
-                (true, true) => format!("within {abs} + {}%", rel * 100.0),
-                (true, false) => format!("within {abs}"),
-                (false, true) => format!("within {}%", rel * 100.0),
-                (false, false) => "exact".into(),
-            },
-            Rule::Window(d) => format!("within {d}"),
-        }
-    }
-}
-
-/// How far two KPI values may differ: `|l − r| ≤ abs + rel·|r|`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct KpiTolerance {
-    pub abs: f64,
-    pub rel: f64,
-}
-
-impl KpiTolerance {
-    pub fn agrees(self, left: Option<f64>, right: Option<f64>) -> bool {
-        Rule::Numeric {
-            abs: self.abs,
-            rel: self.rel,
-        }
-        .numbers_agree(left, right)
-    }
-}
+pub use crate::model::reconcile::{ColumnPair, Compared, KpiTolerance, Reconcile, Rule};
+use crate::model::{Cadence, Project, Shape};
 
 /// What a part of a KPI difference comes from (the bridge), in the order
 /// the bridge walks from the left value to the right one.

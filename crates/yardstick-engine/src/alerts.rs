@@ -200,8 +200,8 @@ pub fn firing(
                     out.push(base(w.entity_json(), w.sentence()));
                 }
             }
-            AlertWhen::BurnRate => {
-                // Judged by `evaluate_firing`: it queries sub-day windows.
+            AlertWhen::BurnRate | AlertWhen::Discrepancy => {
+                // Judged by `evaluate_firing`: they run queries of their own.
             }
         }
     }
@@ -213,6 +213,9 @@ pub fn firing(
 pub fn subject_of(project: &Project, a: &Alert) -> (Option<String>, String) {
     if let Some(s) = &a.source {
         return (None, format!("source {}", s.value));
+    }
+    if let Some(r) = &a.reconcile {
+        return (None, format!("reconcile {}", r.value));
     }
     if let (Some(c), Some(cl)) = (&a.contract, &a.clause) {
         let kpi = project
@@ -377,5 +380,73 @@ pub async fn evaluate_firing(
             });
         }
     }
+    for a in project
+        .alerts
+        .values()
+        .filter(|a| a.when.value == AlertWhen::Discrepancy)
+    {
+        let Some(id) = a.reconcile.as_ref().map(|r| r.value.clone()) else {
+            continue;
+        };
+        if let Some(f) = discrepancy(project, catalog, a, &id, as_of).await? {
+            out.push(f);
+        }
+    }
     Ok(out)
+}
+
+/// A `discrepancy` alert: fires when the reconciliation's latest complete
+/// period has a KPI outside its tolerance (one instance per period, so a
+/// new month's discrepancy is a new notice).
+async fn discrepancy(
+    project: &Project,
+    catalog: &crate::sources::Catalog,
+    a: &Alert,
+    id: &str,
+    as_of: DateTime<Utc>,
+) -> Result<Option<Firing>, EvalError> {
+    let opts = crate::reconcile::ReconcileOptions {
+        as_of,
+        period: None,
+        limit: Some(0),
+    };
+    let r = crate::reconcile::reconcile(project, catalog, id, &opts).await?;
+    let Some(p) = r.periods.iter().rev().find(|p| p.complete) else {
+        return Ok(None);
+    };
+    let outside: Vec<String> = p
+        .kpis
+        .iter()
+        .filter(|k| !k.within_tolerance)
+        .map(|k| {
+            let unit = project.kpis.get(&k.kpi).and_then(|m| m.unit.as_deref());
+            let currency = project.settings.currency.as_deref();
+            let diff = k.difference.map_or_else(
+                || "has no value on one side".to_string(),
+                |d| format!("differs by {}", yardstick_core::format::value(d, unit, currency)),
+            );
+            format!("{} {diff}", k.kpi)
+        })
+        .collect();
+    if outside.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Firing {
+        alert: a.id.value.clone(),
+        instance: p.period.clone(),
+        subject: format!("reconcile {id}"),
+        summary: format!(
+            "{} against {} in {}: {}, outside the tolerance ({} only in {}, {} only in {}, {} differing)",
+            r.left.source,
+            r.right.source,
+            p.period,
+            outside.join("; "),
+            p.only_left,
+            r.left.source,
+            p.only_right,
+            r.right.source,
+            p.unequal
+        ),
+        owner: a.owner.clone().or_else(|| r.right.owner.clone()),
+    }))
 }

@@ -12,6 +12,7 @@ pub(super) fn read_alert(cx: &mut Cx<'_>, tab: &Tab<'_>, id: Located<String>) ->
             "source",
             "contract",
             "clause",
+            "reconcile",
             "statuses",
             "webhook",
             "webhook_env",
@@ -28,7 +29,7 @@ pub(super) fn read_alert(cx: &mut Cx<'_>, tab: &Tab<'_>, id: Located<String>) ->
                     format!("alert `{}` needs `when`", id.value),
                     &id.loc,
                 )
-                .hint = Some("one of status, projection, anomaly, stale, burn_rate".into());
+                .hint = Some("one of status, projection, anomaly, stale, burn_rate, discrepancy".into());
             }
             return None;
         }
@@ -37,15 +38,21 @@ pub(super) fn read_alert(cx: &mut Cx<'_>, tab: &Tab<'_>, id: Located<String>) ->
     let source = tab.id_ref(cx, "source");
     let contract = tab.id_ref(cx, "contract");
     let clause = tab.string(cx, "clause");
-    let subjects = [kpi.is_some(), source.is_some(), contract.is_some()]
-        .iter()
-        .filter(|b| **b)
-        .count();
+    let reconcile = tab.id_ref(cx, "reconcile");
+    let subjects = [
+        kpi.is_some(),
+        source.is_some(),
+        contract.is_some(),
+        reconcile.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
     if subjects != 1 {
         cx.error(
             "alert-subject",
             format!(
-                "alert `{}` watches {}: name exactly one of `kpi`, `source` or `contract` (with `clause`)",
+                "alert `{}` watches {}: name exactly one of `kpi`, `source`, `contract` (with `clause`) or `reconcile`",
                 id.value,
                 if subjects == 0 {
                     "nothing"
@@ -74,6 +81,21 @@ pub(super) fn read_alert(cx: &mut Cx<'_>, tab: &Tab<'_>, id: Located<String>) ->
             &loc,
         )
         .hint = Some("watch a KPI for statuses, projections, anomalies and burn rates".into());
+    }
+    if reconcile.is_some() != (when.value == AlertWhen::Discrepancy) {
+        let loc = tab.value_loc(cx, "when");
+        cx.error(
+            "alert-when",
+            if reconcile.is_some() {
+                format!(
+                    "a reconciliation alert watches for a `discrepancy`, not `{}`",
+                    when.value.name()
+                )
+            } else {
+                "a `discrepancy` alert names the reconciliation it watches: reconcile = \"ID\"".to_string()
+            },
+            &loc,
+        );
     }
     let statuses = tab.string_list(cx, "statuses");
     let allowed: &[&str] = match when.value {
@@ -131,6 +153,7 @@ pub(super) fn read_alert(cx: &mut Cx<'_>, tab: &Tab<'_>, id: Located<String>) ->
         source,
         contract,
         clause,
+        reconcile,
         statuses,
         webhook,
         payload,

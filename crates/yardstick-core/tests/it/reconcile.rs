@@ -92,3 +92,29 @@ fn a_periods_standing_is_what_the_parties_said_last_else_the_numbers() {
     assert_eq!(standing(false, 3, Some(Said::Accepted)), Standing::Agreed);
     assert_eq!(standing(true, 0, Some(Said::Disputed)), Standing::Disputed);
 }
+
+#[test]
+fn a_discrepancy_alert_names_a_reconciliation_that_exists() {
+    let base = format!(
+        "{PARTNER}{KPI}[reconcile.r]\nleft = \"orders\"\nright = \"partner\"\nkeys = [\"order_id\"]\ncompare = [\"amount\", \"status\"]\nkpis = [\"revenue\"]\n"
+    );
+    let l = root(&format!(
+        "{base}[alert.a]\nwhen = \"discrepancy\"\nreconcile = \"r\"\n"
+    ));
+    assert!(errors(&l).is_empty(), "{:#?}", l.diagnostics);
+    let l = root(&format!(
+        "{base}[alert.a]\nwhen = \"discrepancy\"\nreconcile = \"rr\"\n"
+    ));
+    assert_eq!(
+        errors(&l).iter().map(|e| e.0).collect::<Vec<_>>(),
+        ["unknown-reference"]
+    );
+    let l = root(&format!(
+        "{base}[alert.a]\nwhen = \"discrepancy\"\nkpi = \"revenue\"\n"
+    ));
+    assert_eq!(errors(&l).iter().map(|e| e.0).collect::<Vec<_>>(), ["alert-when"]);
+    let l = root(&format!(
+        "{base}[alert.a]\nwhen = \"status\"\nreconcile = \"r\"\n"
+    ));
+    assert_eq!(errors(&l).iter().map(|e| e.0).collect::<Vec<_>>(), ["alert-when"]);
+}

@@ -234,11 +234,19 @@ fn counts_and_bridge_match_the_injected_discrepancies() {
             Kind::OnlyLeft,
             Kind::OnlyLeft,
             Kind::Matched,
+            Kind::Matched,
             Kind::Matched
         ]
     );
-    let moved_example = nov.examples.iter().all(|e| e.kind != Kind::Matched);
-    assert!(moved_example, "order 30 is within the window: not discrepant");
+    // Order 30 is within the window, but booked in November on the right:
+    // listed (in October, its left period) with its time marked.
+    let moved = oct
+        .examples
+        .iter()
+        .find(|e| e.right_period.as_deref() == Some("2026-11"))
+        .expect("order 30");
+    assert!(moved.columns.iter().any(|c| c.column == "booked_at" && c.differs));
+    assert!(nov.examples.iter().all(|e| e.kind != Kind::Matched));
 }
 
 #[test]
@@ -252,6 +260,57 @@ fn a_limit_keeps_the_first_records_of_each_period() {
     let r = run(dir.path(), "northwind", "2026-11-30T22:00:00Z", Some(2));
     assert_eq!(r.periods[0].examples.len(), 2);
     let all = run(dir.path(), "northwind", "2026-11-30T22:00:00Z", None);
-    assert_eq!(all.periods[0].examples.len(), 5);
+    assert_eq!(all.periods[0].examples.len(), 6);
     assert_eq!(all.periods[1].examples.len(), 5, "{:#?}", all.periods[1].examples);
+}
+
+#[test]
+fn a_discrepancy_alert_fires_on_the_latest_complete_period_outside_tolerance() {
+    let (left, right) = data();
+    let defs = format!("{DEFS}\n[alert.northwind_gap]\nwhen = \"discrepancy\"\nreconcile = \"northwind\"\n");
+    let dir = project(
+        "Europe/Berlin",
+        &defs,
+        &[("data/orders.csv", &left), ("data/partner.csv", &right)],
+    );
+    let loaded = yardstick_engine::load_dir(dir.path());
+    assert!(!loaded.diagnostics.has_errors(), "{:#?}", loaded.diagnostics);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let mut d = Diagnostics::default();
+    let catalog = rt.block_on(yardstick_engine::register_sources(
+        &loaded.project,
+        dir.path(),
+        &mut d,
+    ));
+    let firing_at = |as_of: &str| {
+        let opts = yardstick_engine::eval::EvalOptions {
+            as_of: utc(as_of),
+            from: None,
+            to: None,
+            kpis: Vec::new(),
+            by: None,
+            projections: false,
+        };
+        let ev = rt
+            .block_on(yardstick_engine::evaluate(&loaded.project, &catalog, &opts))
+            .expect("evaluation");
+        rt.block_on(yardstick_engine::alerts::evaluate_firing(
+            &loaded.project,
+            &catalog,
+            &ev,
+            utc(as_of),
+        ))
+        .expect("alerts")
+    };
+    // November in progress: October, outside tolerance, fires.
+    let f = firing_at("2026-11-30T22:00:00Z");
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(
+        (f[0].instance.as_str(), f[0].subject.as_str()),
+        ("2026-10", "reconcile northwind")
+    );
+    assert!(f[0].summary.contains("revenue differs by"), "{}", f[0].summary);
+    assert_eq!(f[0].owner.as_deref(), Some("Northwind Distribution"));
+    // Before October ends nothing has completed: nothing fires.
+    assert!(firing_at("2026-10-20T00:00:00Z").is_empty());
 }

@@ -14,7 +14,9 @@ use crate::calendar::Grain;
 use crate::diag::{Loc, Located};
 use crate::sql::{Formula, SqlFragment};
 
-pub use crate::reconcile::Reconcile;
+pub mod reconcile;
+
+pub use reconcile::Reconcile;
 
 /// A whole project: settings and every definition, in the order written.
 #[derive(Debug, Clone)]
@@ -828,15 +830,19 @@ pub enum AlertWhen {
     Stale,
     /// Error budget burning fast over two windows (SRE workbook).
     BurnRate,
+    /// A reconciliation's latest complete period has a KPI outside its
+    /// tolerance.
+    Discrepancy,
 }
 
 impl AlertWhen {
-    pub const NAMES: [(&'static str, AlertWhen); 5] = [
+    pub const NAMES: [(&'static str, AlertWhen); 6] = [
         ("status", AlertWhen::Status),
         ("projection", AlertWhen::Projection),
         ("anomaly", AlertWhen::Anomaly),
         ("stale", AlertWhen::Stale),
         ("burn_rate", AlertWhen::BurnRate),
+        ("discrepancy", AlertWhen::Discrepancy),
     ];
 
     pub fn name(self) -> &'static str {
@@ -876,6 +882,8 @@ pub struct Alert {
     /// A contract and one of its clauses: the clause's KPI and target.
     pub contract: Option<Located<String>>,
     pub clause: Option<Located<String>>,
+    /// The reconciliation a `discrepancy` alert watches.
+    pub reconcile: Option<Located<String>>,
     /// For `status` (default `missed`) and `projection` (default `at_risk`
     /// and `off_track`).
     pub statuses: Vec<Located<String>>,
