@@ -65,7 +65,7 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
     };
     if ids.is_empty() {
         return Err(format!(
-            "{} has no [reconcile.ID]: declare one to compare two sources (see LANGUAGE.md §12)",
+            "{} has no [reconcile.ID]: declare one to compare two sources (README: Reconciliation)",
             dir.display()
         ));
     }

@@ -1,5 +1,5 @@
 //! Reconciliation on DataFusion: two sources matched on their keys
-//! (`[reconcile.ID]`, LANGUAGE.md §12), per period of the KPIs' grain.
+//! (`[reconcile.ID]`, README: Reconciliation), per period of the KPIs' grain.
 //!
 //! - `join`: both sides projected, keys counted per side, one full outer
 //!   join pairing each record with the one record of its key on the other
@@ -223,7 +223,8 @@ pub async fn reconcile(
             .ctx
             .register_udf(ScalarUDF::from(BucketUdf::new(join::BUCKET, bounds)));
     }
-    records::register_joined(&local.ctx, &plan).await?;
+    let bridge = grain.is_some() && !kpis.is_empty();
+    records::register_joined(&local.ctx, &plan, bridge).await?;
     let counts = records::counts(&local.ctx, &plan).await?;
     let (walks, walk_frame) = match grain {
         Some(g) if !kpis.is_empty() => bridge::walks(project, &local, &plan, &kpis, g, opts.as_of).await?,
@@ -242,7 +243,11 @@ pub async fn reconcile(
         let p = usize::try_from(p?).ok()?;
         f.periods.get(p).map(|x| cal.label(x))
     };
-    let mut examples = records::examples(&local.ctx, &plan, opts.limit, &label).await?;
+    let mut examples = if opts.limit == Some(0) {
+        Vec::new()
+    } else {
+        records::examples(&local.ctx, &plan, opts.limit, &label).await?
+    };
     let owner = |explicit: &Option<String>, source: &str| {
         explicit
             .clone()

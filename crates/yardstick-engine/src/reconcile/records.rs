@@ -104,49 +104,46 @@ pub(crate) async fn counts(ctx: &SessionContext, plan: &Plan) -> Result<BTreeMap
             "count(*) FILTER (WHERE \"__kind\" = {m} AND \"__l{j}\" IS DISTINCT FROM \"__r{j}\")"
         ));
     }
+    // One pass: the period a row counts in, and for matched records whose
+    // two times fall in different periods, both periods (they count as
+    // moved in each).
+    let moved = |side: &str| {
+        format!("CASE WHEN \"__kind\" = {m} AND \"__lp\" IS DISTINCT FROM \"__rp\" THEN \"{side}\" END")
+    };
     let sql = format!(
-        "SELECT {p} AS p, {} FROM {JOINED} GROUP BY {p}",
+        "SELECT {p} AS p, {ml} AS ml, {mr} AS mr, count(*), {} FROM {JOINED} GROUP BY {p}, {ml}, {mr}",
         aggs.join(", "),
-        p = Plan::period_expr()
+        p = Plan::period_expr(),
+        ml = moved("__lp"),
+        mr = moved("__rp"),
     );
+    let empty = || Counts {
+        mismatched: vec![0; n],
+        changed: vec![0; n],
+        ..Counts::default()
+    };
     let mut out: BTreeMap<usize, Counts> = BTreeMap::new();
+    let index = |b: &RecordBatch, col: usize, r: usize| int(b, col, r).and_then(|p| usize::try_from(p).ok());
     for b in collect(ctx, &sql, "counting records").await? {
         for r in 0..b.num_rows() {
-            let Some(p) = int(&b, 0, r).and_then(|p| usize::try_from(p).ok()) else {
+            for side in [1, 2] {
+                if let Some(p) = index(&b, side, r) {
+                    out.entry(p).or_insert_with(empty).moved += count(&b, 3, r);
+                }
+            }
+            let Some(p) = index(&b, 0, r) else {
                 continue;
             };
-            let c = Counts {
-                in_common: count(&b, 1, r),
-                matched: count(&b, 2, r),
-                only_left: count(&b, 3, r),
-                only_right: count(&b, 4, r),
-                duplicate_left: count(&b, 5, r),
-                duplicate_right: count(&b, 6, r),
-                mismatched: (0..n).map(|j| count(&b, 7 + j, r)).collect(),
-                changed: (0..n).map(|j| count(&b, 7 + n + j, r)).collect(),
-                moved: 0,
-            };
-            out.insert(p, c);
-        }
-    }
-    // Records whose two times fall in different periods count in both.
-    let sql = format!(
-        "SELECT \"__lp\", \"__rp\", count(*) FROM {JOINED} WHERE \"__kind\" = {m} \
-         AND \"__lp\" IS DISTINCT FROM \"__rp\" GROUP BY \"__lp\", \"__rp\""
-    );
-    for b in collect(ctx, &sql, "counting records across periods").await? {
-        for r in 0..b.num_rows() {
-            let c = count(&b, 2, r);
-            for col in [0, 1] {
-                if let Some(p) = int(&b, col, r).and_then(|p| usize::try_from(p).ok()) {
-                    out.entry(p)
-                        .or_insert_with(|| Counts {
-                            mismatched: vec![0; n],
-                            changed: vec![0; n],
-                            ..Counts::default()
-                        })
-                        .moved += c;
-                }
+            let c = out.entry(p).or_insert_with(empty);
+            c.in_common += count(&b, 4, r);
+            c.matched += count(&b, 5, r);
+            c.only_left += count(&b, 6, r);
+            c.only_right += count(&b, 7, r);
+            c.duplicate_left += count(&b, 8, r);
+            c.duplicate_right += count(&b, 9, r);
+            for j in 0..n {
+                c.mismatched[j] += count(&b, 10 + j, r);
+                c.changed[j] += count(&b, 10 + n + j, r);
             }
         }
     }
@@ -423,19 +420,24 @@ pub(crate) async fn examples(
     Ok(out)
 }
 
-/// Registers the joined rows, computed once and kept in memory.
-pub(crate) async fn register_joined(ctx: &SessionContext, plan: &Plan) -> Result<(), EvalError> {
+/// Registers the joined rows: computed once and kept in memory when
+/// `cache` (the bridge reads them once per step), else a view that each
+/// query runs.
+pub(crate) async fn register_joined(ctx: &SessionContext, plan: &Plan, cache: bool) -> Result<(), EvalError> {
     let sql = plan.joined_sql();
     let what = format!("joining `{}` and `{}` on their keys", plan.left, plan.right);
     let df = ctx
         .sql(&sql)
         .await
         .map_err(|e| EvalError::Data(format!("{what}: {}", df_message(&e))))?;
-    let cached = df
-        .cache()
-        .await
-        .map_err(|e| EvalError::Data(format!("{what}: {}", df_message(&e))))?;
-    ctx.register_table(JOINED, cached.into_view())
+    let df = if cache {
+        df.cache()
+            .await
+            .map_err(|e| EvalError::Data(format!("{what}: {}", df_message(&e))))?
+    } else {
+        df
+    };
+    ctx.register_table(JOINED, df.into_view())
         .map_err(|e| EvalError::Internal(format!("registering joined rows: {e}")))?;
     Ok(())
 }
