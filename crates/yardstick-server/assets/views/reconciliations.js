@@ -40,6 +40,8 @@ export async function viewReconciliations() {
       <tbody><tr>${recent.map((p) => `<td><a href="#/reconciliation/${encodeURIComponent(r.id)}?period=${encodeURIComponent(p.period)}" title="${p.discrepant} discrepant records">${standing(p.standing)}</a></td>`).join("")}</tr></tbody></table></div></section>`;
   });
   main().innerHTML = `<h1>Reconciliations</h1>${cards.join("")}`;
+  // The latest periods matter most: show the grid's right end first.
+  main().querySelectorAll(".grid").forEach((g) => { g.parentElement.scrollLeft = g.parentElement.scrollWidth; });
 }
 
 // The bridge as a waterfall: the left value, each cause moving it, the
