@@ -1,8 +1,9 @@
-//! The record-level plan: both sides projected to their keys, compared
-//! columns and time, every key counted on its side, and a full outer join
-//! that pairs a record only with the one record of the same key on the
-//! other side. Each joined row gets its kind, a mismatch flag per compared
-//! column and the periods of its two times.
+//! The record-level plan: the keys found more than once on either side
+//! (hash aggregates, no sort), both sides projected to their keys, compared
+//! columns and time with that mark, and a full outer join that pairs a
+//! record only with the one record of the same key on the other side.
+//! Each joined row gets its kind, a mismatch flag per compared column and
+//! the periods of its two times.
 
 use yardstick_core::model::{Project, Shape};
 use yardstick_core::reconcile::{Reconcile, Rule};
@@ -118,8 +119,37 @@ impl Plan {
         self.left_time.is_some() && self.right_time.is_some()
     }
 
-    /// One side projected: keys, compared columns, time, and how often its
-    /// key occurs on that side.
+    /// The keys of one side, named `__k0…`.
+    fn keys_of(&self, right: bool) -> Vec<String> {
+        self.keys
+            .iter()
+            .enumerate()
+            .map(|(i, (l, r))| format!("{} AS \"__k{i}\"", quote(if right { r } else { l })))
+            .collect()
+    }
+
+    /// Keys found more than once on either side (hash aggregates; usually
+    /// few), with `__dup` = true.
+    fn duplicate_keys(&self) -> String {
+        let ks: Vec<String> = (0..self.keys.len()).map(|i| format!("\"__k{i}\"")).collect();
+        let side = |right: bool| {
+            format!(
+                "SELECT {k} FROM (SELECT {} FROM {}) GROUP BY {k} HAVING count(*) > 1",
+                self.keys_of(right).join(", "),
+                quote(if right { &self.right } else { &self.left }),
+                k = ks.join(", ")
+            )
+        };
+        format!(
+            "SELECT {k}, true AS \"__dup\" FROM ({} UNION ALL {}) GROUP BY {k}",
+            side(false),
+            side(true),
+            k = ks.join(", ")
+        )
+    }
+
+    /// One side projected: keys, compared columns, time, a presence
+    /// marker, and whether its key is a duplicate (on either side).
     fn side(&self, right: bool) -> String {
         let (source, time, k, c) = if right {
             (&self.right, &self.right_time, "__rk", "__r")
@@ -127,27 +157,39 @@ impl Plan {
             (&self.left, &self.left_time, "__k", "__l")
         };
         let mut cols: Vec<String> = Vec::new();
-        let mut keys: Vec<String> = Vec::new();
         for (i, (l, r)) in self.keys.iter().enumerate() {
-            let name = quote(if right { r } else { l });
-            cols.push(format!("{name} AS \"{k}{i}\""));
-            keys.push(name);
+            cols.push(format!("s.{} AS \"{k}{i}\"", quote(if right { r } else { l })));
         }
         for (j, col) in self.compared.iter().enumerate() {
             let name = quote(if right { &col.right } else { &col.left });
-            cols.push(format!("{name} AS \"{c}{j}\""));
+            cols.push(format!("s.{name} AS \"{c}{j}\""));
         }
         let t = if right { "__rt" } else { "__lt" };
         match time {
-            Some(time) if self.timed() => cols.push(format!("{} AS \"{t}\"", quote(time))),
+            Some(time) if self.timed() => cols.push(format!("s.{} AS \"{t}\"", quote(time))),
             _ => cols.push(format!("CAST(NULL AS TIMESTAMP) AS \"{t}\"")),
         }
-        let n = if right { "__rn" } else { "__ln" };
-        cols.push(format!(
-            "count(*) OVER (PARTITION BY {}) AS \"{n}\"",
-            keys.join(", ")
-        ));
-        format!("SELECT {} FROM {}", cols.join(", "), quote(source))
+        let (present, dup) = if right {
+            ("__rin", "__rd")
+        } else {
+            ("__lin", "__ld")
+        };
+        cols.push(format!("true AS \"{present}\""));
+        cols.push(format!("COALESCE(d.\"__dup\", false) AS \"{dup}\""));
+        // The duplicate keys (small) are the build side of the join.
+        let on: Vec<String> = self
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, (l, r))| format!("d.\"__k{i}\" = s.{}", quote(if right { r } else { l })))
+            .collect();
+        format!(
+            "SELECT {} FROM ({}) AS d RIGHT JOIN {} AS s ON {}",
+            cols.join(", "),
+            self.duplicate_keys(),
+            quote(source),
+            on.join(" AND ")
+        )
     }
 
     /// Whether compared column `j` differs beyond its tolerance (both
@@ -178,45 +220,26 @@ impl Plan {
     pub(crate) fn joined_sql(&self) -> String {
         let on: Vec<String> = (0..self.keys.len())
             .map(|i| format!("l.\"__k{i}\" = r.\"__rk{i}\""))
-            .chain(["l.\"__ln\" = 1".to_string(), "r.\"__rn\" = 1".to_string()])
+            .chain(["NOT l.\"__ld\"".to_string(), "NOT r.\"__rd\"".to_string()])
             .collect();
-        // The pairs: each key unique on its side.
-        let mut inner: Vec<String> = Vec::new();
+        let mut cols: Vec<String> = Vec::new();
         for i in 0..self.keys.len() {
-            inner.push(format!(
-                "CASE WHEN \"__ln\" IS NOT NULL THEN \"__k{i}\" ELSE \"__rk{i}\" END AS \"__k{i}\""
+            cols.push(format!(
+                "CASE WHEN \"__lin\" IS NOT NULL THEN \"__k{i}\" ELSE \"__rk{i}\" END AS \"__k{i}\""
             ));
         }
-        for j in 0..self.compared.len() {
-            inner.push(format!("\"__l{j}\""));
-            inner.push(format!("\"__r{j}\""));
-        }
-        inner.extend(["\"__lt\"", "\"__rt\"", "\"__ln\"", "\"__rn\""].map(String::from));
-        let pairs = format!(
-            "SELECT {} FROM ({}) AS l FULL OUTER JOIN ({}) AS r ON {}",
-            inner.join(", "),
-            self.side(false),
-            self.side(true),
-            on.join(" AND ")
-        );
-        // A key found more than once on either side pairs with nothing:
-        // every record of it, on both sides, is a duplicate.
-        let keys: Vec<String> = (0..self.keys.len()).map(|i| format!("\"__k{i}\"")).collect();
-        let by = format!("PARTITION BY {}", keys.join(", "));
-        let mut cols: Vec<String> = keys.clone();
         for j in 0..self.compared.len() {
             cols.push(format!("\"__l{j}\""));
             cols.push(format!("\"__r{j}\""));
         }
         cols.push("\"__lt\"".into());
         cols.push("\"__rt\"".into());
-        let dup = format!(
-            "(COALESCE(max(\"__ln\") OVER ({by}), 0) > 1 OR COALESCE(max(\"__rn\") OVER ({by}), 0) > 1)"
-        );
+        // A key found more than once on either side pairs with nothing:
+        // every record of it, on both sides, is a duplicate.
         cols.push(format!(
-            "CAST(CASE WHEN \"__ln\" IS NOT NULL AND \"__rn\" IS NOT NULL THEN {} \
-             WHEN \"__ln\" IS NOT NULL AND {dup} THEN {} WHEN \"__ln\" IS NOT NULL THEN {} \
-             WHEN {dup} THEN {} ELSE {} END AS INT) AS \"__kind\"",
+            "CAST(CASE WHEN \"__lin\" IS NOT NULL AND \"__rin\" IS NOT NULL THEN {} \
+             WHEN \"__lin\" IS NOT NULL AND \"__ld\" THEN {} WHEN \"__lin\" IS NOT NULL THEN {} \
+             WHEN \"__rd\" THEN {} ELSE {} END AS INT) AS \"__kind\"",
             Kind::Matched.code(),
             Kind::DuplicateLeft.code(),
             Kind::OnlyLeft.code(),
@@ -233,7 +256,13 @@ impl Plan {
             cols.push("CAST(0 AS INT) AS \"__lp\"".into());
             cols.push("CAST(0 AS INT) AS \"__rp\"".into());
         }
-        format!("SELECT {} FROM ({pairs}) AS j", cols.join(", "))
+        format!(
+            "SELECT {} FROM ({}) AS l FULL OUTER JOIN ({}) AS r ON {}",
+            cols.join(", "),
+            self.side(false),
+            self.side(true),
+            on.join(" AND ")
+        )
     }
 
     /// The period a row counts in: the left side's, the right's for rows

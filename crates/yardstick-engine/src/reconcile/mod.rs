@@ -1,9 +1,9 @@
 //! Reconciliation on DataFusion: two sources matched on their keys
 //! (`[reconcile.ID]`, README: Reconciliation), per period of the KPIs' grain.
 //!
-//! - `join`: both sides projected, keys counted per side, one full outer
-//!   join pairing each record with the one record of its key on the other
-//!   side (a key found more than once on a side pairs with nothing and is
+//! - `join`: the keys found more than once on either side (hash
+//!   aggregates), both sides projected, one full outer join pairing each
+//!   record with the one record of its key on the other side (a key found more than once on a side pairs with nothing and is
 //!   reported as a duplicate — never a many-to-many join), each row's kind,
 //!   mismatch flags and periods. The joined rows are computed once and
 //!   kept in memory.
