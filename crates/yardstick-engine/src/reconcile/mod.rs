@@ -3,10 +3,11 @@
 //!
 //! - `join`: the keys found more than once on either side (hash
 //!   aggregates), both sides projected, one full outer join pairing each
-//!   record with the one record of its key on the other side (a key found more than once on a side pairs with nothing and is
-//!   reported as a duplicate — never a many-to-many join), each row's kind,
-//!   mismatch flags and periods. The joined rows are computed once and
-//!   kept in memory.
+//!   record with the one record of its key on the other side (a key found
+//!   more than once on either side pairs with nothing and is reported as a
+//!   duplicate — never a many-to-many join), each row's kind, mismatch
+//!   flags and periods. For a KPI bridge the joined rows are computed once
+//!   and kept in memory.
 //! - `records`: counts per period, the discrepant records with both
 //!   sides' values.
 //! - `bridge`: each KPI on both sides and its difference split into
