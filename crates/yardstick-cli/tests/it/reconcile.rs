@@ -173,6 +173,22 @@ fn the_demos_bridge_adds_up_and_the_exit_status_gates_on_tolerance() {
         "{csv}"
     );
     assert!(csv.lines().count() > 20);
+    // A key the partner's report does not have: `check` says where.
+    let toml = dir.path().join("yardstick.toml");
+    let good = std::fs::read_to_string(&toml).expect("read");
+    std::fs::write(
+        &toml,
+        good.replace("keys = { sale_id = \"ref\" }", "keys = { sale_id = \"reff\" }"),
+    )
+    .expect("write");
+    let out = yardstick(&["check", "."], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("source `cloudco_report` has no column `reff`") && err.contains("did you mean `ref`"),
+        "{err}"
+    );
+    std::fs::write(&toml, good).expect("write");
     // An unknown id says which exist.
     let out = yardstick(&["reconcile", "cloudco"], dir.path());
     assert_eq!(out.status.code(), Some(1));

@@ -249,10 +249,14 @@ pub async fn reconcile(
     } else {
         records::examples(&local.ctx, &plan, opts.limit, &label).await?
     };
+    // Who fixes a side: as declared, else the source's owner, else the
+    // party that submits it.
     let owner = |explicit: &Option<String>, source: &str| {
+        let s = project.sources.get(source);
         explicit
             .clone()
-            .or_else(|| project.sources.get(source).and_then(|s| s.owner.clone()))
+            .or_else(|| s.and_then(|s| s.owner.clone()))
+            .or_else(|| s.and_then(|s| s.submitted_by.clone()))
     };
     let left_side = Side {
         owner: owner(&rc.owner_left, &plan.left),

@@ -139,7 +139,8 @@ async fn a_partner_pushes_its_report_sees_its_reconciliation_and_disputes_it() {
             bridge,
             [("only_left".to_string(), 40.0), ("value".to_string(), 50.0)]
         );
-        assert_eq!(p["right"]["owner"], Value::Null);
+        // No owner declared: the submitting party is who fixes that side.
+        assert_eq!(p["right"]["owner"], "CloudCo");
         assert_eq!(p["examples"].as_array().map(Vec::len), Some(2));
 
         // Resolutions: a dispute needs a comment, an acceptance a side.
