@@ -104,7 +104,17 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
         EvalFormat::Csv => write_csv(&mut out, &results)?,
         EvalFormat::Text => {
             for r in &results {
-                write!(out, "{}", text(r, currency, limit, color)).map_err(io)?;
+                let rules: Vec<String> = project
+                    .reconciles
+                    .get(&r.reconcile)
+                    .map(|rc| {
+                        rc.compare
+                            .iter()
+                            .map(|c| format!("{} {}", c.column.left.value, c.rule.describe()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                write!(out, "{}", text(r, &rules, currency, limit, color)).map_err(io)?;
             }
         }
     }
@@ -197,7 +207,13 @@ fn key_words(e: &Example) -> String {
         .join(", ")
 }
 
-fn text(r: &Reconciliation, currency: Option<&str>, limit: Option<usize>, color: Color) -> String {
+fn text(
+    r: &Reconciliation,
+    rules: &[String],
+    currency: Option<&str>,
+    limit: Option<usize>,
+    color: Color,
+) -> String {
     let mut s = String::new();
     let title = r.name.as_deref().unwrap_or(&r.reconcile);
     s.push_str(&format!("{title} ({})\n", r.reconcile));
@@ -207,6 +223,9 @@ fn text(r: &Reconciliation, currency: Option<&str>, limit: Option<usize>, color:
         side_words(&r.right.source, r.right.owner.as_deref()),
         r.keys.join(", ")
     ));
+    if !rules.is_empty() {
+        s.push_str(&format!("compared: {}\n", rules.join(", ")));
+    }
     let paint = |cell: Cell, c: TColor| if color == Color::Always { cell.fg(c) } else { cell };
     for p in &r.periods {
         let verdict = if p.kpis.is_empty() {

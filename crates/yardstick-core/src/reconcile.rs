@@ -51,11 +51,6 @@ impl serde::Serialize for Cause {
 }
 
 impl Reconcile {
-    /// The compared column with this left name.
-    pub fn compared(&self, left: &str) -> Option<&Compared> {
-        self.compare.iter().find(|c| c.column.left.value == left)
-    }
-
     /// The right-side name of a left column (keys and compared columns).
     pub fn right_name(&self, left: &str) -> Option<&str> {
         self.keys

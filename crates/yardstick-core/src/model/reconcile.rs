@@ -101,11 +101,19 @@ pub struct KpiTolerance {
 }
 
 impl KpiTolerance {
+    /// Differences this small relative to the values are rounding, not
+    /// disagreement (sums of the same amounts in another order).
+    pub const ROUNDING: f64 = 1e-9;
+
+    /// Whether two KPI values agree: within the tolerance, or apart by no
+    /// more than rounding. Two missing values agree.
     pub fn agrees(self, left: Option<f64>, right: Option<f64>) -> bool {
-        Rule::Numeric {
-            abs: self.abs,
-            rel: self.rel,
+        match (left, right) {
+            (Some(l), Some(r)) => {
+                (l - r).abs() <= self.abs + self.rel * r.abs() + Self::ROUNDING * l.abs().max(r.abs())
+            }
+            (None, None) => true,
+            _ => false,
         }
-        .numbers_agree(left, right)
     }
 }

@@ -118,3 +118,18 @@ fn a_discrepancy_alert_names_a_reconciliation_that_exists() {
     ));
     assert_eq!(errors(&l).iter().map(|e| e.0).collect::<Vec<_>>(), ["alert-when"]);
 }
+
+#[test]
+fn kpi_tolerance_absorbs_rounding_only() {
+    let none = KpiTolerance { abs: 0.0, rel: 0.0 };
+    assert!(
+        none.agrees(Some(0.1 + 0.2), Some(0.3)),
+        "the same sum in another order"
+    );
+    assert!(!none.agrees(Some(100.0), Some(100.01)));
+    let half = KpiTolerance { abs: 0.0, rel: 0.005 };
+    assert!(half.agrees(Some(1005.0), Some(1000.0)));
+    assert!(!half.agrees(Some(1005.1), Some(1000.0)));
+    assert!(!half.agrees(None, Some(1.0)));
+    assert_eq!(Rule::Numeric { abs: 0.01, rel: 0.0 }.describe(), "within 0.01");
+}

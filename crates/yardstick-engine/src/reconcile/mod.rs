@@ -145,19 +145,6 @@ pub struct Reconciliation {
     pub periods: Vec<PeriodReconciliation>,
 }
 
-/// Differences this small relative to the values are rounding, not
-/// disagreement (sums of the same amounts in another order).
-const ROUNDING: f64 = 1e-9;
-
-fn within(t: Option<KpiTolerance>, left: Option<f64>, right: Option<f64>) -> bool {
-    let t = t.unwrap_or(KpiTolerance { abs: 0.0, rel: 0.0 });
-    match (left, right) {
-        (Some(l), Some(r)) => (l - r).abs() <= t.abs + t.rel * r.abs() + ROUNDING * l.abs().max(r.abs()),
-        (None, None) => true,
-        _ => false,
-    }
-}
-
 /// Reconciles `id` on the sources registered in `catalog`.
 pub async fn reconcile(
     project: &Project,
@@ -319,7 +306,11 @@ pub async fn reconcile(
                 right,
                 difference,
                 relative: difference.and_then(|d| right.filter(|r| *r != 0.0).map(|r| d / r.abs())),
-                within_tolerance: within(rc.tolerance.as_ref().map(|t| t.value), left, right),
+                within_tolerance: rc
+                    .tolerance
+                    .as_ref()
+                    .map_or(KpiTolerance { abs: 0.0, rel: 0.0 }, |t| t.value)
+                    .agrees(left, right),
                 bridge,
             });
         }
