@@ -41,7 +41,9 @@ GROUP BY 1 ORDER BY 1
 
 DUCKDB_RUNNER = """
 import duckdb, json, sys
-rows = duckdb.connect().execute(sys.argv[1]).fetchall()
+con = duckdb.connect()
+con.execute('SET enable_progress_bar = false')
+rows = con.execute(sys.argv[1]).fetchall()
 print(json.dumps([list(r) for r in rows]))
 """
 
