@@ -36,12 +36,12 @@ export async function viewReconciliations() {
       <h2><a href="#/reconciliation/${encodeURIComponent(r.id)}">${esc(r.name || r.id)}</a></h2>
       <p>${side(r.left)} against ${side(r.right)} · keys ${esc(r.keys.join(", "))}</p>
       ${k ? `<p>${esc(k.name || k.kpi)}, ${esc(last.period)}: ${fmt(k.left, k.unit || undefined)} against ${fmt(k.right, k.unit || undefined)} ${standing(last.standing)}</p>` : ""}
-      <div class="table-wrap"><table class="grid"><thead><tr>${recent.map((p) => `<th class="nowrap">${esc(p.period)}</th>`).join("")}</tr></thead>
+      <div class="table-wrap"><table class="standings"><thead><tr>${recent.map((p) => `<th class="nowrap">${esc(p.period)}</th>`).join("")}</tr></thead>
       <tbody><tr>${recent.map((p) => `<td><a href="#/reconciliation/${encodeURIComponent(r.id)}?period=${encodeURIComponent(p.period)}" title="${p.discrepant} discrepant records">${standing(p.standing)}</a></td>`).join("")}</tr></tbody></table></div></section>`;
   });
   main().innerHTML = `<h1>Reconciliations</h1>${cards.join("")}`;
   // The latest periods matter most: show the grid's right end first.
-  main().querySelectorAll(".grid").forEach((g) => { g.parentElement.scrollLeft = g.parentElement.scrollWidth; });
+  main().querySelectorAll(".standings").forEach((g) => { g.parentElement.scrollLeft = g.parentElement.scrollWidth; });
 }
 
 // The bridge as a waterfall: the left value, each cause moving it, the
