@@ -29,6 +29,22 @@ pub(crate) struct AsOf {
     pub(crate) as_of: Option<String>,
 }
 
+impl AsOf {
+    /// The instant `--as-of` names, read in the project's zone (now when it
+    /// is not given).
+    pub(crate) fn instant(&self, tz: chrono_tz::Tz) -> Result<chrono::DateTime<chrono::Utc>, String> {
+        match self.as_of.as_deref() {
+            Some(s) => yardstick_core::time::parse_time(s, tz).ok_or_else(|| {
+                format!(
+                    "--as-of `{s}` is not a time: write {}",
+                    yardstick_core::time::TIME_FORMS
+                )
+            }),
+            None => Ok(now()),
+        }
+    }
+}
+
 /// The state store, for commands that write to it.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Db {

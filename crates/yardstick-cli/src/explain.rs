@@ -36,12 +36,7 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
     };
     let loaded = ws.loaded();
     let tz = loaded.project.settings.timezone;
-    let as_of = match a.at.as_of.as_deref() {
-        Some(s) => {
-            yardstick_core::time::parse_time(s, tz).ok_or_else(|| format!("--as-of `{s}` is not a time"))?
-        }
-        None => crate::args::now(),
-    };
+    let as_of = a.at.instant(tz)?;
     let entity = crate::eval::entity_args(&a.entity, "salesperson=Ana")?;
     let result = if ws.source_diagnostics().has_errors() {
         Ok(Err(ws.source_diagnostics().clone()))

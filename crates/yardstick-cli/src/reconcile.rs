@@ -54,11 +54,7 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
     };
     let loaded = ws.loaded();
     let project = &loaded.project;
-    let as_of = match a.at.as_of.as_deref() {
-        Some(s) => yardstick_core::time::parse_time(s, project.settings.timezone)
-            .ok_or_else(|| format!("--as-of `{s}` is not a time"))?,
-        None => crate::args::now(),
-    };
+    let as_of = a.at.instant(project.settings.timezone)?;
     let ids: Vec<String> = match &a.id {
         Some(id) => vec![id.clone()],
         None => project.reconciles.keys().cloned().collect(),

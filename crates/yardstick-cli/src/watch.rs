@@ -36,21 +36,6 @@ fn open(
     Ok(Ok(ws))
 }
 
-fn as_of_of(
-    loaded: &yardstick_core::Loaded,
-    s: Option<&str>,
-) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    match s {
-        Some(s) => yardstick_core::time::parse_time(s, loaded.project.settings.timezone).ok_or_else(|| {
-            format!(
-                "--as-of `{s}` is not a time: write {}",
-                yardstick_core::time::TIME_FORMS
-            )
-        }),
-        None => Ok(crate::args::now()),
-    }
-}
-
 /// `yardstick watch`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct WatchArgs {
@@ -75,7 +60,7 @@ pub(crate) fn watch(a: WatchArgs, color: Color) -> Result<ExitCode, String> {
         Err(code) => return Ok(code),
     };
     let (loaded, catalog) = (ws.loaded(), ws.catalog());
-    let as_of = as_of_of(loaded, a.at.as_of.as_deref())?;
+    let as_of = a.at.instant(loaded.project.settings.timezone)?;
     let report = match rt.block_on(yardstick_engine::watch::watch_report(
         &loaded.project,
         catalog,
@@ -215,7 +200,7 @@ pub(crate) fn alerts(a: AlertsArgs, color: Color) -> Result<ExitCode, String> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let as_of = as_of_of(loaded, a.at.as_of.as_deref())?;
+    let as_of = a.at.instant(loaded.project.settings.timezone)?;
     let opts = EvalOptions {
         as_of,
         from: None,

@@ -5,7 +5,7 @@ use super::*;
 
 impl Evaluator<'_> {
     /// The earliest instant of a source (its time, or its intervals' start).
-    pub(super) async fn first_instant(&self, source: &str) -> Result<Option<i64>, EvalError> {
+    pub(crate) async fn first_instant(&self, source: &str) -> Result<Option<i64>, EvalError> {
         let Some(s) = self.project.sources.get(source) else {
             return Ok(None);
         };

@@ -196,11 +196,11 @@ pub async fn reconcile(
     let grain = rc.grain(project);
     // The periods: the KPIs' frame, from the first record of either side.
     let frame: Option<Frame> = match (grain, &plan.left_time, &plan.right_time) {
-        (Some(g), Some(lt), Some(rt)) => {
-            let a = records::first_instant(&local.ctx, &plan.left, lt).await?;
-            let b = records::first_instant(&local.ctx, &plan.right, rt).await?;
-            let start = a.into_iter().chain(b).min();
+        (Some(g), Some(_), Some(_)) => {
             let ev = Evaluator::new(project, &local, opts.as_of);
+            let a = ev.first_instant(&plan.left).await?;
+            let b = ev.first_instant(&plan.right).await?;
+            let start = a.into_iter().chain(b).min();
             Some(ev.frame(CadenceKey::Every(g), start, opts.as_of))
         }
         _ => None,

@@ -15,7 +15,7 @@ use serde::Serialize;
 use yardstick_core::time::Instant;
 
 use super::join::{JOINED, Kind, Plan};
-use crate::eval::{EvalError, quote};
+use crate::eval::EvalError;
 use crate::sources::df_message;
 
 /// Counts of one period.
@@ -440,19 +440,4 @@ pub(crate) async fn register_joined(ctx: &SessionContext, plan: &Plan, cache: bo
     ctx.register_table(JOINED, df.into_view())
         .map_err(|e| EvalError::Internal(format!("registering joined rows: {e}")))?;
     Ok(())
-}
-
-/// The earliest instant of a source's time column.
-pub(crate) async fn first_instant(
-    ctx: &SessionContext,
-    source: &str,
-    time: &str,
-) -> Result<Option<i64>, EvalError> {
-    let sql = format!("SELECT min({}) FROM {}", quote(time), quote(source));
-    let batches = collect(ctx, &sql, &format!("reading source `{source}`")).await?;
-    Ok(batches.first().and_then(|b| {
-        let a: &ArrayRef = b.column(0);
-        let t = a.as_primitive_opt::<TimestampMicrosecondType>()?;
-        t.is_valid(0).then(|| t.value(0))
-    }))
 }
