@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Reconciliation benchmark: Yardstick against DuckDB on the same two sides.
 
-    scripts/bench_reconcile.py YARDSTICK_BINARY [--rows 10000000] [--runs 3] [--work DIR]
+    scripts/bench_reconcile.py YARDSTICK_BINARY [--rows 10000000] [--runs 3] [--work DIR] [--limit N]
 
 Writes two Parquet files of ROWS records each (order id, booked time over
 2026, amount, region) where about 1% of records disagree: 0.3% missing on
 the right, 0.3% only on the right, 0.3% with another amount, 0.1% in another
 region. Then times, alternating, `yardstick reconcile --format json` (the
-record counts per month, no KPI) and DuckDB running the same full outer join
-with the same comparisons grouped by the same months, and checks that both
-give the same counts. Prints wall seconds and peak RSS (MiB) per run and the
+record counts per month, no KPI; with --limit N also the first N discrepant
+records of each month, 0 by default as DuckDB's query lists none) and DuckDB
+running the same full outer join with the same comparisons grouped by the
+same months, and checks that both give the same counts. Prints wall seconds and peak RSS (MiB) per run and the
 medians. Needs `pip install duckdb numpy pyarrow`; build Yardstick with
 --release.
 """
@@ -124,6 +125,7 @@ def main():
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--work")
+    ap.add_argument("--limit", type=int, default=0)
     a = ap.parse_args()
     work = Path(a.work or tempfile.mkdtemp(prefix="bench-reconcile-"))
     if not (work / "data/left.parquet").exists():
@@ -133,7 +135,7 @@ def main():
     counts = {}
     for _ in range(a.runs):
         wall, rss, out = timed(
-            [os.path.abspath(a.yardstick), "reconcile", "-C", str(work), "--format", "json", "--limit", "0",
+            [os.path.abspath(a.yardstick), "reconcile", "-C", str(work), "--format", "json", "--limit", str(a.limit),
              "--as-of", "2027-01-01T00:00:00Z"]
         )
         results["yardstick"].append((wall, rss))

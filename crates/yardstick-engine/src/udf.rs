@@ -72,6 +72,14 @@ impl ScalarUDFImpl for InstantUdf {
     }
 }
 
+/// Zones that are UTC under another name: no offset, ever.
+fn is_utc(tz: Tz) -> bool {
+    matches!(
+        tz,
+        Tz::UTC | Tz::Etc__UTC | Tz::Etc__GMT | Tz::GMT | Tz::Etc__Universal | Tz::Universal | Tz::Zulu
+    )
+}
+
 /// Converts an array of time values to instants (µs, UTC).
 pub fn to_instants(input: &ArrayRef, tz: Tz, column: &str) -> Result<ArrayRef> {
     let mut b = TimestampMicrosecondBuilder::with_capacity(input.len());
@@ -103,6 +111,10 @@ pub fn to_instants(input: &ArrayRef, tz: Tz, column: &str) -> Result<ArrayRef> {
             let naive =
                 datafusion::arrow::compute::cast(input, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
             let naive = naive.as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>();
+            if is_utc(tz) {
+                // Wall-clock time in UTC is the instant itself.
+                return Ok(Arc::new(naive.clone().with_timezone("UTC")));
+            }
             for i in 0..naive.len() {
                 if naive.is_null(i) {
                     b.append_null();
@@ -301,6 +313,30 @@ mod tests {
         assert_eq!(out.value(0), utc("2026-05-31T22:30:00Z"));
         assert_eq!(out.value(1), utc("2026-06-01T00:30:00Z"));
         assert!(out.is_null(2) && out.is_null(3));
+    }
+
+    #[test]
+    fn naive_times_in_utc_take_the_shortcut_to_the_same_instants() {
+        use datafusion::arrow::array::TimestampMicrosecondArray;
+        use datafusion::arrow::datatypes::TimestampMicrosecondType as Us;
+        let values = vec![Some(0), None, Some(1_774_659_600_123_456), Some(-86_400_000_001)];
+        let input: ArrayRef = Arc::new(TimestampMicrosecondArray::from(values.clone()));
+        let out = to_instants(&input, Tz::UTC, "t").unwrap();
+        assert_eq!(out.data_type(), &instant_type());
+        // The general path, one value at a time.
+        let expected: Vec<Option<i64>> = values
+            .iter()
+            .map(|v| {
+                v.map(|us| {
+                    let n = DateTime::from_timestamp_micros(us).unwrap().naive_utc();
+                    local_to_utc(n, Tz::UTC).timestamp_micros()
+                })
+            })
+            .collect();
+        assert_eq!(out.as_primitive::<Us>().iter().collect::<Vec<_>>(), expected);
+        // Another zone does not take it.
+        let berlin = to_instants(&input, chrono_tz::Europe::Berlin, "t").unwrap();
+        assert_eq!(berlin.as_primitive::<Us>().value(0), -3_600_000_000);
     }
 
     #[test]

@@ -1,14 +1,25 @@
-//! The record-level plan: the keys found more than once on either side
-//! (hash aggregates, no sort), both sides projected to their keys, compared
-//! columns and time with that mark, and a full outer join that pairs a
-//! record only with the one record of the same key on the other side.
-//! Each joined row gets its kind, a mismatch flag per compared column and
-//! the periods of its two times.
+//! The record-level plan: both sides projected to their keys, compared
+//! columns, time and period, and a full outer join on the keys. Each
+//! joined row gets its kind, a mismatch flag per compared column and the
+//! periods of its two times.
+//!
+//! Keys are assumed unique first (one join, as a peer engine would run
+//! it). Whether they were is read off that join's counts
+//! (`records::Counted::duplicates`); only if not are the keys found more
+//! than once on either side computed (hash aggregates, no sort) and the
+//! join run again with them marked, so that a record is paired only with
+//! the one record of the same key on the other side — never a
+//! many-to-many join.
 
+use std::sync::Arc;
+
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
 use yardstick_core::model::{Project, Shape};
 use yardstick_core::reconcile::{Reconcile, Rule};
 
-use crate::eval::quote;
+use crate::eval::{EvalError, quote};
+use crate::sources::df_message;
 
 /// What a joined row is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -54,6 +65,17 @@ impl Kind {
     }
 }
 
+/// Which records the join reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rows {
+    All,
+    /// Those whose key is among the keys registered as `keys::WANTED`
+    /// (when `wanted`) or has a missing part.
+    Listed {
+        wanted: bool,
+    },
+}
+
 /// A compared column on both sides.
 #[derive(Debug, Clone)]
 pub(crate) struct Column {
@@ -78,6 +100,8 @@ pub(crate) struct Plan {
 pub(crate) const JOINED: &str = "__rc_joined";
 /// The function that maps an instant to its period index.
 pub(crate) const BUCKET: &str = "__rc_bucket";
+/// The name the duplicate keys are registered under (slow path only).
+pub(crate) const DUPLICATES: &str = "__rc_duplicates";
 
 fn time_of(shape: &Shape) -> Option<String> {
     match shape {
@@ -129,7 +153,8 @@ impl Plan {
     }
 
     /// Keys found more than once on either side (hash aggregates; usually
-    /// few), with `__dup` = true.
+    /// few), with `__dup` = true: registered as [`DUPLICATES`] by
+    /// [`register_duplicates`] before a join that needs them.
     fn duplicate_keys(&self) -> String {
         let ks: Vec<String> = (0..self.keys.len()).map(|i| format!("\"__k{i}\"")).collect();
         let side = |right: bool| {
@@ -148,9 +173,34 @@ impl Plan {
         )
     }
 
-    /// One side projected: keys, compared columns, time, a presence
-    /// marker, and whether its key is a duplicate (on either side).
-    fn side(&self, right: bool) -> String {
+    /// One side projected: keys, compared columns, time and its period, a
+    /// presence marker, and — with `dups` — whether its key is a duplicate
+    /// (on either side).
+    fn side(&self, right: bool, dups: bool, rows: Rows) -> String {
+        let all = self.side_all(right, dups);
+        let Rows::Listed { wanted } = rows else {
+            return all;
+        };
+        let k = if right { "__rk" } else { "__k" };
+        let missing: Vec<String> = (0..self.keys.len())
+            .map(|i| format!("x.\"{k}{i}\" IS NULL"))
+            .collect();
+        if !wanted {
+            return format!("SELECT * FROM ({all}) AS x WHERE {}", missing.join(" OR "));
+        }
+        // The wanted keys (few) are the build side of the join.
+        let on: Vec<String> = (0..self.keys.len())
+            .map(|i| format!("w.\"__w{i}\" = x.\"{k}{i}\""))
+            .collect();
+        format!(
+            "SELECT x.* FROM {} AS w RIGHT JOIN ({all}) AS x ON {} WHERE w.\"__w0\" IS NOT NULL OR {}",
+            super::keys::WANTED,
+            on.join(" AND "),
+            missing.join(" OR ")
+        )
+    }
+
+    fn side_all(&self, right: bool, dups: bool) -> String {
         let (source, time, k, c) = if right {
             (&self.right, &self.right_time, "__rk", "__r")
         } else {
@@ -164,10 +214,18 @@ impl Plan {
             let name = quote(if right { &col.right } else { &col.left });
             cols.push(format!("s.{name} AS \"{c}{j}\""));
         }
-        let t = if right { "__rt" } else { "__lt" };
+        let (t, p) = if right { ("__rt", "__rp") } else { ("__lt", "__lp") };
         match time {
-            Some(time) if self.timed() => cols.push(format!("s.{} AS \"{t}\"", quote(time))),
-            _ => cols.push(format!("CAST(NULL AS TIMESTAMP) AS \"{t}\"")),
+            Some(time) if self.timed() => {
+                cols.push(format!("s.{} AS \"{t}\"", quote(time)));
+                // The period before the join: the join carries a small
+                // integer, and the time only where a query reads it.
+                cols.push(format!("{BUCKET}(s.{}) AS \"{p}\"", quote(time)));
+            }
+            _ => {
+                cols.push(format!("CAST(NULL AS TIMESTAMP) AS \"{t}\""));
+                cols.push(format!("CAST(0 AS INT) AS \"{p}\""));
+            }
         }
         let (present, dup) = if right {
             ("__rin", "__rd")
@@ -175,6 +233,9 @@ impl Plan {
             ("__lin", "__ld")
         };
         cols.push(format!("true AS \"{present}\""));
+        if !dups {
+            return format!("SELECT {} FROM {} AS s", cols.join(", "), quote(source));
+        }
         cols.push(format!("COALESCE(d.\"__dup\", false) AS \"{dup}\""));
         // The duplicate keys (small) are the build side of the join.
         let on: Vec<String> = self
@@ -184,9 +245,8 @@ impl Plan {
             .map(|(i, (l, r))| format!("d.\"__k{i}\" = s.{}", quote(if right { r } else { l })))
             .collect();
         format!(
-            "SELECT {} FROM ({}) AS d RIGHT JOIN {} AS s ON {}",
+            "SELECT {} FROM {DUPLICATES} AS d RIGHT JOIN {} AS s ON {}",
             cols.join(", "),
-            self.duplicate_keys(),
             quote(source),
             on.join(" AND ")
         )
@@ -217,10 +277,25 @@ impl Plan {
     /// The joined rows: `__k*` (the key), `__l*`/`__r*` (compared values),
     /// `__lt`/`__rt` (times), `__kind`, `__x*` (mismatch per compared
     /// column), `__lp`/`__rp` (period indices).
-    pub(crate) fn joined_sql(&self) -> String {
+    ///
+    /// Without `dups` the join assumes every key unique on both sides
+    /// (rows of a duplicate key are then paired with each other); the
+    /// counts over it tell whether that held (see `records::Counted`), and
+    /// only when it did not is the join run again with `dups`, marking
+    /// every record of a duplicate key.
+    pub(crate) fn joined_sql(&self, dups: bool) -> String {
+        self.joined_sql_of(dups, Rows::All)
+    }
+
+    /// [`Plan::joined_sql`] over the records `rows` selects on both sides.
+    pub(crate) fn joined_sql_of(&self, dups: bool, rows: Rows) -> String {
         let on: Vec<String> = (0..self.keys.len())
             .map(|i| format!("l.\"__k{i}\" = r.\"__rk{i}\""))
-            .chain(["NOT l.\"__ld\"".to_string(), "NOT r.\"__rd\"".to_string()])
+            .chain(
+                dups.then(|| ["NOT l.\"__ld\"".to_string(), "NOT r.\"__rd\"".to_string()])
+                    .into_iter()
+                    .flatten(),
+            )
             .collect();
         let mut cols: Vec<String> = Vec::new();
         for i in 0..self.keys.len() {
@@ -236,22 +311,32 @@ impl Plan {
         cols.push("\"__rt\"".into());
         // A key found more than once on either side pairs with nothing:
         // every record of it, on both sides, is a duplicate.
-        cols.push(format!(
-            "CAST(CASE WHEN \"__lin\" IS NOT NULL AND \"__rin\" IS NOT NULL THEN {} \
-             WHEN \"__lin\" IS NOT NULL AND \"__ld\" THEN {} WHEN \"__lin\" IS NOT NULL THEN {} \
-             WHEN \"__rd\" THEN {} ELSE {} END AS INT) AS \"__kind\"",
-            Kind::Matched.code(),
-            Kind::DuplicateLeft.code(),
-            Kind::OnlyLeft.code(),
-            Kind::DuplicateRight.code(),
-            Kind::OnlyRight.code()
-        ));
+        let kind = if dups {
+            format!(
+                "CASE WHEN \"__lin\" IS NOT NULL AND \"__rin\" IS NOT NULL THEN {} \
+                 WHEN \"__lin\" IS NOT NULL AND \"__ld\" THEN {} WHEN \"__lin\" IS NOT NULL THEN {} \
+                 WHEN \"__rd\" THEN {} ELSE {} END",
+                Kind::Matched.code(),
+                Kind::DuplicateLeft.code(),
+                Kind::OnlyLeft.code(),
+                Kind::DuplicateRight.code(),
+                Kind::OnlyRight.code()
+            )
+        } else {
+            format!(
+                "CASE WHEN \"__rin\" IS NULL THEN {} WHEN \"__lin\" IS NULL THEN {} ELSE {} END",
+                Kind::OnlyLeft.code(),
+                Kind::OnlyRight.code(),
+                Kind::Matched.code()
+            )
+        };
+        cols.push(format!("CAST({kind} AS INT) AS \"__kind\""));
         for j in 0..self.compared.len() {
             cols.push(format!("COALESCE({}, false) AS \"__x{j}\"", self.mismatch(j)));
         }
         if self.timed() {
-            cols.push(format!("{BUCKET}(\"__lt\") AS \"__lp\""));
-            cols.push(format!("{BUCKET}(\"__rt\") AS \"__rp\""));
+            cols.push("\"__lp\"".into());
+            cols.push("\"__rp\"".into());
         } else {
             cols.push("CAST(0 AS INT) AS \"__lp\"".into());
             cols.push("CAST(0 AS INT) AS \"__rp\"".into());
@@ -259,8 +344,8 @@ impl Plan {
         format!(
             "SELECT {} FROM ({}) AS l FULL OUTER JOIN ({}) AS r ON {}",
             cols.join(", "),
-            self.side(false),
-            self.side(true),
+            self.side(false, dups, rows),
+            self.side(true, dups, rows),
             on.join(" AND ")
         )
     }
@@ -283,4 +368,27 @@ impl Plan {
         parts.push("\"__lp\" IS DISTINCT FROM \"__rp\"".into());
         parts.join(" OR ")
     }
+}
+
+/// Computes the keys found more than once on either side, once, and
+/// registers them as [`DUPLICATES`] for [`Plan::joined_sql`] with `dups`.
+pub(crate) async fn register_duplicates(ctx: &SessionContext, plan: &Plan) -> Result<(), EvalError> {
+    let what = format!(
+        "finding keys found more than once in `{}` or `{}`",
+        plan.left, plan.right
+    );
+    let df = ctx
+        .sql(&plan.duplicate_keys())
+        .await
+        .map_err(|e| EvalError::Data(format!("{what}: {}", df_message(&e))))?;
+    let schema = Arc::new(df.schema().as_arrow().clone());
+    let batches = df
+        .collect()
+        .await
+        .map_err(|e| EvalError::Data(format!("{what}: {}", df_message(&e))))?;
+    let table =
+        MemTable::try_new(schema, vec![batches]).map_err(|e| EvalError::Internal(format!("{what}: {e}")))?;
+    ctx.register_table(DUPLICATES, Arc::new(table))
+        .map_err(|e| EvalError::Internal(format!("registering duplicate keys: {e}")))?;
+    Ok(())
 }

@@ -1,15 +1,19 @@
 //! Reconciliation on DataFusion: two sources matched on their keys
 //! (`[reconcile.ID]`, README: Reconciliation), per period of the KPIs' grain.
 //!
-//! - `join`: the keys found more than once on either side (hash
-//!   aggregates), both sides projected, one full outer join pairing each
-//!   record with the one record of its key on the other side (a key found
-//!   more than once on either side pairs with nothing and is reported as a
-//!   duplicate — never a many-to-many join), each row's kind, mismatch
-//!   flags and periods. For a KPI bridge the joined rows are computed once
+//! - `join`: both sides projected, one full outer join pairing each
+//!   record with the one record of its key on the other side, each row's
+//!   kind, mismatch flags and periods. Keys are assumed unique first; if
+//!   the counts show they were not, the keys found more than once on either
+//!   side (hash aggregates) are marked and the join runs again: such a key
+//!   pairs with nothing and is reported as a duplicate — never a
+//!   many-to-many join. For a KPI bridge the joined rows are computed once
 //!   and kept in memory.
 //! - `records`: counts per period, the discrepant records with both
 //!   sides' values.
+//! - `keys`: the keys of discrepant records collected while counting: a
+//!   duplicate the counts cannot show, and the records to list, read
+//!   again by their keys rather than joined again in full.
 //! - `bridge`: each KPI on both sides and its difference split into
 //!   causes that add up to it.
 //!
@@ -30,10 +34,12 @@ use yardstick_core::time::Instant;
 use crate::eval::{CadenceKey, EvalError, Evaluator, Frame};
 use crate::sources::{Catalog, session};
 use crate::udf::BucketUdf;
+use records::KeyLists;
 
 mod bridge;
 mod check;
 mod join;
+mod keys;
 mod records;
 
 pub use check::check_reconcile_columns;
@@ -212,8 +218,37 @@ pub async fn reconcile(
             .register_udf(ScalarUDF::from(BucketUdf::new(join::BUCKET, bounds)));
     }
     let bridge = grain.is_some() && !kpis.is_empty();
-    records::register_joined(&local.ctx, &plan, bridge).await?;
-    let counts = records::counts(&local.ctx, &plan).await?;
+    // Keys assumed unique: one join. Only when its counts say otherwise
+    // are duplicate keys found and the join run again marking them.
+    // The records to list are found by their keys, collected while
+    // counting, unless the joined rows are kept anyway or all are listed.
+    let listed = match opts.limit {
+        Some(n) if n > 0 && !bridge => Some(n),
+        _ => None,
+    };
+    let lists = if listed.is_some() {
+        KeyLists::Discrepant
+    } else {
+        KeyLists::OneSided
+    };
+    records::register_joined(&local.ctx, &plan, false, bridge).await?;
+    let mut counted = records::counts(&local.ctx, &plan, lists).await?;
+    let dups = counted.duplicates(records::rows(&local.ctx, &plan).await?)?;
+    if dups {
+        join::register_duplicates(&local.ctx, &plan).await?;
+        records::register_joined(&local.ctx, &plan, true, bridge).await?;
+        let lists = if listed.is_some() {
+            KeyLists::Discrepant
+        } else {
+            KeyLists::None
+        };
+        counted = records::counts(&local.ctx, &plan, lists).await?;
+    }
+    let wanted = match listed {
+        Some(n) => Some(counted.keys.first(n)?),
+        None => None,
+    };
+    let counts = counted.periods;
     let (walks, walk_frame) = match grain {
         Some(g) if !kpis.is_empty() => bridge::walks(project, &local, &plan, &kpis, g, opts.as_of).await?,
         _ => (Default::default(), None),
@@ -231,10 +266,13 @@ pub async fn reconcile(
         let p = usize::try_from(p?).ok()?;
         f.periods.get(p).map(|x| cal.label(x))
     };
-    let mut examples = if opts.limit == Some(0) {
-        Vec::new()
-    } else {
-        records::examples(&local.ctx, &plan, opts.limit, &label).await?
+    let mut examples = match wanted {
+        _ if opts.limit == Some(0) => Vec::new(),
+        Some(wanted) => {
+            keys::register_listed(&local.ctx, &plan, dups, wanted).await?;
+            records::examples(&local.ctx, &plan, keys::LISTED, opts.limit, &label).await?
+        }
+        None => records::examples(&local.ctx, &plan, join::JOINED, opts.limit, &label).await?,
     };
     // Who fixes a side: as declared, else the source's owner, else the
     // party that submits it.

@@ -15,7 +15,7 @@ use serde::Serialize;
 use yardstick_core::time::Instant;
 
 use super::join::{JOINED, Kind, Plan};
-use crate::eval::EvalError;
+use crate::eval::{EvalError, quote};
 use crate::sources::df_message;
 
 /// Counts of one period.
@@ -72,8 +72,57 @@ fn count(b: &RecordBatch, col: usize, row: usize) -> u64 {
     int(b, col, row).and_then(|v| u64::try_from(v).ok()).unwrap_or(0)
 }
 
-/// Counts per period index.
-pub(crate) async fn counts(ctx: &SessionContext, plan: &Plan) -> Result<BTreeMap<usize, Counts>, EvalError> {
+/// The counts of one join, and what they tell about its keys.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Counted {
+    pub(crate) periods: BTreeMap<usize, Counts>,
+    /// Joined rows carrying a left record (any period, or none).
+    left_rows: u64,
+    right_rows: u64,
+    /// Keys (all of their columns present) of discrepant records, by the
+    /// period they count in and their kind (see [`KeyLists`]).
+    pub(crate) keys: super::keys::Collected,
+}
+
+impl Counted {
+    /// Whether a join that assumed unique keys met a key found more than
+    /// once on a side. Every record is in exactly one joined row when the
+    /// keys are unique; a key on `l` left and `r` right records with both
+    /// present gives `l·r` rows, more than `l` left rows when `r > 1` and
+    /// more than `r` right rows when `l > 1`; a key on one side only keeps
+    /// its rows apart, and is found among the one-sided keys.
+    pub(crate) fn duplicates(&self, rows: (u64, u64)) -> Result<bool, EvalError> {
+        Ok(self.left_rows != rows.0 || self.right_rows != rows.1 || self.keys.one_sided_repeat()?)
+    }
+}
+
+/// Which keys the counting pass collects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyLists {
+    None,
+    /// Of records on one side only: to find a duplicate the row counts
+    /// cannot show.
+    OneSided,
+    /// Of every discrepant record: to list the first of each period
+    /// without joining everything again.
+    Discrepant,
+}
+
+/// Records on each side, as the join reads them.
+pub(crate) async fn rows(ctx: &SessionContext, plan: &Plan) -> Result<(u64, u64), EvalError> {
+    let sql = format!(
+        "SELECT (SELECT count(*) FROM {}) AS l, (SELECT count(*) FROM {}) AS r",
+        quote(&plan.left),
+        quote(&plan.right)
+    );
+    let b = collect(ctx, &sql, "counting records").await?;
+    let b = b.iter().find(|b| b.num_rows() > 0);
+    Ok(b.map_or((0, 0), |b| (count(b, 0, 0), count(b, 1, 0))))
+}
+
+/// Counts per period index over the joined rows, and the keys `lists`
+/// asks for.
+pub(crate) async fn counts(ctx: &SessionContext, plan: &Plan, lists: KeyLists) -> Result<Counted, EvalError> {
     let m = Kind::Matched.code();
     let n = plan.compared.len();
     let mut aggs = vec![
@@ -104,6 +153,11 @@ pub(crate) async fn counts(ctx: &SessionContext, plan: &Plan) -> Result<BTreeMap
             "count(*) FILTER (WHERE \"__kind\" = {m} AND \"__l{j}\" IS DISTINCT FROM \"__r{j}\")"
         ));
     }
+    let keys_at = 10 + 2 * n;
+    let kinds = super::keys::kinds(lists);
+    for kind in &kinds {
+        aggs.push(super::keys::list(plan, *kind));
+    }
     // One pass: the period a row counts in, and for matched records whose
     // two times fall in different periods, both periods (they count as
     // moved in each).
@@ -122,19 +176,27 @@ pub(crate) async fn counts(ctx: &SessionContext, plan: &Plan) -> Result<BTreeMap
         changed: vec![0; n],
         ..Counts::default()
     };
-    let mut out: BTreeMap<usize, Counts> = BTreeMap::new();
+    let mut out = Counted::default();
     let index = |b: &RecordBatch, col: usize, r: usize| int(b, col, r).and_then(|p| usize::try_from(p).ok());
     for b in collect(ctx, &sql, "counting records").await? {
         for r in 0..b.num_rows() {
+            // Moved records are counted in both periods: ml and mr group
+            // them, so the rows here never double the accounting below.
+            out.left_rows += count(&b, 4, r) + count(&b, 6, r) + count(&b, 8, r);
+            out.right_rows += count(&b, 4, r) + count(&b, 7, r) + count(&b, 9, r);
             for side in [1, 2] {
                 if let Some(p) = index(&b, side, r) {
-                    out.entry(p).or_insert_with(empty).moved += count(&b, 3, r);
+                    out.periods.entry(p).or_insert_with(empty).moved += count(&b, 3, r);
                 }
             }
-            let Some(p) = index(&b, 0, r) else {
+            let p = index(&b, 0, r);
+            for (i, kind) in kinds.iter().enumerate() {
+                out.keys.add(p, *kind, b.column(keys_at + i), r);
+            }
+            let Some(p) = p else {
                 continue;
             };
-            let c = out.entry(p).or_insert_with(empty);
+            let c = out.periods.entry(p).or_insert_with(empty);
             c.in_common += count(&b, 4, r);
             c.matched += count(&b, 5, r);
             c.only_left += count(&b, 6, r);
@@ -294,11 +356,12 @@ pub struct Example {
     pub columns: Vec<Cell>,
 }
 
-/// Discrepant records, ordered by period, kind and key: the first `limit`
-/// of each period, or all of them.
+/// Discrepant records of the joined rows registered as `from`, ordered by
+/// period, kind and key: the first `limit` of each period, or all of them.
 pub(crate) async fn examples(
     ctx: &SessionContext,
     plan: &Plan,
+    from: &str,
     limit: Option<usize>,
     label: &(dyn Fn(Option<i64>) -> Option<String> + Sync),
 ) -> Result<Vec<Example>, EvalError> {
@@ -320,9 +383,14 @@ pub(crate) async fn examples(
         Kind::Matched.code()
     );
     let keys: Vec<String> = (0..nk).map(|i| format!("\"__k{i}\"")).collect();
+    // Records of one key (a duplicate, or a missing key) in the order of
+    // their times and values: the listing never depends on the plan.
+    let mut keys = keys;
+    keys.extend(["\"__lt\"", "\"__rt\""].map(String::from));
+    keys.extend((0..nc).flat_map(|j| [format!("\"__l{j}\""), format!("\"__r{j}\"")]));
     let order = format!("\"__p\", {order_kind}, {}", keys.join(", "));
     let inner = format!(
-        "SELECT {} FROM {JOINED} WHERE {}",
+        "SELECT {} FROM {from} WHERE {}",
         cols.join(", "),
         plan.discrepant_expr()
     );
@@ -420,11 +488,16 @@ pub(crate) async fn examples(
     Ok(out)
 }
 
-/// Registers the joined rows: computed once and kept in memory when
-/// `cache` (the bridge reads them once per step), else a view that each
-/// query runs.
-pub(crate) async fn register_joined(ctx: &SessionContext, plan: &Plan, cache: bool) -> Result<(), EvalError> {
-    let sql = plan.joined_sql();
+/// Registers the joined rows (see [`Plan::joined_sql`]): computed once and
+/// kept in memory when `cache` (the bridge reads them once per step), else
+/// a view that each query runs. Replaces rows registered before.
+pub(crate) async fn register_joined(
+    ctx: &SessionContext,
+    plan: &Plan,
+    dups: bool,
+    cache: bool,
+) -> Result<(), EvalError> {
+    let sql = plan.joined_sql(dups);
     let what = format!("joining `{}` and `{}` on their keys", plan.left, plan.right);
     let df = ctx
         .sql(&sql)
@@ -437,6 +510,8 @@ pub(crate) async fn register_joined(ctx: &SessionContext, plan: &Plan, cache: bo
     } else {
         df
     };
+    ctx.deregister_table(JOINED)
+        .map_err(|e| EvalError::Internal(format!("replacing joined rows: {e}")))?;
     ctx.register_table(JOINED, df.into_view())
         .map_err(|e| EvalError::Internal(format!("registering joined rows: {e}")))?;
     Ok(())

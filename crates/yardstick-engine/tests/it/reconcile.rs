@@ -314,3 +314,115 @@ fn a_discrepancy_alert_fires_on_the_latest_complete_period_outside_tolerance() {
     // Before October ends nothing has completed: nothing fires.
     assert!(firing_at("2026-10-20T00:00:00Z").is_empty());
 }
+
+/// A key twice on one side only never meets the other side, so the one
+/// join over unique keys cannot show it in its row counts: the one-sided
+/// keys are checked too. Keys with a missing part never pair and are never
+/// duplicates. One key column and two, with the same records.
+#[test]
+fn keys_found_twice_on_one_side_only_are_duplicates_and_missing_keys_are_not() {
+    let left = "region,id,amount\nDE,1,10\nDE,2,20\nDE,2,21\nDE,3,30\nDE,,40\nDE,,41\n";
+    let right = "region,id,amount\nDE,1,10\nDE,3,31\nDE,4,50\nDE,4,51\nDE,4,52\nDE,5,60\n";
+    for keys in [r#"["id"]"#, r#"["region", "id"]"#] {
+        let defs = format!(
+            "[source.ours]\npath = \"data/ours.csv\"\n\n[source.theirs]\npath = \"data/theirs.csv\"\n\n\
+             [reconcile.r]\nleft = \"ours\"\nright = \"theirs\"\nkeys = {keys}\ncompare = {{ amount = \"exact\" }}\n"
+        );
+        let dir = project(
+            "UTC",
+            &defs,
+            &[("data/ours.csv", left), ("data/theirs.csv", right)],
+        );
+        let r = run(dir.path(), "r", "2026-11-30T00:00:00Z", None);
+        let [p] = r.periods.as_slice() else {
+            panic!("one period: {:?}", r.periods)
+        };
+        assert_eq!(
+            (p.duplicate_keys.left, p.duplicate_keys.right),
+            (2, 3),
+            "keys {keys}"
+        );
+        assert_eq!(
+            (p.in_common, p.matched, p.mismatched["amount"]),
+            (2, 1, 1),
+            "keys {keys}"
+        );
+        assert_eq!((p.only_left, p.only_right), (2, 1), "keys {keys}");
+        let dups: Vec<Kind> = p
+            .examples
+            .iter()
+            .map(|e| e.kind)
+            .filter(|k| matches!(k, Kind::DuplicateLeft | Kind::DuplicateRight))
+            .collect();
+        assert_eq!(dups.len(), 5, "keys {keys}: {:?}", p.examples);
+    }
+}
+
+/// The records listed with a limit are found by the keys collected while
+/// counting; they must be exactly the first of the full listing, period by
+/// period — with records only on one side, values out of tolerance, moved
+/// times, duplicate keys on one side and on both, and missing keys.
+#[test]
+fn listed_records_are_the_first_of_the_full_listing() {
+    let mut left = String::from("id,booked_at,amount\n");
+    let mut right = String::from("ref,sold_at,total\n");
+    for id in 1..=240u32 {
+        let month = 9 + id % 3;
+        let day = id % 27 + 1;
+        let time = format!("2026-{month:02}-{day:02} 10:00:00");
+        writeln!(left, "{id},{time},{id}.5").expect("write");
+        if id % 7 == 0 {
+            writeln!(left, "{id},{time},{id}.5").expect("write");
+        }
+        match id % 11 {
+            0 => continue,
+            1 => writeln!(right, "{id},{time},{}.5", id + 1).expect("write"),
+            2 if day == 28 => {
+                writeln!(right, "{id},2026-{:02}-01 01:00:00,{id}.5", month + 1).expect("write")
+            }
+            3 => {
+                writeln!(right, "{id},{time},{id}.5").expect("write");
+                writeln!(right, "{id},{time},{id}.5").expect("write");
+            }
+            _ => writeln!(right, "{id},{time},{id}.5").expect("write"),
+        }
+    }
+    for extra in 500..530u32 {
+        writeln!(right, "{extra},2026-10-{:02} 08:00:00,1", extra % 27 + 1).expect("write");
+    }
+    left.push_str(",2026-10-03 10:00:00,7\n,2026-10-04 10:00:00,8\n");
+    right.push_str(",2026-11-03 10:00:00,9\n");
+    let defs = "[source.ours]\npath = \"data/ours.csv\"\ntime = \"booked_at\"\n\n\
+                [source.theirs]\npath = \"data/theirs.csv\"\ntime = \"sold_at\"\n\n\
+                [reconcile.r]\nleft = \"ours\"\nright = \"theirs\"\nkeys = { id = \"ref\" }\n\
+                compare = { amount = { right = \"total\", abs = 0.5 } }\nevery = \"month\"\n";
+    let dir = project(
+        "UTC",
+        defs,
+        &[("data/ours.csv", &left), ("data/theirs.csv", &right)],
+    );
+    let all = run(dir.path(), "r", "2026-12-01T00:00:00Z", None);
+    for n in [1, 3, 10] {
+        let some = run(dir.path(), "r", "2026-12-01T00:00:00Z", Some(n));
+        assert_eq!(all.periods.len(), some.periods.len());
+        for (a, s) in all.periods.iter().zip(&some.periods) {
+            let first = serde_json::to_value(&a.examples[..n.min(a.examples.len())]).expect("json");
+            assert_eq!(
+                first,
+                serde_json::to_value(&s.examples).expect("json"),
+                "{} limit {n}",
+                a.period
+            );
+            assert_eq!(a.only_left, s.only_left);
+            assert_eq!(a.duplicate_keys.left, s.duplicate_keys.left);
+        }
+    }
+    let cut = all.periods.iter().filter(|p| p.examples.len() > 10).count();
+    assert_eq!(cut, 3, "September to November have more records than listed");
+    let kinds: std::collections::BTreeSet<Kind> = all
+        .periods
+        .iter()
+        .flat_map(|p| p.examples.iter().map(|e| e.kind))
+        .collect();
+    assert_eq!(kinds.len(), 5, "every kind listed: {kinds:?}");
+}
