@@ -3,7 +3,8 @@
 //! Accepted: RFC 3339 / ISO 8601 timestamps with `T` or a space, with or
 //! without seconds and fractions, with `Z` or a `±HH:MM` offset; the same
 //! without an offset (read in the project's zone); and plain dates (the start
-//! of that day in the project's zone).
+//! of that day in the project's zone). The forms nearly every file writes
+//! are read without format strings (`parse_common`), the rest by them.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -19,6 +20,76 @@ pub fn parse_time(s: &str, tz: Tz) -> Option<DateTime<Utc>> {
     if s.is_empty() {
         return None;
     }
+    match parse_common(s.as_bytes()) {
+        Some((n, Some(offset))) => Some(Utc.from_utc_datetime(&(n - offset))),
+        Some((n, None)) => Some(local_to_utc(n, tz)),
+        None => parse_any(s, tz),
+    }
+}
+
+/// The forms nearly every file writes, read without format strings:
+/// `YYYY-MM-DD[T ]HH:MM:SS[.f]` with nothing after it (a wall-clock time),
+/// `Z`, or `±HH:MM`. `None` for anything else — a value this does not
+/// read is read by [`parse_any`], which gives the same answer for every
+/// value read here (a property test says so).
+fn parse_common(b: &[u8]) -> Option<(NaiveDateTime, Option<chrono::FixedOffset>)> {
+    fn digits(b: &[u8]) -> Option<u32> {
+        b.iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    }
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(
+        i32::try_from(digits(&b[0..4])?).ok()?,
+        digits(&b[5..7])?,
+        digits(&b[8..10])?,
+    )?;
+    let (h, m, sec) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
+    let mut rest = &b[19..];
+    let mut nanos = 0;
+    if let Some(f) = rest.strip_prefix(b".") {
+        let len = f.iter().take_while(|c| c.is_ascii_digit()).count();
+        if len == 0 || len > 9 {
+            return None;
+        }
+        nanos = digits(&f[..len])? * 10u32.pow(9 - u32::try_from(len).ok()?);
+        rest = &f[len..];
+    }
+    // Leap seconds and 24:00 are left to the general reader.
+    if h > 23 || m > 59 || sec > 59 {
+        return None;
+    }
+    let n = date.and_hms_nano_opt(h, m, sec, nanos)?;
+    let offset = match rest {
+        [] => None,
+        [b'Z'] => Some(chrono::FixedOffset::east_opt(0)?),
+        [sign @ (b'+' | b'-'), hh @ .., b':', m1, m2] if hh.len() == 2 => {
+            let (oh, om) = (digits(hh)?, digits(&[*m1, *m2])?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let secs = i32::try_from(oh * 3600 + om * 60).ok()?;
+            Some(chrono::FixedOffset::east_opt(if *sign == b'-' {
+                -secs
+            } else {
+                secs
+            })?)
+        }
+        _ => return None,
+    };
+    Some((n, offset))
+}
+
+/// Every accepted form, by format strings.
+fn parse_any(s: &str, tz: Tz) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
@@ -72,6 +143,76 @@ pub fn local_to_utc(n: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
 mod tests {
     use super::*;
     use chrono_tz::Europe::Berlin;
+    use proptest::prelude::*;
+
+    fn written() -> impl Strategy<Value = String> {
+        let fraction = prop::option::of("[0-9]{1,11}");
+        let suffix = prop_oneof![
+            Just(String::new()),
+            Just("Z".to_string()),
+            Just("z".to_string()),
+            Just(" UTC".to_string()),
+            (
+                prop_oneof![Just('+'), Just('-')],
+                0u32..26,
+                0u32..62,
+                prop_oneof![Just(":"), Just("")]
+            )
+                .prop_map(|(s, h, m, c)| format!("{s}{h:02}{c}{m:02}")),
+            (prop_oneof![Just('+'), Just('-')], 0u32..15).prop_map(|(s, h)| format!("{s}{h:02}")),
+        ];
+        (
+            prop_oneof![1900i32..2100, 0i32..10000],
+            0u32..14,
+            0u32..33,
+            prop_oneof![Just('T'), Just(' '), Just('t'), Just('_')],
+            0u32..26,
+            0u32..62,
+            0u32..62,
+            fraction,
+            suffix,
+        )
+            .prop_map(|(y, mo, d, sep, h, mi, se, f, suffix)| {
+                let f = f.map(|f| format!(".{f}")).unwrap_or_default();
+                format!("{y:04}-{mo:02}-{d:02}{sep}{h:02}:{mi:02}:{se:02}{f}{suffix}")
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        /// The quick reader answers only where the general one gives the
+        /// same instant, in zones with and without DST.
+        #[test]
+        fn the_common_forms_read_quickly_as_the_general_reader_reads_them(s in written()) {
+            if parse_common(s.as_bytes()).is_some() {
+                for tz in [Tz::UTC, Berlin, chrono_tz::America::New_York, chrono_tz::Australia::Lord_Howe] {
+                    prop_assert_eq!(parse_time(&s, tz), parse_any(&s, tz), "{} in {}", s, tz);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_quick_reader_takes_the_forms_files_write() {
+        for s in [
+            "2026-03-07 07:28:08.284068",
+            "2026-03-07T07:28:08",
+            "2026-03-07T07:28:08Z",
+            "2026-03-07 07:28:08.5+05:30",
+            "2026-03-29T02:30:00",
+        ] {
+            assert!(parse_common(s.as_bytes()).is_some(), "{s}");
+            assert_eq!(parse_time(s, Berlin), parse_any(s, Berlin), "{s}");
+        }
+        for s in [
+            "2026-03-07T07:28",
+            "2026-03-07",
+            "2026-03-07T23:59:60Z",
+            "2026-02-30T00:00:00",
+        ] {
+            assert!(parse_common(s.as_bytes()).is_none(), "{s}");
+        }
+    }
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s)
