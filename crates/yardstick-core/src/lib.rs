@@ -22,6 +22,7 @@ pub mod status;
 pub mod time;
 pub mod visibility;
 mod vocab;
+pub mod why;
 
 pub use calendar::{Calendar, Grain, Period, PeriodKind};
 pub use diag::{Diagnostic, Diagnostics, Loc, Located, Severity, SourceMap};
