@@ -11,15 +11,11 @@
 //! the one record of the same key on the other side — never a
 //! many-to-many join.
 
-use std::sync::Arc;
-
-use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use yardstick_core::model::{Project, Shape};
 use yardstick_core::reconcile::{Reconcile, Rule};
 
 use crate::eval::{EvalError, quote};
-use crate::sources::df_message;
 
 /// What a joined row is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -377,18 +373,5 @@ pub(crate) async fn register_duplicates(ctx: &SessionContext, plan: &Plan) -> Re
         "finding keys found more than once in `{}` or `{}`",
         plan.left, plan.right
     );
-    let df = ctx
-        .sql(&plan.duplicate_keys())
-        .await
-        .map_err(|e| EvalError::Data(format!("{what}: {}", df_message(&e))))?;
-    let schema = Arc::new(df.schema().as_arrow().clone());
-    let batches = df
-        .collect()
-        .await
-        .map_err(|e| EvalError::Data(format!("{what}: {}", df_message(&e))))?;
-    let table =
-        MemTable::try_new(schema, vec![batches]).map_err(|e| EvalError::Internal(format!("{what}: {e}")))?;
-    ctx.register_table(DUPLICATES, Arc::new(table))
-        .map_err(|e| EvalError::Internal(format!("registering duplicate keys: {e}")))?;
-    Ok(())
+    super::records::register_sql(ctx, DUPLICATES, &plan.duplicate_keys(), &what, true).await
 }

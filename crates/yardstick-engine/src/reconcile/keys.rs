@@ -22,9 +22,8 @@ use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
 use super::join::{Kind, Plan, Rows as Read};
-use super::records::KeyLists;
+use super::records::{KeyLists, register_sql};
 use crate::eval::EvalError;
-use crate::sources::df_message;
 
 /// The name the keys to list are registered under.
 pub(crate) const WANTED: &str = "__rc_wanted";
@@ -173,33 +172,26 @@ pub(crate) async fn register_listed(
     wanted: Vec<ArrayRef>,
 ) -> Result<(), EvalError> {
     let some = !wanted.is_empty();
+    let what = format!(
+        "reading the records of `{}` and `{}` to list",
+        plan.left, plan.right
+    );
     if some {
         let fields: Vec<Field> = wanted
             .iter()
             .enumerate()
             .map(|(i, a)| Field::new(format!("__w{i}"), a.data_type().clone(), true))
             .collect();
+        let internal = |e: String| EvalError::Internal(format!("{what}: {e}"));
         let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), wanted)
-            .map_err(|e| EvalError::Internal(format!("keys to list: {e}")))?;
-        let table = MemTable::try_new(batch.schema(), vec![vec![batch]])
-            .map_err(|e| EvalError::Internal(format!("keys to list: {e}")))?;
+            .map_err(|e| internal(e.to_string()))?;
+        let table =
+            MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(|e| internal(e.to_string()))?;
         ctx.deregister_table(WANTED)
-            .map_err(|e| EvalError::Internal(format!("keys to list: {e}")))?;
+            .map_err(|e| internal(e.to_string()))?;
         ctx.register_table(WANTED, Arc::new(table))
-            .map_err(|e| EvalError::Internal(format!("keys to list: {e}")))?;
+            .map_err(|e| internal(e.to_string()))?;
     }
     let sql = plan.joined_sql_of(dups, Read::Listed { wanted: some });
-    let what = format!(
-        "reading the records of `{}` and `{}` to list",
-        plan.left, plan.right
-    );
-    let df = ctx
-        .sql(&sql)
-        .await
-        .map_err(|e| EvalError::Data(format!("{what}: {}", df_message(&e))))?;
-    ctx.deregister_table(LISTED)
-        .map_err(|e| EvalError::Internal(format!("{what}: {e}")))?;
-    ctx.register_table(LISTED, df.into_view())
-        .map_err(|e| EvalError::Internal(format!("{what}: {e}")))?;
-    Ok(())
+    register_sql(ctx, LISTED, &sql, &what, false).await
 }

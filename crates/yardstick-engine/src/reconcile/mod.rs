@@ -226,23 +226,20 @@ pub async fn reconcile(
         Some(n) if n > 0 && !bridge => Some(n),
         _ => None,
     };
-    let lists = if listed.is_some() {
-        KeyLists::Discrepant
-    } else {
-        KeyLists::OneSided
+    let lists = |otherwise| {
+        if listed.is_some() {
+            KeyLists::Discrepant
+        } else {
+            otherwise
+        }
     };
     records::register_joined(&local.ctx, &plan, false, bridge).await?;
-    let mut counted = records::counts(&local.ctx, &plan, lists).await?;
+    let mut counted = records::counts(&local.ctx, &plan, lists(KeyLists::OneSided)).await?;
     let dups = counted.duplicates(records::rows(&local.ctx, &plan).await?)?;
     if dups {
         join::register_duplicates(&local.ctx, &plan).await?;
         records::register_joined(&local.ctx, &plan, true, bridge).await?;
-        let lists = if listed.is_some() {
-            KeyLists::Discrepant
-        } else {
-            KeyLists::None
-        };
-        counted = records::counts(&local.ctx, &plan, lists).await?;
+        counted = records::counts(&local.ctx, &plan, lists(KeyLists::None)).await?;
     }
     let wanted = match listed {
         Some(n) => Some(counted.keys.first(n)?),

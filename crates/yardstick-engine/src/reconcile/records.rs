@@ -497,22 +497,29 @@ pub(crate) async fn register_joined(
     dups: bool,
     cache: bool,
 ) -> Result<(), EvalError> {
-    let sql = plan.joined_sql(dups);
     let what = format!("joining `{}` and `{}` on their keys", plan.left, plan.right);
-    let df = ctx
-        .sql(&sql)
-        .await
-        .map_err(|e| EvalError::Data(format!("{what}: {}", df_message(&e))))?;
+    register_sql(ctx, JOINED, &plan.joined_sql(dups), &what, cache).await
+}
+
+/// Registers what `sql` gives as `name`, replacing what was there: a view
+/// that each query runs, or — when `cache` — computed now and kept in
+/// memory. `what` says what the query does, for errors.
+pub(crate) async fn register_sql(
+    ctx: &SessionContext,
+    name: &str,
+    sql: &str,
+    what: &str,
+    cache: bool,
+) -> Result<(), EvalError> {
+    let data = |e: datafusion::error::DataFusionError| EvalError::Data(format!("{what}: {}", df_message(&e)));
+    let df = ctx.sql(sql).await.map_err(data)?;
     let df = if cache {
-        df.cache()
-            .await
-            .map_err(|e| EvalError::Data(format!("{what}: {}", df_message(&e))))?
+        df.cache().await.map_err(data)?
     } else {
         df
     };
-    ctx.deregister_table(JOINED)
-        .map_err(|e| EvalError::Internal(format!("replacing joined rows: {e}")))?;
-    ctx.register_table(JOINED, df.into_view())
-        .map_err(|e| EvalError::Internal(format!("registering joined rows: {e}")))?;
+    let internal = |e: datafusion::error::DataFusionError| EvalError::Internal(format!("{what}: {e}"));
+    ctx.deregister_table(name).map_err(internal)?;
+    ctx.register_table(name, df.into_view()).map_err(internal)?;
     Ok(())
 }
