@@ -14,7 +14,9 @@
 //! - A target as the reference: spread over segments by each one's share of
 //!   the reference period ([`spread`]).
 //!
-//! Which segments to show — the search — is built on these.
+//! Which segments to show — the search — is built on these ([`search`]).
+
+pub mod search;
 
 /// A segment of an additive measure, in the period and in the reference.
 #[derive(Debug, Clone, Copy, PartialEq)]
