@@ -13,6 +13,7 @@ mod render;
 mod scaffold;
 mod server;
 mod watch;
+mod why;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -100,6 +101,21 @@ Examples:
   yardstick explain gross_margin 2026-Q3 -C ../acme --format json"
     )]
     Explain(explain::Args),
+    /// Why a KPI moved or missed in a period: its causes, ranked, over its dimensions.
+    #[command(
+        after_help = "Splits the gap between the period's value and a reference (the previous period, the
+same period a year before, the target, the baseline or a forecast) over the KPI's
+dimensions: causes are sets of dimension values (up to --depth combined), each with its
+value now and before and its contribution to the gap. Sums and counts split exactly;
+ratios, averages and shares into mix and rate effects. The roots are the fewest causes
+that explain the unusual movement (the criterion is printed).
+
+Examples:
+  yardstick why revenue 2026-09
+  yardstick why revenue 2026-09 --vs target --dimensions region,partner --depth 2
+  yardstick why first_response_24h 2026-07 --format json"
+    )]
+    Why(why::Args),
     /// Forecast a KPI's next periods, per entity, with 80% and 95% ranges.
     #[command(
         after_help = "Forecasts start after the last complete period before --as-of (default: now). Each
@@ -292,6 +308,7 @@ fn main() -> ExitCode {
         Command::Check(a) => check::run(a, color),
         Command::Eval(a) => eval::run(a, color),
         Command::Explain(a) => explain::run(a, color),
+        Command::Why(a) => why::run(a, color),
         Command::Forecast(a) => forecast::run(a, color),
         Command::Watch(a) => watch::watch(a, color),
         Command::Alerts(a) => watch::alerts(a, color),

@@ -135,15 +135,20 @@ fn literal(v: &EntityValue) -> String {
     }
 }
 
-/// Explains `kpi` in the period labelled `period`.
-pub async fn explain(
-    project: &Project,
-    catalog: &Catalog,
+/// The KPI named `kpi_id` and its period labelled `period_label` (a
+/// rolling window is named by its last day), or what is wrong with them.
+pub(crate) fn resolve_period<'p>(
+    project: &'p Project,
     kpi_id: &str,
     period_label: &str,
-    entity: &[(String, String)],
-    as_of: chrono::DateTime<chrono::Utc>,
-) -> Result<Explanation, EvalError> {
+) -> Result<
+    (
+        &'p MeasureDef,
+        yardstick_core::model::Cadence,
+        yardstick_core::calendar::Period,
+    ),
+    EvalError,
+> {
     let kpi = project.kpis.get(kpi_id).ok_or_else(|| {
         let known: Vec<&str> = project.kpis.keys().map(String::as_str).collect();
         EvalError::Data(format!("unknown KPI `{kpi_id}`; known: {}", known.join(", ")))
@@ -180,6 +185,20 @@ pub async fn explain(
             }
         )));
     }
+    Ok((kpi, cadence, period))
+}
+
+/// Explains `kpi` in the period labelled `period`.
+pub async fn explain(
+    project: &Project,
+    catalog: &Catalog,
+    kpi_id: &str,
+    period_label: &str,
+    entity: &[(String, String)],
+    as_of: chrono::DateTime<chrono::Utc>,
+) -> Result<Explanation, EvalError> {
+    let (kpi, cadence, period) = resolve_period(project, kpi_id, period_label)?;
+    let cal = project.settings.calendar();
     let opts = EvalOptions {
         as_of,
         from: None,

@@ -25,6 +25,7 @@ pub mod sources;
 pub mod typing;
 pub mod udf;
 pub mod watch;
+pub mod why;
 
 pub use datacheck::check_data;
 pub use eval::{EvalOptions, Evaluation, evaluate, evaluate_dir, evaluate_dir_with};

@@ -8,9 +8,10 @@
 //! - Ratios (`Σ numerator / Σ denominator`: averages, shares, rates): the
 //!   ratio is `Σ wᵢ·rᵢ`, each segment's share `wᵢ` of the denominator times
 //!   its own ratio `rᵢ`. A segment's part of the gap is split into a *mix*
-//!   effect (its share moved, valued at its mean ratio) and a *rate* effect
-//!   (its ratio moved, weighted by its mean share) — the symmetric
-//!   (midpoint) split, which adds up exactly ([`mix_rate`]).
+//!   effect (its share moved, valued at how far its mean ratio is from the
+//!   whole's) and a *rate* effect (its ratio moved, weighted by its mean
+//!   share) — the symmetric (midpoint) split, which adds up exactly
+//!   ([`mix_rate`]).
 //! - A target as the reference: spread over segments by each one's share of
 //!   the reference period ([`spread`]).
 //!
@@ -66,17 +67,23 @@ impl MixRate {
 /// effects, which add up to it. `None` when either period's total
 /// denominator is zero (the ratio has no value).
 ///
-/// With `wᵢ = dᵢ/Σd` and `rᵢ = nᵢ/dᵢ`, a segment's part is `wᵢ′rᵢ′ − wᵢrᵢ`
-/// (′: the period): mix `(wᵢ′ − wᵢ)(rᵢ′ + rᵢ)/2`, rate `(rᵢ′ − rᵢ)(wᵢ′ + wᵢ)/2`.
-/// A segment without denominator in one of the two has no ratio there:
-/// its mix is valued at the ratio it has, and a numerator without any
-/// denominator counts as rate, so the parts still add up.
+/// With `wᵢ = dᵢ/Σd`, `rᵢ = nᵢ/dᵢ` and `R̄` the mean of the whole ratio in
+/// the two (′: the period): mix `(wᵢ′ − wᵢ)((rᵢ′ + rᵢ)/2 − R̄)` — a share
+/// moving to a segment whose ratio is the whole's changes nothing — and
+/// rate `(rᵢ′ − rᵢ)(wᵢ′ + wᵢ)/2`. Their sum is `wᵢ′rᵢ′ − wᵢrᵢ − (wᵢ′ − wᵢ)R̄`,
+/// and over the segments the shares' changes sum to zero, so the parts add
+/// up to the gap. A segment without denominator in one of the two has no
+/// ratio there: its mix is valued at the ratio it has, and a numerator
+/// without any denominator counts as rate.
 pub fn mix_rate(segments: &[RatioParts]) -> Option<(f64, Vec<MixRate>)> {
     let den: f64 = segments.iter().map(|s| s.denominator).sum();
     let ref_den: f64 = segments.iter().map(|s| s.reference_denominator).sum();
     if den == 0.0 || ref_den == 0.0 || !den.is_finite() || !ref_den.is_finite() {
         return None;
     }
+    let whole = segments.iter().map(|s| s.numerator).sum::<f64>() / den;
+    let whole_before = segments.iter().map(|s| s.reference_numerator).sum::<f64>() / ref_den;
+    let mean = (whole + whole_before) / 2.0;
     let mut gap = 0.0;
     let parts = segments
         .iter()
@@ -87,18 +94,18 @@ pub fn mix_rate(segments: &[RatioParts]) -> Option<(f64, Vec<MixRate>)> {
             gap += now - before;
             let (w1, w0) = (s.denominator / den, s.reference_denominator / ref_den);
             let ratio = |n: f64, d: f64| (d != 0.0).then(|| n / d);
-            let mix = match (
+            let (mix, rate) = match (
                 ratio(s.numerator, s.denominator),
                 ratio(s.reference_numerator, s.reference_denominator),
             ) {
-                (Some(r1), Some(r0)) => (w1 - w0) * (r1 + r0) / 2.0,
-                (Some(r), None) | (None, Some(r)) => (w1 - w0) * r,
-                (None, None) => 0.0,
+                (Some(r1), Some(r0)) => ((w1 - w0) * ((r1 + r0) / 2.0 - mean), (r1 - r0) * (w1 + w0) / 2.0),
+                (Some(r), None) | (None, Some(r)) => {
+                    let mix = (w1 - w0) * (r - mean);
+                    (mix, (now - before) - (w1 - w0) * mean - mix)
+                }
+                (None, None) => (0.0, (now - before) - (w1 - w0) * mean),
             };
-            MixRate {
-                mix,
-                rate: (now - before) - mix,
-            }
+            MixRate { mix, rate }
         })
         .collect();
     Some((gap, parts))
@@ -142,8 +149,12 @@ mod tests {
         // 70% now, 82% before.
         assert!(close(gap, 0.70 - 0.82), "{gap}");
         assert!(p.iter().all(|x| x.rate.abs() < 1e-12), "{p:?}");
-        // Web: share 0.8 → 0.5 at 90%; phone: 0.2 → 0.5 at 50%.
-        assert!(close(p[0].mix, -0.3 * 0.9) && close(p[1].mix, 0.3 * 0.5), "{p:?}");
+        // Web: share 0.8 → 0.5 at 90%; phone: 0.2 → 0.5 at 50%; the
+        // whole's mean ratio is 76%.
+        assert!(
+            close(p[0].mix, -0.3 * (0.9 - 0.76)) && close(p[1].mix, 0.3 * (0.5 - 0.76)),
+            "{p:?}"
+        );
     }
 
     #[test]
@@ -157,10 +168,14 @@ mod tests {
 
     #[test]
     fn a_new_segment_and_an_empty_total_are_handled() {
-        // A segment new this month: its whole term is mix.
+        // A segment new this month: its whole term is mix, against the
+        // mean ratio (0.4 now, 0.6 before).
         let (gap, p) = mix_rate(&[parts(50.0, 100.0, 60.0, 100.0), parts(30.0, 100.0, 0.0, 0.0)]).unwrap();
         assert!(close(gap, 0.4 - 0.6));
-        assert!(close(p[1].mix, 0.5 * 0.3) && p[1].rate.abs() < 1e-12, "{p:?}");
+        assert!(
+            close(p[1].mix, 0.5 * (0.3 - 0.5)) && p[1].rate.abs() < 1e-12,
+            "{p:?}"
+        );
         assert!(close(p.iter().map(MixRate::total).sum::<f64>(), gap));
         assert_eq!(mix_rate(&[parts(1.0, 0.0, 1.0, 2.0)]), None);
     }

@@ -282,7 +282,7 @@ impl Evaluator<'_> {
     }
 
     /// The measure with `filter` added to every aggregate call in it.
-    pub(super) fn with_filter(
+    pub(crate) fn with_filter(
         &self,
         measure: &SqlFragment,
         filter: Option<&SqlFragment>,

@@ -1,0 +1,796 @@
+//! `yardstick why`: why a KPI moved (or missed) in one period — the gap
+//! between its value and a reference split over its dimensions into a
+//! ranked list of causes, each a set of dimension values.
+//!
+//! How it runs: the KPI is reduced to parts that add up over rows (an
+//! additive measure, or a ratio's numerator and denominator); one query
+//! per part aggregates the period and the reference to *leaves* (one per
+//! combination of the dimensions' values); one grouping-sets query over
+//! the leaves gives every segment of up to `depth` dimensions with the
+//! sums the search needs, pruned in the query to the segments that can
+//! matter; `core::why::search` ranks them. The arithmetic (contributions,
+//! mix and rate) is `core::why`'s.
+
+mod query;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use yardstick_core::calendar::Period;
+use yardstick_core::model::{Cadence, GrowthRef, Measure, MeasureDef, Project};
+use yardstick_core::sql::{FormulaExpr, SqlFragment};
+use yardstick_core::why::search::{self, Candidate, Fit, Settings};
+use yardstick_core::why::{RatioParts, mix_rate, share};
+
+use crate::eval::{EvalError, EvalOptions};
+use crate::explain::resolve_period;
+use crate::sources::Catalog;
+use query::{Leaf, Part, Window};
+
+/// What the period is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Vs {
+    Previous,
+    YearAgo,
+    Target,
+    Baseline,
+    Forecast,
+}
+
+impl Vs {
+    pub const NAMES: [&'static str; 5] = ["previous", "year_ago", "target", "baseline", "forecast"];
+
+    pub fn parse(s: &str) -> Option<Vs> {
+        Some(match s {
+            "previous" => Vs::Previous,
+            "year_ago" => Vs::YearAgo,
+            "target" => Vs::Target,
+            "baseline" => Vs::Baseline,
+            "forecast" => Vs::Forecast,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        Vs::NAMES[self as usize]
+    }
+}
+
+/// What `why` is asked.
+#[derive(Debug, Clone)]
+pub struct WhyOptions {
+    pub kpi: String,
+    pub period: String,
+    pub vs: Vs,
+    /// `col=value` pairs naming the entity of a `for_each` KPI.
+    pub entity: Vec<(String, String)>,
+    /// Columns to split by (default: the KPI's `dimensions` and its
+    /// `for_each` columns not fixed by `entity`).
+    pub dimensions: Option<Vec<String>>,
+    pub depth: usize,
+    /// Causes listed (roots always are).
+    pub top: usize,
+    pub as_of: chrono::DateTime<chrono::Utc>,
+}
+
+/// One cause: a segment, its value now and in the reference, and what it
+/// adds to the gap.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cause {
+    /// Dimension → value (`null`: rows where the column is empty).
+    pub elements: BTreeMap<String, Option<String>>,
+    /// The KPI over the segment's rows (for a ratio, the segment's ratio).
+    pub value: Option<f64>,
+    pub reference: Option<f64>,
+    /// What the segment adds to the gap; disjoint segments that cover the
+    /// whole add up to it exactly.
+    pub contribution: f64,
+    /// `contribution / gap`.
+    pub share: Option<f64>,
+    /// For a ratio: the part of the contribution from the segment's share
+    /// of the denominator moving, and from its own ratio moving.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mix: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// How unusual: the share of the period's unusual movement this cause
+    /// explains (see `criterion`).
+    pub score: f64,
+    /// Whether it belongs to the smallest set of causes that explains the
+    /// movement: what to act on.
+    pub root: bool,
+}
+
+/// Everything `why` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Why {
+    pub kpi: String,
+    pub name: Option<String>,
+    pub period: String,
+    pub vs: Vs,
+    /// What the reference is, in words (`2026-05`, `the target >= 60000`).
+    pub reference_is: String,
+    pub unit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity: Option<BTreeMap<String, String>>,
+    /// `additive`, or `ratio` (mix and rate effects).
+    pub split: &'static str,
+    /// For a ratio: which effect the roots were searched on (`mix` or
+    /// `rate`, whichever moved the ratio more).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effect: Option<&'static str>,
+    /// When the KPI is explained through another (growth through what
+    /// grows), which and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub through: Option<String>,
+    pub value: Option<f64>,
+    pub reference: Option<f64>,
+    pub gap: Option<f64>,
+    /// How everything moved together, relative (`0.05`: 5% up): the
+    /// movement no cause needs to explain.
+    pub normal_change: f64,
+    /// Share of the unusual movement the roots explain together.
+    pub explained: f64,
+    pub dimensions: Vec<String>,
+    pub depth: usize,
+    pub complete: bool,
+    pub criterion: &'static str,
+    pub causes: Vec<Cause>,
+}
+
+/// The criterion, as `why` states it.
+pub const CRITERION: &str = "Normal is every segment moving by the same factor (the median of the \
+finest segments, weighted by their reference); a cause is a segment that moved by a factor of its \
+own, scored by the share of the unusual movement (squared distance from normal) it explains. Roots \
+are chosen greedily by that score, fewest dimensions first when they explain as much, each \
+explaining at least 10% and stopping at 90%.";
+
+/// A form split into parts that add up over rows.
+#[derive(Debug, Clone)]
+enum Split {
+    Additive(Part),
+    Ratio { numerator: Part, denominator: Part },
+}
+
+/// Answers `why` for one KPI and period.
+pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result<Why, EvalError> {
+    let (kpi, cadence, period) = resolve_period(project, &o.kpi, &o.period)?;
+    // Growth is explained through what grows, against its own reference.
+    let (kpi, vs, through) = match kpi.measure.as_ref().map(|m| &m.value) {
+        Some(Measure::Growth { of, vs }) => {
+            let inner = project
+                .measure(&of.value)
+                .ok_or_else(|| EvalError::Internal(format!("`{}` vanished", of.value)))?;
+            let vs = match vs {
+                GrowthRef::Previous => Vs::Previous,
+                GrowthRef::YearAgo => Vs::YearAgo,
+            };
+            let why = format!(
+                "`{}` is the growth of `{}`: its change is explained through `{}` against the {}",
+                o.kpi,
+                of.value,
+                of.value,
+                if vs == Vs::Previous {
+                    "previous period"
+                } else {
+                    "same period a year before"
+                }
+            );
+            (inner, vs, Some(why))
+        }
+        _ => (kpi, o.vs, None),
+    };
+    let split = split_of(project, kpi)?;
+    let cal = project.settings.calendar();
+    let as_of_us = o.as_of.timestamp_micros();
+    let start_us = cal.start(&period).timestamp_micros();
+    let end_us = cal.end(&period).timestamp_micros();
+    if start_us > as_of_us {
+        return Err(EvalError::Data(format!(
+            "`{}` starts after the evaluation instant: nothing to explain yet",
+            o.period
+        )));
+    }
+    let complete = end_us <= as_of_us;
+    let now = Window {
+        start_us,
+        end_us: end_us.min(as_of_us.saturating_add(1)),
+    };
+    let (reference_period, scale_to, reference_is) =
+        reference_of(project, catalog, kpi, cadence, &period, vs, o).await?;
+    let rp_start = cal.start(&reference_period).timestamp_micros();
+    let rp_end = cal.end(&reference_period).timestamp_micros();
+    // A period still running is compared with as much of the reference.
+    let reference = Window {
+        start_us: rp_start,
+        end_us: if complete {
+            rp_end
+        } else {
+            (rp_start + (now.end_us - now.start_us)).min(rp_end)
+        },
+    };
+    let dims = dimensions_of(project, catalog, kpi, &split, o)?;
+    let entity = entity_filter(kpi, &o.entity)?;
+    let leaves = query::leaves(
+        project,
+        catalog,
+        &split_parts(&split),
+        &dims,
+        &entity,
+        now,
+        reference,
+    )
+    .await?;
+    let mut leaves = leaves;
+    // A target, baseline or forecast: the reference period's leaves
+    // scaled so that their KPI is that value (spread by their shares).
+    if let Some(t) = scale_to {
+        match &split {
+            Split::Additive(_) => {
+                let refs: Vec<f64> = leaves.iter().map(|l| l.reference_numerator).collect();
+                for (l, p) in leaves.iter_mut().zip(yardstick_core::why::spread(t, &refs)) {
+                    l.reference_numerator = p;
+                }
+            }
+            Split::Ratio { .. } => {
+                let n: f64 = leaves.iter().map(|l| l.reference_numerator).sum();
+                let d: f64 = leaves.iter().map(|l| l.reference_denominator).sum();
+                let rate = n / d;
+                for l in &mut leaves {
+                    if rate.is_finite() && rate != 0.0 {
+                        l.reference_numerator *= t / rate;
+                    } else {
+                        // No rate to scale: every segment at the value.
+                        l.reference_numerator = t * l.reference_denominator;
+                    }
+                }
+            }
+        }
+    }
+    let ratio = matches!(split, Split::Ratio { .. });
+    // The model each leaf is judged by: value and expected value.
+    let (effect, model): (Option<&'static str>, Vec<(f64, f64)>) = if ratio {
+        let parts: Vec<RatioParts> = leaves.iter().map(Leaf::parts).collect();
+        let (mix, rate) = mix_rate(&parts).map_or((0.0, 0.0), |(_, p)| {
+            (
+                p.iter().map(|x| x.mix).sum::<f64>(),
+                p.iter().map(|x| x.rate).sum::<f64>(),
+            )
+        });
+        let rn: f64 = leaves.iter().map(|l| l.reference_numerator).sum();
+        let rd: f64 = leaves.iter().map(|l| l.reference_denominator).sum();
+        let overall = if rd != 0.0 { rn / rd } else { 0.0 };
+        if mix.abs() > rate.abs() {
+            (
+                Some("mix"),
+                leaves
+                    .iter()
+                    .map(|l| (l.denominator, l.reference_denominator))
+                    .collect(),
+            )
+        } else {
+            (
+                Some("rate"),
+                leaves
+                    .iter()
+                    .map(|l| {
+                        let r = if l.reference_denominator != 0.0 {
+                            l.reference_numerator / l.reference_denominator
+                        } else {
+                            overall
+                        };
+                        (l.numerator, l.denominator * r)
+                    })
+                    .collect(),
+            )
+        }
+    } else {
+        (
+            None,
+            leaves
+                .iter()
+                .map(|l| (l.numerator, l.reference_numerator))
+                .collect(),
+        )
+    };
+    let k = search::normal_factor(&model);
+    let mut total_fit = Fit::default();
+    for (v, r) in &model {
+        total_fit.add(&Fit::leaf(*v, *r));
+    }
+    let settings = Settings::default();
+    let energy = total_fit.deviation(k);
+    let depth = o.depth.clamp(1, dims.len().max(1));
+    let segments = query::segments(
+        &leaves,
+        &model,
+        dims.len(),
+        depth,
+        k,
+        0.01 * settings.min_gain * energy,
+    )
+    .await?;
+    let candidates: Vec<Candidate> = segments
+        .iter()
+        .map(|s| Candidate {
+            elements: s.elements.clone(),
+            fit: s.fit,
+        })
+        .collect();
+    let ranked = search::search(&candidates, &total_fit, k, &settings);
+    let whole = RatioParts {
+        numerator: leaves.iter().map(|l| l.numerator).sum(),
+        denominator: leaves.iter().map(|l| l.denominator).sum(),
+        reference_numerator: leaves.iter().map(|l| l.reference_numerator).sum(),
+        reference_denominator: leaves.iter().map(|l| l.reference_denominator).sum(),
+    };
+    let (value, reference_value) = if ratio {
+        let r = |n: f64, d: f64| (d != 0.0).then(|| n / d);
+        (
+            r(whole.numerator, whole.denominator),
+            r(whole.reference_numerator, whole.reference_denominator),
+        )
+    } else {
+        (Some(whole.numerator), Some(whole.reference_numerator))
+    };
+    let gap = value.zip(reference_value).map(|(v, r)| v - r);
+    let mut causes = Vec::new();
+    let mut explained = 0.0;
+    for r in &ranked {
+        if !r.root && causes.len() >= o.top.max(causes.iter().filter(|c: &&Cause| c.root).count()) {
+            break;
+        }
+        let s = &segments[r.index];
+        if r.root {
+            explained += r.score;
+        }
+        causes.push(cause(s, &whole, ratio, gap, r.score, r.root, &dims));
+    }
+    Ok(Why {
+        kpi: o.kpi.clone(),
+        name: kpi.name.clone(),
+        period: cal.label(&period),
+        vs,
+        reference_is,
+        unit: kpi.display_unit().map(str::to_string),
+        entity: (!o.entity.is_empty()).then(|| o.entity.iter().cloned().collect()),
+        split: if ratio { "ratio" } else { "additive" },
+        effect,
+        through,
+        value,
+        reference: reference_value,
+        gap,
+        normal_change: k - 1.0,
+        explained: explained.min(1.0),
+        dimensions: dims,
+        depth,
+        complete,
+        criterion: CRITERION,
+        causes,
+    })
+}
+
+fn cause(
+    s: &query::Segment,
+    whole: &RatioParts,
+    ratio: bool,
+    gap: Option<f64>,
+    score: f64,
+    root: bool,
+    dims: &[String],
+) -> Cause {
+    let elements = s
+        .elements
+        .iter()
+        .map(|(d, v)| (dims[*d].clone(), v.clone()))
+        .collect();
+    let p = &s.parts;
+    if ratio {
+        let r = |n: f64, d: f64| (d != 0.0).then(|| n / d);
+        // The segment against the rest: its term of the ratio moved by
+        // its mix and its rate.
+        let rest = RatioParts {
+            numerator: whole.numerator - p.numerator,
+            denominator: whole.denominator - p.denominator,
+            reference_numerator: whole.reference_numerator - p.reference_numerator,
+            reference_denominator: whole.reference_denominator - p.reference_denominator,
+        };
+        let (mix, rate) = mix_rate(&[*p, rest]).map_or((0.0, 0.0), |(_, x)| (x[0].mix, x[0].rate));
+        let contribution = mix + rate;
+        Cause {
+            elements,
+            value: r(p.numerator, p.denominator),
+            reference: r(p.reference_numerator, p.reference_denominator),
+            contribution,
+            share: gap.and_then(|g| share(contribution, g)),
+            mix: Some(mix),
+            rate: Some(rate),
+            score,
+            root,
+        }
+    } else {
+        let contribution = p.numerator - p.reference_numerator;
+        Cause {
+            elements,
+            value: Some(p.numerator),
+            reference: Some(p.reference_numerator),
+            contribution,
+            share: gap.and_then(|g| share(contribution, g)),
+            mix: None,
+            rate: None,
+            score,
+            root,
+        }
+    }
+}
+
+fn split_parts(s: &Split) -> Vec<&Part> {
+    match s {
+        Split::Additive(p) => vec![p],
+        Split::Ratio {
+            numerator,
+            denominator,
+        } => vec![numerator, denominator],
+    }
+}
+
+fn cannot(kpi: &MeasureDef, why: &str) -> EvalError {
+    EvalError::Data(format!("`{}` cannot be split into causes: {why}", kpi.id.value))
+}
+
+fn fragment(text: &str) -> Result<SqlFragment, EvalError> {
+    let loc = yardstick_core::diag::Loc::new(0, 0..text.len() + 2);
+    SqlFragment::parse(text, &loc, &format!("\"{text}\""))
+        .map_err(|e| EvalError::Internal(format!("rewriting `{text}`: {e:?}")))
+}
+
+/// The additive part of a source-based measure, when it has one.
+fn additive(project: &Project, m: &MeasureDef) -> Result<Part, EvalError> {
+    match m.measure.as_ref().map(|x| &x.value) {
+        Some(Measure::Aggregate {
+            source,
+            measure,
+            filter,
+        }) if additive_call(&measure.text) => Ok(Part {
+            source: source.value.clone(),
+            measure: measure.clone(),
+            filter: filter.clone(),
+        }),
+        Some(Measure::Aggregate { measure, .. }) => Err(cannot(
+            m,
+            &format!(
+                "`{}` does not add up over rows (only sum(…) and count(…) do, and avg(…) as their ratio)",
+                measure.text
+            ),
+        )),
+        Some(
+            Measure::Ratio { .. } | Measure::Formula(_) | Measure::Growth { .. } | Measure::Cumulative { .. },
+        ) => Err(cannot(m, "it is computed from other measures")),
+        _ => {
+            let _ = project;
+            Err(cannot(
+                m,
+                &format!(
+                    "its {} form does not add up over rows",
+                    m.measure.as_ref().map_or("missing", |x| x.value.form())
+                ),
+            ))
+        }
+    }
+}
+
+fn additive_call(text: &str) -> bool {
+    yardstick_core::sql::is_single_call(text, &["sum", "count"])
+        && !text.to_ascii_lowercase().contains("distinct")
+}
+
+/// How a KPI's form splits, or why it cannot.
+fn split_of(project: &Project, kpi: &MeasureDef) -> Result<Split, EvalError> {
+    let input = |id: &str| {
+        project
+            .measure(id)
+            .ok_or_else(|| EvalError::Internal(format!("`{id}` vanished after checking")))
+    };
+    match kpi.measure.as_ref().map(|m| &m.value) {
+        Some(Measure::Aggregate {
+            source,
+            measure,
+            filter,
+        }) => {
+            let lower = measure.text.trim().to_ascii_lowercase();
+            if additive_call(&measure.text) {
+                Ok(Split::Additive(additive(project, kpi)?))
+            } else if yardstick_core::sql::is_single_call(&measure.text, &["avg"])
+                && !lower.contains("distinct")
+            {
+                let open = measure.text.find('(').unwrap_or(0);
+                let arg = &measure.text.trim()[open + 1..measure.text.trim().len() - 1];
+                let part = |agg: &str| -> Result<Part, EvalError> {
+                    Ok(Part {
+                        source: source.value.clone(),
+                        measure: fragment(&format!("{agg}({arg})"))?,
+                        filter: filter.clone(),
+                    })
+                };
+                Ok(Split::Ratio {
+                    numerator: part("sum")?,
+                    denominator: part("count")?,
+                })
+            } else {
+                Err(cannot(
+                    kpi,
+                    &format!(
+                        "`{}` does not add up over rows (sum(…), count(…) and avg(…) do; a distinct count, a minimum or a maximum do not)",
+                        measure.text
+                    ),
+                ))
+            }
+        }
+        Some(Measure::Share {
+            source,
+            condition,
+            filter,
+        }) => Ok(Split::Ratio {
+            numerator: Part {
+                source: source.value.clone(),
+                measure: fragment(&format!("count(*) FILTER (WHERE {})", condition.text))?,
+                filter: filter.clone(),
+            },
+            denominator: Part {
+                source: source.value.clone(),
+                measure: fragment("count(*)")?,
+                filter: filter.clone(),
+            },
+        }),
+        Some(Measure::Ratio {
+            numerator,
+            denominator,
+        }) => Ok(Split::Ratio {
+            numerator: additive(project, input(&numerator.value)?)?,
+            denominator: additive(project, input(&denominator.value)?)?,
+        }),
+        Some(Measure::Formula(f)) => match &f.expr {
+            FormulaExpr::Binary(a, yardstick_core::sql::ArithOp::Div, b) => match (a.as_ref(), b.as_ref()) {
+                (FormulaExpr::Ref(a), FormulaExpr::Ref(b)) => Ok(Split::Ratio {
+                    numerator: additive(project, input(&a.value)?)?,
+                    denominator: additive(project, input(&b.value)?)?,
+                }),
+                _ => Err(formula_cannot(kpi, f)),
+            },
+            FormulaExpr::Ref(a) => Ok(Split::Additive(additive(project, input(&a.value)?)?)),
+            _ => Err(formula_cannot(kpi, f)),
+        },
+        Some(Measure::Percentile { .. }) => Err(cannot(
+            kpi,
+            "a percentile is not a sum of its segments' parts; ask about the share of rows past a threshold instead",
+        )),
+        Some(Measure::Cumulative { of, .. }) => Err(cannot(
+            kpi,
+            &format!(
+                "it accumulates `{}` over periods: ask `why {}` for a period",
+                of.value, of.value
+            ),
+        )),
+        Some(Measure::Availability { .. }) => Err(cannot(
+            kpi,
+            "availability is split by unit and incident by `yardstick explain`, not yet by `why`",
+        )),
+        Some(Measure::Growth { .. }) => Err(EvalError::Internal(
+            "growth is explained through its input".into(),
+        )),
+        None => Err(cannot(kpi, "it has no measure")),
+    }
+}
+
+fn formula_cannot(kpi: &MeasureDef, f: &yardstick_core::sql::Formula) -> EvalError {
+    let refs: Vec<&str> = f.refs().iter().map(|r| r.value.as_str()).collect();
+    cannot(
+        kpi,
+        &format!(
+            "the formula `{}` is not a single ratio; ask `yardstick why` about its inputs ({})",
+            f.text,
+            refs.join(", ")
+        ),
+    )
+}
+
+/// The dimensions to split by, checked against the sources.
+fn dimensions_of(
+    project: &Project,
+    catalog: &Catalog,
+    kpi: &MeasureDef,
+    split: &Split,
+    o: &WhyOptions,
+) -> Result<Vec<String>, EvalError> {
+    let fixed: Vec<&str> = o.entity.iter().map(|(c, _)| c.as_str()).collect();
+    let dims: Vec<String> = match &o.dimensions {
+        Some(d) => d.clone(),
+        None => kpi
+            .dimensions
+            .iter()
+            .chain(&kpi.for_each)
+            .map(|d| d.value.clone())
+            .filter(|d| !fixed.contains(&d.as_str()))
+            .fold(Vec::new(), |mut v, d| {
+                if !v.contains(&d) {
+                    v.push(d);
+                }
+                v
+            }),
+    };
+    if dims.is_empty() {
+        return Err(EvalError::Data(format!(
+            "`{}` declares no `dimensions` to split by; name columns with --dimensions",
+            kpi.id.value
+        )));
+    }
+    if dims.len() > 24 {
+        return Err(EvalError::Data(format!(
+            "{} dimensions are more than the 24 `why` combines",
+            dims.len()
+        )));
+    }
+    let _ = project;
+    for part in split_parts(split) {
+        let Some(t) = catalog.tables.get(&part.source) else {
+            return Err(EvalError::Internal(format!(
+                "source `{}` not registered",
+                part.source
+            )));
+        };
+        for d in &dims {
+            if t.schema.field_with_unqualified_name(d).is_err() {
+                let cols: Vec<String> = t.schema.fields().iter().map(|f| f.name().clone()).collect();
+                return Err(EvalError::Data(format!(
+                    "`{d}` is not a column of source `{}`; its columns: {}",
+                    part.source,
+                    cols.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(dims)
+}
+
+/// `col = value` conditions for the entity of a `for_each` KPI.
+fn entity_filter(kpi: &MeasureDef, entity: &[(String, String)]) -> Result<Vec<(String, String)>, EvalError> {
+    for (c, _) in entity {
+        if !kpi.for_each.iter().any(|f| &f.value == c) {
+            let cols: Vec<&str> = kpi.for_each.iter().map(|f| f.value.as_str()).collect();
+            return Err(EvalError::Data(if cols.is_empty() {
+                format!(
+                    "`{}` has no for_each, so `--entity {c}=…` does not apply",
+                    kpi.id.value
+                )
+            } else {
+                format!("`{}` is split by {}, not by `{c}`", kpi.id.value, cols.join(", "))
+            }));
+        }
+    }
+    Ok(entity.to_vec())
+}
+
+/// The reference period, the value it is scaled to (a target, baseline
+/// or forecast), and what the reference is in words.
+async fn reference_of(
+    project: &Project,
+    catalog: &Catalog,
+    kpi: &MeasureDef,
+    cadence: Cadence,
+    period: &Period,
+    vs: Vs,
+    o: &WhyOptions,
+) -> Result<(Period, Option<f64>, String), EvalError> {
+    let cal = project.settings.calendar();
+    let prev = cal.prev(period);
+    match vs {
+        Vs::Previous => Ok((prev, None, cal.label(&prev))),
+        Vs::YearAgo => {
+            let y = cal.year_ago(period);
+            Ok((y, None, cal.label(&y)))
+        }
+        Vs::Target => {
+            let (t, _) = kpi.thresholds_at(period.first);
+            let t = t.ok_or_else(|| {
+                EvalError::Data(format!(
+                    "`{}` has no target in force in {}",
+                    kpi.id.value, o.period
+                ))
+            })?;
+            Ok((
+                prev,
+                Some(needed(&t.target)),
+                format!("the target {} (spread like {})", t.text, cal.label(&prev)),
+            ))
+        }
+        Vs::Baseline | Vs::Forecast => {
+            let row = evaluated(project, catalog, kpi, cadence, period, o, vs == Vs::Forecast).await?;
+            let value = if vs == Vs::Baseline {
+                row.ok_or_else(|| {
+                    EvalError::Data(format!("`{}` has no `baseline` to compare with", kpi.id.value))
+                })?
+            } else {
+                row.ok_or_else(|| {
+                    EvalError::Data(format!(
+                        "`{}` has too little history before {} to forecast it",
+                        kpi.id.value, o.period
+                    ))
+                })?
+            };
+            Ok((
+                prev,
+                Some(value),
+                format!(
+                    "the {} {} (spread like {})",
+                    vs.name(),
+                    yardstick_core::format::value(
+                        value,
+                        kpi.display_unit(),
+                        project.settings.currency.as_deref()
+                    ),
+                    cal.label(&prev)
+                ),
+            ))
+        }
+    }
+}
+
+/// The KPI's baseline in the period, or its forecast from the complete
+/// periods before it.
+async fn evaluated(
+    project: &Project,
+    catalog: &Catalog,
+    kpi: &MeasureDef,
+    cadence: Cadence,
+    period: &Period,
+    o: &WhyOptions,
+    forecast: bool,
+) -> Result<Option<f64>, EvalError> {
+    let cal = project.settings.calendar();
+    let opts = EvalOptions {
+        as_of: o.as_of,
+        from: None,
+        to: Some(cal.start(period).with_timezone(&chrono::Utc)),
+        kpis: vec![kpi.id.value.clone()],
+        by: None,
+        projections: false,
+    };
+    let _ = cadence;
+    let ev = crate::evaluate(project, catalog, &opts).await?;
+    let label = cal.label(period);
+    let entity_matches = |r: &crate::eval::Row| {
+        o.entity.iter().all(|(c, v)| {
+            r.entity
+                .as_ref()
+                .and_then(|e| e.get(c))
+                .is_some_and(|x| x.to_string() == *v)
+        })
+    };
+    let rows: Vec<_> = ev
+        .evaluations
+        .iter()
+        .filter(|r| r.kpi == kpi.id.value && entity_matches(r))
+        .collect();
+    if !forecast {
+        return Ok(rows.iter().find(|r| r.period == label).and_then(|r| r.baseline));
+    }
+    let history: Vec<f64> = rows
+        .iter()
+        .filter(|r| r.complete && r.period < label)
+        .filter_map(|r| r.value)
+        .collect();
+    let season = crate::eval::season_of(period.kind);
+    Ok(yardstick_forecast::forecast(&history, season, 1)
+        .ok()
+        .and_then(|f| f.points.first().map(|p| p.value)))
+}
+
+/// The value a target asks for: its bound (a range's midpoint).
+fn needed(t: &yardstick_core::model::Target) -> f64 {
+    use yardstick_core::model::Target;
+    match *t {
+        Target::AtLeast(x) | Target::Above(x) | Target::AtMost(x) | Target::Below(x) => x,
+        Target::Between(lo, hi) => (lo + hi) / 2.0,
+    }
+}
