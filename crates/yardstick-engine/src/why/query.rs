@@ -241,10 +241,16 @@ pub(super) async fn segments(
     let gain = format!(
         "CASE WHEN sum(r * r) > 0 THEN (sum(v * r) - {k:e} * sum(r * r)) * (sum(v * r) - {k:e} * sum(r * r)) / sum(r * r) ELSE sum(v * v) END"
     );
+    // Single values are few and always kept: they partition the whole.
+    let single = (0..ndims)
+        .map(|i| format!("grouping({})", dim(i)))
+        .collect::<Vec<_>>()
+        .join(" + ");
     let sql = format!(
         "SELECT {names}, {flags}, sum(v), sum(r), sum(v * v), sum(v * r), sum(r * r), sum(n), sum(d), sum(rn), sum(rd)\n\
          FROM leaves GROUP BY GROUPING SETS ({sets})\n\
-         HAVING {gain} >= {threshold:e}",
+         HAVING {gain} >= {threshold:e} OR {single} = {}",
+        ndims - 1,
         names = names.join(", "),
         flags = flags.join(", "),
         sets = sets.join(", "),

@@ -10,6 +10,7 @@ mod measures;
 mod projections;
 mod reconcile;
 mod typing;
+mod why;
 
 use std::path::Path;
 
