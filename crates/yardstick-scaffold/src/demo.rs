@@ -3,9 +3,13 @@
 //! KPIs and a bonus plan, and a distribution partner.
 //!
 //! Data covers the 13 whole months before the month of `end` plus that
-//! month up to the day before `end`. Everything comes from one ChaCha8
-//! stream seeded by `seed`, so the same seed and end give byte-identical
-//! files on every platform.
+//! month up to the day before `end`. Everything comes from ChaCha8 streams
+//! seeded by `seed` (the orders' partners from a stream of their own), so
+//! the same seed and end give byte-identical files on every platform.
+//!
+//! Stories in the data: a support backlog, two months of poor uptime, and
+//! a month in which CloudCo's EU business collapses ([`COLLAPSE`]) —
+//! revenue misses its target, and `yardstick why` names the cause.
 
 use std::fmt::Write;
 
@@ -34,6 +38,32 @@ const PLANS: [(&str, f64, f64); 3] = [
     ("enterprise", 1500.0, 4200.0),
 ];
 
+/// The partner and region whose business collapses for a month.
+pub const COLLAPSE: (&str, &str) = ("EU", "CloudCo");
+
+/// An order, kept until the month of the collapse is chosen.
+struct Sold {
+    day: NaiveDate,
+    collapsing: bool,
+    amount: f64,
+    line: String,
+}
+
+/// Who sold an order in a region: CloudCo carries most of the EU, other
+/// resellers some of the rest, the remainder is sold directly.
+fn channel(rng: &mut ChaCha8Rng, region: &str) -> &'static str {
+    let x: f64 = rng.random();
+    match region {
+        "EU" if x < 0.7 => "CloudCo",
+        "EU" if x < 0.8 => "Bytewise",
+        "US" if x < 0.3 => "Bytewise",
+        "US" if x < 0.4 => "CloudCo",
+        "APAC" if x < 0.4 => "Nordlicht",
+        "APAC" if x < 0.5 => "CloudCo",
+        _ => "direct",
+    }
+}
+
 /// Generates the demo project.
 pub fn demo(seed: u64, end: NaiveDate) -> Vec<ProjectFile> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -44,8 +74,13 @@ pub fn demo(seed: u64, end: NaiveDate) -> Vec<ProjectFile> {
     let days: Vec<NaiveDate> = start.iter_days().take_while(|d| *d < end).collect();
     let n_days = days.len().max(1) as f64;
 
-    let mut orders =
-        String::from("order_id,ordered_at,customer_id,is_first_order,salesperson,region,plan,amount,cost\n");
+    let mut orders = String::from(
+        "order_id,ordered_at,customer_id,is_first_order,salesperson,region,plan,partner,amount,cost\n",
+    );
+    // Who sold each order comes from a stream of its own, so the rest of
+    // the data is what it was before orders had a partner.
+    let mut channels = ChaCha8Rng::seed_from_u64(seed ^ 0x00c0_ffee);
+    let mut sold: Vec<Sold> = Vec::new();
     let mut deals = String::from("deal_id,closed_at,salesperson,stage\n");
     let mut tickets = String::from("ticket_id,created_at,first_response_at,resolved_at,team,priority\n");
     let mut incidents = String::from("incident_id,started_at,ended_at,severity\n");
@@ -94,11 +129,16 @@ pub fn demo(seed: u64, end: NaiveDate) -> Vec<ProjectFile> {
             }];
             let amount: f64 = rng.random_range(lo..hi);
             let cost = amount * rng.random_range(0.38..0.66);
-            let _ = writeln!(
-                orders,
-                "{order_id},{},{customer},{first},{name},{region},{plan},{amount:.2},{cost:.2}",
-                ts(business_time(&mut rng, d))
-            );
+            let partner = channel(&mut channels, region);
+            sold.push(Sold {
+                day: d,
+                collapsing: region == COLLAPSE.0 && partner == COLLAPSE.1,
+                amount,
+                line: format!(
+                    "{order_id},{},{customer},{first},{name},{region},{plan},{partner},{amount:.2},{cost:.2}",
+                    ts(business_time(&mut rng, d))
+                ),
+            });
         }
 
         // Deals closed (won or lost) by salesperson.
@@ -218,6 +258,37 @@ pub fn demo(seed: u64, end: NaiveDate) -> Vec<ProjectFile> {
                 );
             }
         }
+    }
+
+    // One month, CloudCo's business in the EU collapses: of the months
+    // that have a complete month after them, the one it hurts most.
+    let month = |d: NaiveDate| (d.year(), d.month());
+    let mut months: std::collections::BTreeMap<(i32, u32), (f64, f64)> = std::collections::BTreeMap::new();
+    for o in &sold {
+        let m = months.entry(month(o.day)).or_default();
+        m.0 += o.amount;
+        if o.collapsing {
+            m.1 += o.amount;
+        }
+    }
+    let candidates: Vec<(i32, u32)> = (6..=10)
+        .filter_map(|k| start.checked_add_months(Months::new(k)))
+        .map(month)
+        .filter(|m| !outage_months.iter().any(|o| month(*o) == *m) && m.1 != backlog_month)
+        .collect();
+    let collapsed = candidates
+        .iter()
+        .min_by(|a, b| {
+            let left = |m: &(i32, u32)| months.get(m).map_or(f64::MAX, |(all, seg)| all - seg);
+            left(a).total_cmp(&left(b))
+        })
+        .copied();
+    for o in &sold {
+        if o.collapsing && Some(month(o.day)) == collapsed {
+            continue;
+        }
+        orders.push_str(&o.line);
+        orders.push('\n');
     }
 
     vec![
