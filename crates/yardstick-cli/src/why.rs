@@ -26,6 +26,9 @@ pub(crate) struct Args {
     /// Entity of a for_each KPI, as column=value (repeatable).
     #[arg(long)]
     pub(crate) entity: Vec<String>,
+    /// Only rows where column=value (repeatable): look inside a segment.
+    #[arg(long)]
+    pub(crate) within: Vec<String>,
     /// Columns to split by, comma-separated (default: the KPI's dimensions
     /// and for_each columns).
     #[arg(long, value_delimiter = ',')]
@@ -56,6 +59,7 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
         period: a.period.clone(),
         vs: Vs::parse(&a.vs).ok_or_else(|| format!("`{}` is not one of {}", a.vs, Vs::NAMES.join(", ")))?,
         entity: crate::eval::entity_args(&a.entity, "salesperson=Ana")?,
+        within: crate::eval::entity_args(&a.within, "region=EU")?,
         dimensions: (!a.dimensions.is_empty()).then(|| a.dimensions.clone()),
         depth: usize::from(a.depth),
         top: a.top,

@@ -65,6 +65,9 @@ pub struct WhyOptions {
     pub vs: Vs,
     /// `col=value` pairs naming the entity of a `for_each` KPI.
     pub entity: Vec<(String, String)>,
+    /// `col=value` pairs the rows are restricted to (a segment to look
+    /// inside, e.g. the breakdown of one cause).
+    pub within: Vec<(String, String)>,
     /// Columns to split by (default: the KPI's `dimensions` and its
     /// `for_each` columns not fixed by `entity`).
     pub dimensions: Option<Vec<String>>,
@@ -114,6 +117,9 @@ pub struct Why {
     pub unit: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entity: Option<BTreeMap<String, String>>,
+    /// The segment looked inside, when restricted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub within: Option<BTreeMap<String, String>>,
     /// `additive`, or `ratio` (mix and rate effects).
     pub split: &'static str,
     /// For a ratio: which effect the roots were searched on (`mix` or
@@ -211,7 +217,8 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         },
     };
     let dims = dimensions_of(project, catalog, kpi, &split, o)?;
-    let entity = entity_filter(kpi, &o.entity)?;
+    let mut entity = entity_filter(kpi, &o.entity)?;
+    entity.extend(o.within.iter().cloned());
     let leaves = query::leaves(
         project,
         catalog,
@@ -355,6 +362,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         reference_is,
         unit: kpi.display_unit().map(str::to_string),
         entity: (!o.entity.is_empty()).then(|| o.entity.iter().cloned().collect()),
+        within: (!o.within.is_empty()).then(|| o.within.iter().cloned().collect()),
         split: if ratio { "ratio" } else { "additive" },
         effect,
         through,
@@ -603,7 +611,12 @@ fn dimensions_of(
     split: &Split,
     o: &WhyOptions,
 ) -> Result<Vec<String>, EvalError> {
-    let fixed: Vec<&str> = o.entity.iter().map(|(c, _)| c.as_str()).collect();
+    let fixed: Vec<&str> = o
+        .entity
+        .iter()
+        .chain(&o.within)
+        .map(|(c, _)| c.as_str())
+        .collect();
     let dims: Vec<String> = match &o.dimensions {
         Some(d) => d.clone(),
         None => kpi
@@ -639,7 +652,7 @@ fn dimensions_of(
                 part.source
             )));
         };
-        for d in &dims {
+        for d in dims.iter().chain(o.within.iter().map(|(c, _)| c)) {
             if t.schema.field_with_unqualified_name(d).is_err() {
                 let cols: Vec<String> = t.schema.fields().iter().map(|f| f.name().clone()).collect();
                 return Err(EvalError::Data(format!(

@@ -121,6 +121,7 @@ fn run(rows: &[Order], kpi: &str, vs: Vs, depth: usize, top: usize) -> Why {
         period: "2026-06".into(),
         vs,
         entity: Vec::new(),
+        within: Vec::new(),
         dimensions: None,
         depth,
         top,

@@ -1,4 +1,5 @@
 // #/kpi/ID: a KPI over time (chart with target and warning band), projection, forecast, breakdown, periods, explanation.
+import { whySection, loadWhy, flagged } from "./why.js";
 import { $, UI, main, rerender, state } from "../state.js";
 import { badge, bounds, change, entityKey, entityParam, esc, fmt, fmtAttainment, fmtRange, fmtTarget, heading } from "../format.js";
 import { api } from "../api.js";
@@ -100,17 +101,20 @@ export async function viewKpi(id) {
     html += `<h2>Per entity, ${esc(latest[0].period)}</h2><div class="table-wrap"><table><thead><tr><th>Entity</th><th class="num">Value</th><th>Target</th><th>Status</th><th class="num">Attainment</th></tr></thead><tbody>
       ${latest.map((r) => `<tr><td>${esc(entityKey(r.entity))}</td><td class="num nowrap">${fmt(r.value, k.unit)}</td><td class="nowrap">${esc(fmtTarget(r.target, k.unit))}</td><td>${badge(r.status)}</td><td class="num">${fmtAttainment(r.attainment)}</td></tr>`).join("")}</tbody></table></div>`;
   }
+  html += whySection(id, k, mine);
   if ((k.dimensions || []).length) {
     const dim = UI.dim[id] || k.dimensions[0];
     const periods = [...new Set(mine.map((r) => r.period))].reverse();
     const done = mine.filter((r) => r.complete).map((r) => r.period);
     const period = periods.includes(UI.barPeriod[id]) ? UI.barPeriod[id] : done[done.length - 1] || periods[0];
     UI.barPeriod[id] = period;
-    html += `<h2>Breakdown</h2><div class="filters"><label>By <select id="dim">${k.dimensions.map((d) => `<option ${d === dim ? "selected" : ""}>${esc(d)}</option>`).join("")}</select></label>
+    const focus = UI.focus[id];
+    html += `<h2 id="breakdown-heading">Breakdown</h2>${focus ? `<p id="focus" class="muted">Cause: ${esc(Object.entries(focus).map(([d, v]) => `${d}=${v === null ? "(empty)" : v}`).join(" ∧ "))} · <a href="#/kpi/${encodeURIComponent(id)}" id="unfocus">show everything</a></p>` : ""}<div class="filters"><label>By <select id="dim">${k.dimensions.map((d) => `<option ${d === dim ? "selected" : ""}>${esc(d)}</option>`).join("")}</select></label>
       <label>Period <select id="bar-period">${periods.map((p) => `<option ${p === period ? "selected" : ""}>${esc(p)}</option>`).join("")}</select></label></div><div id="bars" class="bars"><p class="muted">Loading…</p></div>`;
   }
+  const whyable = (k.dimensions || []).length ? flagged(mine) : [];
   html += `<h2>Periods</h2><div class="table-wrap"><table><thead><tr><th>Period</th><th class="num">Value</th><th>Target</th><th>Status</th><th class="num hide-sm">Attainment</th><th class="hide-sm num">Previous</th><th class="hide-sm"></th></tr></thead><tbody>
-    ${mine.slice().reverse().map((r) => `<tr><td class="nowrap">${esc(r.period)}</td><td class="num nowrap">${fmt(r.value, k.unit)}</td><td class="nowrap">${esc(fmtTarget(r.target, k.unit))}</td><td>${badge(r.status)}</td><td class="num hide-sm">${fmtAttainment(r.attainment)}</td><td class="hide-sm num">${fmt(r.previous, k.unit)}</td><td class="hide-sm">${r.complete ? "" : `<span class="muted nowrap">in progress</span>${r.projection && r.projection.status ? " " + heading(r.projection.status) : ""}`}</td></tr>`).join("")}
+    ${mine.slice().reverse().map((r) => `<tr><td class="nowrap">${esc(r.period)}</td><td class="num nowrap">${fmt(r.value, k.unit)}</td><td class="nowrap">${esc(fmtTarget(r.target, k.unit))}</td><td>${badge(r.status)}${whyable.includes(r.period) ? ` <a href="#/kpi/${encodeURIComponent(id)}" class="why-link nowrap" data-why="${esc(r.period)}">Why?</a>` : ""}</td><td class="num hide-sm">${fmtAttainment(r.attainment)}</td><td class="hide-sm num">${fmt(r.previous, k.unit)}</td><td class="hide-sm">${r.complete ? "" : `<span class="muted nowrap">in progress</span>${r.projection && r.projection.status ? " " + heading(r.projection.status) : ""}`}</td></tr>`).join("")}
     </tbody></table></div>`;
   if (!state.meta.party) {
     const periods = mine.map((r) => r.period).reverse();
@@ -120,6 +124,13 @@ export async function viewKpi(id) {
   }
   main().innerHTML = html;
   drawChart($("#chart"), mine, k.unit);
+  loadWhy(id, k);
+  main().querySelectorAll("a[data-why]").forEach((a) => a.addEventListener("click", (ev) => {
+    ev.preventDefault();
+    UI.why[id] = a.dataset.why;
+    rerender();
+    setTimeout(() => { const h = $("#why-heading"); if (h) h.scrollIntoView(); }, 50);
+  }));
   const sel = $("#entity");
   if (sel) sel.addEventListener("change", () => { UI.entity[id] = sel.value; rerender(); });
   const dimSel = $("#dim");
@@ -128,14 +139,28 @@ export async function viewKpi(id) {
     const perSel = $("#bar-period");
     perSel.addEventListener("change", () => { UI.barPeriod[id] = perSel.value; rerender(); });
     const period = perSel.value;
-    api(`/api/v1/kpis/${encodeURIComponent(id)}/breakdown?by=${encodeURIComponent(dimSel.value)}${period ? `&period=${encodeURIComponent(period)}` : ""}`)
-      .then((b) => {
-        const vals = b.evaluations.filter((r) => r.value !== null).sort((a, c) => c.value - a.value);
-        const max = Math.max(...vals.map((r) => Math.abs(r.value)), 0) || 1;
-        $("#bars").innerHTML = vals.length
-          ? `<table class="bar-table"><tbody>${vals.map((r) => `<tr class="bar"><td class="label">${esc(Object.values(r.entity || {}).join(", "))}</td><td class="track"><div class="fill" style="width:${(Math.abs(r.value) / max) * 100}%"></div></td><td class="num nowrap">${fmt(r.value, k.unit)}</td></tr>`).join("")}</tbody></table>`
-          : `<p class="muted">No values in ${esc(period)}.</p>`;
-      })
+    const focus = UI.focus[id];
+    const within = focus ? Object.entries(focus).filter(([d, v]) => d !== dimSel.value && v !== null) : [];
+    const bars = (vals, key) => {
+      const max = Math.max(...vals.map((r) => Math.abs(r.value)), 0) || 1;
+      return vals.length
+        ? `<table class="bar-table"><tbody>${vals.map((r) => `<tr class="bar${focus && focus[dimSel.value] !== undefined && key(r) === String(focus[dimSel.value]) ? " focus" : ""}"><td class="label">${esc(key(r))}</td><td class="track"><div class="fill" style="width:${(Math.abs(r.value) / max) * 100}%"></div></td><td class="num nowrap">${fmt(r.value, k.unit)}</td></tr>`).join("")}</tbody></table>`
+        : `<p class="muted">No values in ${esc(period)}.</p>`;
+    };
+    const $unfocus = $("#unfocus");
+    if ($unfocus) $unfocus.addEventListener("click", (ev) => { ev.preventDefault(); delete UI.focus[id]; rerender(); });
+    (within.length
+      // Inside the cause's other dimensions: the same split `why` makes.
+      ? api(`/api/v1/kpis/${encodeURIComponent(id)}/why?period=${encodeURIComponent(period)}&dimensions=${encodeURIComponent(dimSel.value)}&depth=1&top=1000&within=${encodeURIComponent(within.map(([d, v]) => `${d}=${v}`).join(","))}`)
+        .then((x) => {
+          const vals = x.causes.filter((c) => c.value !== null).map((c) => ({ value: c.value, name: Object.values(c.elements)[0] })).sort((a, c) => c.value - a.value);
+          $("#bars").innerHTML = `<p class="muted">Within ${esc(within.map(([d, v]) => `${d}=${v}`).join(" ∧ "))}, by ${esc(dimSel.value)}:</p>` + bars(vals, (r) => (r.name === null ? "(empty)" : String(r.name)));
+        })
+      : api(`/api/v1/kpis/${encodeURIComponent(id)}/breakdown?by=${encodeURIComponent(dimSel.value)}${period ? `&period=${encodeURIComponent(period)}` : ""}`)
+        .then((b) => {
+          const vals = b.evaluations.filter((r) => r.value !== null).sort((a, c) => c.value - a.value);
+          $("#bars").innerHTML = bars(vals, (r) => Object.values(r.entity || {}).join(", "));
+        }))
       .catch((e) => { $("#bars").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
   }
   const forecastEntity = entityParam(mine[0] && mine[0].entity);

@@ -48,6 +48,7 @@ mod scorecards;
 mod slo;
 mod sources;
 mod tokens;
+mod why;
 
 use params::{entity_matches, entity_param, kpi_filter, parse_instant, period_label, time_range};
 
@@ -91,6 +92,7 @@ pub fn app_with(state: AppState, timeout: Duration, body_limit: usize) -> Router
         .route("/api/v1/kpis/{id}/breakdown", get(kpis::breakdown))
         .route("/api/v1/kpis/{id}/explain", get(kpis::explain))
         .route("/api/v1/kpis/{id}/forecast", get(kpis::forecast))
+        .route("/api/v1/kpis/{id}/why", get(why::why))
         .route("/api/v1/alerts", get(live::alerts))
         .route("/api/v1/reconciliations", get(reconciliations::reconciliations))
         .route(
@@ -216,7 +218,7 @@ fn micros_rfc3339(us: i64) -> String {
           contracts::contracts, contracts::clauses, scorecards::scorecards, scorecards::scorecard,
           scorecards::partnerships, scorecards::partnership, sources::push, tokens::tokens,
           tokens::create_token, tokens::revoke_token, tokens::audit, crate::metrics::metrics,
-          live::events, slo::slo, live::meta, kpis::breakdown, kpis::explain, kpis::forecast,
+          live::events, slo::slo, live::meta, kpis::breakdown, kpis::explain, kpis::forecast, why::why,
           live::alerts, reconciliations::reconciliations, reconciliations::reconciliation,
           reconciliations::resolve),
     components(schemas(Health, kpis::KpiSummary, evaluations::Evaluations, sources::Pushed,

@@ -62,6 +62,29 @@ impl Browser {
         panic!("cannot start a browser session: {last:?}");
     }
 
+    /// Signs in on the login page with `token` and waits for the overview.
+    pub(crate) async fn login(&self, base: &str, token: &str) {
+        self.client.goto(&format!("{base}/")).await.expect("open");
+        self.until("the login form", "document.querySelector('#login-form') !== null")
+            .await;
+        self.client
+            .find(fantoccini::Locator::Css("#token"))
+            .await
+            .expect("field")
+            .send_keys(token)
+            .await
+            .expect("type");
+        self.client
+            .find(fantoccini::Locator::Css("#login-form button"))
+            .await
+            .expect("button")
+            .click()
+            .await
+            .expect("submit");
+        self.until("the overview", "document.querySelectorAll('tr[data-kpi]').length")
+            .await;
+    }
+
     pub(crate) async fn shot(&self, name: &str) {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
         std::fs::create_dir_all(&dir).expect("screenshot dir");

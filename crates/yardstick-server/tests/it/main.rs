@@ -18,6 +18,7 @@ mod openapi;
 mod pages;
 mod push;
 mod reconciliations;
+mod why;
 
 const PROJECT: &str = r#"
 [project]
