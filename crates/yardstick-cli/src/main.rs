@@ -1,6 +1,7 @@
 //! The `yardstick` command: argument parsing and glue over the library
 //! crates. Each subcommand lives in its own module; rendering in `render`.
 
+mod action;
 mod args;
 mod check;
 mod consequences;
@@ -116,6 +117,22 @@ Examples:
   yardstick why first_response_24h 2026-07 --format json"
     )]
     Why(why::Args),
+    /// Corrective actions: record one against a KPI's miss, list them with before and after, close one.
+    #[command(
+        after_help = "An action answers a KPI's period (and optionally a cause that `why` found), with an
+owner, a due date and the periods its effect is judged in. `action list` shows the KPI and
+the cause's segment before the miss, in it and in the judged periods, and whether each
+recovered (the KPI: every complete judged period meets the target; the segment: back to
+at least 90% of what it was before the miss). Actions are kept in the state store with
+an audit entry.
+
+Examples:
+  yardstick action add revenue 2026-05 --cause partner=CloudCo,region=EU \\
+      --title \"Call CloudCo's EU desk\" --owner partner-manager --due 2026-06-15 --judge 2026-06..2026-07
+  yardstick action list --kpi revenue
+  yardstick action close 1 --outcome \"orders back since June\""
+    )]
+    Action(action::Args),
     /// Forecast a KPI's next periods, per entity, with 80% and 95% ranges.
     #[command(
         after_help = "Forecasts start after the last complete period before --as-of (default: now). Each
@@ -309,6 +326,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => eval::run(a, color),
         Command::Explain(a) => explain::run(a, color),
         Command::Why(a) => why::run(a, color),
+        Command::Action(a) => action::run(a, color),
         Command::Forecast(a) => forecast::run(a, color),
         Command::Watch(a) => watch::watch(a, color),
         Command::Alerts(a) => watch::alerts(a, color),

@@ -65,7 +65,7 @@ pub enum ApiError {
 
 /// Every code an error answer can carry (the OpenAPI document lists them
 /// as the `code` field's values).
-pub const CODES: [&str; 26] = [
+pub const CODES: [&str; 27] = [
     "missing_token",
     "invalid_token",
     "forbidden",
@@ -79,6 +79,7 @@ pub const CODES: [&str; 26] = [
     "unknown_token",
     "unknown_reconciliation",
     "unknown_period",
+    "unknown_action",
     "bad_request",
     "bad_time",
     "bad_period",
@@ -108,6 +109,8 @@ pub enum Thing {
     Reconciliation,
     /// A period a reconciliation does not have.
     Period,
+    /// A corrective action's number.
+    Action,
 }
 
 impl Thing {
@@ -123,6 +126,7 @@ impl Thing {
             Thing::Token => "token",
             Thing::Reconciliation => "reconciliation",
             Thing::Period => "period",
+            Thing::Action => "action",
         }
     }
 }
@@ -172,6 +176,7 @@ impl ApiError {
                     Thing::Token => "unknown_token",
                     Thing::Reconciliation => "unknown_reconciliation",
                     Thing::Period => "unknown_period",
+                    Thing::Action => "unknown_action",
                 },
             ),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
@@ -276,6 +281,7 @@ mod tests {
             ApiError::Unknown(Thing::Token, s()),
             ApiError::Unknown(Thing::Reconciliation, s()),
             ApiError::Unknown(Thing::Period, s()),
+            ApiError::Unknown(Thing::Action, s()),
             ApiError::BadRequest(s()),
             ApiError::BadTime(s()),
             ApiError::BadPeriod(s()),

@@ -14,7 +14,7 @@ use crate::error::ApiError;
 
 const INDEX: &str = include_str!("../assets/index.html");
 /// The dashboard's scripts: ES modules, served as they are (no build step).
-const SCRIPTS: [(&str, &str); 11] = [
+const SCRIPTS: [(&str, &str); 12] = [
     ("app.js", include_str!("../assets/app.js")),
     ("api.js", include_str!("../assets/api.js")),
     ("format.js", include_str!("../assets/format.js")),
@@ -23,6 +23,7 @@ const SCRIPTS: [(&str, &str); 11] = [
     ("views/overview.js", include_str!("../assets/views/overview.js")),
     ("views/kpi.js", include_str!("../assets/views/kpi.js")),
     ("views/why.js", include_str!("../assets/views/why.js")),
+    ("views/actions.js", include_str!("../assets/views/actions.js")),
     ("views/contracts.js", include_str!("../assets/views/contracts.js")),
     (
         "views/reconciliations.js",

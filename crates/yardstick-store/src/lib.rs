@@ -22,6 +22,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Row};
 
 // One module per table (the tables' methods are `impl Store` blocks there).
+mod actions;
 mod alerts;
 mod audit;
 mod batches;
@@ -30,6 +31,7 @@ mod resolutions;
 pub mod testing;
 mod tokens;
 
+pub use actions::{Action, Close, NewAction};
 pub use alerts::AlertFiring;
 pub use audit::AuditEntry;
 pub use batches::{NewBatch, Stored};

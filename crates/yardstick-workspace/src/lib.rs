@@ -10,6 +10,7 @@
 //! It sits between the front ends (`yardstick-cli`, `yardstick-server`)
 //! and the engine and store, and knows nothing of terminals or HTTP.
 
+pub mod actions;
 pub mod alerts;
 
 use std::path::{Path, PathBuf};

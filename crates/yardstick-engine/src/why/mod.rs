@@ -11,6 +11,7 @@
 //! matter; `core::why::search` ranks them. The arithmetic (contributions,
 //! mix and rate) is `core::why`'s.
 
+pub mod effect;
 mod query;
 
 use std::collections::BTreeMap;
@@ -217,8 +218,11 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         },
     };
     let dims = dimensions_of(project, catalog, kpi, &split, o)?;
-    let mut entity = entity_filter(kpi, &o.entity)?;
-    entity.extend(o.within.iter().cloned());
+    let entity: Vec<(String, Option<String>)> = entity_filter(kpi, &o.entity)?
+        .into_iter()
+        .chain(o.within.iter().cloned())
+        .map(|(c, v)| (c, Some(v)))
+        .collect();
     let leaves = query::leaves(
         project,
         catalog,

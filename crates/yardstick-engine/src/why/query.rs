@@ -85,7 +85,7 @@ pub(super) async fn leaves(
     catalog: &Catalog,
     parts: &[&Part],
     dims: &[String],
-    entity: &[(String, String)],
+    entity: &[(String, Option<String>)],
     now: Window,
     reference: Window,
 ) -> Result<Vec<Leaf>, EvalError> {
@@ -125,11 +125,10 @@ pub(super) async fn leaves(
         let before = ev.with_filter(&part.measure, Some(&flag("__ref")?))?;
         let mut conds = vec![format!("({} OR {})", within(now), within(reference))];
         for (c, v) in entity {
-            conds.push(format!(
-                "CAST({} AS VARCHAR) = '{}'",
-                quote(c),
-                v.replace('\'', "''")
-            ));
+            conds.push(match v {
+                Some(v) => format!("CAST({} AS VARCHAR) = '{}'", quote(c), v.replace('\'', "''")),
+                None => format!("{} IS NULL", quote(c)),
+            });
         }
         let dcols: Vec<String> = dims
             .iter()

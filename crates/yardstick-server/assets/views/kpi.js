@@ -1,5 +1,6 @@
-// #/kpi/ID: a KPI over time (chart with target and warning band), projection, forecast, breakdown, periods, explanation.
+// #/kpi/ID: a KPI over time (chart with target and warning band), projection, forecast, why it missed, breakdown, actions, periods, explanation.
 import { whySection, loadWhy, flagged } from "./why.js";
+import { actionsSection, loadActions } from "./actions.js";
 import { $, UI, main, rerender, state } from "../state.js";
 import { badge, bounds, change, entityKey, entityParam, esc, fmt, fmtAttainment, fmtRange, fmtTarget, heading } from "../format.js";
 import { api } from "../api.js";
@@ -113,6 +114,7 @@ export async function viewKpi(id) {
       <label>Period <select id="bar-period">${periods.map((p) => `<option ${p === period ? "selected" : ""}>${esc(p)}</option>`).join("")}</select></label></div><div id="bars" class="bars"><p class="muted">Loading…</p></div>`;
   }
   const whyable = (k.dimensions || []).length ? flagged(mine) : [];
+  if (whyable.length || state.meta.role !== "viewer") html += actionsSection();
   html += `<h2>Periods</h2><div class="table-wrap"><table><thead><tr><th>Period</th><th class="num">Value</th><th>Target</th><th>Status</th><th class="num hide-sm">Attainment</th><th class="hide-sm num">Previous</th><th class="hide-sm"></th></tr></thead><tbody>
     ${mine.slice().reverse().map((r) => `<tr><td class="nowrap">${esc(r.period)}</td><td class="num nowrap">${fmt(r.value, k.unit)}</td><td class="nowrap">${esc(fmtTarget(r.target, k.unit))}</td><td>${badge(r.status)}${whyable.includes(r.period) ? ` <a href="#/kpi/${encodeURIComponent(id)}" class="why-link nowrap" data-why="${esc(r.period)}">Why?</a>` : ""}</td><td class="num hide-sm">${fmtAttainment(r.attainment)}</td><td class="hide-sm num">${fmt(r.previous, k.unit)}</td><td class="hide-sm">${r.complete ? "" : `<span class="muted nowrap">in progress</span>${r.projection && r.projection.status ? " " + heading(r.projection.status) : ""}`}</td></tr>`).join("")}
     </tbody></table></div>`;
@@ -125,6 +127,7 @@ export async function viewKpi(id) {
   main().innerHTML = html;
   drawChart($("#chart"), mine, k.unit);
   loadWhy(id, k);
+  loadActions(id, k);
   main().querySelectorAll("a[data-why]").forEach((a) => a.addEventListener("click", (ev) => {
     ev.preventDefault();
     UI.why[id] = a.dataset.why;

@@ -1,7 +1,7 @@
 // The "Why?" section of a KPI page: for a missed or warning period, the
 // causes of the gap to the previous period (or the target), ranked, each a
 // link that focuses the breakdown on its segment.
-import { $, UI, rerender } from "../state.js";
+import { $, UI, rerender, state } from "../state.js";
 import { esc, fmt } from "../format.js";
 import { api } from "../api.js";
 
@@ -37,7 +37,8 @@ function render(id, k, x) {
     const cls = c.contribution < 0 ? "wf-down" : "wf-up";
     const share = c.share === null || c.share === undefined ? "" : ` (${Math.round(c.share * 100)}% of the gap)`;
     const effects = c.mix !== undefined ? ` · mix ${fmt(c.mix, k.unit)}, rate ${fmt(c.rate, k.unit)}` : "";
-    return `<li class="cause${c.root ? " root" : ""}"><div class="cause-head"><a href="#/kpi/${encodeURIComponent(id)}" data-cause="${i}">${esc(words(c))}</a>${c.root ? ' <span class="tag">root cause</span>' : ""}</div>
+    const act = state.meta.role === "viewer" ? "" : ` <button type="button" class="link" data-act="${i}">act on this</button>`;
+    return `<li class="cause${c.root ? " root" : ""}"><div class="cause-head"><a href="#/kpi/${encodeURIComponent(id)}" data-cause="${i}">${esc(words(c))}</a>${c.root ? ' <span class="tag">root cause</span>' : ""}${act}</div>
       <div class="cause-bar"><div class="track"><div class="fill ${cls}" style="width:${Math.max(0.5, w).toFixed(1)}%"></div></div><span class="num nowrap">${sign(c.contribution)}${fmt(Math.abs(c.contribution), k.unit)}</span></div>
       <div class="muted small">${fmt(c.value, k.unit)} now, ${fmt(c.reference, k.unit)} before${share}${effects}</div></li>`;
   });
@@ -53,6 +54,11 @@ export function loadWhy(id, k) {
   api(`/api/v1/kpis/${encodeURIComponent(id)}/why?period=${encodeURIComponent(sel.value)}&vs=${encodeURIComponent(vsSel.value)}&top=8`)
     .then((x) => {
       $("#why").innerHTML = render(id, k, x);
+      $("#why").querySelectorAll("button[data-act]").forEach((b) => b.addEventListener("click", () => {
+        UI.act[id] = { period: x.period, cause: x.causes[Number(b.dataset.act)].elements };
+        rerender();
+        setTimeout(() => { const h = $("#actions-heading"); if (h) h.scrollIntoView(); }, 50);
+      }));
       $("#why").querySelectorAll("a[data-cause]").forEach((a) => a.addEventListener("click", (ev) => {
         ev.preventDefault();
         const c = x.causes[Number(a.dataset.cause)];

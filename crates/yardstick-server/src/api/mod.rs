@@ -38,6 +38,7 @@ use crate::{AppState, Principal};
 
 // One module per resource; each reads this module's imports through
 // `use super::*`.
+mod actions;
 mod contracts;
 mod evaluations;
 mod kpis;
@@ -93,6 +94,8 @@ pub fn app_with(state: AppState, timeout: Duration, body_limit: usize) -> Router
         .route("/api/v1/kpis/{id}/explain", get(kpis::explain))
         .route("/api/v1/kpis/{id}/forecast", get(kpis::forecast))
         .route("/api/v1/kpis/{id}/why", get(why::why))
+        .route("/api/v1/actions", get(actions::actions).post(actions::add))
+        .route("/api/v1/actions/{id}/close", post(actions::close))
         .route("/api/v1/alerts", get(live::alerts))
         .route("/api/v1/reconciliations", get(reconciliations::reconciliations))
         .route(
@@ -220,9 +223,9 @@ fn micros_rfc3339(us: i64) -> String {
           tokens::create_token, tokens::revoke_token, tokens::audit, crate::metrics::metrics,
           live::events, slo::slo, live::meta, kpis::breakdown, kpis::explain, kpis::forecast, why::why,
           live::alerts, reconciliations::reconciliations, reconciliations::reconciliation,
-          reconciliations::resolve),
+          reconciliations::resolve, actions::actions, actions::add, actions::close),
     components(schemas(Health, kpis::KpiSummary, evaluations::Evaluations, sources::Pushed,
-          tokens::NewToken, tokens::RoleName, reconciliations::NewResolutionBody, reconciliations::SideName, ErrorBody)),
+          tokens::NewToken, tokens::RoleName, reconciliations::NewResolutionBody, reconciliations::SideName, actions::NewActionBody, actions::CloseActionBody, ErrorBody)),
     modifiers(&BearerAuth, &ErrorAnswers, &ItemLinks)
 )]
 pub struct ApiDoc;

@@ -9,6 +9,15 @@ use super::*;
 /// The demo at `today`, served, and the month in which CloudCo's EU
 /// business collapsed: the one complete month without such an order.
 pub(crate) async fn demo_with_collapse() -> (tempfile::TempDir, Server, String) {
+    let (dir, month) = demo_and_collapse();
+    let url = yardstick_store::default_url(dir.path()).expect("url");
+    let s = Server::start(dir.path(), &url).await;
+    s.settle().await;
+    (dir, s, month)
+}
+
+/// The demo at `today` and the month of the collapse.
+fn demo_and_collapse() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let today = chrono::Utc::now().date_naive();
     let files = yardstick_scaffold::demo(42, today);
@@ -35,11 +44,147 @@ pub(crate) async fn demo_with_collapse() -> (tempfile::TempDir, Server, String) 
         .map(|(m, _)| *m)
         .collect();
     assert_eq!(collapsed.len(), 1, "{months:?}");
-    let url = yardstick_store::default_url(dir.path()).expect("url");
-    let s = Server::start(dir.path(), &url).await;
-    s.settle().await;
     let month = collapsed[0].clone();
-    (dir, s, month)
+    (dir, month)
+}
+
+/// The month label `months` after `YYYY-MM`.
+fn shift(month: &str, months: i32) -> String {
+    let (y, m): (i32, i32) = (
+        month[..4].parse().expect("year"),
+        month[5..7].parse().expect("month"),
+    );
+    let n = y * 12 + (m - 1) + months;
+    format!("{}-{:02}", n.div_euclid(12), n.rem_euclid(12) + 1)
+}
+
+/// Actions over the API, on every store back-end: recorded against the
+/// collapse with its cause, judged before and after, closed once.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_action_on_the_collapse_shows_its_segment_before_and_after() {
+    let (dir, month) = demo_and_collapse();
+    for url in store_urls(dir.path()).await {
+        let s = Server::start(dir.path(), &url).await;
+        s.settle().await;
+        let (next, before) = (shift(&month, 1), shift(&month, -1));
+        let body = json!({"kpi": "revenue", "period": month, "title": "Call CloudCo's EU desk",
+            "owner": "partner-manager", "due": "2030-01-31",
+            "cause": {"partner": "CloudCo", "region": "EU"}});
+        let (st, a) = s
+            .call("POST", "/api/v1/actions", &s.admin, Some(body.clone()))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{url}: {a}");
+        assert_eq!(a["judge_from"], json!(next));
+        let e = &a["effect"];
+        assert_eq!(e["before_miss"]["period"], json!(before));
+        assert_eq!(e["miss"]["segment"], json!(0.0), "{a}");
+        assert!(
+            e["before_miss"]["segment"].as_f64().is_some_and(|v| v > 0.0),
+            "{a}"
+        );
+        // CloudCo's EU business came back the month after: by hand from
+        // the why of that month, within the segment.
+        let (_, w) = s
+            .get(
+                &format!(
+                    "/api/v1/kpis/revenue/why?period={next}&dimensions=region&depth=1&within=partner=CloudCo"
+                ),
+                &s.admin,
+            )
+            .await;
+        let eu = w["causes"]
+            .as_array()
+            .expect("causes")
+            .iter()
+            .find(|c| c["elements"] == json!({"region": "EU"}))
+            .expect("EU")
+            .clone();
+        assert_eq!(e["after"][0]["segment"], eu["value"], "{a}");
+        assert_eq!(e["segment"], json!("recovered"), "{a}");
+        assert!(
+            ["recovered", "not_recovered"].contains(&e["kpi"].as_str().unwrap_or_default()),
+            "{a}"
+        );
+
+        // Listed with it; a party does not see actions on our revenue.
+        let (_, list) = s.get("/api/v1/actions?kpi=revenue", &s.admin).await;
+        assert_eq!(list["actions"].as_array().map(Vec::len), Some(1), "{list}");
+        let party = s.token("editor", Some("CloudCo")).await;
+        let (_, theirs) = s.get("/api/v1/actions", &party).await;
+        assert_eq!(theirs["actions"], json!([]));
+        let id = a["id"].as_i64().expect("id");
+        let (st, _) = s
+            .call(
+                "POST",
+                &format!("/api/v1/actions/{id}/close"),
+                &party,
+                Some(json!({"outcome": "x"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+
+        // What is wrong is said, by code, and nothing is stored.
+        let viewer = s.token("viewer", None).await;
+        let mut nobody = body.clone();
+        nobody["cause"] = json!({"partner": "Nobody"});
+        let mut late = body.clone();
+        late["due"] = json!("soon");
+        let mut ghost = body.clone();
+        ghost["kpi"] = json!("ghost");
+        for (who, b, status, code) in [
+            (&viewer, &body, StatusCode::FORBIDDEN, "forbidden"),
+            (&s.admin, &nobody, StatusCode::BAD_REQUEST, "unanswerable"),
+            (&s.admin, &late, StatusCode::BAD_REQUEST, "bad_request"),
+            (&s.admin, &ghost, StatusCode::NOT_FOUND, "unknown_kpi"),
+        ] {
+            let (st, e) = s.call("POST", "/api/v1/actions", who, Some(b.clone())).await;
+            assert_eq!((st, e["code"].as_str()), (status, Some(code)), "{b}: {e}");
+        }
+        let (_, list) = s.get("/api/v1/actions", &s.admin).await;
+        assert_eq!(list["actions"].as_array().map(Vec::len), Some(1));
+
+        // Closed once, with the audit log saying who.
+        let (st, c) = s
+            .call(
+                "POST",
+                &format!("/api/v1/actions/{id}/close"),
+                &s.admin,
+                Some(json!({"outcome": "orders back"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{c}");
+        assert_eq!(c["outcome"], json!("orders back"));
+        let (st, c) = s
+            .call(
+                "POST",
+                &format!("/api/v1/actions/{id}/close"),
+                &s.admin,
+                Some(json!({"outcome": "again"})),
+            )
+            .await;
+        assert_eq!((st, c["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")));
+        let (st, c) = s
+            .call(
+                "POST",
+                "/api/v1/actions/999/close",
+                &s.admin,
+                Some(json!({"outcome": "?"})),
+            )
+            .await;
+        assert_eq!(
+            (st, c["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("unknown_action"))
+        );
+        let (_, audit) = s.get("/api/v1/audit", &s.admin).await;
+        let actions: Vec<&str> = audit["audit"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .filter_map(|e| e["action"].as_str())
+            .filter(|a| a.starts_with("action."))
+            .collect();
+        assert_eq!(actions, ["action.close", "action.open"], "{audit}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -208,4 +353,52 @@ async fn the_kpi_page_shows_why_the_month_missed() {
             .await
             .expect("unfocus");
     }
+    // Acting on the cause: the form is filled with it, and the recorded
+    // action shows the segment before and after.
+    c.set_window_size(1400, 1800).await.expect("size");
+    b.until(
+        "the causes",
+        "document.querySelector('#why button[data-act=\"0\"]') !== null",
+    )
+    .await;
+    c.execute(
+        "document.querySelector('#why button[data-act=\"0\"]').click()",
+        vec![],
+    )
+    .await
+    .expect("act");
+    let cause = b
+        .until(
+            "the prefilled form",
+            "document.querySelector('#action-form input[name=cause]')?.value",
+        )
+        .await;
+    assert_eq!(cause, json!("partner=CloudCo, region=EU"));
+    c.execute(
+        "const f = document.querySelector('#action-form');
+         f.title.value = 'Call CloudCo about the EU orders'; f.owner.value = 'partner-manager';
+         f.due.value = '2030-01-31'; f.requestSubmit();",
+        vec![],
+    )
+    .await
+    .expect("submit");
+    let listed = b
+        .until(
+            "the action",
+            "document.querySelector('#actions li.action')?.innerText",
+        )
+        .await;
+    let listed = listed.as_str().unwrap_or_default().to_string();
+    assert!(listed.contains("Call CloudCo about the EU orders"), "{listed}");
+    assert!(listed.contains("partner=CloudCo ∧ region=EU"), "{listed}");
+    assert!(listed.contains("recovered"), "{listed}");
+    c.execute(
+        "document.querySelector('#actions-heading').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .expect("scroll");
+    b.shot("kpi-actions-desktop").await;
+    c.set_window_size(390, 2600).await.expect("size");
+    b.shot("kpi-actions-phone").await;
 }

@@ -1,6 +1,8 @@
 //! The state store against SQLite and, when `YARDSTICK_TEST_POSTGRES` is
 //! set, a real PostgreSQL server.
 
+mod actions;
+
 use yardstick_store::{NewBatch, Reported, Role, Store, StoreError, testing};
 
 async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
