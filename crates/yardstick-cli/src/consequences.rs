@@ -129,7 +129,14 @@ pub(crate) fn run(
     let mut out = std::io::stdout().lock();
     match report {
         Report::Sla => {
-            let r = c::sla(p, &ev);
+            let mut r = c::sla(p, &ev);
+            // A breached period names its top cause (a query per period).
+            crate::check::runtime()?.block_on(yardstick_engine::why::clauses::name_top_causes(
+                p,
+                ws.catalog(),
+                &mut r,
+                ev.as_of.utc(),
+            ));
             match format {
                 EvalFormat::Json => write_json(&mut out, &r)?,
                 EvalFormat::Csv => write_csv(

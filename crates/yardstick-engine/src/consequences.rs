@@ -39,6 +39,10 @@ pub struct ClauseRow {
     pub actions: Vec<String>,
     pub explanation: String,
     pub budget_remaining: Option<f64>,
+    /// For a breached period: the root cause `why` finds (also named at
+    /// the end of `explanation`); see `why::clauses`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_cause: Option<crate::why::clauses::TopCause>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -221,6 +225,7 @@ pub fn sla(project: &Project, ev: &Evaluation) -> SlaReport {
                         actions: o.actions,
                         explanation: o.explanation,
                         budget_remaining: o.budget_remaining,
+                        top_cause: None,
                     });
                 }
             }

@@ -7,7 +7,7 @@
 //! seeded by `seed` (the orders' partners from a stream of their own), so
 //! the same seed and end give byte-identical files on every platform.
 //!
-//! Stories in the data: a support backlog, two months of poor uptime, and
+//! Stories in the data: a support backlog in the EU team, two months of poor uptime, and
 //! a month in which CloudCo's EU business collapses ([`COLLAPSE`]) —
 //! revenue misses its target, and `yardstick why` names the cause.
 
@@ -168,7 +168,12 @@ pub fn demo(seed: u64, end: NaiveDate) -> Vec<ProjectFile> {
                 "support-us"
             };
             let priority = ["low", "normal", "normal", "high"][rng.random_range(0..4)];
-            let slow = if backlog { 0.3 } else { 0.06 };
+            // The backlog is the EU team's (a draw of the same stream
+            // either way, so the rest of the data does not change).
+            let slow = match (backlog, team) {
+                (true, "support-eu") => 0.5,
+                _ => 0.06,
+            };
             let respond_h: f64 = if rng.random::<f64>() < slow {
                 rng.random_range(24.0..80.0)
             } else {

@@ -271,7 +271,8 @@ impl Refresher {
             Err(e) => failed(e.to_string(), &mut evaluation_error),
         };
         let catalog = self.ws.shared_catalog();
-        let sla = consequences::sla(p, &evaluation);
+        let mut sla = consequences::sla(p, &evaluation);
+        yardstick_engine::why::clauses::name_top_causes(p, &catalog, &mut sla, now).await;
         let scores = consequences::scores(p, &evaluation);
         let slo = consequences::slo(p, &evaluation);
         if evaluation_error.is_none() {

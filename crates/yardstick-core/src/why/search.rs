@@ -23,6 +23,11 @@
 //! `product=SKU-1`): the second is then judged on its leaves outside the
 //! first, which needs their intersection among the candidates.
 //!
+//! What is normal is ambiguous when more than half of the reference moved
+//! together (a collapse of the biggest team): [`search_normal`] tries both
+//! the median's factor and 1 (nothing moved) and keeps the one that leaves
+//! less unexplained, nearer 1 when they are close.
+//!
 //! A segment that explains all of its parent's unusual movement scores as
 //! high as the parent and loses on succinctness; a parent that is unusual
 //! only through one child scores `Δ(child) · share` and loses to the
@@ -163,6 +168,41 @@ pub fn normal_factor(leaves: &[(f64, f64)]) -> f64 {
         }
     }
     xs.last().map_or(1.0, |x| x.0)
+}
+
+/// What the search settled on: the normal factor and the ranking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub k: f64,
+    pub ranked: Vec<Ranked>,
+}
+
+/// Searches with each candidate normal factor and keeps the one that
+/// leaves the least unexplained (`E(k)` less what its roots explain);
+/// within 10% of each other, the factor nearer 1 (nothing moved) wins. The
+/// median alone takes a collapse of more than half the reference for what
+/// is normal; "nothing moved" alone takes a common trend for a cause.
+pub fn search_normal(candidates: &[Candidate], total: &Fit, ks: &[f64], settings: &Settings) -> Found {
+    let mut tried: Vec<(f64, f64, Vec<Ranked>)> = ks
+        .iter()
+        .filter(|k| k.is_finite())
+        .map(|&k| {
+            let ranked = search(candidates, total, k, settings);
+            let energy = total.deviation(k);
+            let explained: f64 = ranked.iter().filter(|r| r.root).map(|r| r.score).sum();
+            (k, energy * (1.0 - explained.min(1.0)), ranked)
+        })
+        .collect();
+    let best = tried.iter().map(|t| t.1).fold(f64::INFINITY, f64::min);
+    tried.retain(|t| t.1 <= best * 1.1 + f64::EPSILON);
+    tried.sort_by(|a, b| (a.0 - 1.0).abs().total_cmp(&(b.0 - 1.0).abs()));
+    match tried.into_iter().next() {
+        Some((k, _, ranked)) => Found { k, ranked },
+        None => Found {
+            k: 1.0,
+            ranked: search(candidates, total, 1.0, settings),
+        },
+    }
 }
 
 /// Whether segment `fine` lies inside segment `coarse` (fixes every value
@@ -388,6 +428,29 @@ mod tests {
             two.contains(&el(&[(0, "US")])) && two.contains(&el(&[(2, "z")])),
             "{two:?}"
         );
+    }
+
+    #[test]
+    fn a_collapse_of_most_of_the_reference_is_the_cause_not_the_normal() {
+        // Three of four regions halve and LATAM stays: the median says
+        // "halving is normal" and names LATAM; "nothing moved" names the
+        // three that halved.
+        let leaves = grid(|a, _, _| if a == "LATAM" { 1.0 / 1.1 } else { 0.5 / 1.1 });
+        let (c, total) = cube(&leaves, 3);
+        let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
+        let median = normal_factor(&pairs);
+        assert!((median - 0.5).abs() < 1e-9, "{median}");
+        let found = search_normal(&c, &total, &[median, 1.0], &Settings::default());
+        // Either reading names one root; they explain the same, so the
+        // factor nearer "nothing moved" is kept, and LATAM is normal.
+        assert_eq!(found.k, 1.0);
+        let roots: Vec<&Elements> = found
+            .ranked
+            .iter()
+            .filter(|r| r.root)
+            .map(|r| &c[r.index].elements)
+            .collect();
+        assert!(!roots.contains(&&el(&[(0, "LATAM")])), "{roots:?}");
     }
 
     #[test]

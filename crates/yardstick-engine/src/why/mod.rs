@@ -11,6 +11,7 @@
 //! matter; `core::why::search` ranks them. The arithmetic (contributions,
 //! mix and rate) is `core::why`'s.
 
+pub mod clauses;
 pub mod effect;
 mod query;
 
@@ -305,23 +306,18 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
                 .collect(),
         )
     };
-    let k = search::normal_factor(&model);
+    let ks = [search::normal_factor(&model), 1.0];
     let mut total_fit = Fit::default();
     for (v, r) in &model {
         total_fit.add(&Fit::leaf(*v, *r));
     }
     let settings = Settings::default();
-    let energy = total_fit.deviation(k);
     let depth = o.depth.clamp(1, dims.len().max(1));
-    let segments = query::segments(
-        &leaves,
-        &model,
-        dims.len(),
-        depth,
-        k,
-        0.01 * settings.min_gain * energy,
-    )
-    .await?;
+    let prune: Vec<(f64, f64)> = ks
+        .iter()
+        .map(|k| (*k, 0.01 * settings.min_gain * total_fit.deviation(*k)))
+        .collect();
+    let segments = query::segments(&leaves, &model, dims.len(), depth, &prune).await?;
     let candidates: Vec<Candidate> = segments
         .iter()
         .map(|s| Candidate {
@@ -329,7 +325,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
             fit: s.fit,
         })
         .collect();
-    let ranked = search::search(&candidates, &total_fit, k, &settings);
+    let search::Found { k, ranked } = search::search_normal(&candidates, &total_fit, &ks, &settings);
     let whole = RatioParts {
         numerator: leaves.iter().map(|l| l.numerator).sum(),
         denominator: leaves.iter().map(|l| l.denominator).sum(),

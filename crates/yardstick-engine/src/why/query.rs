@@ -190,14 +190,14 @@ pub(super) async fn leaves(
 
 /// Every segment of 1 to `depth` dimensions with its fit over the leaves
 /// (`model`: each leaf's value and expected value) and its parts, keeping
-/// those whose own explanatory power reaches `threshold`.
+/// those whose own explanatory power against one of the normal factors
+/// reaches its threshold (`prune`: factor, threshold).
 pub(super) async fn segments(
     leaves: &[Leaf],
     model: &[(f64, f64)],
     ndims: usize,
     depth: usize,
-    k: f64,
-    threshold: f64,
+    prune: &[(f64, f64)],
 ) -> Result<Vec<Segment>, EvalError> {
     let internal = |e: String| EvalError::Internal(format!("grouping the leaves: {e}"));
     let mut fields: Vec<Field> = (0..ndims)
@@ -236,10 +236,17 @@ pub(super) async fn segments(
     let flags: Vec<String> = (0..ndims)
         .map(|i| format!("CAST(grouping({}) AS INT) AS \"__g{i}\"", dim(i)))
         .collect();
-    // A segment's explanatory power, as `Fit::gain` computes it.
-    let gain = format!(
-        "CASE WHEN sum(r * r) > 0 THEN (sum(v * r) - {k:e} * sum(r * r)) * (sum(v * r) - {k:e} * sum(r * r)) / sum(r * r) ELSE sum(v * v) END"
-    );
+    // A segment's explanatory power, as `Fit::gain` computes it, against
+    // any of the normal factors tried.
+    let gain = prune
+        .iter()
+        .map(|(k, threshold)| {
+            format!(
+                "(CASE WHEN sum(r * r) > 0 THEN (sum(v * r) - {k:e} * sum(r * r)) * (sum(v * r) - {k:e} * sum(r * r)) / sum(r * r) ELSE sum(v * v) END) >= {threshold:e}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" OR ");
     // Single values are few and always kept: they partition the whole.
     let single = (0..ndims)
         .map(|i| format!("grouping({})", dim(i)))
@@ -248,7 +255,7 @@ pub(super) async fn segments(
     let sql = format!(
         "SELECT {names}, {flags}, sum(v), sum(r), sum(v * v), sum(v * r), sum(r * r), sum(n), sum(d), sum(rn), sum(rd)\n\
          FROM leaves GROUP BY GROUPING SETS ({sets})\n\
-         HAVING {gain} >= {threshold:e} OR {single} = {}",
+         HAVING {gain} OR {single} = {}",
         ndims - 1,
         names = names.join(", "),
         flags = flags.join(", "),

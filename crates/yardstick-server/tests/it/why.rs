@@ -216,6 +216,25 @@ async fn why_names_the_collapse_and_keeps_parties_to_declared_dimensions() {
         row["status"] == json!("missed") || row["status"] == json!("warning"),
         "{row}"
     );
+    // A breached clause names its top cause: the support backlog was the
+    // EU team's.
+    let (_, clauses) = s.get("/api/v1/contracts/hosting/clauses", &s.admin).await;
+    let named: Vec<&Value> = clauses["clauses"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["clause"] == json!("first_response") && r["breached"] == json!(true))
+        .collect();
+    assert!(!named.is_empty(), "{clauses}");
+    for r in named {
+        assert_eq!(r["top_cause"]["elements"], json!({"team": "support-eu"}), "{r}");
+        assert!(
+            r["explanation"]
+                .as_str()
+                .is_some_and(|e| e.contains("Top cause against") && e.contains("team=support-eu")),
+            "{r}"
+        );
+    }
     // Looking inside the partner: the EU is where it went (the largest
     // contribution; which region is *unusual* is another question, since
     // most of CloudCo's business was there and all of it fell).
