@@ -42,7 +42,19 @@ pub struct ClauseRow {
     /// For a breached period: the root cause `why` finds (also named at
     /// the end of `explanation`); see `why::clauses`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub top_cause: Option<crate::why::clauses::TopCause>,
+    pub top_cause: Option<TopCause>,
+}
+
+/// The root cause a breached period names (filled in by
+/// `why::clauses::name_top_causes`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TopCause {
+    pub elements: BTreeMap<String, Option<String>>,
+    pub value: Option<f64>,
+    pub reference: Option<f64>,
+    pub contribution: f64,
+    /// The period compared with.
+    pub against: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -2,24 +2,12 @@
 //! breached period ends with the root cause `why` finds for the clause's
 //! KPI in that period against the one before, when the KPI splits.
 
-use serde::Serialize;
 use yardstick_core::format;
 use yardstick_core::model::Project;
 
 use super::{Vs, WhyOptions, why};
-use crate::consequences::SlaReport;
+use crate::consequences::{SlaReport, TopCause};
 use crate::sources::Catalog;
-
-/// The cause a breached period names.
-#[derive(Debug, Clone, Serialize)]
-pub struct TopCause {
-    pub elements: std::collections::BTreeMap<String, Option<String>>,
-    pub value: Option<f64>,
-    pub reference: Option<f64>,
-    pub contribution: f64,
-    /// The period compared with.
-    pub against: String,
-}
 
 /// The most breached periods named per report (the newest first): each
 /// costs a query.

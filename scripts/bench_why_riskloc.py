@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Root-cause accuracy of `yardstick why` on the RiskLoc repository's cases,
+scored with that repository's own rule, next to its methods.
+
+Each case becomes a Yardstick project — one CSV with the reference rows
+(dated in January) and the period's rows (February), a KPI split by the
+case's dimensions (a ratio of two sums for derived cases such as RS, a sum
+otherwise) — and `yardstick why KPI 2026-02 --vs previous --depth 3` is
+run on it: the same code path as any user's. Its `root: true` causes are
+the prediction. Predictions are scored by `utils.evaluation.score_root_causes`
+(exact element match, `dim=value` parts sorted) and summed to micro-F1 over
+the cases of a dataset: 2ΣTP / (2ΣTP + ΣFP + ΣFN). The repository's methods
+run on the same cases in this script with their default arguments.
+
+Also reported: how often a true cause is contained in a predicted one
+(a predicted root whose elements are a subset of the true cause's).
+
+Usage:
+  scripts/bench_why_riskloc.py target/release/yardstick --riskloc /tmp/riskloc \
+      [--datasets RS,S,L,H] [--limit N] [--peers riskloc,adtributor]
+
+--riskloc is a checkout of github.com/shaido987/riskloc (its data/RS is
+used as is; S, L and H are generated there with generate_dataset.py and the
+paper's seeds — 121, 122, 123 — when missing, `--limit` cases each).
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+SEEDS = {"S": 121, "L": 122, "H": 123}
+# L and H as the repository's README makes them.
+EXTRA = {
+    "L": ["--dims", "10", "24", "10", "15", "--noise-level", "0.0", "0.1", "--anomaly-severity", "0.5", "1.0",
+          "--anomaly-deviation", "0.0", "0.0", "--num-anomaly", "1", "5", "--num-anomaly-elements", "1", "1",
+          "--only-last-layer"],
+    "H": ["--dims", "10", "5", "250", "20", "8", "12"],
+}
+FULL = {"S": 1000, "L": 1000, "H": 100}
+
+
+def project(case_dir, df, attributes, derived):
+    os.makedirs(os.path.join(case_dir, "data"), exist_ok=True)
+    cols = list(attributes)
+    with open(os.path.join(case_dir, "data", "rows.csv"), "w", encoding="utf-8") as f:
+        f.write(",".join(["t"] + cols + ["n", "d"]) + "\n")
+        for row in df.itertuples(index=False):
+            r = row._asdict()
+            dims = [str(r[c]).replace(",", " ") for c in cols]
+            if derived:
+                before = (r["predict_a"], r["predict_b"])
+                now = (r["real_a"], r["real_b"])
+            else:
+                before = (r["predict"], 1.0)
+                now = (r["real"], 1.0)
+            f.write(",".join(["2026-01-15T00:00:00Z"] + dims + [repr(float(before[0])), repr(float(before[1]))]) + "\n")
+            f.write(",".join(["2026-02-15T00:00:00Z"] + dims + [repr(float(now[0])), repr(float(now[1]))]) + "\n")
+    types = ", ".join(f'{c} = "string"' for c in cols)
+    dims = ", ".join(f'"{c}"' for c in cols)
+    kpi = (
+        'ratio = { numerator = "n", denominator = "d" }'
+        if derived
+        else 'source = "rows"\nmeasure = "sum(n)"'
+    )
+    toml = f"""[project]
+name = "case"
+timezone = "UTC"
+
+[source.rows]
+path = "data/rows.csv"
+time = "t"
+columns = {{ {types}, n = "double", d = "double" }}
+
+[metric.n]
+source = "rows"
+measure = "sum(n)"
+
+[metric.d]
+source = "rows"
+measure = "sum(d)"
+
+[kpi.m]
+objective = "bench"
+owner = "bench"
+{kpi}
+every = "month"
+dimensions = [{dims}]
+"""
+    with open(os.path.join(case_dir, "yardstick.toml"), "w", encoding="utf-8") as f:
+        f.write(toml)
+
+
+def yardstick_roots(binary, case_dir):
+    out = subprocess.run(
+        [binary, "why", "m", "2026-02", "--vs", "previous", "--depth", "3", "--top", "1",
+         "--format", "json", "-C", case_dir, "--as-of", "2026-03-01T00:00:00Z"],
+        capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr.strip() or out.stdout.strip())
+    why = json.loads(out.stdout)
+    roots = []
+    for c in why["causes"]:
+        if c["root"]:
+            roots.append("&".join(sorted(f"{k}={v}" for k, v in c["elements"].items())))
+    return roots
+
+
+def contained(pred, true_labels):
+    """True causes that some predicted root contains (its elements ⊆ the true one's)."""
+    n = 0
+    for t in true_labels:
+        tset = set(t.split("&"))
+        if any(set(p.split("&")) <= tset for p in pred):
+            n += 1
+    return n
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("binary")
+    ap.add_argument("--riskloc", required=True)
+    ap.add_argument("--datasets", default="RS")
+    ap.add_argument("--limit", type=int, default=0, help="cases per dataset (0: all)")
+    ap.add_argument("--peers", default="riskloc,adtributor")
+    a = ap.parse_args()
+    binary = os.path.abspath(a.binary)
+    sys.path.insert(0, a.riskloc)
+    os.chdir(a.riskloc)
+    from utils.run_utils import read_dataframe, get_label, get_instances, run_method  # noqa: E402
+    from utils.evaluation import score_root_causes, root_cause_postprocessing  # noqa: E402
+
+    work = tempfile.mkdtemp(prefix="ys-why-bench-")
+    results = []
+    for ds in a.datasets.split(","):
+        data_root = os.path.join(a.riskloc, "data")
+        if ds != "RS" and not os.path.isdir(os.path.join(data_root, ds)):
+            n = a.limit or FULL[ds]
+            subprocess.run([sys.executable, "generate_dataset.py", "--num", str(n), "--dataset-name", ds,
+                            "--seed", str(SEEDS[ds]), "--data-root", data_root] + EXTRA.get(ds, []), check=True,
+                           stdout=subprocess.DEVNULL)
+        instances = sorted(get_instances(data_root, ds))
+        if a.limit:
+            instances = instances[: a.limit]
+        derived = ds == "RS"
+        tally = {}
+        for i, (dataset, sub, file) in enumerate(instances):
+            run_dir = os.path.join(data_root, dataset, sub)
+            df, attributes, df_a, df_b = read_dataframe(run_dir, file, derived, derived)
+            label = get_label(run_dir, file, derived)
+            case_dir = os.path.join(work, f"{ds}-{i}")
+            project(case_dir, df, attributes, derived)
+            t0 = time.time()
+            try:
+                pred = yardstick_roots(binary, case_dir)
+            except Exception as e:  # a case Yardstick cannot answer counts as no prediction
+                print(f"{ds} {file}: {e}", file=sys.stderr)
+                pred = []
+            dt = time.time() - t0
+            shutil.rmtree(case_dir, ignore_errors=True)
+            tp, fp, fn, true_labels = score_root_causes(pred, label)
+            t = tally.setdefault("yardstick", [0, 0, 0, 0.0, 0, 0])
+            t[0] += tp; t[1] += fp; t[2] += fn; t[3] += dt
+            t[4] += contained(pred, list(true_labels)); t[5] += len(true_labels)
+            for peer in [p for p in a.peers.split(",") if p]:
+                t0 = time.time()
+                try:
+                    rc = run_method(df, [df_a, df_b], attributes, peer, {}, derived, False)
+                    pp = list(root_cause_postprocessing(rc, peer))
+                except Exception as e:
+                    print(f"{ds} {file} {peer}: {e}", file=sys.stderr)
+                    pp = []
+                dt = time.time() - t0
+                tp, fp, fn, true_labels = score_root_causes(pp, label)
+                t = tally.setdefault(peer, [0, 0, 0, 0.0, 0, 0])
+                t[0] += tp; t[1] += fp; t[2] += fn; t[3] += dt
+                t[4] += contained(pp, list(true_labels)); t[5] += len(true_labels)
+        for method, (tp, fp, fn, secs, cont, total) in tally.items():
+            f1 = 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else 0.0
+            results.append((ds, len(instances), method, f1, tp, fp, fn, secs / max(len(instances), 1),
+                            cont / max(total, 1)))
+    print(f"{'dataset':8} {'cases':>5} {'method':12} {'F1':>6} {'TP':>5} {'FP':>5} {'FN':>5} {'s/case':>7} {'contained':>9}")
+    for ds, n, m, f1, tp, fp, fn, s, c in results:
+        print(f"{ds:8} {n:5} {m:12} {f1:6.3f} {tp:5} {fp:5} {fn:5} {s:7.3f} {c:9.1%}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
