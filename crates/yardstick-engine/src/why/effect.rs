@@ -85,7 +85,7 @@ pub async fn effect(
         )));
     }
     let cal = project.settings.calendar();
-    let mut judged = vec![first.clone()];
+    let mut judged = vec![first];
     while judged.last().is_some_and(|p| p.first < last.first) && judged.len() < MAX_JUDGED {
         let next = cal.next(judged.last().unwrap_or(&first));
         judged.push(next);

@@ -154,8 +154,10 @@ own, scored by the share of the unusual movement (squared distance from normal) 
 are chosen greedily by that score, fewest dimensions first when they explain as much, each \
 explaining at least 10% and stopping at 90%.";
 
-/// A form split into parts that add up over rows.
+/// A form split into parts that add up over rows (one per request, so
+/// its size does not matter).
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 enum Split {
     Additive(Part),
     Ratio { numerator: Part, denominator: Part },
