@@ -14,6 +14,7 @@ mod reconcile;
 mod scaffold;
 mod serve;
 mod watch;
+mod why;
 
 fn yardstick(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_yardstick"))
