@@ -47,7 +47,7 @@ def project(case_dir, df, attributes, derived):
     os.makedirs(os.path.join(case_dir, "data"), exist_ok=True)
     cols = list(attributes)
     with open(os.path.join(case_dir, "data", "rows.csv"), "w", encoding="utf-8") as f:
-        f.write(",".join(["t"] + cols + ["n", "d"]) + "\n")
+        f.write(",".join(["t"] + cols + ["ys_num", "ys_den"]) + "\n")
         for row in df.itertuples(index=False):
             r = row._asdict()
             dims = [str(r[c]).replace(",", " ") for c in cols]
@@ -62,9 +62,9 @@ def project(case_dir, df, attributes, derived):
     types = ", ".join(f'{c} = "string"' for c in cols)
     dims = ", ".join(f'"{c}"' for c in cols)
     kpi = (
-        'ratio = { numerator = "n", denominator = "d" }'
+        'ratio = { numerator = "ys_n", denominator = "ys_d" }'
         if derived
-        else 'source = "rows"\nmeasure = "sum(n)"'
+        else 'source = "rows"\nmeasure = "sum(ys_num)"'
     )
     toml = f"""[project]
 name = "case"
@@ -73,15 +73,15 @@ timezone = "UTC"
 [source.rows]
 path = "data/rows.csv"
 time = "t"
-columns = {{ {types}, n = "double", d = "double" }}
+columns = {{ {types}, ys_num = "double", ys_den = "double" }}
 
-[metric.n]
+[metric.ys_n]
 source = "rows"
-measure = "sum(n)"
+measure = "sum(ys_num)"
 
-[metric.d]
+[metric.ys_d]
 source = "rows"
-measure = "sum(d)"
+measure = "sum(ys_den)"
 
 [kpi.m]
 objective = "bench"

@@ -28,11 +28,18 @@ fn why_names_the_collapse_and_actions_judge_it_on_every_store() {
         &["why", "revenue", "2026-05", "--format", "json", at[0], at[1]],
         dir.path(),
     ));
-    assert_eq!(w["causes"][0]["elements"], json!({"partner": "CloudCo", "region": "EU"}), "{w}");
+    assert_eq!(
+        w["causes"][0]["elements"],
+        json!({"partner": "CloudCo", "region": "EU"}),
+        "{w}"
+    );
     assert_eq!(w["causes"][0]["root"], json!(true));
     assert_eq!(w["causes"][0]["value"], json!(0.0));
     // eval says the same value, and that the month missed its target.
-    let ev = json_of(&yardstick(&["eval", "--kpi", "revenue", "--format", "json", at[0], at[1]], dir.path()));
+    let ev = json_of(&yardstick(
+        &["eval", "--kpi", "revenue", "--format", "json", at[0], at[1]],
+        dir.path(),
+    ));
     let row = ev["evaluations"]
         .as_array()
         .expect("rows")
@@ -42,6 +49,43 @@ fn why_names_the_collapse_and_actions_judge_it_on_every_store() {
         .expect("2026-05");
     assert!((row["value"].as_f64().unwrap_or_default() - w["value"].as_f64().unwrap_or(-1.0)).abs() < 1e-6);
     assert_ne!(row["status"], json!("met"));
+    // Against the baseline, the reference is eval's baseline; against a
+    // forecast, a value from the months before; each adds up to its gap.
+    for vs in ["target", "baseline", "forecast", "year_ago"] {
+        let x = json_of(&yardstick(
+            &[
+                "why", "revenue", "2026-05", "--vs", vs, "--format", "json", "--depth", "1", "--top", "100",
+                at[0], at[1],
+            ],
+            dir.path(),
+        ));
+        match vs {
+            "target" => assert_eq!(
+                x["reference"].as_f64().map(|r| (r - 60_000.0).abs() < 1e-6),
+                Some(true),
+                "{x}"
+            ),
+            "baseline" => {
+                let b = row["baseline"].as_f64().expect("baseline");
+                assert!(
+                    (x["reference"].as_f64().unwrap_or_default() - b).abs() < 1e-6,
+                    "{x}"
+                );
+            }
+            _ => assert!(x["reference"].is_number(), "{vs}: {x}"),
+        }
+        let regions: f64 = x["causes"]
+            .as_array()
+            .expect("causes")
+            .iter()
+            .filter(|c| c["elements"].get("region").is_some())
+            .map(|c| c["contribution"].as_f64().unwrap_or_default())
+            .sum();
+        assert!(
+            (regions - x["gap"].as_f64().unwrap_or_default()).abs() < 1e-6,
+            "{vs}: {regions} vs {x}"
+        );
+    }
     // A form that cannot be split says so, exit 1 (the project's problem).
     let out = yardstick(&["why", "new_clients", "2026-05", at[0], at[1]], dir.path());
     assert_eq!(out.status.code(), Some(1));
@@ -50,7 +94,10 @@ fn why_names_the_collapse_and_actions_judge_it_on_every_store() {
     let mut stores: Vec<Option<String>> = vec![None];
     if let Some(admin) = yardstick_store::testing::postgres_url() {
         let rt = tokio::runtime::Runtime::new().expect("runtime");
-        stores.push(Some(rt.block_on(yardstick_store::testing::fresh_postgres(&admin)).expect("database")));
+        stores.push(Some(
+            rt.block_on(yardstick_store::testing::fresh_postgres(&admin))
+                .expect("database"),
+        ));
     }
     for db in stores {
         let with_db = |args: &[&str]| -> Vec<String> {
@@ -67,12 +114,29 @@ fn why_names_the_collapse_and_actions_judge_it_on_every_store() {
             yardstick(&refs, dir.path())
         };
         let added = json_of(&run(&[
-            "action", "add", "revenue", "2026-05", "--cause", "partner=CloudCo,region=EU", "--title",
-            "Call CloudCo's EU desk", "--owner", "partner-manager", "--due", "2026-06-15", "--judge",
-            "2026-06..2026-07", "--format", "json",
+            "action",
+            "add",
+            "revenue",
+            "2026-05",
+            "--cause",
+            "partner=CloudCo,region=EU",
+            "--title",
+            "Call CloudCo's EU desk",
+            "--owner",
+            "partner-manager",
+            "--due",
+            "2026-06-15",
+            "--judge",
+            "2026-06..2026-07",
+            "--format",
+            "json",
         ]));
         let a = &added[0];
-        assert_eq!(a["cause"], json!({"partner": "CloudCo", "region": "EU"}), "{db:?}: {added}");
+        assert_eq!(
+            a["cause"],
+            json!({"partner": "CloudCo", "region": "EU"}),
+            "{db:?}: {added}"
+        );
         let e = &a["effect"];
         assert_eq!(e["miss"]["segment"], json!(0.0));
         assert!(e["before_miss"]["segment"].as_f64().is_some_and(|v| v > 0.0));
@@ -80,17 +144,43 @@ fn why_names_the_collapse_and_actions_judge_it_on_every_store() {
         assert_eq!(e["segment"], json!("recovered"), "{added}");
         // A cause with no rows is refused and nothing is stored.
         let out = run(&[
-            "action", "add", "revenue", "2026-05", "--cause", "partner=Nobody", "--title", "x", "--owner", "y",
-            "--due", "2026-06-01",
+            "action",
+            "add",
+            "revenue",
+            "2026-05",
+            "--cause",
+            "partner=Nobody",
+            "--title",
+            "x",
+            "--owner",
+            "y",
+            "--due",
+            "2026-06-01",
         ]);
-        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let listed = json_of(&run(&["action", "list", "--format", "json", at[0], at[1]]));
         assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
         let id = a["id"].as_i64().expect("id").to_string();
         let text = run(&["action", "list", at[0], at[1]]);
         let text = String::from_utf8_lossy(&text.stdout).to_string();
-        assert!(text.contains("partner=CloudCo ∧ region=EU: 2026-04") && text.contains("recovered"), "{text}");
-        let closed = json_of(&run(&["action", "close", &id, "--outcome", "orders back", "--format", "json"]));
+        assert!(
+            text.contains("partner=CloudCo ∧ region=EU: 2026-04") && text.contains("recovered"),
+            "{text}"
+        );
+        let closed = json_of(&run(&[
+            "action",
+            "close",
+            &id,
+            "--outcome",
+            "orders back",
+            "--format",
+            "json",
+        ]));
         assert_eq!(closed["outcome"], json!("orders back"));
         let again = run(&["action", "close", &id, "--outcome", "again"]);
         assert_eq!(again.status.code(), Some(2));

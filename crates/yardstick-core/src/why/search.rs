@@ -255,10 +255,13 @@ pub fn search(candidates: &[Candidate], total: &Fit, k: f64, settings: &Settings
                     continue;
                 };
                 let judged = g * penalty(c);
+                // Equal up to rounding (sums in another order) is a tie,
+                // which the segment with fewer dimensions wins.
                 let better = match best {
                     None => true,
                     Some((j, _, b)) => {
-                        judged > b || (judged == b && candidates[j].elements.len() > c.elements.len())
+                        let tie = (judged - b).abs() <= 1e-9 * b.abs();
+                        (judged > b && !tie) || (tie && candidates[j].elements.len() > c.elements.len())
                     }
                 };
                 if better {

@@ -149,10 +149,10 @@ pub struct Why {
 
 /// The criterion, as `why` states it.
 pub const CRITERION: &str = "Normal is every segment moving by the same factor (the median of the \
-finest segments, weighted by their reference); a cause is a segment that moved by a factor of its \
-own, scored by the share of the unusual movement (squared distance from normal) it explains. Roots \
-are chosen greedily by that score, fewest dimensions first when they explain as much, each \
-explaining at least 10% and stopping at 90%.";
+finest segments weighted by their reference, or no change, whichever leaves less unexplained); a \
+cause is a segment that moved by a factor of its own, scored by the share of the unusual movement \
+(squared distance from normal) it explains. Roots are chosen greedily by that score, a segment \
+with more dimensions only when it explains more, each explaining at least 10% and stopping at 90%.";
 
 /// A form split into parts that add up over rows (one per request, so
 /// its size does not matter).
@@ -514,8 +514,13 @@ fn split_of(project: &Project, kpi: &MeasureDef) -> Result<Split, EvalError> {
             } else if yardstick_core::sql::is_single_call(&measure.text, &["avg"])
                 && !lower.contains("distinct")
             {
-                let open = measure.text.find('(').unwrap_or(0);
-                let arg = &measure.text.trim()[open + 1..measure.text.trim().len() - 1];
+                // `avg(x)` is one call: the argument is between the first
+                // parenthesis and the last character.
+                let text = measure.text.trim();
+                let arg = text
+                    .find('(')
+                    .and_then(|open| text.get(open + 1..text.len().saturating_sub(1)))
+                    .ok_or_else(|| EvalError::Internal(format!("`{text}` is not one call")))?;
                 let part = |agg: &str| -> Result<Part, EvalError> {
                     Ok(Part {
                         source: source.value.clone(),

@@ -89,7 +89,10 @@ pub(super) async fn leaves(
     now: Window,
     reference: Window,
 ) -> Result<Vec<Leaf>, EvalError> {
-    let mut by_key: HashMap<Vec<Option<String>>, Leaf> = HashMap::new();
+    // One part: the query's keys are unique already. Two: merged by key.
+    let mut out: Vec<Leaf> = Vec::new();
+    let mut index: HashMap<Vec<Option<String>>, usize> = HashMap::new();
+    let merge = parts.len() > 1;
     let ev = Evaluator::new(project, catalog, chrono::Utc::now());
     for (which, part) in parts.iter().enumerate() {
         let src = project
@@ -169,10 +172,20 @@ pub(super) async fn leaves(
                     .map(|s| (!s.is_null(row)).then(|| s.value(row).to_string()))
                     .collect();
                 let get = |a: &Float64Array| if a.is_null(row) { 0.0 } else { a.value(row) };
-                let leaf = by_key.entry(key.clone()).or_insert_with(|| Leaf {
-                    key,
-                    ..Leaf::default()
-                });
+                let at = match index.get(&key) {
+                    Some(i) if merge => *i,
+                    _ => {
+                        if merge {
+                            index.insert(key.clone(), out.len());
+                        }
+                        out.push(Leaf {
+                            key,
+                            ..Leaf::default()
+                        });
+                        out.len() - 1
+                    }
+                };
+                let leaf = &mut out[at];
                 if which == 0 {
                     leaf.numerator += get(v);
                     leaf.reference_numerator += get(r);
@@ -183,8 +196,6 @@ pub(super) async fn leaves(
             }
         }
     }
-    let mut out: Vec<Leaf> = by_key.into_values().collect();
-    out.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(out)
 }
 
@@ -207,7 +218,14 @@ pub(super) async fn segments(
         fields.push(Field::new(n, DataType::Float64, false));
     }
     let mut columns: Vec<ArrayRef> = (0..ndims)
-        .map(|i| Arc::new(leaves.iter().map(|l| l.key[i].clone()).collect::<StringArray>()) as ArrayRef)
+        .map(|i| {
+            Arc::new(
+                leaves
+                    .iter()
+                    .map(|l| l.key[i].as_deref())
+                    .collect::<StringArray>(),
+            ) as ArrayRef
+        })
         .collect();
     let f64s = |f: &dyn Fn(usize) -> f64| -> ArrayRef {
         Arc::new((0..leaves.len()).map(f).collect::<Float64Array>())

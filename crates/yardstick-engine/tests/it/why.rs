@@ -86,6 +86,13 @@ dimensions = ["region", "partner", "product"]
 every = "month"
 target = ">= 50000"
 
+[kpi.order_value]
+source = "orders"
+measure = "  avg(amount) "
+dimensions = ["region", "partner", "product"]
+every = "month"
+target = ">= 100"
+
 [kpi.ok_share]
 source = "orders"
 share = "ok"
@@ -300,4 +307,25 @@ fn a_ratio_whose_rate_moved_but_not_its_mix_is_a_rate_cause() {
     assert!(close(apac.value.unwrap_or_default(), 0.5) && close(apac.reference.unwrap_or_default(), 0.9));
     // A quarter of the orders lost 40 points: 10 points of the whole.
     assert!(close(apac.contribution, -0.1), "{apac:?}");
+}
+
+#[test]
+fn an_average_splits_as_the_ratio_of_its_sum_and_count() {
+    let rows = orders(|r, _, _| if r == "EU" { 0.5 } else { 1.0 }, flat, always);
+    let w = run(&rows, "order_value", Vs::Previous, 1, 100);
+    assert_eq!(w.split, "ratio");
+    let mean = |june: bool| {
+        let xs: Vec<f64> = rows.iter().filter(|o| o.june == june).map(|o| o.amount).collect();
+        xs.iter().sum::<f64>() / xs.len() as f64
+    };
+    assert!(close(w.value.unwrap_or_default(), mean(true)), "{w:#?}");
+    assert!(close(w.reference.unwrap_or_default(), mean(false)));
+    assert_eq!(roots(&w), vec!["region=EU"], "{w:#?}");
+    let sum: f64 = w
+        .causes
+        .iter()
+        .filter(|c| c.elements.contains_key("region"))
+        .map(|c| c.contribution)
+        .sum();
+    assert!(close(sum, w.gap.unwrap_or_default()), "{sum}");
 }
