@@ -141,16 +141,15 @@ fn add(a: AddArgs, color: Color) -> Result<ExitCode, String> {
         judge_from: &judge_from,
         judge_to: &judge_to,
     };
-    // Judged once now: whatever it names must exist.
-    let effect = match rt.block_on(yardstick_workspace::actions::judge(
+    // Judged once before it is stored: whatever it names must exist.
+    if let Err(e) = rt.block_on(yardstick_workspace::actions::judge(
         project,
         ws.catalog(),
         &scope,
         chrono::Utc::now(),
     )) {
-        Ok(e) => e,
-        Err(e) => return Ok(crate::fault::eval_error(e)),
-    };
+        return Ok(crate::fault::eval_error(e));
+    }
     let cause_json = cause_text(&cause);
     let entity_text = (!entity.is_empty()).then(|| {
         entity
@@ -178,7 +177,6 @@ fn add(a: AddArgs, color: Color) -> Result<ExitCode, String> {
             .await
             .map_err(|e| e.to_string())
     })?;
-    let _ = effect;
     let listed = rt.block_on(judged(project, ws.catalog(), vec![stored], chrono::Utc::now()));
     print(&listed, a.format, project)
 }

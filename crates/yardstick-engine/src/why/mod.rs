@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use yardstick_core::calendar::Period;
-use yardstick_core::model::{Cadence, GrowthRef, Measure, MeasureDef, Project};
+use yardstick_core::model::{GrowthRef, Measure, MeasureDef, Project};
 use yardstick_core::sql::{FormulaExpr, SqlFragment};
 use yardstick_core::why::search::{self, Candidate, Fit, Settings};
 use yardstick_core::why::{RatioParts, mix_rate, share};
@@ -165,7 +165,7 @@ enum Split {
 
 /// Answers `why` for one KPI and period.
 pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result<Why, EvalError> {
-    let (kpi, cadence, period) = resolve_period(project, &o.kpi, &o.period)?;
+    let (kpi, _, period) = resolve_period(project, &o.kpi, &o.period)?;
     // Growth is explained through what grows, against its own reference.
     let (kpi, vs, through) = match kpi.measure.as_ref().map(|m| &m.value) {
         Some(Measure::Growth { of, vs }) => {
@@ -208,7 +208,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         end_us: end_us.min(as_of_us.saturating_add(1)),
     };
     let (reference_period, scale_to, reference_is) =
-        reference_of(project, catalog, kpi, cadence, &period, vs, o).await?;
+        reference_of(project, catalog, kpi, &period, vs, o).await?;
     let rp_start = cal.start(&reference_period).timestamp_micros();
     let rp_end = cal.end(&reference_period).timestamp_micros();
     // A period still running is compared with as much of the reference.
@@ -220,7 +220,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
             (rp_start + (now.end_us - now.start_us)).min(rp_end)
         },
     };
-    let dims = dimensions_of(project, catalog, kpi, &split, o)?;
+    let dims = dimensions_of(catalog, kpi, &split, o)?;
     let entity: Vec<(String, Option<String>)> = entity_filter(kpi, &o.entity)?
         .into_iter()
         .chain(o.within.iter().cloned())
@@ -456,7 +456,7 @@ fn fragment(text: &str) -> Result<SqlFragment, EvalError> {
 }
 
 /// The additive part of a source-based measure, when it has one.
-fn additive(project: &Project, m: &MeasureDef) -> Result<Part, EvalError> {
+fn additive(m: &MeasureDef) -> Result<Part, EvalError> {
     match m.measure.as_ref().map(|x| &x.value) {
         Some(Measure::Aggregate {
             source,
@@ -477,16 +477,13 @@ fn additive(project: &Project, m: &MeasureDef) -> Result<Part, EvalError> {
         Some(
             Measure::Ratio { .. } | Measure::Formula(_) | Measure::Growth { .. } | Measure::Cumulative { .. },
         ) => Err(cannot(m, "it is computed from other measures")),
-        _ => {
-            let _ = project;
-            Err(cannot(
-                m,
-                &format!(
-                    "its {} form does not add up over rows",
-                    m.measure.as_ref().map_or("missing", |x| x.value.form())
-                ),
-            ))
-        }
+        _ => Err(cannot(
+            m,
+            &format!(
+                "its {} form does not add up over rows",
+                m.measure.as_ref().map_or("missing", |x| x.value.form())
+            ),
+        )),
     }
 }
 
@@ -510,7 +507,7 @@ fn split_of(project: &Project, kpi: &MeasureDef) -> Result<Split, EvalError> {
         }) => {
             let lower = measure.text.trim().to_ascii_lowercase();
             if additive_call(&measure.text) {
-                Ok(Split::Additive(additive(project, kpi)?))
+                Ok(Split::Additive(additive(kpi)?))
             } else if yardstick_core::sql::is_single_call(&measure.text, &["avg"])
                 && !lower.contains("distinct")
             {
@@ -562,18 +559,18 @@ fn split_of(project: &Project, kpi: &MeasureDef) -> Result<Split, EvalError> {
             numerator,
             denominator,
         }) => Ok(Split::Ratio {
-            numerator: additive(project, input(&numerator.value)?)?,
-            denominator: additive(project, input(&denominator.value)?)?,
+            numerator: additive(input(&numerator.value)?)?,
+            denominator: additive(input(&denominator.value)?)?,
         }),
         Some(Measure::Formula(f)) => match &f.expr {
             FormulaExpr::Binary(a, yardstick_core::sql::ArithOp::Div, b) => match (a.as_ref(), b.as_ref()) {
                 (FormulaExpr::Ref(a), FormulaExpr::Ref(b)) => Ok(Split::Ratio {
-                    numerator: additive(project, input(&a.value)?)?,
-                    denominator: additive(project, input(&b.value)?)?,
+                    numerator: additive(input(&a.value)?)?,
+                    denominator: additive(input(&b.value)?)?,
                 }),
                 _ => Err(formula_cannot(kpi, f)),
             },
-            FormulaExpr::Ref(a) => Ok(Split::Additive(additive(project, input(&a.value)?)?)),
+            FormulaExpr::Ref(a) => Ok(Split::Additive(additive(input(&a.value)?)?)),
             _ => Err(formula_cannot(kpi, f)),
         },
         Some(Measure::Percentile { .. }) => Err(cannot(
@@ -612,7 +609,6 @@ fn formula_cannot(kpi: &MeasureDef, f: &yardstick_core::sql::Formula) -> EvalErr
 
 /// The dimensions to split by, checked against the sources.
 fn dimensions_of(
-    project: &Project,
     catalog: &Catalog,
     kpi: &MeasureDef,
     split: &Split,
@@ -651,7 +647,6 @@ fn dimensions_of(
             dims.len()
         )));
     }
-    let _ = project;
     for part in split_parts(split) {
         let Some(t) = catalog.tables.get(&part.source) else {
             return Err(EvalError::Internal(format!(
@@ -697,7 +692,6 @@ async fn reference_of(
     project: &Project,
     catalog: &Catalog,
     kpi: &MeasureDef,
-    cadence: Cadence,
     period: &Period,
     vs: Vs,
     o: &WhyOptions,
@@ -725,7 +719,7 @@ async fn reference_of(
             ))
         }
         Vs::Baseline | Vs::Forecast => {
-            let row = evaluated(project, catalog, kpi, cadence, period, o, vs == Vs::Forecast).await?;
+            let row = evaluated(project, catalog, kpi, period, o, vs == Vs::Forecast).await?;
             let value = if vs == Vs::Baseline {
                 row.ok_or_else(|| {
                     EvalError::Data(format!("`{}` has no `baseline` to compare with", kpi.id.value))
@@ -762,7 +756,6 @@ async fn evaluated(
     project: &Project,
     catalog: &Catalog,
     kpi: &MeasureDef,
-    cadence: Cadence,
     period: &Period,
     o: &WhyOptions,
     forecast: bool,
@@ -776,7 +769,6 @@ async fn evaluated(
         by: None,
         projections: false,
     };
-    let _ = cadence;
     let ev = crate::evaluate(project, catalog, &opts).await?;
     let label = cal.label(period);
     let entity_matches = |r: &crate::eval::Row| {
