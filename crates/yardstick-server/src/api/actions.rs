@@ -52,13 +52,20 @@ pub(super) struct CloseActionBody {
 /// with its effect.
 #[utoipa::path(get, path = "/api/v1/actions", security(("bearer" = [])),
     params(("kpi" = Option<String>, Query, pattern = r"^[A-Za-z_][A-Za-z0-9_-]*$", description = "only this KPI's actions")),
-    responses((status = 200, description = "Actions with the KPI and segment before and after", body = Object)))]
+    responses((status = 200, description = "Actions with the KPI and segment before and after", body = Object),
+              (status = 404, body = crate::error::ErrorBody)))]
 pub(crate) async fn actions(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
     ApiQuery(q): ApiQuery<ActionsQuery>,
 ) -> ApiResult<Json<Value>> {
     let snap = state.snapshot();
+    // A KPI asked for must be one the caller sees.
+    if let Some(k) = q.kpi.as_deref()
+        && !(snap.project.kpis.contains_key(k) && p.can_see_kpi(k))
+    {
+        return Err(ApiError::unknown(Thing::Kpi, k));
+    }
     let all: Vec<_> = state
         .store()
         .actions()
@@ -82,7 +89,8 @@ pub(crate) async fn actions(
     request_body = NewActionBody,
     responses((status = 201, description = "The action with its effect", body = Object),
               (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody)))]
+              (status = 404, body = crate::error::ErrorBody),
+              (status = 415, description = "Not a JSON body", body = crate::error::ErrorBody)))]
 pub(crate) async fn add(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
@@ -206,7 +214,8 @@ pub(crate) async fn add(
     request_body = CloseActionBody,
     responses((status = 200, description = "The closed action", body = Object),
               (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+              (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+              (status = 415, description = "Not a JSON body", body = crate::error::ErrorBody)))]
 pub(crate) async fn close(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
