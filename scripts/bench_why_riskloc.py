@@ -5,9 +5,11 @@ scored with that repository's own rule, next to its methods.
 Each case becomes a Yardstick project — one CSV with the reference rows
 (dated in January) and the period's rows (February), a KPI split by the
 case's dimensions (a ratio of two sums for derived cases such as RS, a sum
-otherwise) — and `yardstick why KPI 2026-02 --vs previous --depth 3` is
-run on it: the same code path as any user's. Its `root: true` causes are
-the prediction. Predictions are scored by `utils.evaluation.score_root_causes`
+otherwise) — and `yardstick why KPI 2026-02 --vs previous --depth N` is
+run on it: the same code path as any user's, with `--depth` as many
+dimensions as the case has (the repository's methods search every layer)
+and each `--roots` reading (`explain`, the default, and `unusual`), each
+scored on its own row. Its `root: true` causes are the prediction. Predictions are scored by `utils.evaluation.score_root_causes`
 (exact element match, `dim=value` parts sorted) and summed to micro-F1 over
 the cases of a dataset: 2ΣTP / (2ΣTP + ΣFP + ΣFN). The repository's methods
 run on the same cases in this script with their default arguments.
@@ -17,7 +19,7 @@ Also reported: how often a true cause is contained in a predicted one
 
 Usage:
   scripts/bench_why_riskloc.py target/release/yardstick --riskloc /tmp/riskloc \
-      [--datasets RS,S,L,H] [--limit N] [--peers riskloc,adtributor]
+      [--datasets RS,S,L,H] [--limit N] [--peers riskloc,adtributor] [--modes explain,unusual]
 
 --riskloc is a checkout of github.com/shaido987/riskloc (its data/RS is
 used as is; S, L and H are generated there with generate_dataset.py and the
@@ -94,9 +96,9 @@ dimensions = [{dims}]
         f.write(toml)
 
 
-def yardstick_roots(binary, case_dir):
+def yardstick_roots(binary, case_dir, depth, mode):
     out = subprocess.run(
-        [binary, "why", "m", "2026-02", "--vs", "previous", "--depth", "3", "--top", "1",
+        [binary, "why", "m", "2026-02", "--vs", "previous", "--depth", str(depth), "--top", "1", "--roots", mode,
          "--format", "json", "-C", case_dir, "--as-of", "2026-03-01T00:00:00Z"],
         capture_output=True, text=True)
     if out.returncode != 0:
@@ -126,6 +128,7 @@ def main():
     ap.add_argument("--datasets", default="RS")
     ap.add_argument("--limit", type=int, default=0, help="cases per dataset (0: all)")
     ap.add_argument("--peers", default="riskloc,adtributor")
+    ap.add_argument("--modes", default="explain,unusual", help="`why --roots` readings to score")
     a = ap.parse_args()
     binary = os.path.abspath(a.binary)
     sys.path.insert(0, a.riskloc)
@@ -153,18 +156,23 @@ def main():
             label = get_label(run_dir, file, derived)
             case_dir = os.path.join(work, f"{ds}-{i}")
             project(case_dir, df, attributes, derived)
-            t0 = time.time()
-            try:
-                pred = yardstick_roots(binary, case_dir)
-            except Exception as e:  # a case Yardstick cannot answer counts as no prediction
-                print(f"{ds} {file}: {e}", file=sys.stderr)
-                pred = []
-            dt = time.time() - t0
+            # Causes of as many dimensions as the case has (the CLI's
+            # limit is 6), as the repository's methods search every layer.
+            depth = min(len(attributes), 6)
+            for mode in a.modes.split(","):
+                t0 = time.time()
+                try:
+                    pred = yardstick_roots(binary, case_dir, depth, mode)
+                except Exception as e:  # a case Yardstick cannot answer counts as no prediction
+                    print(f"{ds} {file}: {e}", file=sys.stderr)
+                    pred = []
+                dt = time.time() - t0
+                tp, fp, fn, true_labels = score_root_causes(pred, label)
+                name = "yardstick" if mode == "explain" else f"yardstick-{mode}"
+                t = tally.setdefault(name, [0, 0, 0, 0.0, 0, 0])
+                t[0] += tp; t[1] += fp; t[2] += fn; t[3] += dt
+                t[4] += contained(pred, list(true_labels)); t[5] += len(true_labels)
             shutil.rmtree(case_dir, ignore_errors=True)
-            tp, fp, fn, true_labels = score_root_causes(pred, label)
-            t = tally.setdefault("yardstick", [0, 0, 0, 0.0, 0, 0])
-            t[0] += tp; t[1] += fp; t[2] += fn; t[3] += dt
-            t[4] += contained(pred, list(true_labels)); t[5] += len(true_labels)
             for peer in [p for p in a.peers.split(",") if p]:
                 t0 = time.time()
                 try:

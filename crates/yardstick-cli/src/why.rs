@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use comfy_table::{Cell, CellAlignment};
 use yardstick_core::format;
+use yardstick_core::why::search::Roots;
 use yardstick_engine::why::{Vs, Why, WhyOptions};
 
 use crate::Format;
@@ -39,6 +40,11 @@ pub(crate) struct Args {
     /// Causes listed (the roots always are).
     #[arg(long, default_value_t = 10)]
     pub(crate) top: usize,
+    /// What makes a cause a root: `explain` (the few that explain the gap)
+    /// or `unusual` (every segment that moved unusually, however little of
+    /// the gap it explains).
+    #[arg(long, default_value = "explain", value_parser = ["explain", "unusual"])]
+    pub(crate) roots: String,
     #[command(flatten)]
     pub(crate) project: ProjectOpt,
     #[command(flatten)]
@@ -63,6 +69,7 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
         dimensions: (!a.dimensions.is_empty()).then(|| a.dimensions.clone()),
         depth: usize::from(a.depth),
         top: a.top,
+        roots: Roots::parse(&a.roots).unwrap_or_default(),
         as_of: a.at.instant(tz)?,
     };
     if ws.source_diagnostics().has_errors() {

@@ -2,7 +2,7 @@
 // user made on each page, and small DOM helpers.
 
 export const state = { meta: null };
-export const UI = { filters: {}, entity: {}, dim: {}, explain: {}, barPeriod: {}, why: {}, whyVs: {}, focus: {}, act: {} };
+export const UI = { filters: {}, entity: {}, dim: {}, explain: {}, barPeriod: {}, why: {}, whyVs: {}, whyRoots: {}, focus: {}, act: {} };
 export const $ = (s, el = document) => el.querySelector(s);
 export const main = () => $("#main");
 

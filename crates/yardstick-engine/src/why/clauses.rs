@@ -4,6 +4,7 @@
 
 use yardstick_core::format;
 use yardstick_core::model::Project;
+use yardstick_core::why::search::Roots;
 
 use super::{Vs, WhyOptions, why};
 use crate::consequences::{SlaReport, TopCause};
@@ -53,6 +54,7 @@ pub async fn name_top_causes(
             dimensions: None,
             depth: 2,
             top: 1,
+            roots: Roots::Explain,
             as_of,
         };
         let Ok(w) = why(project, catalog, &o).await else {

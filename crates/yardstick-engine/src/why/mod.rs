@@ -21,7 +21,7 @@ use serde::Serialize;
 use yardstick_core::calendar::Period;
 use yardstick_core::model::{GrowthRef, Measure, MeasureDef, Project};
 use yardstick_core::sql::{FormulaExpr, SqlFragment};
-use yardstick_core::why::search::{self, Candidate, Fit, Settings};
+use yardstick_core::why::search::{self, Candidate, Fit, Roots, Settings};
 use yardstick_core::why::{RatioParts, mix_rate, share};
 
 use crate::eval::{EvalError, EvalOptions};
@@ -76,6 +76,8 @@ pub struct WhyOptions {
     pub depth: usize,
     /// Causes listed (roots always are).
     pub top: usize,
+    /// What makes a segment a root.
+    pub roots: Roots,
     pub as_of: chrono::DateTime<chrono::Utc>,
 }
 
@@ -143,6 +145,8 @@ pub struct Why {
     pub dimensions: Vec<String>,
     pub depth: usize,
     pub complete: bool,
+    /// What makes a segment a root: `explain` or `unusual`.
+    pub mode: &'static str,
     pub criterion: &'static str,
     pub causes: Vec<Cause>,
 }
@@ -152,7 +156,18 @@ pub const CRITERION: &str = "Normal is every segment moving by the same factor (
 finest segments weighted by their reference, or no change, whichever leaves less unexplained); a \
 cause is a segment that moved by a factor of its own, scored by the share of the unusual movement \
 (squared distance from normal) it explains. Roots are chosen greedily by that score, a segment \
-with more dimensions only when it explains more, each explaining at least 10% and stopping at 90%.";
+with more dimensions only when it explains more, each explaining at least 10% and stopping at 90%; \
+a root is widened to its parent when the parent's other segments also moved unusually (beyond the \
+finest segments' noise) in the same direction.";
+
+/// The criterion of `--roots unusual`.
+pub const CRITERION_UNUSUAL: &str = "Normal is every segment moving by the same factor (the median of \
+the finest segments weighted by their reference, or no change, whichever leaves less unexplained). \
+A root is every segment whose own factor is unusual against the finest segments' noise \
+(ln(factor/normal)² × its segments' worth of evidence ÷ noise² ≥ 100, noise the scaled median \
+absolute deviation of the finest segments' log change), chosen greedily by the share of the unusual \
+movement it explains (up to 10, widened to a parent whose other segments moved unusually the same \
+way), however little of the gap that is.";
 
 /// A form split into parts that add up over rows (one per request, so
 /// its size does not matter).
@@ -313,12 +328,17 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
     for (v, r) in &model {
         total_fit.add(&Fit::leaf(*v, *r));
     }
-    let settings = Settings::default();
+    let settings = Settings::of(o.roots);
     let depth = o.depth.clamp(1, dims.len().max(1));
-    let prune: Vec<(f64, f64)> = ks
-        .iter()
-        .map(|k| (*k, 0.01 * settings.min_gain * total_fit.deviation(*k)))
-        .collect();
+    // Segments explaining less than a hundredth of what a root must
+    // cannot matter; every unusual segment may, however little it explains.
+    let prune: Vec<(f64, f64)> = match o.roots {
+        Roots::Explain => ks
+            .iter()
+            .map(|k| (*k, 0.01 * settings.min_gain * total_fit.deviation(*k)))
+            .collect(),
+        Roots::Unusual => Vec::new(),
+    };
     let segments = query::segments(&leaves, &model, dims.len(), depth, &prune).await?;
     let candidates: Vec<Candidate> = segments
         .iter()
@@ -327,7 +347,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
             fit: s.fit,
         })
         .collect();
-    let search::Found { k, ranked } = search::search_normal(&candidates, &total_fit, &ks, &settings);
+    let search::Found { k, ranked } = search::search_normal(&candidates, &total_fit, &model, &ks, &settings);
     let whole = RatioParts {
         numerator: leaves.iter().map(|l| l.numerator).sum(),
         denominator: leaves.iter().map(|l| l.denominator).sum(),
@@ -376,7 +396,11 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         dimensions: dims,
         depth,
         complete,
-        criterion: CRITERION,
+        mode: o.roots.name(),
+        criterion: match o.roots {
+            Roots::Explain => CRITERION,
+            Roots::Unusual => CRITERION_UNUSUAL,
+        },
         causes,
     })
 }

@@ -202,7 +202,8 @@ pub(super) async fn leaves(
 /// Every segment of 1 to `depth` dimensions with its fit over the leaves
 /// (`model`: each leaf's value and expected value) and its parts, keeping
 /// those whose own explanatory power against one of the normal factors
-/// reaches its threshold (`prune`: factor, threshold).
+/// reaches its threshold (`prune`: factor, threshold; none: every
+/// segment is kept).
 pub(super) async fn segments(
     leaves: &[Leaf],
     model: &[(f64, f64)],
@@ -270,11 +271,15 @@ pub(super) async fn segments(
         .map(|i| format!("grouping({})", dim(i)))
         .collect::<Vec<_>>()
         .join(" + ");
+    let having = if prune.is_empty() {
+        String::new()
+    } else {
+        format!("\nHAVING {gain} OR {single} = {}", ndims - 1)
+    };
     let sql = format!(
-        "SELECT {names}, {flags}, sum(v), sum(r), sum(v * v), sum(v * r), sum(r * r), sum(n), sum(d), sum(rn), sum(rd)\n\
-         FROM leaves GROUP BY GROUPING SETS ({sets})\n\
-         HAVING {gain} OR {single} = {}",
-        ndims - 1,
+        "SELECT {names}, {flags}, sum(v), sum(r), sum(v * v), sum(v * r), sum(r * r), sum(n), sum(d), sum(rn), sum(rd), \
+         sum((r * r) * (r * r))\n\
+         FROM leaves GROUP BY GROUPING SETS ({sets}){having}",
         names = names.join(", "),
         flags = flags.join(", "),
         sets = sets.join(", "),
@@ -296,7 +301,7 @@ pub(super) async fn segments(
             .map(|i| cast(b.column(ndims + i), &DataType::Int32))
             .collect::<Result<_, _>>()
             .map_err(|e| internal(e.to_string()))?;
-        let nums: Vec<ArrayRef> = (0..9)
+        let nums: Vec<ArrayRef> = (0..10)
             .map(|i| cast(b.column(2 * ndims + i), &DataType::Float64))
             .collect::<Result<_, _>>()
             .map_err(|e| internal(e.to_string()))?;
@@ -325,6 +330,7 @@ pub(super) async fn segments(
                     vv: x(2),
                     vr: x(3),
                     rr: x(4),
+                    r4: x(9),
                 },
                 parts: RatioParts {
                     numerator: x(5),

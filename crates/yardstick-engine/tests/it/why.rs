@@ -132,6 +132,7 @@ fn run(rows: &[Order], kpi: &str, vs: Vs, depth: usize, top: usize) -> Why {
         dimensions: None,
         depth,
         top,
+        roots: yardstick_core::why::search::Roots::Explain,
         as_of: utc("2026-07-02T00:00:00Z"),
     };
     rt.block_on(yardstick_engine::why::why(&loaded.project, &catalog, &o))

@@ -6,6 +6,7 @@ import { esc, fmt } from "../format.js";
 import { api } from "../api.js";
 
 const VS = { previous: "the previous period", target: "the target", year_ago: "a year before" };
+const ROOTS = { explain: "the few that explain the gap", unusual: "every segment that moved unusually" };
 
 // The periods worth asking about: complete, and missed or warning.
 export function flagged(rows) {
@@ -22,8 +23,10 @@ export function whySection(id, k, mine) {
   const period = periods.includes(UI.why[id]) ? UI.why[id] : periods[0];
   UI.why[id] = period;
   const vs = UI.whyVs[id] || "previous";
+  const roots = UI.whyRoots[id] || "explain";
   return `<h2 id="why-heading">Why?</h2><div class="filters"><label>Period <select id="why-period">${periods.map((p) => `<option ${p === period ? "selected" : ""}>${esc(p)}</option>`).join("")}</select></label>
-    <label>Against <select id="why-vs">${Object.entries(VS).map(([v, w]) => `<option value="${v}" ${v === vs ? "selected" : ""}>${esc(w)}</option>`).join("")}</select></label></div>
+    <label>Against <select id="why-vs">${Object.entries(VS).map(([v, w]) => `<option value="${v}" ${v === vs ? "selected" : ""}>${esc(w)}</option>`).join("")}</select></label>
+    <label>Root causes <select id="why-roots">${Object.entries(ROOTS).map(([v, w]) => `<option value="${v}" ${v === roots ? "selected" : ""}>${esc(w)}</option>`).join("")}</select></label></div>
     <div id="why"><p class="muted">Loading…</p></div>`;
 }
 
@@ -50,8 +53,10 @@ export function loadWhy(id, k) {
   if (!sel) return;
   const vsSel = $("#why-vs");
   sel.addEventListener("change", () => { UI.why[id] = sel.value; rerender(); });
+  const rootsSel = $("#why-roots");
   vsSel.addEventListener("change", () => { UI.whyVs[id] = vsSel.value; rerender(); });
-  api(`/api/v1/kpis/${encodeURIComponent(id)}/why?period=${encodeURIComponent(sel.value)}&vs=${encodeURIComponent(vsSel.value)}&top=8`)
+  rootsSel.addEventListener("change", () => { UI.whyRoots[id] = rootsSel.value; rerender(); });
+  api(`/api/v1/kpis/${encodeURIComponent(id)}/why?period=${encodeURIComponent(sel.value)}&vs=${encodeURIComponent(vsSel.value)}&roots=${encodeURIComponent(rootsSel.value)}&top=8`)
     .then((x) => {
       $("#why").innerHTML = render(id, k, x);
       $("#why").querySelectorAll("button[data-act]").forEach((b) => b.addEventListener("click", () => {

@@ -2,6 +2,7 @@
 //! `yardstick why --format json`, on the snapshot's catalog and instant.
 
 use super::*;
+use yardstick_core::why::search::Roots;
 use yardstick_engine::why::{Vs, WhyOptions};
 
 #[derive(Debug, Deserialize)]
@@ -17,6 +18,8 @@ pub(crate) struct WhyQuery {
     dimensions: Option<String>,
     depth: Option<usize>,
     top: Option<usize>,
+    /// explain (default) or unusual.
+    roots: Option<String>,
 }
 
 /// `GET /api/v1/kpis/{id}/why?period=LABEL[&vs=previous|year_ago|target|baseline|forecast]`:
@@ -30,7 +33,8 @@ pub(crate) struct WhyQuery {
            ("within" = Option<String>, Query, pattern = r"^([^,]*=[^,]*)?(,([^,]*=[^,]*)?)*$", description = "col=value[,col=value]: only rows of this segment"),
            ("dimensions" = Option<String>, Query, pattern = r"^[A-Za-z_][A-Za-z0-9_-]*(,[A-Za-z_][A-Za-z0-9_-]*)*$", description = "columns to split by, comma-separated"),
            ("depth" = Option<usize>, Query, minimum = 1, maximum = 6, description = "most dimensions in one cause (default 3)"),
-           ("top" = Option<usize>, Query, minimum = 1, maximum = 1000, description = "causes listed (default 10; roots always are)")),
+           ("top" = Option<usize>, Query, minimum = 1, maximum = 1000, description = "causes listed (default 10; roots always are)"),
+           ("roots" = Option<String>, Query, pattern = r"^(explain|unusual)$", description = "what makes a cause a root: explain (default: the few that explain the gap) or unusual (every segment that moved unusually)")),
     responses((status = 200, description = "As `yardstick why --format json`", body = Object),
               (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub(crate) async fn why(
@@ -61,6 +65,11 @@ pub(crate) async fn why(
             "`top={top}` is out of range: list 1 to 1000 causes"
         )));
     }
+    let roots = match q.roots.as_deref() {
+        None => Roots::Explain,
+        Some(r) => Roots::parse(r)
+            .ok_or_else(|| ApiError::BadRequest(format!("`roots={r}` is not one of explain, unusual")))?,
+    };
     let entity = entity_param(q.entity.as_deref())?;
     let within = entity_param(q.within.as_deref())?;
     let period = period_label(&snap.project, &q.period)?;
@@ -96,6 +105,7 @@ pub(crate) async fn why(
         dimensions,
         depth,
         top,
+        roots,
         as_of: snap.evaluated_at,
     };
     let project = snap.project.clone();

@@ -260,11 +260,29 @@ async fn why_names_the_collapse_and_keeps_parties_to_declared_dimensions() {
     assert_eq!(largest["elements"], json!({"region": "EU"}), "{inside}");
     assert_eq!(largest["value"], json!(0.0), "{inside}");
 
+    // Every unusual segment: the collapse moved most unusually of all.
+    let (st, unusual) = s
+        .get(
+            &format!("/api/v1/kpis/revenue/why?period={month}&roots=unusual"),
+            &s.admin,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{unusual}");
+    assert_eq!(unusual["mode"], json!("unusual"), "{unusual}");
+    assert_eq!(v["mode"], json!("explain"), "{v}");
+    assert_eq!(
+        unusual["causes"][0]["elements"],
+        json!({"partner": "CloudCo", "region": "EU"}),
+        "{unusual}"
+    );
+    assert_eq!(unusual["causes"][0]["root"], json!(true), "{unusual}");
+
     // Bad parameters are the request's fault, by code.
     for (q, code) in [
         ("period=2026-13", "bad_period"),
         (&format!("period={month}&vs=yesterday") as &str, "bad_request"),
         (&format!("period={month}&depth=9"), "bad_request"),
+        (&format!("period={month}&roots=sometimes"), "bad_request"),
         (&format!("period={month}&dimensions=nope"), "unanswerable"),
     ] {
         let (st, e) = s.get(&format!("/api/v1/kpis/revenue/why?{q}"), &s.admin).await;
@@ -372,9 +390,34 @@ async fn the_kpi_page_shows_why_the_month_missed() {
             .await
             .expect("unfocus");
     }
+    // Every segment that moved unusually: the collapse still first.
+    c.set_window_size(1400, 1800).await.expect("size");
+    b.until(
+        "the roots selector",
+        "document.querySelector('#why-roots') !== null",
+    )
+    .await;
+    c.execute(
+        "const s = document.querySelector('#why-roots'); s.value = 'unusual'; s.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await
+    .expect("choose roots");
+    let first = b
+        .until(
+            "the unusual causes",
+            "document.querySelector('#why-roots')?.value === 'unusual' && (document.querySelector('#why > p.muted.small')?.innerText ?? '').includes('however little of the gap') && document.querySelector('#why .causes li .cause-head')?.innerText",
+        )
+        .await;
+    let first = first.as_str().unwrap_or_default().to_string();
+    assert!(first.contains("partner=CloudCo ∧ region=EU"), "{first}");
+    c.execute("document.querySelector('#why-heading').scrollIntoView()", vec![])
+        .await
+        .expect("scroll");
+    b.shot("kpi-why-unusual-desktop").await;
+
     // Acting on the cause: the form is filled with it, and the recorded
     // action shows the segment before and after.
-    c.set_window_size(1400, 1800).await.expect("size");
     b.until(
         "the causes",
         "document.querySelector('#why button[data-act=\"0\"]') !== null",
