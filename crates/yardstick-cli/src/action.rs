@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use yardstick_core::format;
 use yardstick_engine::why::effect::{ActionScope, Verdict};
 use yardstick_store::{Action, Close, NewAction, Store};
-use yardstick_workspace::actions::{Listed, cause_text, judged};
+use yardstick_workspace::actions::{Listed, cause_text, entity_text, judged, next_period};
 
 use crate::Format;
 use crate::args::{AsOf, ProjectOpt};
@@ -125,11 +125,8 @@ fn add(a: AddArgs, color: Color) -> Result<ExitCode, String> {
             None => (j.to_string(), j.to_string()),
         },
         None => {
-            let cal = project.settings.calendar();
-            let p = cal
-                .parse_label(&a.period)
+            let next = next_period(project, &a.period)
                 .ok_or_else(|| format!("`{}` is not a period label such as 2026-05", a.period))?;
-            let next = cal.label(&cal.next(&p));
             (next.clone(), next)
         }
     };
@@ -151,13 +148,7 @@ fn add(a: AddArgs, color: Color) -> Result<ExitCode, String> {
         return Ok(crate::fault::eval_error(e));
     }
     let cause_json = cause_text(&cause);
-    let entity_text = (!entity.is_empty()).then(|| {
-        entity
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(",")
-    });
+    let entity_text = entity_text(&entity);
     let url = crate::server::store_url(&a.project.dir, a.db.as_deref())?;
     let stored = rt.block_on(async {
         let store = Store::open(&url).await.map_err(|e| e.to_string())?;

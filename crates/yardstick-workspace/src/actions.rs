@@ -64,6 +64,25 @@ pub fn entity_pairs(entity: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Pairs as the store keeps an entity: `col=value,…` (none when empty) —
+/// what [`entity_pairs`] reads back.
+pub fn entity_text(entity: &[(String, String)]) -> Option<String> {
+    (!entity.is_empty()).then(|| {
+        entity
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    })
+}
+
+/// The period after `label`, where an action's effect is judged unless
+/// told otherwise (`None`: not a period label).
+pub fn next_period(project: &Project, label: &str) -> Option<String> {
+    let cal = project.settings.calendar();
+    cal.parse_label(label).map(|p| cal.label(&cal.next(&p)))
+}
+
 /// What an action would be judged on, checked before it is stored: the
 /// KPI, periods and cause must exist.
 pub async fn judge(
@@ -119,4 +138,27 @@ pub async fn judged(
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entity_and_a_cause_read_back_as_they_were_written() {
+        let entity = vec![
+            ("region".to_string(), "EU".to_string()),
+            ("salesperson".to_string(), "Ana".to_string()),
+        ];
+        let text = entity_text(&entity);
+        assert_eq!(text.as_deref(), Some("region=EU,salesperson=Ana"));
+        assert_eq!(entity_pairs(text.as_deref()), entity);
+        assert_eq!(entity_text(&[]), None);
+        let cause = vec![
+            ("partner".to_string(), Some("CloudCo".to_string())),
+            ("region".to_string(), None),
+        ];
+        assert_eq!(cause_pairs(cause_text(&cause).as_deref()), cause);
+        assert_eq!(cause_text(&[]), None);
+    }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::*;
 use yardstick_engine::why::effect::ActionScope;
 use yardstick_store::{Close, NewAction};
-use yardstick_workspace::actions::{cause_text, judge, judged};
+use yardstick_workspace::actions::{cause_text, entity_text, judge, judged, next_period};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct ActionsQuery {
@@ -136,15 +136,9 @@ pub(crate) async fn add(
         )));
     }
     let entity = entity_param(body.entity.as_deref())?;
-    let next = || {
-        let cal = snap.project.settings.calendar();
-        cal.parse_label(&period)
-            .map(|x| cal.label(&cal.next(&x)))
-            .unwrap_or_default()
-    };
     let judge_from = match &body.judge_from {
         Some(l) => period_label(&snap.project, l)?,
-        None => next(),
+        None => next_period(&snap.project, &period).unwrap_or_default(),
     };
     let judge_to = match &body.judge_to {
         Some(l) => period_label(&snap.project, l)?,
@@ -175,13 +169,7 @@ pub(crate) async fn add(
         })
         .await?
         .map_err(ApiError::from)?;
-    let entity_text = (!entity.is_empty()).then(|| {
-        entity
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(",")
-    });
+    let entity_text = entity_text(&entity);
     let cause_json = cause_text(&cause);
     let actor = p.actor();
     let stored = state
