@@ -157,9 +157,14 @@ fn text(x: &Why, currency: Option<&str>, color: Color) -> String {
     );
     o += &format!(
         "  split {} by {} (up to {} combined); everything moved {} together\n",
-        match x.effect {
-            Some(e) => format!("as a ratio, searched on its {e} effect,"),
-            None => "additively".to_string(),
+        match (x.split, x.effect) {
+            ("units", Some(e)) =>
+                format!("by unit as uptime over scheduled time, searched on its {e} effect,"),
+            ("incidents", _) => "by incident (overlapping downtime goes to the incident that started first; \
+                                 a cause's value is the availability had only its incidents happened)"
+                .to_string(),
+            (_, Some(e)) => format!("as a ratio, searched on its {e} effect,"),
+            (_, None) => "additively".to_string(),
         },
         x.dimensions.join(", "),
         x.depth,
@@ -171,7 +176,7 @@ fn text(x: &Why, currency: Option<&str>, color: Color) -> String {
     }
     let largest = x.causes.iter().map(|c| c.contribution.abs()).fold(0.0, f64::max);
     let mut t = crate::render::table(color);
-    let ratio = x.split == "ratio";
+    let ratio = x.effect.is_some();
     let mut header = vec!["", "cause", "now", "before", "contribution", "share", "score"];
     if ratio {
         header.extend(["mix", "rate"]);

@@ -55,9 +55,61 @@ pub fn down_and_scheduled(down: &[Span], excluded: &[Span], lo: i64, hi: i64) ->
     (downtime, scheduled)
 }
 
+/// Each down span's own share of one unit's downtime over `[lo, hi)`,
+/// in the order given: where spans overlap, the time belongs to the span
+/// that started first (the earlier in `down` on a tie), so the shares add
+/// up to `down_and_scheduled`'s downtime exactly.
+pub fn attributed(down: &[Span], excluded: &[Span], lo: i64, hi: i64) -> Vec<i64> {
+    let x = union_within(excluded.iter().copied(), lo, hi);
+    let mut order: Vec<usize> = (0..down.len()).collect();
+    order.sort_by_key(|&i| (down[i].0, i));
+    let mut out = vec![0; down.len()];
+    // Every span that started before this one reaches at most `covered`;
+    // they all start no later, so what they cover past this start is
+    // exactly `[start, covered)`.
+    let mut covered = i64::MIN;
+    for i in order {
+        let (s, e) = down[i];
+        let own = union_within([(s.max(covered), e)], lo, hi);
+        out[i] = length(&own) - overlap(&own, &x);
+        covered = covered.max(e);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn overlapping_downtime_goes_to_the_incident_that_started_first() {
+        // 2–4 and 3–5 overlap on 3–4: the first keeps it. Maintenance 4–6
+        // takes 4–5 off the second; 8–9 lies inside 7–10.
+        assert_eq!(
+            attributed(&[(3, 5), (2, 4), (7, 10), (8, 9)], &[(4, 6)], 0, 10),
+            vec![0, 2, 3, 0]
+        );
+        // Cut at the period's edges.
+        assert_eq!(attributed(&[(8, 14)], &[], 10, 20), vec![4]);
+    }
+
+    proptest! {
+        #[test]
+        fn attributed_shares_add_up_to_the_downtime(
+            down in prop::collection::vec((0i64..100, 0i64..30), 0..12),
+            excluded in prop::collection::vec((0i64..100, 0i64..30), 0..4),
+            lo in 0i64..50,
+            len in 0i64..80,
+        ) {
+            let down: Vec<Span> = down.into_iter().map(|(s, l)| (s, s + l)).collect();
+            let excluded: Vec<Span> = excluded.into_iter().map(|(s, l)| (s, s + l)).collect();
+            let (downtime, _) = down_and_scheduled(&down, &excluded, lo, lo + len);
+            let shares = attributed(&down, &excluded, lo, lo + len);
+            prop_assert!(shares.iter().all(|x| *x >= 0));
+            prop_assert_eq!(shares.iter().sum::<i64>(), downtime);
+        }
+    }
 
     #[test]
     fn overlapping_downtime_counts_once_and_exclusions_are_removed() {

@@ -68,6 +68,12 @@ pub struct Fit {
     /// `Σ r⁴`: with `rr`, how many leaves' worth of evidence the segment
     /// holds ([`Fit::significance`]).
     pub r4: f64,
+    /// `Σ v²` and `Σ v` over the leaves where nothing was expected
+    /// (`r = 0`): new business (or, split by incident, new incidents)
+    /// inside a segment, which the segment explains as far as its value is
+    /// new ([`Fit::gain`]).
+    pub nv: f64,
+    pub vn: f64,
 }
 
 impl Fit {
@@ -80,6 +86,8 @@ impl Fit {
             vr: v * r,
             rr: r * r,
             r4: (r * r) * (r * r),
+            nv: if r == 0.0 { v * v } else { 0.0 },
+            vn: if r == 0.0 { v } else { 0.0 },
         }
     }
 
@@ -90,6 +98,8 @@ impl Fit {
         self.vr += o.vr;
         self.rr += o.rr;
         self.r4 += o.r4;
+        self.nv += o.nv;
+        self.vn += o.vn;
     }
 
     fn minus(&self, o: &Fit) -> Fit {
@@ -100,6 +110,8 @@ impl Fit {
             vr: self.vr - o.vr,
             rr: self.rr - o.rr,
             r4: self.r4 - o.r4,
+            nv: self.nv - o.nv,
+            vn: self.vn - o.vn,
         }
     }
 
@@ -108,13 +120,23 @@ impl Fit {
         (self.vv - 2.0 * k * self.vr + k * k * self.rr).max(0.0)
     }
 
-    /// How much of [`Fit::deviation`] a factor of the segment's own removes.
+    /// How much of [`Fit::deviation`] a factor of the segment's own
+    /// removes, with its leaves where nothing was expected in the measure
+    /// the segment's value is new (so a new partner is explained by
+    /// itself more than by the region it sells in).
     pub fn gain(&self, k: f64) -> f64 {
         // Relative to the sizes summed, what rounding leaves is zero.
         let tiny = 1e-12 * self.vv.max(self.rr * k * k);
         if self.rr > tiny {
             let d = self.vr - k * self.rr;
-            (d * d / self.rr).min(self.deviation(k)).max(0.0)
+            let newness = if self.v > 0.0 {
+                (self.vn / self.v).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            (d * d / self.rr + self.nv.max(0.0) * newness)
+                .min(self.deviation(k))
+                .max(0.0)
         } else {
             // Nothing expected here: the segment explains its own leaves.
             self.vv.max(0.0)

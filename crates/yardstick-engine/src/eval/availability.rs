@@ -157,25 +157,29 @@ impl Evaluator<'_> {
             .collect(&sql, &format!("reading intervals of `{source}`"))
             .await?
         {
-            let (Some(st), Some(en)) = (
-                b.column(0).as_primitive_opt::<TimestampMicrosecondType>(),
-                b.column(1).as_primitive_opt::<TimestampMicrosecondType>(),
-            ) else {
-                return Err(EvalError::Internal(format!("`{source}` times are not instants")));
-            };
-            for r in 0..b.num_rows() {
-                let s = st.value(r);
-                let e = if en.is_valid(r) {
-                    en.value(r)
-                } else {
-                    self.as_of_us
-                };
-                let e = e.min(self.as_of_us);
-                if e > s {
-                    out.push(((s, e), entity_value(b.column(2).as_ref(), r)));
-                }
+            for (r, span) in spans(&b, source, self.as_of_us)? {
+                out.push((span, entity_value(b.column(2).as_ref(), r)));
             }
         }
         Ok(out)
     }
+}
+
+/// The spans of a batch whose first two columns are an interval's start
+/// and end, with their rows: an empty end lasts until `until`, every end
+/// is cut there, and empty spans are left out.
+pub(crate) fn spans(b: &RecordBatch, source: &str, until: i64) -> Result<Vec<(usize, Span)>, EvalError> {
+    let (Some(st), Some(en)) = (
+        b.column(0).as_primitive_opt::<TimestampMicrosecondType>(),
+        b.column(1).as_primitive_opt::<TimestampMicrosecondType>(),
+    ) else {
+        return Err(EvalError::Internal(format!("`{source}` times are not instants")));
+    };
+    Ok((0..b.num_rows())
+        .filter_map(|r| {
+            let s = st.value(r);
+            let e = if en.is_valid(r) { en.value(r) } else { until }.min(until);
+            (e > s).then_some((r, (s, e)))
+        })
+        .collect())
 }

@@ -42,6 +42,7 @@ use crate::udf::BucketUdf;
 
 // The modules below share this module's imports through `use super::*`.
 mod availability;
+pub(crate) use availability::spans;
 mod derived;
 mod frame;
 mod leaves;

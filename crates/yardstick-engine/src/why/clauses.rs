@@ -1,6 +1,7 @@
 //! A breached contract clause names its top cause: the explanation of a
 //! breached period ends with the root cause `why` finds for the clause's
-//! KPI in that period against the one before, when the KPI splits.
+//! KPI in that period against the one before, when the KPI splits (it
+//! declares dimensions, or is a fleet's availability, split by unit).
 
 use yardstick_core::format;
 use yardstick_core::model::Project;
@@ -15,7 +16,7 @@ use crate::sources::Catalog;
 const MAX_NAMED: usize = 24;
 
 /// Adds the top cause to the explanation of breached periods whose KPI
-/// declares dimensions and splits; others are left as they are.
+/// splits; others are left as they are.
 pub async fn name_top_causes(
     project: &Project,
     catalog: &Catalog,
@@ -37,7 +38,8 @@ pub async fn name_top_causes(
         else {
             continue;
         };
-        if kpi.dimensions.is_empty() {
+        // A KPI that declares dimensions, or a fleet's availability.
+        if super::default_dimensions(kpi).is_empty() {
             continue;
         }
         let o = WhyOptions {

@@ -221,13 +221,43 @@ async fn segment_value(
         .chain(a.cause.iter().cloned())
         .collect();
     let dims = vec![a.cause[0].0.clone()];
-    let leaves = query::leaves(project, catalog, &split_parts(split), &dims, &conds, w, w).await?;
-    let n: f64 = leaves.iter().map(|l| l.numerator).sum();
+    let ratio = |leaves: &[query::Leaf]| {
+        let n: f64 = leaves.iter().map(|l| l.numerator).sum();
+        let d: f64 = leaves.iter().map(|l| l.denominator).sum();
+        (d != 0.0).then(|| n / d)
+    };
     Ok(match split {
-        Split::Additive(_) => Some(n),
+        Split::Availability(spec) => {
+            let entity: Vec<_> = conds[..a.entity.len()].to_vec();
+            let within: Vec<_> = a.cause.to_vec();
+            let x = super::availability::leaves(
+                project,
+                catalog,
+                spec,
+                &dims,
+                &entity,
+                &within,
+                w,
+                w,
+                as_of.timestamp_micros(),
+            )
+            .await?;
+            match x.by {
+                super::availability::By::Unit => ratio(&x.leaves),
+                super::availability::By::Incident => {
+                    (x.scheduled.0 > 0).then(|| 1.0 - x.leaves.iter().map(|l| l.numerator).sum::<f64>())
+                }
+            }
+        }
+        Split::Additive(_) => Some(
+            query::leaves(project, catalog, &split_parts(split), &dims, &conds, w, w)
+                .await?
+                .iter()
+                .map(|l| l.numerator)
+                .sum(),
+        ),
         Split::Ratio { .. } => {
-            let d: f64 = leaves.iter().map(|l| l.denominator).sum();
-            (d != 0.0).then(|| n / d)
+            ratio(&query::leaves(project, catalog, &split_parts(split), &dims, &conds, w, w).await?)
         }
     })
 }

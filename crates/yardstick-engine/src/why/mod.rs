@@ -9,25 +9,29 @@
 //! the leaves gives every segment of up to `depth` dimensions with the
 //! sums the search needs, pruned in the query to the segments that can
 //! matter; `core::why::search` ranks them. The arithmetic (contributions,
-//! mix and rate) is `core::why`'s.
+//! mix and rate) is `core::why`'s. Availability has leaves of its own,
+//! from interval arithmetic (`availability`): by unit a ratio, by
+//! incident an additive share of downtime.
 
+mod availability;
 pub mod clauses;
 pub mod effect;
 mod query;
+mod split;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use yardstick_core::calendar::Period;
 use yardstick_core::model::{GrowthRef, Measure, MeasureDef, Project};
-use yardstick_core::sql::{FormulaExpr, SqlFragment};
 use yardstick_core::why::search::{self, Candidate, Fit, Roots, Settings};
 use yardstick_core::why::{RatioParts, mix_rate, share};
 
 use crate::eval::{EvalError, EvalOptions};
 use crate::explain::resolve_period;
 use crate::sources::Catalog;
-use query::{Leaf, Part, Window};
+use query::{Leaf, Window};
+use split::{Form, Split, split_of, split_parts};
 
 /// What the period is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -124,7 +128,11 @@ pub struct Why {
     /// The segment looked inside, when restricted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub within: Option<BTreeMap<String, String>>,
-    /// `additive`, or `ratio` (mix and rate effects).
+    /// `additive`; `ratio` (mix and rate effects); for availability,
+    /// `units` (a ratio: uptime over scheduled time, per unit) or
+    /// `incidents` (each cause's downtime, overlaps going to the incident
+    /// that started first; a cause's value is the availability had only
+    /// its incidents happened).
     pub split: &'static str,
     /// For a ratio: which effect the roots were searched on (`mix` or
     /// `rate`, whichever moved the ratio more).
@@ -147,36 +155,34 @@ pub struct Why {
     pub complete: bool,
     /// What makes a segment a root: `explain` or `unusual`.
     pub mode: &'static str,
-    pub criterion: &'static str,
+    /// What is normal and what makes a root, in words.
+    pub criterion: String,
     pub causes: Vec<Cause>,
 }
 
-/// The criterion, as `why` states it.
-pub const CRITERION: &str = "Normal is every segment moving by the same factor (the median of the \
-finest segments weighted by their reference, or no change, whichever leaves less unexplained); a \
-cause is a segment that moved by a factor of its own, scored by the share of the unusual movement \
-(squared distance from normal) it explains. Roots are chosen greedily by that score, a segment \
-with more dimensions only when it explains more, each explaining at least 10% and stopping at 90%; \
-a root is widened to its parent when the parent's other segments also moved unusually (beyond the \
-finest segments' noise) in the same direction.";
+/// What is normal, as `why` states it: how everything moved together.
+const NORMAL: &str = "Normal is every segment moving by the same factor (the median of the finest \
+segments weighted by their reference, or no change, whichever leaves less unexplained)";
 
-/// The criterion of `--roots unusual`.
-pub const CRITERION_UNUSUAL: &str = "Normal is every segment moving by the same factor (the median of \
-the finest segments weighted by their reference, or no change, whichever leaves less unexplained). \
-A root is every segment whose own factor is unusual against the finest segments' noise \
-(ln(factor/normal)² × its segments' worth of evidence ÷ noise² ≥ 100, noise the scaled median \
-absolute deviation of the finest segments' log change), chosen greedily by the share of the unusual \
-movement it explains (up to 10, widened to a parent whose other segments moved unusually the same \
-way), however little of the gap that is.";
+/// For availability: time lost does not grow with the business as sales
+/// do, and with few units or causes a median would call one of two the
+/// normal one.
+const NORMAL_AVAILABILITY: &str = "Normal is no change in availability (time lost does not grow \
+with the business as sales do)";
 
-/// A form split into parts that add up over rows (one per request, so
-/// its size does not matter).
-#[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
-enum Split {
-    Additive(Part),
-    Ratio { numerator: Part, denominator: Part },
-}
+/// The criterion of `--roots explain` (the default), after what is normal.
+const CRITERION: &str = "a cause is a segment that moved by a factor of its own, scored by the \
+share of the unusual movement (squared distance from normal) it explains. Roots are chosen \
+greedily by that score, a segment with more dimensions only when it explains more, each \
+explaining at least 10% and stopping at 90%; a root is widened to its parent when the parent's \
+other segments also moved unusually (beyond the finest segments' noise) in the same direction.";
+
+/// The criterion of `--roots unusual`, after what is normal.
+const CRITERION_UNUSUAL: &str = "A root is every segment whose own factor is unusual against the \
+finest segments' noise (ln(factor/normal)² × its segments' worth of evidence ÷ noise² ≥ 100, \
+noise the scaled median absolute deviation of the finest segments' log change), chosen greedily \
+by the share of the unusual movement it explains (up to 10, widened to a parent whose other \
+segments moved unusually the same way), however little of the gap that is.";
 
 /// Answers `why` for one KPI and period.
 pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result<Why, EvalError> {
@@ -241,28 +247,68 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         .chain(o.within.iter().cloned())
         .map(|(c, v)| (c, Some(v)))
         .collect();
-    let leaves = query::leaves(
-        project,
-        catalog,
-        &split_parts(&split),
-        &dims,
-        &entity,
-        now,
-        reference,
-    )
-    .await?;
-    let mut leaves = leaves;
+    let (mut leaves, form, split_name) = match &split {
+        Split::Availability(spec) => {
+            let fixed = |pairs: &[(String, String)]| -> Vec<(String, Option<String>)> {
+                pairs.iter().map(|(c, v)| (c.clone(), Some(v.clone()))).collect()
+            };
+            let a = availability::leaves(
+                project,
+                catalog,
+                spec,
+                &dims,
+                &fixed(&o.entity),
+                &fixed(&o.within),
+                now,
+                reference,
+                as_of_us,
+            )
+            .await?;
+            if a.scheduled.0 <= 0 {
+                return Err(EvalError::Data(format!(
+                    "`{}` has no scheduled time in {} to split",
+                    o.kpi, o.period
+                )));
+            }
+            match a.by {
+                availability::By::Unit => (a.leaves, Form::Ratio, "units"),
+                availability::By::Incident => (a.leaves, Form::Downtime, "incidents"),
+            }
+        }
+        Split::Additive(_) | Split::Ratio { .. } => {
+            let leaves = query::leaves(
+                project,
+                catalog,
+                &split_parts(&split),
+                &dims,
+                &entity,
+                now,
+                reference,
+            )
+            .await?;
+            match split {
+                Split::Additive(_) => (leaves, Form::Additive, "additive"),
+                _ => (leaves, Form::Ratio, "ratio"),
+            }
+        }
+    };
+    // Split by incident the leaves are unavailability: what the KPI
+    // needed is one minus it.
+    let scale_to = match form {
+        Form::Downtime => scale_to.map(|t| 1.0 - t),
+        _ => scale_to,
+    };
     // A target, baseline or forecast: the reference period's leaves
     // scaled so that their KPI is that value (spread by their shares).
     if let Some(t) = scale_to {
-        match &split {
-            Split::Additive(_) => {
+        match form {
+            Form::Additive | Form::Downtime => {
                 let refs: Vec<f64> = leaves.iter().map(|l| l.reference_numerator).collect();
                 for (l, p) in leaves.iter_mut().zip(yardstick_core::why::spread(t, &refs)) {
                     l.reference_numerator = p;
                 }
             }
-            Split::Ratio { .. } => {
+            Form::Ratio => {
                 let n: f64 = leaves.iter().map(|l| l.reference_numerator).sum();
                 let d: f64 = leaves.iter().map(|l| l.reference_denominator).sum();
                 let rate = n / d;
@@ -277,7 +323,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
             }
         }
     }
-    let ratio = matches!(split, Split::Ratio { .. });
+    let ratio = form == Form::Ratio;
     // The model each leaf is judged by: value and expected value.
     let (effect, model): (Option<&'static str>, Vec<(f64, f64)>) = if ratio {
         let parts: Vec<RatioParts> = leaves.iter().map(Leaf::parts).collect();
@@ -323,7 +369,12 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
                 .collect(),
         )
     };
-    let ks = [search::normal_factor(&model), 1.0];
+    let availability = matches!(split, Split::Availability(_));
+    let ks: Vec<f64> = if availability {
+        vec![1.0]
+    } else {
+        vec![search::normal_factor(&model), 1.0]
+    };
     let mut total_fit = Fit::default();
     for (v, r) in &model {
         total_fit.add(&Fit::leaf(*v, *r));
@@ -360,6 +411,8 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
             r(whole.numerator, whole.denominator),
             r(whole.reference_numerator, whole.reference_denominator),
         )
+    } else if form == Form::Downtime {
+        (Some(1.0 - whole.numerator), Some(1.0 - whole.reference_numerator))
     } else {
         (Some(whole.numerator), Some(whole.reference_numerator))
     };
@@ -374,7 +427,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         if r.root {
             explained += r.score;
         }
-        causes.push(cause(s, &whole, ratio, gap, r.score, r.root, &dims));
+        causes.push(cause(s, &whole, form, gap, r.score, r.root, &dims));
     }
     Ok(Why {
         kpi: o.kpi.clone(),
@@ -385,7 +438,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         unit: kpi.display_unit().map(str::to_string),
         entity: (!o.entity.is_empty()).then(|| o.entity.iter().cloned().collect()),
         within: (!o.within.is_empty()).then(|| o.within.iter().cloned().collect()),
-        split: if ratio { "ratio" } else { "additive" },
+        split: split_name,
         effect,
         through,
         value,
@@ -397,9 +450,12 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         depth,
         complete,
         mode: o.roots.name(),
-        criterion: match o.roots {
-            Roots::Explain => CRITERION,
-            Roots::Unusual => CRITERION_UNUSUAL,
+        criterion: {
+            let normal = if availability { NORMAL_AVAILABILITY } else { NORMAL };
+            match o.roots {
+                Roots::Explain => format!("{normal}; {CRITERION}"),
+                Roots::Unusual => format!("{normal}. {CRITERION_UNUSUAL}"),
+            }
         },
         causes,
     })
@@ -408,7 +464,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
 fn cause(
     s: &query::Segment,
     whole: &RatioParts,
-    ratio: bool,
+    form: Form,
     gap: Option<f64>,
     score: f64,
     root: bool,
@@ -420,7 +476,7 @@ fn cause(
         .map(|(d, v)| (dims[*d].clone(), v.clone()))
         .collect();
     let p = &s.parts;
-    if ratio {
+    if form == Form::Ratio {
         let r = |n: f64, d: f64| (d != 0.0).then(|| n / d);
         // The segment against the rest: its term of the ratio moved by
         // its mix and its rate.
@@ -444,11 +500,17 @@ fn cause(
             root,
         }
     } else {
-        let contribution = p.numerator - p.reference_numerator;
+        // Split by incident: the availability had only the segment's
+        // incidents happened, so that contribution = value − reference.
+        let (value, reference) = match form {
+            Form::Downtime => (1.0 - p.numerator, 1.0 - p.reference_numerator),
+            _ => (p.numerator, p.reference_numerator),
+        };
+        let contribution = value - reference;
         Cause {
             elements,
-            value: Some(p.numerator),
-            reference: Some(p.reference_numerator),
+            value: Some(value),
+            reference: Some(reference),
             contribution,
             share: gap.and_then(|g| share(contribution, g)),
             mix: None,
@@ -459,176 +521,21 @@ fn cause(
     }
 }
 
-fn split_parts(s: &Split) -> Vec<&Part> {
-    match s {
-        Split::Additive(p) => vec![p],
-        Split::Ratio {
-            numerator,
-            denominator,
-        } => vec![numerator, denominator],
-    }
-}
-
-fn cannot(kpi: &MeasureDef, why: &str) -> EvalError {
-    EvalError::Data(format!("`{}` cannot be split into causes: {why}", kpi.id.value))
-}
-
-fn fragment(text: &str) -> Result<SqlFragment, EvalError> {
-    let loc = yardstick_core::diag::Loc::new(0, 0..text.len() + 2);
-    SqlFragment::parse(text, &loc, &format!("\"{text}\""))
-        .map_err(|e| EvalError::Internal(format!("rewriting `{text}`: {e:?}")))
-}
-
-/// The additive part of a source-based measure, when it has one.
-fn additive(m: &MeasureDef) -> Result<Part, EvalError> {
-    match m.measure.as_ref().map(|x| &x.value) {
-        Some(Measure::Aggregate {
-            source,
-            measure,
-            filter,
-        }) if additive_call(&measure.text) => Ok(Part {
-            source: source.value.clone(),
-            measure: measure.clone(),
-            filter: filter.clone(),
-        }),
-        Some(Measure::Aggregate { measure, .. }) => Err(cannot(
-            m,
-            &format!(
-                "`{}` does not add up over rows (only sum(…) and count(…) do, and avg(…) as their ratio)",
-                measure.text
-            ),
-        )),
-        Some(
-            Measure::Ratio { .. } | Measure::Formula(_) | Measure::Growth { .. } | Measure::Cumulative { .. },
-        ) => Err(cannot(m, "it is computed from other measures")),
-        _ => Err(cannot(
-            m,
-            &format!(
-                "its {} form does not add up over rows",
-                m.measure.as_ref().map_or("missing", |x| x.value.form())
-            ),
-        )),
-    }
-}
-
-fn additive_call(text: &str) -> bool {
-    yardstick_core::sql::is_single_call(text, &["sum", "count"])
-        && !text.to_ascii_lowercase().contains("distinct")
-}
-
-/// How a KPI's form splits, or why it cannot.
-fn split_of(project: &Project, kpi: &MeasureDef) -> Result<Split, EvalError> {
-    let input = |id: &str| {
-        project
-            .measure(id)
-            .ok_or_else(|| EvalError::Internal(format!("`{id}` vanished after checking")))
-    };
-    match kpi.measure.as_ref().map(|m| &m.value) {
-        Some(Measure::Aggregate {
-            source,
-            measure,
-            filter,
-        }) => {
-            let lower = measure.text.trim().to_ascii_lowercase();
-            if additive_call(&measure.text) {
-                Ok(Split::Additive(additive(kpi)?))
-            } else if yardstick_core::sql::is_single_call(&measure.text, &["avg"])
-                && !lower.contains("distinct")
-            {
-                // `avg(x)` is one call: the argument is between the first
-                // parenthesis and the last character.
-                let text = measure.text.trim();
-                let arg = text
-                    .find('(')
-                    .and_then(|open| text.get(open + 1..text.len().saturating_sub(1)))
-                    .ok_or_else(|| EvalError::Internal(format!("`{text}` is not one call")))?;
-                let part = |agg: &str| -> Result<Part, EvalError> {
-                    Ok(Part {
-                        source: source.value.clone(),
-                        measure: fragment(&format!("{agg}({arg})"))?,
-                        filter: filter.clone(),
-                    })
-                };
-                Ok(Split::Ratio {
-                    numerator: part("sum")?,
-                    denominator: part("count")?,
-                })
-            } else {
-                Err(cannot(
-                    kpi,
-                    &format!(
-                        "`{}` does not add up over rows (sum(…), count(…) and avg(…) do; a distinct count, a minimum or a maximum do not)",
-                        measure.text
-                    ),
-                ))
-            }
+/// What `why` splits a KPI by when not told: its declared `dimensions`
+/// and `for_each` columns, or a fleet's availability by its units.
+pub fn default_dimensions(kpi: &MeasureDef) -> Vec<String> {
+    let mut dims: Vec<String> = Vec::new();
+    for d in kpi.dimensions.iter().chain(&kpi.for_each) {
+        if !dims.contains(&d.value) {
+            dims.push(d.value.clone());
         }
-        Some(Measure::Share {
-            source,
-            condition,
-            filter,
-        }) => Ok(Split::Ratio {
-            numerator: Part {
-                source: source.value.clone(),
-                measure: fragment(&format!("count(*) FILTER (WHERE {})", condition.text))?,
-                filter: filter.clone(),
-            },
-            denominator: Part {
-                source: source.value.clone(),
-                measure: fragment("count(*)")?,
-                filter: filter.clone(),
-            },
-        }),
-        Some(Measure::Ratio {
-            numerator,
-            denominator,
-        }) => Ok(Split::Ratio {
-            numerator: additive(input(&numerator.value)?)?,
-            denominator: additive(input(&denominator.value)?)?,
-        }),
-        Some(Measure::Formula(f)) => match &f.expr {
-            FormulaExpr::Binary(a, yardstick_core::sql::ArithOp::Div, b) => match (a.as_ref(), b.as_ref()) {
-                (FormulaExpr::Ref(a), FormulaExpr::Ref(b)) => Ok(Split::Ratio {
-                    numerator: additive(input(&a.value)?)?,
-                    denominator: additive(input(&b.value)?)?,
-                }),
-                _ => Err(formula_cannot(kpi, f)),
-            },
-            FormulaExpr::Ref(a) => Ok(Split::Additive(additive(input(&a.value)?)?)),
-            _ => Err(formula_cannot(kpi, f)),
-        },
-        Some(Measure::Percentile { .. }) => Err(cannot(
-            kpi,
-            "a percentile is not a sum of its segments' parts; ask about the share of rows past a threshold instead",
-        )),
-        Some(Measure::Cumulative { of, .. }) => Err(cannot(
-            kpi,
-            &format!(
-                "it accumulates `{}` over periods: ask `why {}` for a period",
-                of.value, of.value
-            ),
-        )),
-        Some(Measure::Availability { .. }) => Err(cannot(
-            kpi,
-            "availability is split by unit and incident by `yardstick explain`, not yet by `why`",
-        )),
-        Some(Measure::Growth { .. }) => Err(EvalError::Internal(
-            "growth is explained through its input".into(),
-        )),
-        None => Err(cannot(kpi, "it has no measure")),
     }
-}
-
-fn formula_cannot(kpi: &MeasureDef, f: &yardstick_core::sql::Formula) -> EvalError {
-    let refs: Vec<&str> = f.refs().iter().map(|r| r.value.as_str()).collect();
-    cannot(
-        kpi,
-        &format!(
-            "the formula `{}` is not a single ratio; ask `yardstick why` about its inputs ({})",
-            f.text,
-            refs.join(", ")
-        ),
-    )
+    if dims.is_empty()
+        && let Some(Measure::Availability { per: Some(u), .. }) = kpi.measure.as_ref().map(|m| &m.value)
+    {
+        dims.push(u.value.clone());
+    }
+    dims
 }
 
 /// The dimensions to split by, checked against the sources.
@@ -646,22 +553,26 @@ fn dimensions_of(
         .collect();
     let dims: Vec<String> = match &o.dimensions {
         Some(d) => d.clone(),
-        None => kpi
-            .dimensions
-            .iter()
-            .chain(&kpi.for_each)
-            .map(|d| d.value.clone())
+        None => default_dimensions(kpi)
+            .into_iter()
             .filter(|d| !fixed.contains(&d.as_str()))
-            .fold(Vec::new(), |mut v, d| {
-                if !v.contains(&d) {
-                    v.push(d);
-                }
-                v
-            }),
+            .collect(),
     };
     if dims.is_empty() {
+        // Availability splits by its incidents' columns: say which.
+        let columns = match split {
+            Split::Availability(a) => catalog
+                .tables
+                .get(&a.down)
+                .map(|t| {
+                    let names: Vec<&str> = t.schema.fields().iter().map(|f| f.name().as_str()).collect();
+                    format!(" (by incident: columns of `{}`: {})", a.down, names.join(", "))
+                })
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
         return Err(EvalError::Data(format!(
-            "`{}` declares no `dimensions` to split by; name columns with --dimensions",
+            "`{}` declares no `dimensions` to split by; name columns with --dimensions{columns}",
             kpi.id.value
         )));
     }

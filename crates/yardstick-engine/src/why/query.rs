@@ -66,7 +66,7 @@ pub(super) struct Segment {
     pub parts: RatioParts,
 }
 
-fn instant(us: i64) -> String {
+pub(super) fn instant(us: i64) -> String {
     let t = crate::udf::from_micros(us).unwrap_or_default();
     format!(
         "CAST('{}' AS TIMESTAMP)",
@@ -122,7 +122,7 @@ pub(super) async fn leaves(
                 Some(f) => format!("{name} AND ({})", f.text),
                 None => name.to_string(),
             };
-            super::fragment(&text)
+            super::split::fragment(&text)
         };
         let value = ev.with_filter(&part.measure, Some(&flag("__now")?))?;
         let before = ev.with_filter(&part.measure, Some(&flag("__ref")?))?;
@@ -261,7 +261,7 @@ pub(super) async fn segments(
         .iter()
         .map(|(k, threshold)| {
             format!(
-                "(CASE WHEN sum(r * r) > 0 THEN (sum(v * r) - {k:e} * sum(r * r)) * (sum(v * r) - {k:e} * sum(r * r)) / sum(r * r) ELSE sum(v * v) END) >= {threshold:e}"
+                "(CASE WHEN sum(r * r) > 0 THEN (sum(v * r) - {k:e} * sum(r * r)) * (sum(v * r) - {k:e} * sum(r * r)) / sum(r * r) + sum(CASE WHEN r = 0 THEN v * v ELSE 0 END) ELSE sum(v * v) END) >= {threshold:e}"
             )
         })
         .collect::<Vec<_>>()
@@ -278,7 +278,7 @@ pub(super) async fn segments(
     };
     let sql = format!(
         "SELECT {names}, {flags}, sum(v), sum(r), sum(v * v), sum(v * r), sum(r * r), sum(n), sum(d), sum(rn), sum(rd), \
-         sum((r * r) * (r * r))\n\
+         sum((r * r) * (r * r)), sum(CASE WHEN r = 0 THEN v * v ELSE 0 END), sum(CASE WHEN r = 0 THEN v ELSE 0 END)\n\
          FROM leaves GROUP BY GROUPING SETS ({sets}){having}",
         names = names.join(", "),
         flags = flags.join(", "),
@@ -301,7 +301,7 @@ pub(super) async fn segments(
             .map(|i| cast(b.column(ndims + i), &DataType::Int32))
             .collect::<Result<_, _>>()
             .map_err(|e| internal(e.to_string()))?;
-        let nums: Vec<ArrayRef> = (0..10)
+        let nums: Vec<ArrayRef> = (0..12)
             .map(|i| cast(b.column(2 * ndims + i), &DataType::Float64))
             .collect::<Result<_, _>>()
             .map_err(|e| internal(e.to_string()))?;
@@ -331,6 +331,8 @@ pub(super) async fn segments(
                     vr: x(3),
                     rr: x(4),
                     r4: x(9),
+                    nv: x(10),
+                    vn: x(11),
                 },
                 parts: RatioParts {
                     numerator: x(5),

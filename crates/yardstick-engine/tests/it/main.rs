@@ -11,6 +11,7 @@ mod projections;
 mod reconcile;
 mod typing;
 mod why;
+mod why_availability;
 
 use std::path::Path;
 

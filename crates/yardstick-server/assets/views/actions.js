@@ -36,7 +36,7 @@ function form(id, period, cause) {
   if (state.meta.role === "viewer") return "";
   return `<form id="action-form" class="resolve">
     <label>Period it answers <input name="period" required value="${esc(period || "")}" pattern="[0-9A-Z-]+" size="8"></label>
-    <label>Cause <input name="cause" value="${esc(cause ? Object.entries(cause).map(([d, v]) => `${d}=${v}`).join(", ") : "")}" placeholder="region=EU, partner=CloudCo"></label>
+    <label>Cause <input name="cause" value="${esc(cause ? Object.entries(cause).map(([d, v]) => `${d}=${v}`).join(", ") : "")}" placeholder="column=value, … (optional)"></label>
     <label>What will be done <input name="title" required maxlength="200" placeholder="call the partner's EU desk"></label>
     <label>Owner <input name="owner" required maxlength="100"></label>
     <label>Due <input name="due" type="date" required></label>

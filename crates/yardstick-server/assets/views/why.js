@@ -19,7 +19,7 @@ export function words(c) {
 
 export function whySection(id, k, mine) {
   const periods = flagged(mine);
-  if (!(k.dimensions || []).length || !periods.length) return "";
+  if (!(k.why_by || []).length || !periods.length) return "";
   const period = periods.includes(UI.why[id]) ? UI.why[id] : periods[0];
   UI.why[id] = period;
   const vs = UI.whyVs[id] || "previous";
@@ -33,7 +33,12 @@ export function whySection(id, k, mine) {
 function render(id, k, x) {
   const sign = (v) => (v > 0 ? "+" : v < 0 ? "−" : "");
   const head = `<p id="why-summary">${fmt(x.value, k.unit)} against ${esc(x.reference_is)}: ${fmt(x.reference, k.unit)}, a gap of ${sign(x.gap)}${fmt(Math.abs(x.gap), k.unit)}. Everything moved ${sign(x.normal_change)}${Math.abs(x.normal_change * 100).toFixed(1)}% together; the root causes explain ${Math.round(x.explained * 100)}% of what moved apart.</p>`;
-  if (!x.causes.length) return head + '<p class="muted">No cause: nothing moved apart from the rest.</p>';
+  const SPLITS = {
+    units: "Split by unit: uptime over scheduled time, so each unit's availability (rate) and its share of scheduled time (mix) move the fleet's.",
+    incidents: "Split by incident: a cause's value is the availability had only its incidents happened; downtime where incidents overlap counts for the one that started first.",
+  };
+  const note = SPLITS[x.split] ? `<p class="muted small" id="why-split">${esc(SPLITS[x.split])}</p>` : "";
+  if (!x.causes.length) return head + note + '<p class="muted">No cause: nothing moved apart from the rest.</p>';
   const largest = Math.max(...x.causes.map((c) => Math.abs(c.contribution)), 1e-12);
   const items = x.causes.map((c, i) => {
     const w = (Math.abs(c.contribution) / largest) * 100;
@@ -41,11 +46,14 @@ function render(id, k, x) {
     const share = c.share === null || c.share === undefined ? "" : ` (${Math.round(c.share * 100)}% of the gap)`;
     const effects = c.mix !== undefined ? ` · mix ${fmt(c.mix, k.unit)}, rate ${fmt(c.rate, k.unit)}` : "";
     const act = state.meta.role === "viewer" ? "" : ` <button type="button" class="link" data-act="${i}">act on this</button>`;
-    return `<li class="cause${c.root ? " root" : ""}"><div class="cause-head"><a href="#/kpi/${encodeURIComponent(id)}" data-cause="${i}">${esc(words(c))}</a>${c.root ? ' <span class="tag">root cause</span>' : ""}${act}</div>
+    // A link focuses the breakdown, which exists for declared dimensions.
+    const linkable = Object.keys(c.elements).some((d) => (k.dimensions || []).includes(d));
+    const name = linkable ? `<a href="#/kpi/${encodeURIComponent(id)}" data-cause="${i}">${esc(words(c))}</a>` : `<span class="cause-name">${esc(words(c))}</span>`;
+    return `<li class="cause${c.root ? " root" : ""}"><div class="cause-head">${name}${c.root ? ' <span class="tag">root cause</span>' : ""}${act}</div>
       <div class="cause-bar"><div class="track"><div class="fill ${cls}" style="width:${Math.max(0.5, w).toFixed(1)}%"></div></div><span class="num nowrap">${sign(c.contribution)}${fmt(Math.abs(c.contribution), k.unit)}</span></div>
       <div class="muted small">${fmt(c.value, k.unit)} now, ${fmt(c.reference, k.unit)} before${share}${effects}</div></li>`;
   });
-  return `${head}<ol class="causes">${items.join("")}</ol><p class="muted small">${esc(x.criterion)}</p>`;
+  return `${head}${note}<ol class="causes">${items.join("")}</ol><p class="muted small">${esc(x.criterion)}</p>`;
 }
 
 export function loadWhy(id, k) {

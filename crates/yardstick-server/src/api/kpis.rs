@@ -17,6 +17,10 @@ pub struct KpiSummary {
     pub period: Option<String>,
     pub for_each: Vec<String>,
     pub dimensions: Vec<String>,
+    /// What `why` splits the KPI by for this caller when not told (empty:
+    /// it cannot say why without `dimensions`): the declared dimensions and
+    /// `for_each` columns, and for an organisation's token a fleet's units.
+    pub why_by: Vec<String>,
     /// The target in force now, as written.
     pub target: Option<String>,
     /// Latest complete period's rows (one per entity).
@@ -25,8 +29,14 @@ pub struct KpiSummary {
 }
 
 /// A KPI with its latest complete rows and the target in force at the
-/// snapshot's instant `at`.
-pub(super) fn kpi_summary(project: &Project, k: &MeasureDef, rows: &[Row], at: DateTime<Utc>) -> KpiSummary {
+/// snapshot's instant `at`, as `p` sees it.
+pub(super) fn kpi_summary(
+    project: &Project,
+    k: &MeasureDef,
+    rows: &[Row],
+    at: DateTime<Utc>,
+    p: &Principal,
+) -> KpiSummary {
     let mine: Vec<&Row> = rows
         .iter()
         .filter(|r| r.kpi == k.id.value && r.complete)
@@ -52,8 +62,25 @@ pub(super) fn kpi_summary(project: &Project, k: &MeasureDef, rows: &[Row], at: D
         }),
         for_each: k.for_each.iter().map(|c| c.value.clone()).collect(),
         dimensions: k.dimensions.iter().map(|c| c.value.clone()).collect(),
+        why_by: why_by(k, p),
         target: k.thresholds_at(today).0.map(|t| t.text.clone()),
         latest,
+    }
+}
+
+/// The default split of `why` for `p`: a party sees the declared
+/// dimensions (and `for_each` columns) only.
+pub(super) fn why_by(k: &MeasureDef, p: &Principal) -> Vec<String> {
+    if p.token.party.is_some() {
+        let mut dims: Vec<String> = Vec::new();
+        for d in k.dimensions.iter().chain(&k.for_each) {
+            if !dims.contains(&d.value) {
+                dims.push(d.value.clone());
+            }
+        }
+        dims
+    } else {
+        yardstick_engine::why::default_dimensions(k)
     }
 }
 
@@ -69,7 +96,15 @@ pub(super) async fn kpis(
         .kpis
         .values()
         .filter(|k| p.can_see_kpi(&k.id.value))
-        .map(|k| kpi_summary(&snap.project, k, &snap.evaluation.evaluations, snap.evaluated_at))
+        .map(|k| {
+            kpi_summary(
+                &snap.project,
+                k,
+                &snap.evaluation.evaluations,
+                snap.evaluated_at,
+                &p,
+            )
+        })
         .collect();
     Json(out)
 }
@@ -89,6 +124,7 @@ pub(super) async fn kpi(
             k,
             &snap.evaluation.evaluations,
             snap.evaluated_at,
+            &p,
         ))),
         _ => Err(ApiError::unknown(Thing::Kpi, &id)),
     }

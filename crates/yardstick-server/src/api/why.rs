@@ -96,6 +96,16 @@ pub(crate) async fn why(
                 .join(", ")
         )));
     }
+    // …and by default those only (a fleet's units are not declared).
+    let dimensions = match dimensions {
+        None if p.token.party.is_some() => Some(
+            super::kpis::why_by(k, &p)
+                .into_iter()
+                .filter(|d| !entity.iter().chain(&within).any(|(c, _)| c == d))
+                .collect(),
+        ),
+        d => d,
+    };
     let opts = WhyOptions {
         kpi: id,
         period,

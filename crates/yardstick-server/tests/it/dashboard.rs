@@ -109,6 +109,15 @@ impl Browser {
         panic!("timed out waiting for {what}: last {last}");
     }
 
+    /// Waits until `script` gives text, and returns it.
+    pub(crate) async fn until_text(&self, what: &str, script: &str) -> String {
+        self.until(what, script)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     pub(crate) async fn close(mut self) {
         let _ = self.client.close().await;
         let _ = self.driver.kill();

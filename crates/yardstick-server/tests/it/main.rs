@@ -19,6 +19,7 @@ mod pages;
 mod push;
 mod reconciliations;
 mod why;
+mod why_fleet;
 
 const PROJECT: &str = r#"
 [project]

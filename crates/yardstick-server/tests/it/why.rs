@@ -357,14 +357,13 @@ async fn the_kpi_page_shows_why_the_month_missed() {
         .await
         .expect("choose");
         let first = b
-            .until(
+            .until_text(
                 "the causes",
                 &format!(
                     "document.querySelector('#why-period')?.value === {month:?} && document.querySelector('#why .causes li .cause-head')?.innerText"
                 ),
             )
             .await;
-        let first = first.as_str().unwrap_or_default().to_string();
         assert!(first.contains("partner=CloudCo ∧ region=EU"), "{name}: {first}");
         assert!(first.contains("root cause"), "{name}: {first}");
         c.execute("document.querySelector('#why-heading').scrollIntoView()", vec![])
@@ -404,12 +403,11 @@ async fn the_kpi_page_shows_why_the_month_missed() {
     .await
     .expect("choose roots");
     let first = b
-        .until(
+        .until_text(
             "the unusual causes",
             "document.querySelector('#why-roots')?.value === 'unusual' && (document.querySelector('#why > p.muted.small')?.innerText ?? '').includes('however little of the gap') && document.querySelector('#why .causes li .cause-head')?.innerText",
         )
         .await;
-    let first = first.as_str().unwrap_or_default().to_string();
     assert!(first.contains("partner=CloudCo ∧ region=EU"), "{first}");
     c.execute("document.querySelector('#why-heading').scrollIntoView()", vec![])
         .await
@@ -445,12 +443,11 @@ async fn the_kpi_page_shows_why_the_month_missed() {
     .await
     .expect("submit");
     let listed = b
-        .until(
+        .until_text(
             "the action",
             "document.querySelector('#actions li.action')?.innerText",
         )
         .await;
-    let listed = listed.as_str().unwrap_or_default().to_string();
     assert!(listed.contains("Call CloudCo about the EU orders"), "{listed}");
     assert!(listed.contains("partner=CloudCo ∧ region=EU"), "{listed}");
     assert!(listed.contains("recovered"), "{listed}");
