@@ -121,6 +121,15 @@ def contained(pred, true_labels):
     return n
 
 
+def report(rows, header):
+    if header:
+        print(f"{'dataset':8} {'cases':>5} {'method':12} {'F1':>6} {'TP':>5} {'FP':>5} {'FN':>5} {'s/case':>7} "
+              f"{'contained':>9}")
+    for ds, n, m, f1, tp, fp, fn, s, c in rows:
+        print(f"{ds:8} {n:5} {m:12} {f1:6.3f} {tp:5} {fp:5} {fn:5} {s:7.3f} {c:9.1%}")
+    sys.stdout.flush()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("binary")
@@ -186,13 +195,14 @@ def main():
                 t = tally.setdefault(peer, [0, 0, 0, 0.0, 0, 0])
                 t[0] += tp; t[1] += fp; t[2] += fn; t[3] += dt
                 t[4] += contained(pp, list(true_labels)); t[5] += len(true_labels)
+        rows = []
         for method, (tp, fp, fn, secs, cont, total) in tally.items():
             f1 = 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else 0.0
-            results.append((ds, len(instances), method, f1, tp, fp, fn, secs / max(len(instances), 1),
-                            cont / max(total, 1)))
-    print(f"{'dataset':8} {'cases':>5} {'method':12} {'F1':>6} {'TP':>5} {'FP':>5} {'FN':>5} {'s/case':>7} {'contained':>9}")
-    for ds, n, m, f1, tp, fp, fn, s, c in results:
-        print(f"{ds:8} {n:5} {m:12} {f1:6.3f} {tp:5} {fp:5} {fn:5} {s:7.3f} {c:9.1%}")
+            rows.append((ds, len(instances), method, f1, tp, fp, fn, secs / max(len(instances), 1),
+                         cont / max(total, 1)))
+        # Each dataset's figures as soon as it is done: a full run takes hours.
+        report(rows, header=not results)
+        results += rows
     shutil.rmtree(work, ignore_errors=True)
 
 
