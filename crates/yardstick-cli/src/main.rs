@@ -13,6 +13,7 @@ mod reconcile;
 mod render;
 mod scaffold;
 mod server;
+mod terms;
 mod watch;
 mod why;
 
@@ -222,6 +223,33 @@ Examples:
   yardstick partnership cloudco
   yardstick partnership cloudco -C ../acme --format json")]
     Partnership(consequences::PartnershipArgs),
+    /// What an agreement is judged by, in one canonical form, and its fingerprint.
+    #[command(
+        after_help = "The terms of a contract, incentive plan or partnership: everything that decides its
+results — the calendar, its own rules (fee, dates, parties, clauses, credits, payout curve),
+every KPI and metric it reads with its measure, period, targets and fill, and every source
+those read — built from the definitions, so formatting, key order, comments, file splits,
+names and descriptions do not change them. The fingerprint (sha256) changes with any term
+that changes a result. Without an id: every agreement with its fingerprint.
+
+Examples:
+  yardstick terms
+  yardstick terms hosting
+  yardstick terms hosting -C ../acme --format json"
+    )]
+    Terms(terms::Args),
+    /// Sign an agreement's terms now in force, as one of its parties.
+    #[command(
+        after_help = "Records in the state store (with an audit entry) that PARTY signed the terms whose
+fingerprint `yardstick terms ID` prints now. Signing the same terms again changes nothing;
+terms changed later need new signatures. Over the API a party's token signs only as that
+party.
+
+Examples:
+  yardstick sign hosting --as \"Acme Corp\"
+  yardstick sign hosting --as \"Provider Ltd\" --db postgres://yardstick@db/acme --format json"
+    )]
+    Sign(terms::SignArgs),
     /// Reconcile two sides' records: what differs, and how much of each KPI gap it explains.
     #[command(
         after_help = "For each [reconcile.ID] (or the one named) and period of its KPIs: records matched on
@@ -335,6 +363,8 @@ fn main() -> ExitCode {
         Command::Score(a) => a.run(consequences::Report::Score, color),
         Command::Slo(a) => a.run(consequences::Report::Slo, color),
         Command::Partnership(a) => a.run(color),
+        Command::Terms(a) => terms::run(a, color),
+        Command::Sign(a) => terms::sign(a, color),
         Command::Reconcile(a) => reconcile::run(a, color),
         Command::Serve(a) => a.run(color),
         Command::Push(a) => server::push(a, color),

@@ -19,6 +19,7 @@ pub mod reconcile;
 pub mod sql;
 pub mod stats;
 pub mod status;
+pub mod terms;
 pub mod time;
 pub mod visibility;
 mod vocab;

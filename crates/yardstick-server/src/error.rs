@@ -65,7 +65,7 @@ pub enum ApiError {
 
 /// Every code an error answer can carry (the OpenAPI document lists them
 /// as the `code` field's values).
-pub const CODES: [&str; 27] = [
+pub const CODES: [&str; 28] = [
     "missing_token",
     "invalid_token",
     "forbidden",
@@ -80,6 +80,7 @@ pub const CODES: [&str; 27] = [
     "unknown_reconciliation",
     "unknown_period",
     "unknown_action",
+    "unknown_agreement",
     "bad_request",
     "bad_time",
     "bad_period",
@@ -111,6 +112,8 @@ pub enum Thing {
     Period,
     /// A corrective action's number.
     Action,
+    /// A contract, incentive plan or partnership, as signed terms.
+    Agreement,
 }
 
 impl Thing {
@@ -127,6 +130,7 @@ impl Thing {
             Thing::Reconciliation => "reconciliation",
             Thing::Period => "period",
             Thing::Action => "action",
+            Thing::Agreement => "agreement",
         }
     }
 }
@@ -177,6 +181,7 @@ impl ApiError {
                     Thing::Reconciliation => "unknown_reconciliation",
                     Thing::Period => "unknown_period",
                     Thing::Action => "unknown_action",
+                    Thing::Agreement => "unknown_agreement",
                 },
             ),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
@@ -282,6 +287,7 @@ mod tests {
             ApiError::Unknown(Thing::Reconciliation, s()),
             ApiError::Unknown(Thing::Period, s()),
             ApiError::Unknown(Thing::Action, s()),
+            ApiError::Unknown(Thing::Agreement, s()),
             ApiError::BadRequest(s()),
             ApiError::BadTime(s()),
             ApiError::BadPeriod(s()),

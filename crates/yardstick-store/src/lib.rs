@@ -28,6 +28,7 @@ mod audit;
 mod batches;
 mod history;
 mod resolutions;
+mod signatures;
 pub mod testing;
 mod tokens;
 
@@ -37,6 +38,7 @@ pub use audit::AuditEntry;
 pub use batches::{NewBatch, Stored};
 pub use history::{Reported, Restatement};
 pub use resolutions::{NewResolution, Resolution};
+pub use signatures::{NewSignature, Signature};
 pub use tokens::{Role, Token};
 
 /// What can go wrong in the store.

@@ -11,6 +11,7 @@
 //! and the engine and store, and knows nothing of terminals or HTTP.
 
 pub mod actions;
+pub mod agreements;
 pub mod alerts;
 
 use std::path::{Path, PathBuf};

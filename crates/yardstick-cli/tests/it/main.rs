@@ -13,6 +13,7 @@ mod help;
 mod reconcile;
 mod scaffold;
 mod serve;
+mod terms;
 mod watch;
 mod why;
 

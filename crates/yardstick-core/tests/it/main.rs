@@ -3,3 +3,4 @@
 mod calendar;
 pub(crate) mod load;
 mod reconcile;
+mod terms;

@@ -39,6 +39,7 @@ use crate::{AppState, Principal};
 // One module per resource; each reads this module's imports through
 // `use super::*`.
 mod actions;
+mod agreements;
 mod contracts;
 mod evaluations;
 mod kpis;
@@ -96,6 +97,9 @@ pub fn app_with(state: AppState, timeout: Duration, body_limit: usize) -> Router
         .route("/api/v1/kpis/{id}/why", get(why::why))
         .route("/api/v1/actions", get(actions::actions).post(actions::add))
         .route("/api/v1/actions/{id}/close", post(actions::close))
+        .route("/api/v1/agreements", get(agreements::agreements_list))
+        .route("/api/v1/agreements/{id}", get(agreements::agreement))
+        .route("/api/v1/agreements/{id}/sign", post(agreements::sign))
         .route("/api/v1/alerts", get(live::alerts))
         .route("/api/v1/reconciliations", get(reconciliations::reconciliations))
         .route(
@@ -223,9 +227,10 @@ fn micros_rfc3339(us: i64) -> String {
           tokens::create_token, tokens::revoke_token, tokens::audit, crate::metrics::metrics,
           live::events, slo::slo, live::meta, kpis::breakdown, kpis::explain, kpis::forecast, why::why,
           live::alerts, reconciliations::reconciliations, reconciliations::reconciliation,
-          reconciliations::resolve, actions::actions, actions::add, actions::close),
+          reconciliations::resolve, actions::actions, actions::add, actions::close,
+          agreements::agreements_list, agreements::agreement, agreements::sign),
     components(schemas(Health, kpis::KpiSummary, evaluations::Evaluations, sources::Pushed,
-          tokens::NewToken, tokens::RoleName, reconciliations::NewResolutionBody, reconciliations::SideName, actions::NewActionBody, actions::CloseActionBody, ErrorBody)),
+          tokens::NewToken, tokens::RoleName, reconciliations::NewResolutionBody, reconciliations::SideName, actions::NewActionBody, actions::CloseActionBody, agreements::SignBody, ErrorBody)),
     modifiers(&BearerAuth, &ErrorAnswers, &ItemLinks)
 )]
 pub struct ApiDoc;

@@ -10,6 +10,7 @@ use yardstick_server::{AppState, ServeOptions};
 use yardstick_store::{Role, Store, testing};
 
 mod agreement;
+mod agreements;
 mod alerts;
 mod dashboard;
 mod history;

@@ -1,0 +1,271 @@
+//! `yardstick terms`: what a contract, incentive plan or partnership is
+//! judged by, in one canonical form, with its fingerprint
+//! (`core::terms`) and who signed it (`workspace::agreements`); without
+//! an id, every agreement. `yardstick sign`: a party's signature of the
+//! terms now in force.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use comfy_table::Cell;
+use serde_json::Value;
+use yardstick_core::terms::{Terms, agreements, terms};
+use yardstick_store::{Signature, Store};
+use yardstick_workspace::agreements::{Agreement, SignError, with_signatures};
+
+use crate::Format;
+use crate::args::ProjectOpt;
+use crate::check::print_diagnostics;
+use crate::render::Color;
+
+/// `yardstick terms`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Contract, incentive or partnership id (none: every agreement).
+    pub(crate) id: Option<String>,
+    #[command(flatten)]
+    pub(crate) project: ProjectOpt,
+    /// State store URL (default: DIR/.yardstick/state.db, read when it exists).
+    #[arg(long, env = "YARDSTICK_DB")]
+    pub(crate) db: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+}
+
+/// `yardstick sign`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SignArgs {
+    /// Contract, incentive or partnership id.
+    pub(crate) id: String,
+    /// The party signing: one of the agreement's parties.
+    #[arg(long = "as")]
+    pub(crate) party: String,
+    #[command(flatten)]
+    pub(crate) project: ProjectOpt,
+    /// State store URL (default: DIR/.yardstick/state.db).
+    #[arg(long, env = "YARDSTICK_DB")]
+    pub(crate) db: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+}
+
+/// The definitions, or `None` after printing their errors.
+fn definitions(dir: &std::path::Path, color: Color) -> Result<Option<yardstick_core::Loaded>, String> {
+    let loaded = yardstick_workspace::Workspace::load(dir).map_err(|e| e.to_string())?;
+    if loaded.diagnostics.has_errors() {
+        print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;
+        eprintln!("error: the definitions have errors; their terms are not final");
+        return Ok(None);
+    }
+    Ok(Some(loaded))
+}
+
+pub(crate) fn sign(a: SignArgs, color: Color) -> Result<ExitCode, String> {
+    let Some(loaded) = definitions(&a.project.dir, color)? else {
+        return Ok(crate::fault::project());
+    };
+    let rt = crate::check::runtime()?;
+    let url = crate::server::store_url(&a.project.dir, a.db.as_deref())?;
+    let signed = rt.block_on(async {
+        let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+        Ok::<_, String>(
+            yardstick_workspace::agreements::sign(&loaded.project, &store, &a.id, &a.party, "cli").await,
+        )
+    })?;
+    match signed {
+        Ok(x) => print(&[x], a.format, true),
+        Err(SignError::Store(e)) => Err(e.to_string()),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(crate::fault::usage())
+        }
+    }
+}
+
+pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
+    let Some(loaded) = definitions(&a.project.dir, color)? else {
+        return Ok(crate::fault::project());
+    };
+    let project = &loaded.project;
+    let all: Vec<Terms> = match &a.id {
+        Some(id) => match terms(project, id) {
+            Some(t) => vec![t],
+            None => {
+                let known: Vec<String> = agreements(project).into_iter().map(|(_, id)| id).collect();
+                eprintln!(
+                    "error: no contract, incentive or partnership `{id}`; known: {}",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                );
+                return Ok(crate::fault::usage());
+            }
+        },
+        None => agreements(project)
+            .into_iter()
+            .filter_map(|(_, id)| terms(project, &id))
+            .collect(),
+    };
+    // Signatures, when the project has a store (reading never creates one).
+    let default_store = a.project.dir.join(".yardstick").join("state.db");
+    let signatures: Vec<Vec<Signature>> = if a.db.is_some() || default_store.is_file() {
+        let rt = crate::check::runtime()?;
+        let url = crate::server::store_url(&a.project.dir, a.db.as_deref())?;
+        rt.block_on(async {
+            let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+            let mut out = Vec::new();
+            for t in &all {
+                out.push(store.signatures(&t.id).await.map_err(|e| e.to_string())?);
+            }
+            Ok::<_, String>(out)
+        })?
+    } else {
+        all.iter().map(|_| Vec::new()).collect()
+    };
+    let listed: Vec<Agreement> = all
+        .into_iter()
+        .zip(signatures)
+        .map(|(t, s)| with_signatures(t, s))
+        .collect();
+    if a.id.is_some() || a.format == Format::Json {
+        return print(&listed, a.format, a.id.is_some());
+    }
+    let mut t = crate::render::table(color);
+    t.set_header(vec!["agreement", "kind", "parties", "signed", "fingerprint"]);
+    for x in &listed {
+        t.add_row(vec![
+            Cell::new(&x.terms.id),
+            Cell::new(x.terms.subject.name()),
+            Cell::new(x.terms.parties.join(", ")),
+            Cell::new(signed_words(x)),
+            Cell::new(&x.terms.fingerprint),
+        ]);
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{t}").map_err(|e| format!("cannot write output: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One agreement (`one`) or a list, as text or JSON.
+fn print(listed: &[Agreement], format: Format, one: bool) -> Result<ExitCode, String> {
+    let mut out = std::io::stdout().lock();
+    let io = |e: std::io::Error| format!("cannot write output: {e}");
+    match format {
+        Format::Json if one => {
+            serde_json::to_writer_pretty(&mut out, &listed[0]).map_err(|e| e.to_string())?;
+            writeln!(out).map_err(io)?;
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, listed).map_err(|e| e.to_string())?;
+            writeln!(out).map_err(io)?;
+        }
+        Format::Text => {
+            for x in listed {
+                write!(out, "{}", text(x)).map_err(io)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Who signed the terms in force, in words.
+fn signed_words(x: &Agreement) -> String {
+    if x.agreed {
+        "by every party".to_string()
+    } else if x.signed.is_empty() {
+        "not yet".to_string()
+    } else {
+        format!("by {} (not {})", x.signed.join(", "), x.unsigned.join(", "))
+    }
+}
+
+/// The terms as indented lines, empty values left out, then signatures.
+fn text(x: &Agreement) -> String {
+    let t = &x.terms;
+    let mut o = format!(
+        "{} {} between {}\n  fingerprint {}\n  signed {}{}\n",
+        t.subject.name(),
+        t.id,
+        if t.parties.is_empty() {
+            "(no parties named)".to_string()
+        } else {
+            t.parties.join(" and ")
+        },
+        t.fingerprint,
+        signed_words(x),
+        x.last_agreed
+            .as_ref()
+            .map(|f| format!("; the last terms every party signed: {f}"))
+            .unwrap_or_default()
+    );
+    if let Value::Object(m) = &t.terms {
+        for key in ["calendar", "rules", "measures", "sources"] {
+            if let Some(v) = m.get(key) {
+                o += &format!("  {key}:\n");
+                lines(v, 2, &mut o);
+            }
+        }
+    }
+    if !x.signatures.is_empty() {
+        o += "  signatures:\n";
+        for s in &x.signatures {
+            let at = chrono::DateTime::from_timestamp_micros(s.signed_at)
+                .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default();
+            o += &format!(
+                "    {} at {at} (recorded by {}){}\n",
+                s.party,
+                s.signed_by,
+                if s.fingerprint == t.fingerprint {
+                    ""
+                } else {
+                    ", of earlier terms"
+                }
+            );
+        }
+    }
+    o
+}
+
+fn lines(v: &Value, depth: usize, o: &mut String) {
+    let pad = "  ".repeat(depth);
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                match x {
+                    Value::Null => {}
+                    Value::Array(xs) if xs.is_empty() => {}
+                    Value::Object(_) => {
+                        *o += &format!("{pad}{k}:\n");
+                        lines(x, depth + 1, o);
+                    }
+                    Value::Array(xs) if xs.iter().all(|y| !y.is_object()) => {
+                        *o += &format!(
+                            "{pad}{k}: {}\n",
+                            xs.iter().map(scalar).collect::<Vec<_>>().join(", ")
+                        );
+                    }
+                    Value::Array(xs) => {
+                        *o += &format!("{pad}{k}:\n");
+                        for y in xs {
+                            *o += &format!("{pad}  -\n");
+                            lines(y, depth + 2, o);
+                        }
+                    }
+                    _ => *o += &format!("{pad}{k}: {}\n", scalar(x)),
+                }
+            }
+        }
+        other => *o += &format!("{pad}{}\n", scalar(other)),
+    }
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(xs) => format!("[{}]", xs.iter().map(scalar).collect::<Vec<_>>().join(", ")),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,96 @@
+//! `yardstick terms`: an agreement's terms and fingerprint, on the seed
+//! example — the same as the core computes, unmoved by a renamed clause,
+//! moved by a changed target.
+
+use super::*;
+
+fn terms_json(dir: &Path, id: &str) -> Value {
+    let out = yardstick(&["terms", id, "--format", "json"], dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+#[test]
+fn terms_name_the_parties_and_the_fingerprint_moves_with_results_only() {
+    let seed = seed_dir();
+    let t = terms_json(&seed, "hosting");
+    assert_eq!(t["subject"], "contract");
+    assert_eq!(t["parties"], serde_json::json!(["Provider Ltd", "Acme Corp"]));
+    let fp = t["fingerprint"].as_str().expect("fingerprint");
+    assert!(fp.starts_with("sha256:") && fp.len() == 71, "{fp}");
+    assert_eq!(t["terms"]["rules"]["clauses"][1]["breach_when"], "2 consecutive");
+    assert_eq!(t["terms"]["measures"]["uptime"]["target"], ">= 0.995");
+
+    // A clause's wording is not a term; its target is.
+    let renamed = broken_seed(
+        "id = \"uptime\"\ntext = \"The Provider",
+        "id = \"uptime\"\ntext = \"Provider",
+    );
+    assert_eq!(terms_json(renamed.path(), "hosting")["fingerprint"], fp);
+    let moved = broken_seed(
+        "breach_when = \"2 consecutive\"",
+        "breach_when = \"3 consecutive\"",
+    );
+    assert_ne!(terms_json(moved.path(), "hosting")["fingerprint"], fp);
+
+    // Every agreement, as a table and as JSON.
+    let out = yardstick(&["terms"], &seed);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("hosting") && text.contains("sales_bonus") && text.contains(fp),
+        "{text}"
+    );
+    let out = yardstick(&["terms", "nope"], &seed);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no contract, incentive or partnership `nope`; known: hosting, sales_bonus"),
+        "{err}"
+    );
+}
+
+#[test]
+fn both_parties_sign_and_changed_terms_need_new_signatures() {
+    let dir = broken_seed("", "");
+    let fp = terms_json(dir.path(), "hosting")["fingerprint"].clone();
+    for party in ["Acme Corp", "Provider Ltd"] {
+        let out = yardstick(
+            &["sign", "hosting", "--as", party, "--format", "json"],
+            dir.path(),
+        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let t = terms_json(dir.path(), "hosting");
+    assert_eq!(
+        (t["agreed"].clone(), t["fingerprint"].clone()),
+        (Value::Bool(true), fp.clone())
+    );
+    assert_eq!(t["signatures"].as_array().map(Vec::len), Some(2));
+    assert_eq!(t["signatures"][0]["signed_by"], "cli");
+
+    // Only the agreement's parties sign; nothing is recorded otherwise.
+    let out = yardstick(&["sign", "hosting", "--as", "Mallory"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("`Mallory` is not a party to `hosting`; its parties: Provider Ltd, Acme Corp")
+    );
+
+    // The uptime target changed without signatures: not agreed, and the
+    // last terms both signed are named.
+    let text = std::fs::read_to_string(dir.path().join("yardstick.toml")).expect("read");
+    std::fs::write(
+        dir.path().join("yardstick.toml"),
+        text.replacen(
+            "target = \">= 99.5%\"\n\n# ----",
+            "target = \">= 99%\"\n\n# ----",
+            1,
+        ),
+    )
+    .expect("write");
+    let t = terms_json(dir.path(), "hosting");
+    assert_ne!(t["fingerprint"], fp);
+    assert_eq!(t["agreed"], Value::Bool(false));
+    assert_eq!(t["unsigned"], serde_json::json!(["Provider Ltd", "Acme Corp"]));
+    assert_eq!(t["last_agreed"], fp);
+}

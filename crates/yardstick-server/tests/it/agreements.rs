@@ -1,0 +1,156 @@
+//! `/api/v1/agreements`: terms, fingerprints and signatures over the API,
+//! on every store back-end — a party's token signs only as its own party
+//! and only what is shared with it; an organisation admin records a
+//! party's signature; every route answers by the error table.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn parties_sign_only_for_themselves_and_only_what_they_see() {
+    let dir = project_dir();
+    for url in store_urls(dir.path()).await {
+        let s = Server::start(dir.path(), &url).await;
+        let (st, all) = s.get("/api/v1/agreements", &s.admin).await;
+        assert_eq!(st, StatusCode::OK, "{all}");
+        let ids: Vec<&str> = all["agreements"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|a| a["id"].as_str())
+            .collect();
+        assert!(ids.contains(&"hosting") && ids.contains(&"cloudco"), "{ids:?}");
+        let (_, hosting) = s.get("/api/v1/agreements/hosting", &s.admin).await;
+        assert_eq!(hosting["parties"], json!(["Us", "Acme"]));
+        assert_eq!(hosting["agreed"], json!(false));
+        let fingerprint = hosting["fingerprint"].clone();
+
+        // Acme's editor token: sees and signs the hosting contract as Acme.
+        let acme = s.token("editor", Some("Acme")).await;
+        let (_, mine) = s.get("/api/v1/agreements", &acme).await;
+        let ids: Vec<&str> = mine["agreements"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|a| a["id"].as_str())
+            .collect();
+        assert_eq!(ids, ["hosting"]);
+        let (st, signed) = s
+            .call("POST", "/api/v1/agreements/hosting/sign", &acme, Some(json!({})))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{url}: {signed}");
+        assert_eq!(signed["signed"], json!(["Acme"]));
+        assert_eq!(signed["signatures"][0]["fingerprint"], fingerprint);
+        // Not as another party, not what it does not see.
+        let (st, e) = s
+            .call(
+                "POST",
+                "/api/v1/agreements/hosting/sign",
+                &acme,
+                Some(json!({"as": "Us"})),
+            )
+            .await;
+        assert_eq!(
+            (st, e["code"].clone()),
+            (StatusCode::FORBIDDEN, json!("forbidden")),
+            "{e}"
+        );
+        let (st, e) = s
+            .call("POST", "/api/v1/agreements/cloudco/sign", &acme, Some(json!({})))
+            .await;
+        assert_eq!(
+            (st, e["code"].clone()),
+            (StatusCode::NOT_FOUND, json!("unknown_agreement")),
+            "{e}"
+        );
+        let (st, _) = s.get("/api/v1/agreements/cloudco", &acme).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        // A viewer of Acme does not sign.
+        let viewer = s.token("viewer", Some("Acme")).await;
+        let (st, _) = s
+            .call(
+                "POST",
+                "/api/v1/agreements/hosting/sign",
+                &viewer,
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+
+        // The organisation: an admin records our signature; it must name
+        // a party of the agreement; an editor may not.
+        let (st, e) = s
+            .call(
+                "POST",
+                "/api/v1/agreements/hosting/sign",
+                &s.admin,
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(
+            (st, e["code"].clone()),
+            (StatusCode::BAD_REQUEST, json!("bad_request")),
+            "{e}"
+        );
+        let (st, e) = s
+            .call(
+                "POST",
+                "/api/v1/agreements/hosting/sign",
+                &s.admin,
+                Some(json!({"as": "Mallory"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+        assert!(
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("not a party to `hosting`")),
+            "{e}"
+        );
+        let editor = s.token("editor", None).await;
+        let (st, _) = s
+            .call(
+                "POST",
+                "/api/v1/agreements/hosting/sign",
+                &editor,
+                Some(json!({"as": "Us"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (st, both) = s
+            .call(
+                "POST",
+                "/api/v1/agreements/hosting/sign",
+                &s.admin,
+                Some(json!({"as": "Us"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{both}");
+        assert_eq!(
+            (both["agreed"].clone(), both["unsigned"].clone()),
+            (json!(true), json!([]))
+        );
+        let (st, e) = s.get("/api/v1/agreements/nope", &s.admin).await;
+        assert_eq!(
+            (st, e["code"].clone()),
+            (StatusCode::NOT_FOUND, json!("unknown_agreement"))
+        );
+
+        // Both signatures are in the audit log, with the token that wrote them.
+        let (_, audit) = s.get("/api/v1/audit", &s.admin).await;
+        let signed: Vec<String> = audit
+            .as_array()
+            .or_else(|| audit["audit"].as_array())
+            .expect("audit entries")
+            .iter()
+            .filter(|e| e["action"] == "agreement.sign")
+            .map(|e| format!("{} {}", e["actor"], e["detail"]))
+            .collect();
+        assert_eq!(signed.len(), 2, "{signed:?}");
+        assert!(
+            signed
+                .iter()
+                .any(|x| x.contains("party:Acme") && x.contains("signed by Acme")),
+            "{signed:?}"
+        );
+    }
+}

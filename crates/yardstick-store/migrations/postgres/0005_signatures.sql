@@ -1,0 +1,13 @@
+-- Signatures of an agreement's terms: a party signed the terms whose
+-- fingerprint (sha256 of their canonical form) is given, recorded by an
+-- actor (a party's token, or an organisation admin transcribing a
+-- signature given elsewhere). Never updated or deleted.
+CREATE TABLE signatures (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    agreement TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    party TEXT NOT NULL,
+    signed_by TEXT NOT NULL,
+    signed_at BIGINT NOT NULL
+);
+CREATE INDEX signatures_by_agreement ON signatures (agreement, id);
