@@ -102,6 +102,48 @@ impl PartnershipArgs {
     }
 }
 
+/// The contracts' terms with their signatures, from the project's store
+/// when it has one (`YARDSTICK_DB`, or `.yardstick/state.db`); reading
+/// never creates a store.
+fn agreements_of<'a>(
+    dir: &Path,
+    project: &yardstick_core::model::Project,
+    ids: impl Iterator<Item = &'a str>,
+) -> Result<Vec<yardstick_workspace::agreements::Agreement>, String> {
+    let mut seen: Vec<&str> = Vec::new();
+    for id in ids {
+        if !seen.contains(&id) {
+            seen.push(id);
+        }
+    }
+    let terms: Vec<_> = seen
+        .iter()
+        .filter_map(|id| yardstick_core::terms::terms(project, id))
+        .collect();
+    let db = std::env::var("YARDSTICK_DB").ok();
+    if db.is_none() && !dir.join(".yardstick").join("state.db").is_file() {
+        return Ok(terms
+            .into_iter()
+            .map(|t| yardstick_workspace::agreements::with_signatures(t, Vec::new()))
+            .collect());
+    }
+    let url = crate::server::store_url(dir, db.as_deref())?;
+    crate::check::runtime()?.block_on(async {
+        let store = yardstick_store::Store::open(&url)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for t in terms {
+            out.push(
+                yardstick_workspace::agreements::complete(t, &store)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        Ok(out)
+    })
+}
+
 pub(crate) fn run(
     dir: &Path,
     report: Report<'_>,
@@ -137,8 +179,18 @@ pub(crate) fn run(
                 &mut r,
                 ev.as_of.utc(),
             ));
+            let standing = agreements_of(dir, p, r.clauses.iter().map(|x| x.contract.as_str()))?;
             match format {
-                EvalFormat::Json => write_json(&mut out, &r)?,
+                EvalFormat::Json => {
+                    let mut v = serde_json::to_value(&r).map_err(|e| e.to_string())?;
+                    v["agreements"] = serde_json::json!(
+                        standing
+                            .iter()
+                            .map(|a| (a.terms.id.clone(), a.standing()))
+                            .collect::<std::collections::BTreeMap<_, _>>()
+                    );
+                    write_json(&mut out, &v)?;
+                }
                 EvalFormat::Csv => write_csv(
                     &mut out,
                     &[
@@ -235,6 +287,9 @@ pub(crate) fn run(
                     }
                     writeln!(out, "{t}\ncredits in total: {} (as of {})", money(total), r.as_of)
                         .map_err(|e| e.to_string())?;
+                    for a in &standing {
+                        writeln!(out, "{}", a.words()).map_err(|e| e.to_string())?;
+                    }
                 }
             }
         }

@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use comfy_table::Cell;
 use serde_json::Value;
 use yardstick_core::terms::{Terms, agreements, terms};
-use yardstick_store::{Signature, Store};
-use yardstick_workspace::agreements::{Agreement, SignError, with_signatures};
+use yardstick_store::Store;
+use yardstick_workspace::agreements::{Agreement, SignError, complete, with_signatures};
 
 use crate::Format;
 use crate::args::ProjectOpt;
@@ -110,25 +110,20 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
     };
     // Signatures, when the project has a store (reading never creates one).
     let default_store = a.project.dir.join(".yardstick").join("state.db");
-    let signatures: Vec<Vec<Signature>> = if a.db.is_some() || default_store.is_file() {
+    let listed: Vec<Agreement> = if a.db.is_some() || default_store.is_file() {
         let rt = crate::check::runtime()?;
         let url = crate::server::store_url(&a.project.dir, a.db.as_deref())?;
         rt.block_on(async {
             let store = Store::open(&url).await.map_err(|e| e.to_string())?;
             let mut out = Vec::new();
-            for t in &all {
-                out.push(store.signatures(&t.id).await.map_err(|e| e.to_string())?);
+            for t in all {
+                out.push(complete(t, &store).await.map_err(|e| e.to_string())?);
             }
             Ok::<_, String>(out)
         })?
     } else {
-        all.iter().map(|_| Vec::new()).collect()
+        all.into_iter().map(|t| with_signatures(t, Vec::new())).collect()
     };
-    let listed: Vec<Agreement> = all
-        .into_iter()
-        .zip(signatures)
-        .map(|(t, s)| with_signatures(t, s))
-        .collect();
     if a.id.is_some() || a.format == Format::Json {
         return print(&listed, a.format, a.id.is_some());
     }
@@ -206,6 +201,13 @@ fn text(x: &Agreement) -> String {
                 o += &format!("  {key}:\n");
                 lines(v, 2, &mut o);
             }
+        }
+    }
+    if !x.changes.is_empty() {
+        o += "  changed since every party signed:\n";
+        let show = |v: &Option<Value>| v.as_ref().map_or("(none)".to_string(), scalar);
+        for c in &x.changes {
+            o += &format!("    {}: {} → {}\n", c.path, show(&c.before), show(&c.after));
         }
     }
     if !x.signatures.is_empty() {

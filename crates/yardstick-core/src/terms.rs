@@ -161,11 +161,79 @@ pub fn terms(project: &Project, id: &str) -> Option<Terms> {
 
 /// `sha256:` and the hex SHA-256 of the value's canonical JSON.
 pub fn fingerprint(terms: &Value) -> String {
-    let mut text = String::new();
-    canonical(terms, &mut text);
+    let text = canonical_json(terms);
     let digest = Sha256::digest(text.as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
+}
+
+/// Compact JSON with every object's keys sorted: what the fingerprint
+/// hashes, and what a signature keeps.
+pub fn canonical_json(v: &Value) -> String {
+    let mut out = String::new();
+    canonical(v, &mut out);
+    out
+}
+
+/// One difference between two versions of terms: where (a path such as
+/// `rules.clauses[uptime].breach_when`) and the value before and after
+/// (`None`: absent).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub path: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// What changed from `before` to `after`, leaf by leaf, in path order.
+/// Lists of objects with an `id` are matched by id, others by position.
+pub fn diff(before: &Value, after: &Value) -> Vec<Change> {
+    let (mut a, mut b) = (
+        std::collections::BTreeMap::new(),
+        std::collections::BTreeMap::new(),
+    );
+    leaves(before, String::new(), &mut a);
+    leaves(after, String::new(), &mut b);
+    let paths: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    paths
+        .into_iter()
+        .filter(|p| a.get(*p) != b.get(*p))
+        .map(|p| Change {
+            path: p.clone(),
+            before: a.get(p).cloned(),
+            after: b.get(p).cloned(),
+        })
+        .collect()
+}
+
+fn leaves(v: &Value, path: String, out: &mut std::collections::BTreeMap<String, Value>) {
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                leaves(x, join(k), out);
+            }
+        }
+        Value::Array(xs) if xs.iter().any(Value::is_object) => {
+            for (i, x) in xs.iter().enumerate() {
+                let key = x
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| i.to_string(), str::to_string);
+                leaves(x, format!("{path}[{key}]"), out);
+            }
+        }
+        Value::Null => {}
+        other => {
+            out.insert(path, other.clone());
+        }
+    }
 }
 
 /// Compact JSON with every object's keys sorted.

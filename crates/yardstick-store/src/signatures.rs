@@ -24,6 +24,8 @@ pub struct Signature {
 pub struct NewSignature<'a> {
     pub agreement: &'a str,
     pub fingerprint: &'a str,
+    /// The terms signed, as canonical JSON.
+    pub terms: &'a str,
     pub party: &'a str,
     pub actor: &'a str,
 }
@@ -60,14 +62,15 @@ impl Store {
             return signature(&r);
         }
         let row = sqlx::query(
-            "INSERT INTO signatures (agreement, fingerprint, party, signed_by, signed_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id, agreement, fingerprint, party, signed_by, signed_at",
+            "INSERT INTO signatures (agreement, fingerprint, party, signed_by, signed_at, terms) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, agreement, fingerprint, party, signed_by, signed_at",
         )
         .bind(s.agreement)
         .bind(s.fingerprint)
         .bind(s.party)
         .bind(s.actor)
         .bind(now)
+        .bind(s.terms)
         .fetch_one(&mut *tx)
         .await?;
         let stored = signature(&row)?;
@@ -95,5 +98,22 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(signature).collect()
+    }
+
+    /// The terms (canonical JSON) signed under `fingerprint`, if any party
+    /// signed them.
+    pub async fn signed_terms(
+        &self,
+        agreement: &str,
+        fingerprint: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT terms FROM signatures WHERE agreement = $1 AND fingerprint = $2 ORDER BY id LIMIT 1",
+        )
+        .bind(agreement)
+        .bind(fingerprint)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| r.try_get(0)).transpose().map_err(Into::into)
     }
 }

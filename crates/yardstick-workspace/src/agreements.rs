@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 use yardstick_core::model::Project;
-use yardstick_core::terms::{Terms, terms};
+use yardstick_core::terms::{Change, Terms, canonical_json, diff, terms};
 use yardstick_store::{NewSignature, Signature, Store, StoreError};
 
 /// An agreement's terms with their signatures.
@@ -28,6 +28,70 @@ pub struct Agreement {
     /// current one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_agreed: Option<String>,
+    /// Whether results are being judged on terms not every party signed
+    /// (the parties signed an earlier version, or nothing yet).
+    pub unsigned_terms: bool,
+    /// What changed since the last version every party signed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
+}
+
+/// Whether results are judged on signed terms: what `sla` and a
+/// contract's clause rows carry beside the results.
+#[derive(Debug, Clone, Serialize)]
+pub struct Standing {
+    pub fingerprint: String,
+    pub signed: Vec<String>,
+    pub unsigned: Vec<String>,
+    pub agreed: bool,
+    pub unsigned_terms: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_agreed: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
+}
+
+impl Agreement {
+    pub fn standing(&self) -> Standing {
+        Standing {
+            fingerprint: self.terms.fingerprint.clone(),
+            signed: self.signed.clone(),
+            unsigned: self.unsigned.clone(),
+            agreed: self.agreed,
+            unsigned_terms: self.unsigned_terms,
+            last_agreed: self.last_agreed.clone(),
+            changes: self.changes.clone(),
+        }
+    }
+
+    /// The standing in words: judged on signed terms, or what is missing.
+    pub fn words(&self) -> String {
+        let id = &self.terms.id;
+        if self.agreed {
+            return format!(
+                "`{id}` is judged on terms every party signed ({})",
+                self.terms.fingerprint
+            );
+        }
+        let missing = if self.signed.is_empty() {
+            "no party signed them".to_string()
+        } else {
+            format!("{} has not signed them", self.unsigned.join(" and "))
+        };
+        let changed = if self.changes.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; changed since every party signed: {}",
+                self.changes
+                    .iter()
+                    .map(|c| c.path.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        format!("unsigned terms: `{id}` is judged on terms not every party signed ({missing}){changed}")
+    }
 }
 
 /// Why a signature was not recorded.
@@ -45,13 +109,26 @@ pub enum SignError {
     Store(#[from] StoreError),
 }
 
-/// The agreement `id` with its signatures, or `None` when there is none.
+/// The agreement `id` with its signatures and what changed since every
+/// party last signed, or `None` when there is no such agreement.
 pub async fn agreement(project: &Project, store: &Store, id: &str) -> Result<Option<Agreement>, StoreError> {
     let Some(t) = terms(project, id) else {
         return Ok(None);
     };
-    let signatures = store.signatures(id).await?;
-    Ok(Some(with_signatures(t, signatures)))
+    complete(t, store).await.map(Some)
+}
+
+/// Terms with their signatures and changes, from the store.
+pub async fn complete(t: Terms, store: &Store) -> Result<Agreement, StoreError> {
+    let signatures = store.signatures(&t.id).await?;
+    let mut a = with_signatures(t, signatures);
+    if let Some(fp) = &a.last_agreed
+        && let Some(text) = store.signed_terms(&a.terms.id, fp).await?
+        && let Ok(before) = serde_json::from_str::<serde_json::Value>(&text)
+    {
+        a.changes = diff(&before, &a.terms.terms);
+    }
+    Ok(a)
 }
 
 /// Terms with their signatures: who signed the current fingerprint, and
@@ -87,8 +164,10 @@ pub fn with_signatures(t: Terms, signatures: Vec<Signature>) -> Agreement {
         signatures,
         signed,
         unsigned,
+        unsigned_terms: !agreed,
         agreed,
         last_agreed,
+        changes: Vec::new(),
     }
 }
 
@@ -112,14 +191,15 @@ pub async fn sign(
             },
         });
     }
+    let text = canonical_json(&t.terms);
     store
         .sign(&NewSignature {
             agreement: id,
             fingerprint: &t.fingerprint,
+            terms: &text,
             party,
             actor,
         })
         .await?;
-    let signatures = store.signatures(id).await?;
-    Ok(with_signatures(t, signatures))
+    Ok(complete(t, store).await?)
 }

@@ -65,6 +65,9 @@ fn both_parties_sign_and_changed_terms_need_new_signatures() {
         (t["agreed"].clone(), t["fingerprint"].clone()),
         (Value::Bool(true), fp.clone())
     );
+    let out = yardstick(&["sla", "--format", "json"], dir.path());
+    let sla: Value = serde_json::from_slice(&out.stdout).expect("sla json");
+    assert_eq!(sla["agreements"]["hosting"]["unsigned_terms"], Value::Bool(false));
     assert_eq!(t["signatures"].as_array().map(Vec::len), Some(2));
     assert_eq!(t["signatures"][0]["signed_by"], "cli");
 
@@ -90,6 +93,30 @@ fn both_parties_sign_and_changed_terms_need_new_signatures() {
     .expect("write");
     let t = terms_json(dir.path(), "hosting");
     assert_ne!(t["fingerprint"], fp);
+    assert_eq!(
+        t["changes"],
+        serde_json::json!([{"path": "measures.uptime.target", "before": ">= 0.995", "after": ">= 0.99"}])
+    );
+    // `sla` still judges, and says on which terms.
+    let out = yardstick(&["sla", "--format", "json"], dir.path());
+    let sla: Value = serde_json::from_slice(&out.stdout).expect("sla json");
+    assert_eq!(
+        sla["agreements"]["hosting"]["unsigned_terms"],
+        Value::Bool(true),
+        "{}",
+        sla["agreements"]
+    );
+    assert_eq!(
+        sla["agreements"]["hosting"]["changes"][0]["path"],
+        "measures.uptime.target"
+    );
+    assert!(sla["clauses"].as_array().is_some_and(|c| !c.is_empty()));
+    let out = yardstick(&["sla"], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("unsigned terms: `hosting` is judged on terms not every party signed (no party signed them); changed since every party signed: measures.uptime.target"),
+        "{text}"
+    );
     assert_eq!(t["agreed"], Value::Bool(false));
     assert_eq!(t["unsigned"], serde_json::json!(["Provider Ltd", "Acme Corp"]));
     assert_eq!(t["last_agreed"], fp);

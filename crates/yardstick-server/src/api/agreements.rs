@@ -9,7 +9,7 @@
 
 use super::*;
 use yardstick_core::terms::{Subject, agreements, terms};
-use yardstick_workspace::agreements::{SignError, with_signatures};
+use yardstick_workspace::agreements::{SignError, complete};
 
 /// Who signs.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -52,8 +52,7 @@ pub(crate) async fn agreements_list(
             continue;
         }
         if let Some(t) = terms(&snap.project, &id) {
-            let signatures = state.store().signatures(&id).await?;
-            out.push(with_signatures(t, signatures));
+            out.push(complete(t, state.store()).await?);
         }
     }
     Ok(Json(json!({"agreements": out})))
@@ -72,8 +71,7 @@ pub(crate) async fn agreement(
 ) -> ApiResult<Json<Value>> {
     let snap = state.snapshot();
     let t = visible_terms(&snap.project, &p, &id)?;
-    let signatures = state.store().signatures(&id).await?;
-    Ok(Json(json!(with_signatures(t, signatures))))
+    Ok(Json(json!(complete(t, state.store()).await?)))
 }
 
 /// `POST /api/v1/agreements/{id}/sign`: signs the terms in force.

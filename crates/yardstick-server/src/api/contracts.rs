@@ -51,7 +51,7 @@ pub struct RangeQuery {
 
 #[utoipa::path(get, path = "/api/v1/contracts/{id}/clauses", security(("bearer" = [])),
     params(("id" = String, Path, description = "contract id"), RangeQuery),
-    responses((status = 200, description = "Rows as `yardstick sla --format json`", body = Object),
+    responses((status = 200, description = "Rows as `yardstick sla --format json`, and `terms`: whether every party signed the terms they are judged on", body = Object),
               (status = 404, body = ErrorBody)))]
 pub(super) async fn clauses(
     State(state): State<AppState>,
@@ -92,5 +92,16 @@ pub(super) async fn clauses(
             from.is_none_or(|f| *end > f) && to.is_none_or(|t| *start <= t)
         })
         .collect();
-    Ok(Json(json!({"as_of": snap.sla.as_of, "clauses": rows})))
+    // Whether these results are judged on terms every party signed.
+    let terms = match yardstick_core::terms::terms(project, &id) {
+        Some(t) => Some(
+            yardstick_workspace::agreements::complete(t, state.store())
+                .await?
+                .standing(),
+        ),
+        None => None,
+    };
+    Ok(Json(
+        json!({"as_of": snap.sla.as_of, "clauses": rows, "terms": terms}),
+    ))
 }

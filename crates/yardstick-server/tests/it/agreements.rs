@@ -23,6 +23,8 @@ async fn parties_sign_only_for_themselves_and_only_what_they_see() {
         assert_eq!(hosting["parties"], json!(["Us", "Acme"]));
         assert_eq!(hosting["agreed"], json!(false));
         let fingerprint = hosting["fingerprint"].clone();
+        let (_, rows) = s.get("/api/v1/contracts/hosting/clauses", &s.admin).await;
+        assert_eq!(rows["terms"]["unsigned_terms"], json!(true), "{}", rows["terms"]);
 
         // Acme's editor token: sees and signs the hosting contract as Acme.
         let acme = s.token("editor", Some("Acme")).await;
@@ -129,6 +131,10 @@ async fn parties_sign_only_for_themselves_and_only_what_they_see() {
             (both["agreed"].clone(), both["unsigned"].clone()),
             (json!(true), json!([]))
         );
+        // The clause rows say they are judged on signed terms now.
+        let (_, rows) = s.get("/api/v1/contracts/hosting/clauses", &s.admin).await;
+        assert_eq!(rows["terms"]["unsigned_terms"], json!(false), "{}", rows["terms"]);
+        assert_eq!(rows["terms"]["fingerprint"], fingerprint);
         let (st, e) = s.get("/api/v1/agreements/nope", &s.admin).await;
         assert_eq!(
             (st, e["code"].clone()),

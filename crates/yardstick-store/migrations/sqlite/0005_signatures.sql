@@ -8,6 +8,8 @@ CREATE TABLE signatures (
     fingerprint TEXT NOT NULL,
     party TEXT NOT NULL,
     signed_by TEXT NOT NULL,
-    signed_at BIGINT NOT NULL
+    signed_at BIGINT NOT NULL,
+    -- The terms signed, in their canonical JSON, to show what changed since.
+    terms TEXT NOT NULL
 );
 CREATE INDEX signatures_by_agreement ON signatures (agreement, id);

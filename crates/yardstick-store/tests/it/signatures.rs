@@ -12,6 +12,7 @@ async fn a_party_signs_a_fingerprint_once_with_an_audit_entry() {
         let new = NewSignature {
             agreement: "hosting",
             fingerprint: "sha256:aa",
+            terms: r#"{"rules":{"fee":1}}"#,
             party: "Acme Corp",
             actor: "token:acme",
         };
@@ -64,6 +65,18 @@ async fn a_party_signs_a_fingerprint_once_with_an_audit_entry() {
         assert!(
             signed.contains(&"`hosting` signed by Acme Corp (sha256:aa)"),
             "{signed:?}"
+        );
+        assert_eq!(
+            store
+                .signed_terms("hosting", "sha256:aa")
+                .await
+                .expect("terms")
+                .as_deref(),
+            Some(r#"{"rules":{"fee":1}}"#)
+        );
+        assert_eq!(
+            store.signed_terms("hosting", "sha256:zz").await.expect("none"),
+            None
         );
     }
 }
