@@ -10,17 +10,30 @@ export function clauseName(c, clauseId, KPIS) {
   return (k && k.name) || clauseId;
 }
 
+// Whether the results below are judged on terms every party signed.
+function termsNote(t) {
+  if (!t) return "";
+  const fp = `<code title="${esc(t.fingerprint)}">${esc(t.fingerprint.slice(0, 15))}…</code>`;
+  if (!t.unsigned_terms) return `<p class="muted small terms-note">Judged on terms every party signed (${fp}).</p>`;
+  const who = t.signed.length ? `${esc(t.unsigned.join(" and "))} has not signed them` : "no party has signed them";
+  const show = (v) => (v === null || v === undefined ? "(none)" : esc(String(v)));
+  const changes = (t.changes || []).map((c) => `<li><code>${esc(c.path)}</code>: ${show(c.before)} → ${show(c.after)}</li>`).join("");
+  return `<div class="banner terms-note" role="status"><strong>Unsigned terms:</strong> these results are judged on terms ${fp} that not every party signed (${who}).${changes ? ` Changed since every party signed:<ul>${changes}</ul>` : " Sign them with <code>yardstick sign</code>."}</div>`;
+}
+
 export async function viewContracts() {
   const [list, kpiList] = await Promise.all([api("/api/v1/contracts").then((x) => x.contracts), api("/api/v1/kpis")]);
   const KPIS = Object.fromEntries(kpiList.map((k) => [k.id, k]));
   let html = "<h1>Contracts</h1>";
   if (!list.length) html += '<p class="muted">No contract is shared with you.</p>';
   for (const c of list) {
-    const rows = (await api(`/api/v1/contracts/${encodeURIComponent(c.id)}/clauses`)).clauses;
+    const grid = await api(`/api/v1/contracts/${encodeURIComponent(c.id)}/clauses`);
+    const rows = grid.clauses;
     const periods = [...new Set(rows.map((r) => r.period))];
     const cur = c.currency || "";
     html += `<section class="card" data-contract="${esc(c.id)}"><h2>${esc(c.name || c.id)}</h2>
       <p class="muted">Provider: ${esc(c.provider || "—")} · Client: ${esc(c.client || "—")}${c.fee ? ` · Fee: ${fmt(c.fee.amount, cur)} per ${esc(c.fee.every)}` : ""}</p>
+      ${termsNote(grid.terms)}
       <h3>Compliance</h3><div class="table-wrap"><table class="grid"><thead><tr><th>Clause</th>${periods.map((p) => `<th class="nowrap">${esc(p)}</th>`).join("")}</tr></thead><tbody>`;
     for (const cl of c.clauses) {
       const kpiName = (KPIS[cl.kpi] && KPIS[cl.kpi].name) || cl.id;

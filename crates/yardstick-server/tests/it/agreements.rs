@@ -160,3 +160,54 @@ async fn parties_sign_only_for_themselves_and_only_what_they_see() {
         );
     }
 }
+
+/// The contracts page says whether its results are judged on signed terms.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_contracts_page_shows_unsigned_terms() {
+    let Some(b) = super::dashboard::Browser::start().await else {
+        return;
+    };
+    let dir = project_dir();
+    let url = yardstick_store::default_url(dir.path()).expect("url");
+    let s = Server::start(dir.path(), &url).await;
+    b.login(&s.base, &s.admin).await;
+    let c = &b.client;
+    c.goto(&format!("{}/#/contracts", s.base)).await.expect("open");
+    let note = b
+        .until_text(
+            "the terms' note",
+            "document.querySelector('[data-contract] .terms-note')?.innerText",
+        )
+        .await;
+    assert!(
+        note.starts_with("Unsigned terms:") && note.contains("no party has signed them"),
+        "{note}"
+    );
+    for (name, w, h) in [("desktop", 1400, 900), ("phone", 390, 1400)] {
+        c.set_window_size(w, h).await.expect("size");
+        b.shot(&format!("contracts-unsigned-{name}")).await;
+    }
+    for party in ["Us", "Acme"] {
+        let (st, _) = s
+            .call(
+                "POST",
+                "/api/v1/agreements/hosting/sign",
+                &s.admin,
+                Some(json!({"as": party})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK);
+    }
+    c.refresh().await.expect("reload");
+    let note = b
+        .until_text(
+            "the signed note",
+            "(document.querySelector('[data-contract] .terms-note')?.innerText ?? '').startsWith('Judged') && document.querySelector('[data-contract] .terms-note').innerText",
+        )
+        .await;
+    assert!(
+        note.starts_with("Judged on terms every party signed (sha256:"),
+        "{note}"
+    );
+    b.close().await;
+}
