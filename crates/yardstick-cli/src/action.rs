@@ -11,7 +11,7 @@ use yardstick_store::{Action, Close, NewAction, Store};
 use yardstick_workspace::actions::{Listed, cause_text, entity_text, judged, next_period};
 
 use crate::Format;
-use crate::args::{AsOf, ProjectOpt};
+use crate::args::{AsOf, Db, ProjectOpt};
 use crate::check::runtime;
 use crate::render::Color;
 
@@ -58,9 +58,8 @@ pub(crate) struct AddArgs {
     pub(crate) judge: Option<String>,
     #[command(flatten)]
     pub(crate) project: ProjectOpt,
-    /// State store URL (default: DIR/.yardstick/state.db).
-    #[arg(long, env = "YARDSTICK_DB")]
-    pub(crate) db: Option<String>,
+    #[command(flatten)]
+    pub(crate) store: Db,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
 }
@@ -74,9 +73,8 @@ pub(crate) struct ListArgs {
     pub(crate) project: ProjectOpt,
     #[command(flatten)]
     pub(crate) at: AsOf,
-    /// State store URL (default: DIR/.yardstick/state.db).
-    #[arg(long, env = "YARDSTICK_DB")]
-    pub(crate) db: Option<String>,
+    #[command(flatten)]
+    pub(crate) store: Db,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
 }
@@ -90,9 +88,8 @@ pub(crate) struct CloseArgs {
     pub(crate) outcome: String,
     #[command(flatten)]
     pub(crate) project: ProjectOpt,
-    /// State store URL (default: DIR/.yardstick/state.db).
-    #[arg(long, env = "YARDSTICK_DB")]
-    pub(crate) db: Option<String>,
+    #[command(flatten)]
+    pub(crate) store: Db,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
 }
@@ -107,7 +104,7 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
 
 fn add(a: AddArgs, color: Color) -> Result<ExitCode, String> {
     let rt = runtime()?;
-    let Some(ws) = crate::eval::open(&rt, &a.project.dir, a.db.as_deref(), color)? else {
+    let Some(ws) = crate::eval::open(&rt, &a.project.dir, a.store.db.as_deref(), color)? else {
         return Ok(crate::fault::project());
     };
     let project = &ws.loaded().project;
@@ -149,7 +146,7 @@ fn add(a: AddArgs, color: Color) -> Result<ExitCode, String> {
     }
     let cause_json = cause_text(&cause);
     let entity_text = entity_text(&entity);
-    let url = crate::server::store_url(&a.project.dir, a.db.as_deref())?;
+    let url = crate::server::store_url(&a.project.dir, a.store.db.as_deref())?;
     let stored = rt.block_on(async {
         let store = Store::open(&url).await.map_err(|e| e.to_string())?;
         store
@@ -174,12 +171,12 @@ fn add(a: AddArgs, color: Color) -> Result<ExitCode, String> {
 
 fn list(a: ListArgs, color: Color) -> Result<ExitCode, String> {
     let rt = runtime()?;
-    let Some(ws) = crate::eval::open(&rt, &a.project.dir, a.db.as_deref(), color)? else {
+    let Some(ws) = crate::eval::open(&rt, &a.project.dir, a.store.db.as_deref(), color)? else {
         return Ok(crate::fault::project());
     };
     let project = &ws.loaded().project;
     let as_of = a.at.instant(project.settings.timezone)?;
-    let url = crate::server::store_url(&a.project.dir, a.db.as_deref())?;
+    let url = crate::server::store_url(&a.project.dir, a.store.db.as_deref())?;
     let listed = rt.block_on(async {
         let store = Store::open(&url).await.map_err(|e| e.to_string())?;
         let actions: Vec<Action> = store
@@ -196,7 +193,7 @@ fn list(a: ListArgs, color: Color) -> Result<ExitCode, String> {
 
 fn close(a: CloseArgs) -> Result<ExitCode, String> {
     let rt = runtime()?;
-    let url = crate::server::store_url(&a.project.dir, a.db.as_deref())?;
+    let url = crate::server::store_url(&a.project.dir, a.store.db.as_deref())?;
     let closed = rt.block_on(async {
         let store = Store::open(&url).await.map_err(|e| e.to_string())?;
         store

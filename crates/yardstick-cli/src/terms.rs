@@ -14,7 +14,7 @@ use yardstick_store::Store;
 use yardstick_workspace::agreements::{Agreement, SignError, complete, with_signatures};
 
 use crate::Format;
-use crate::args::ProjectOpt;
+use crate::args::{Db, ProjectOpt};
 use crate::check::print_diagnostics;
 use crate::render::Color;
 
@@ -25,9 +25,8 @@ pub(crate) struct Args {
     pub(crate) id: Option<String>,
     #[command(flatten)]
     pub(crate) project: ProjectOpt,
-    /// State store URL (default: DIR/.yardstick/state.db, read when it exists).
-    #[arg(long, env = "YARDSTICK_DB")]
-    pub(crate) db: Option<String>,
+    #[command(flatten)]
+    pub(crate) store: Db,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
 }
@@ -42,9 +41,8 @@ pub(crate) struct SignArgs {
     pub(crate) party: String,
     #[command(flatten)]
     pub(crate) project: ProjectOpt,
-    /// State store URL (default: DIR/.yardstick/state.db).
-    #[arg(long, env = "YARDSTICK_DB")]
-    pub(crate) db: Option<String>,
+    #[command(flatten)]
+    pub(crate) store: Db,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
 }
@@ -65,7 +63,7 @@ pub(crate) fn sign(a: SignArgs, color: Color) -> Result<ExitCode, String> {
         return Ok(crate::fault::project());
     };
     let rt = crate::check::runtime()?;
-    let url = crate::server::store_url(&a.project.dir, a.db.as_deref())?;
+    let url = crate::server::store_url(&a.project.dir, a.store.db.as_deref())?;
     let signed = rt.block_on(async {
         let store = Store::open(&url).await.map_err(|e| e.to_string())?;
         Ok::<_, String>(
@@ -110,9 +108,9 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
     };
     // Signatures, when the project has a store (reading never creates one).
     let default_store = a.project.dir.join(".yardstick").join("state.db");
-    let listed: Vec<Agreement> = if a.db.is_some() || default_store.is_file() {
+    let listed: Vec<Agreement> = if a.store.db.is_some() || default_store.is_file() {
         let rt = crate::check::runtime()?;
-        let url = crate::server::store_url(&a.project.dir, a.db.as_deref())?;
+        let url = crate::server::store_url(&a.project.dir, a.store.db.as_deref())?;
         rt.block_on(async {
             let store = Store::open(&url).await.map_err(|e| e.to_string())?;
             let mut out = Vec::new();

@@ -103,6 +103,17 @@ fn cause<'a>(w: &'a Why, elements: &[(&str, &str)]) -> &'a yardstick_engine::why
         .unwrap_or_else(|| panic!("no cause {elements:?} in {:#?}", w.causes))
 }
 
+/// The causes of one dimension (all listed) add up to the gap exactly.
+fn adds_up(w: &Why) {
+    let total: f64 = w
+        .causes
+        .iter()
+        .filter(|c| c.elements.len() == 1)
+        .map(|c| c.contribution)
+        .sum();
+    close(total, w.gap.expect("gap"));
+}
+
 fn close(a: f64, b: f64) {
     assert!((a - b).abs() <= 1e-12, "got {a}, wanted {b}");
 }
@@ -192,13 +203,7 @@ fn availability_splits_by_incident_with_overlaps_going_to_the_first() {
         w.value.expect("platform"),
         value(&rows, "platform", "2026-06", None).expect("eval"),
     );
-    let total: f64 = w
-        .causes
-        .iter()
-        .filter(|c| c.elements.len() == 1)
-        .map(|c| c.contribution)
-        .sum();
-    close(total, w.gap.expect("gap"));
+    adds_up(&w);
 }
 
 #[test]
@@ -225,13 +230,7 @@ fn one_unit_splits_by_its_incidents_and_targets_are_availability() {
     let w = why(dir.path(), "fleet", Some(&["cause"]), &[], Vs::Target).expect("vs target");
     close(w.reference.expect("target"), 0.999);
     close(w.gap.expect("gap"), 1.0 - 20.0 / JUNE_SCHEDULED - 0.999);
-    let total: f64 = w
-        .causes
-        .iter()
-        .filter(|c| c.elements.len() == 1)
-        .map(|c| c.contribution)
-        .sum();
-    close(total, w.gap.expect("gap"));
+    adds_up(&w);
 }
 
 #[test]
