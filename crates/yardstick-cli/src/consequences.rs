@@ -102,7 +102,23 @@ impl PartnershipArgs {
     }
 }
 
-/// The contracts' terms with their signatures, from the project's store
+/// A report's JSON with `agreements`: each agreement's standing (whether
+/// its results are judged on terms every party signed).
+fn with_standing(
+    report: &impl serde::Serialize,
+    standing: &[yardstick_workspace::agreements::Agreement],
+) -> Result<serde_json::Value, String> {
+    let mut v = serde_json::to_value(report).map_err(|e| e.to_string())?;
+    v["agreements"] = serde_json::json!(
+        standing
+            .iter()
+            .map(|a| (a.terms.id.clone(), a.standing()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    );
+    Ok(v)
+}
+
+/// The agreements' terms with their signatures, from the project's store
 /// when it has one (`YARDSTICK_DB`, or `.yardstick/state.db`); reading
 /// never creates a store.
 fn agreements_of<'a>(
@@ -181,16 +197,7 @@ pub(crate) fn run(
             ));
             let standing = agreements_of(dir, p, r.clauses.iter().map(|x| x.contract.as_str()))?;
             match format {
-                EvalFormat::Json => {
-                    let mut v = serde_json::to_value(&r).map_err(|e| e.to_string())?;
-                    v["agreements"] = serde_json::json!(
-                        standing
-                            .iter()
-                            .map(|a| (a.terms.id.clone(), a.standing()))
-                            .collect::<std::collections::BTreeMap<_, _>>()
-                    );
-                    write_json(&mut out, &v)?;
-                }
+                EvalFormat::Json => write_json(&mut out, &with_standing(&r, &standing)?)?,
                 EvalFormat::Csv => write_csv(
                     &mut out,
                     &[
@@ -295,8 +302,9 @@ pub(crate) fn run(
         }
         Report::Payouts => {
             let r = c::payouts(p, &ev);
+            let standing = agreements_of(dir, p, r.payouts.iter().map(|x| x.incentive.as_str()))?;
             match format {
-                EvalFormat::Json => write_json(&mut out, &r)?,
+                EvalFormat::Json => write_json(&mut out, &with_standing(&r, &standing)?)?,
                 EvalFormat::Csv => write_csv(
                     &mut out,
                     &["incentive", "period", "entity", "attainment", "payout"],
@@ -324,6 +332,9 @@ pub(crate) fn run(
                         ]);
                     }
                     writeln!(out, "{t}\nas of {}", r.as_of).map_err(|e| e.to_string())?;
+                    for a in &standing {
+                        writeln!(out, "{}", a.words()).map_err(|e| e.to_string())?;
+                    }
                 }
             }
         }
@@ -451,8 +462,9 @@ as of {}",
                 );
                 return Ok(crate::fault::project());
             };
+            let standing = agreements_of(dir, p, std::iter::once(id))?;
             match format {
-                EvalFormat::Json | EvalFormat::Csv => write_json(&mut out, &r)?,
+                EvalFormat::Json | EvalFormat::Csv => write_json(&mut out, &with_standing(&r, &standing)?)?,
                 EvalFormat::Text => {
                     let title = r.name.clone().unwrap_or_else(|| r.partnership.clone());
                     writeln!(
@@ -484,6 +496,9 @@ as of {}",
                         r.as_of
                     )
                     .map_err(|e| e.to_string())?;
+                    for a in &standing {
+                        writeln!(out, "{}", a.words()).map_err(|e| e.to_string())?;
+                    }
                 }
             }
         }

@@ -67,6 +67,12 @@ impl Agreement {
     /// The standing in words: judged on signed terms, or what is missing.
     pub fn words(&self) -> String {
         let id = &self.terms.id;
+        if self.terms.parties.is_empty() {
+            return format!(
+                "unsigned terms: `{id}` names no party to sign it (a contract's provider and client, a \
+                 partnership's partners, an incentive plan's owner)"
+            );
+        }
         if self.agreed {
             return format!(
                 "`{id}` is judged on terms every party signed ({})",

@@ -40,6 +40,15 @@ fn terms_name_the_parties_and_the_fingerprint_moves_with_results_only() {
         text.contains("hosting") && text.contains("sales_bonus") && text.contains(fp),
         "{text}"
     );
+    // A bonus plan without an owner names nobody to sign it: payouts say so.
+    let out = yardstick(&["payouts", "--format", "json"], &seed);
+    let payouts: Value = serde_json::from_slice(&out.stdout).expect("payouts json");
+    assert_eq!(
+        payouts["agreements"]["sales_bonus"]["unsigned_terms"],
+        Value::Bool(true)
+    );
+    let out = yardstick(&["payouts"], &seed);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("`sales_bonus` names no party to sign it"));
     let out = yardstick(&["terms", "nope"], &seed);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
