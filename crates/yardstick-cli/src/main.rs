@@ -242,8 +242,10 @@ Examples:
     #[command(
         after_help = "Records in the state store (with an audit entry) that PARTY signed the terms whose
 fingerprint `yardstick terms ID` prints now. Signing the same terms again changes nothing;
-terms changed later need new signatures. Over the API a party's token signs only as that
-party.
+terms changed later need new signatures. Before signing, the agreement's KPI targets are
+judged by their own history (never met, or always met by a wide margin, over the last 12
+periods): warnings with the figures, and the signature is recorded all the same. Over the
+API a party's token signs only as that party.
 
 Examples:
   yardstick sign hosting --as \"Acme Corp\"

@@ -58,9 +58,63 @@ fn definitions(dir: &std::path::Path, color: Color) -> Result<Option<yardstick_c
     Ok(Some(loaded))
 }
 
+/// SMART review before a signature: the agreement's KPI targets judged by
+/// their own history (`engine::history`: never met, or always met by a
+/// wide margin, over the last 12 periods), printed as warnings with the
+/// figures. The signature is recorded either way.
+fn review(
+    dir: &std::path::Path,
+    project: &yardstick_core::Project,
+    id: &str,
+    color: Color,
+) -> Vec<yardstick_core::Diagnostic> {
+    let Some(t) = terms(project, id) else {
+        return Vec::new();
+    };
+    let kpis: Vec<String> = t.terms["measures"]
+        .as_object()
+        .map(|m| {
+            m.keys()
+                .filter(|k| project.kpis.contains_key(*k))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    if kpis.is_empty() {
+        return Vec::new();
+    }
+    let sel = crate::eval::Selection {
+        kpis: kpis.clone(),
+        ..Default::default()
+    };
+    match crate::eval::evaluate(dir, sel, color) {
+        Ok(crate::eval::Evaluated::Done(ws, ev, _)) => {
+            let mut mine = ws.project().clone();
+            mine.kpis.retain(|k, _| kpis.contains(k));
+            let d = yardstick_engine::history::target_history(&mine, &ev);
+            if !d.is_empty() {
+                let _ = print_diagnostics(ws.loaded(), d.iter().cloned().collect(), color);
+                eprintln!(
+                    "note: targets should be realistic and agreed upon; the signature is recorded all the same"
+                );
+            }
+            d.into_vec()
+        }
+        _ => {
+            eprintln!("note: the targets were not reviewed against their history: the data did not evaluate");
+            Vec::new()
+        }
+    }
+}
+
 pub(crate) fn sign(a: SignArgs, color: Color) -> Result<ExitCode, String> {
     let Some(loaded) = definitions(&a.project.dir, color)? else {
         return Ok(crate::fault::project());
+    };
+    let warnings = if terms(&loaded.project, &a.id).is_some() {
+        review(&a.project.dir, &loaded.project, &a.id, color)
+    } else {
+        Vec::new()
     };
     let rt = crate::check::runtime()?;
     let url = crate::server::store_url(&a.project.dir, a.store.db.as_deref())?;
@@ -71,6 +125,19 @@ pub(crate) fn sign(a: SignArgs, color: Color) -> Result<ExitCode, String> {
         )
     })?;
     match signed {
+        Ok(x) if a.format == Format::Json => {
+            let mut v = serde_json::to_value(&x).map_err(|e| e.to_string())?;
+            v["warnings"] = serde_json::json!(
+                warnings
+                    .iter()
+                    .map(|d| serde_json::json!({"code": d.code, "message": d.message}))
+                    .collect::<Vec<_>>()
+            );
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &v).map_err(|e| e.to_string())?;
+            writeln!(out).map_err(|e| format!("cannot write output: {e}"))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Ok(x) => print(&[x], a.format, true),
         Err(SignError::Store(e)) => Err(e.to_string()),
         Err(e) => {

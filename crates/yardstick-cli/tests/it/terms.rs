@@ -130,3 +130,27 @@ fn both_parties_sign_and_changed_terms_need_new_signatures() {
     assert_eq!(t["unsigned"], serde_json::json!(["Provider Ltd", "Acme Corp"]));
     assert_eq!(t["last_agreed"], fp);
 }
+
+#[test]
+fn signing_warns_of_a_target_its_history_says_is_no_goal() {
+    // Uptime has been above 99% every month: a 50% target is met without effort.
+    let dir = broken_seed("target = \">= 99.5%\"\n\n# ----", "target = \">= 50%\"\n\n# ----");
+    let out = yardstick(
+        &["sign", "hosting", "--as", "Acme Corp", "--format", "json"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["warnings"][0]["code"], "target-always-met", "{}", v["warnings"]);
+    assert!(
+        v["warnings"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`uptime` met this target by more than 25%"))
+    );
+    assert_eq!(v["signed"], serde_json::json!(["Acme Corp"]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning[target-always-met]") && err.contains("realistic and agreed upon"),
+        "{err}"
+    );
+}
