@@ -187,17 +187,29 @@ async fn the_contracts_page_shows_unsigned_terms() {
         c.set_window_size(w, h).await.expect("size");
         b.shot(&format!("contracts-unsigned-{name}")).await;
     }
-    for party in ["Us", "Acme"] {
-        let (st, _) = s
-            .call(
-                "POST",
-                "/api/v1/agreements/hosting/sign",
-                &s.admin,
-                Some(json!({"as": party})),
-            )
-            .await;
-        assert_eq!(st, StatusCode::OK);
-    }
+    // The admin records our signature from the card; Acme signs with its own token.
+    c.execute(
+        "document.querySelector('[data-contract] button.sign[data-as=\"Us\"]').click()",
+        vec![],
+    )
+    .await
+    .expect("sign as Us");
+    let note = b
+        .until_text(
+            "Acme still to sign",
+            "(document.querySelector('[data-contract] .terms-note')?.innerText ?? '').includes('Acme has not signed') && document.querySelector('[data-contract] .terms-note').innerText",
+        )
+        .await;
+    assert!(note.contains("Acme has not signed them"), "{note}");
+    let (st, _) = s
+        .call(
+            "POST",
+            "/api/v1/agreements/hosting/sign",
+            &s.token("editor", Some("Acme")).await,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
     c.refresh().await.expect("reload");
     let note = b
         .until_text(
