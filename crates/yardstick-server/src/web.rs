@@ -14,7 +14,7 @@ use crate::error::ApiError;
 
 const INDEX: &str = include_str!("../assets/index.html");
 /// The dashboard's scripts: ES modules, served as they are (no build step).
-const SCRIPTS: [(&str, &str); 12] = [
+const SCRIPTS: [(&str, &str); 13] = [
     ("app.js", include_str!("../assets/app.js")),
     ("api.js", include_str!("../assets/api.js")),
     ("format.js", include_str!("../assets/format.js")),
@@ -25,6 +25,7 @@ const SCRIPTS: [(&str, &str); 12] = [
     ("views/why.js", include_str!("../assets/views/why.js")),
     ("views/actions.js", include_str!("../assets/views/actions.js")),
     ("views/contracts.js", include_str!("../assets/views/contracts.js")),
+    ("views/terms.js", include_str!("../assets/views/terms.js")),
     (
         "views/reconciliations.js",
         include_str!("../assets/views/reconciliations.js"),

@@ -1,42 +1,14 @@
 // #/contracts: each contract's clause grid, credit ledger and error budgets.
-import { $, main, rerender, state } from "../state.js";
+import { $, main } from "../state.js";
 import { esc, fmt, fmtTarget } from "../format.js";
-import { api, post } from "../api.js";
+import { api } from "../api.js";
+import { signForm, termsNote, wireSigning } from "./terms.js";
 
 // A clause as people call it: its KPI's name (the clause id if it has none).
 export function clauseName(c, clauseId, KPIS) {
   const cl = c.clauses.find((x) => x.id === clauseId);
   const k = cl && KPIS[cl.kpi];
   return (k && k.name) || clauseId;
-}
-
-// Whether the results below are judged on terms every party signed.
-function termsNote(t) {
-  if (!t) return "";
-  const fp = `<code title="${esc(t.fingerprint)}">${esc(t.fingerprint.slice(0, 15))}…</code>`;
-  if (!t.unsigned_terms) return `<p class="muted small terms-note">Judged on terms every party signed (${fp}).</p>`;
-  const who = t.signed.length ? `${esc(t.unsigned.join(" and "))} has not signed them` : "no party has signed them";
-  const show = (v) => (v === null || v === undefined ? "(none)" : esc(String(v)));
-  const changes = (t.changes || []).map((c) => `<li><code>${esc(c.path)}</code>: ${show(c.before)} → ${show(c.after)}</li>`).join("");
-  return `<div class="banner terms-note" role="status"><strong>Unsigned terms:</strong> these results are judged on terms ${fp} that not every party signed (${who}).${changes ? ` Changed since every party signed:<ul>${changes}</ul>` : " Sign them with <code>yardstick sign</code>."}</div>`;
-}
-
-// Signing from the card: a party's editor signs as itself; an
-// organisation admin records a party's signature given elsewhere.
-function signForm(c, t) {
-  if (!t || !t.unsigned_terms || !t.unsigned.length) return "";
-  const m = state.meta;
-  const button = (party, text, cls) => `<button type="button" class="${cls} sign" data-sign="${esc(c.id)}" data-as="${esc(party)}">${esc(text)}</button>`;
-  let html;
-  if (m.party) {
-    if (m.role === "viewer" || !t.unsigned.includes(m.party)) return "";
-    html = button(m.party, `Sign these terms as ${m.party}`, "primary");
-  } else if (m.role === "admin") {
-    html = `Record a signature given elsewhere: ${t.unsigned.map((p) => button(p, `signed by ${p}`, "link")).join(" · ")}`;
-  } else {
-    return "";
-  }
-  return `<p class="sign-row">${html} <span class="sign-msg error" role="status"></span></p>`;
 }
 
 export async function viewContracts() {
@@ -51,7 +23,7 @@ export async function viewContracts() {
     const cur = c.currency || "";
     html += `<section class="card" data-contract="${esc(c.id)}"><h2>${esc(c.name || c.id)}</h2>
       <p class="muted">Provider: ${esc(c.provider || "—")} · Client: ${esc(c.client || "—")}${c.fee ? ` · Fee: ${fmt(c.fee.amount, cur)} per ${esc(c.fee.every)}` : ""}</p>
-      ${termsNote(grid.terms)}${signForm(c, grid.terms)}
+      ${termsNote(grid.terms)}${signForm(c.id, grid.terms)}
       <h3>Compliance</h3><div class="table-wrap"><table class="grid"><thead><tr><th>Clause</th>${periods.map((p) => `<th class="nowrap">${esc(p)}</th>`).join("")}</tr></thead><tbody>`;
     for (const cl of c.clauses) {
       const kpiName = (KPIS[cl.kpi] && KPIS[cl.kpi].name) || cl.id;
@@ -93,12 +65,7 @@ export async function viewContracts() {
     html += "</section>";
   }
   main().innerHTML = html;
-  main().querySelectorAll("button.sign").forEach((b) => b.addEventListener("click", () => {
-    const body = state.meta.party ? {} : { as: b.dataset.as };
-    post(`/api/v1/agreements/${encodeURIComponent(b.dataset.sign)}/sign`, body)
-      .then(() => rerender())
-      .catch((e) => { const m = b.parentElement.querySelector(".sign-msg"); if (m) m.textContent = e.message; });
-  }));
+  wireSigning();
   // The latest periods are what matters: show the grid's right end first.
   main().querySelectorAll(".grid").forEach((g) => { g.parentElement.scrollLeft = g.parentElement.scrollWidth; });
 }

@@ -77,7 +77,14 @@ pub(super) async fn partnership(
     }
     let report = yardstick_engine::consequences::partnership(&snap.project, &snap.evaluation, &id)
         .ok_or_else(|| ApiError::unknown(Thing::Partnership, &id))?;
-    serde_json::to_value(report)
-        .map(Json)
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    let mut v = serde_json::to_value(report).map_err(|e| ApiError::Internal(e.to_string()))?;
+    // Whether the review is judged on terms both partners signed.
+    if let Some(t) = yardstick_core::terms::terms(&snap.project, &id) {
+        v["terms"] = json!(
+            yardstick_workspace::agreements::complete(t, state.store())
+                .await?
+                .standing()
+        );
+    }
+    Ok(Json(v))
 }

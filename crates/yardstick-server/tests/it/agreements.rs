@@ -221,5 +221,22 @@ async fn the_contracts_page_shows_unsigned_terms() {
         note.starts_with("Judged on terms every party signed (sha256:"),
         "{note}"
     );
+    // A partnership's page says the same of its terms.
+    c.goto(&format!("{}/#/partnership/cloudco", s.base))
+        .await
+        .expect("open");
+    let note = b
+        .until_text(
+            "the partnership's terms",
+            "document.querySelector('.terms-note')?.innerText",
+        )
+        .await;
+    assert!(note.starts_with("Unsigned terms:"), "{note}");
+    assert!(
+        b.until_text("its sign links", "document.querySelector('.sign-row')?.innerText")
+            .await
+            .contains("signed by CloudCo")
+    );
+    b.shot("partnership-unsigned-desktop").await;
     b.close().await;
 }
