@@ -228,7 +228,7 @@ async fn the_contracts_page_shows_unsigned_terms() {
     let note = b
         .until_text(
             "the partnership's terms",
-            "document.querySelector('.terms-note')?.innerText",
+            "document.querySelector('h1')?.innerText === 'cloudco' && document.querySelector('.terms-note')?.innerText",
         )
         .await;
     assert!(note.starts_with("Unsigned terms:"), "{note}");
