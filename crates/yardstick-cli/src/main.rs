@@ -2,6 +2,7 @@
 //! crates. Each subcommand lives in its own module; rendering in `render`.
 
 mod action;
+mod agreements;
 mod args;
 mod check;
 mod consequences;
@@ -252,6 +253,41 @@ Examples:
   yardstick sign hosting --as \"Provider Ltd\" --db postgres://yardstick@db/acme --format json"
     )]
     Sign(terms::SignArgs),
+    /// Propose a new target for an agreement's clause or KPI, from an effective period.
+    #[command(
+        after_help = "Records (with an audit entry) that PARTY proposes a new target for a contract's clause
+(--clause) or a partnership's or incentive plan's KPI (--kpi) from an effective period,
+with a reason. The period must be one not yet judged: periods before it keep their
+target. The target is first judged by the KPI's own history (met in fewer than 10% of the
+last 12 periods, or in every one by a wide margin): warnings with the figures. Another
+party accepts or rejects it.
+
+Examples:
+  yardstick propose hosting --clause uptime --target \">= 99.0%\" --from 2027-01 \\
+      --reason \"two misses in a row: see yardstick why uptime\" --as \"Provider Ltd\"
+  yardstick propose cloudco --kpi partner_revenue --target \">= 50000\" --from 2027-Q1 --as CloudCo --reason …"
+    )]
+    Propose(agreements::ProposeArgs),
+    /// Accept a proposal as another party; --write writes the amendment into the definitions.
+    #[command(
+        after_help = "Records the acceptance (with an audit entry) and shows the amendment: the clause's target
+becomes an effective-dated `targets` list, the old target from the contract's start and
+the new one from the effective period with a note naming the proposal. --write writes it
+into the definitions file for the owner to commit; the amended terms have a new
+fingerprint that every party signs again (yardstick sign).
+
+Examples:
+  yardstick accept 3 --as \"Acme Corp\" --comment \"agreed at the quarterly review\" --write"
+    )]
+    Accept(agreements::DecideArgs),
+    /// Reject a proposal as another party, with a comment.
+    #[command(
+        after_help = "Examples:\n  yardstick reject 3 --as \"Acme Corp\" --comment \"the misses were the provider's own\""
+    )]
+    Reject(agreements::DecideArgs),
+    /// Every agreement's standing, or one agreement's signed versions and proposals.
+    #[command(after_help = "Examples:\n  yardstick agreements\n  yardstick agreements hosting --format json")]
+    Agreements(agreements::ListArgs),
     /// Reconcile two sides' records: what differs, and how much of each KPI gap it explains.
     #[command(
         after_help = "For each [reconcile.ID] (or the one named) and period of its KPIs: records matched on
@@ -367,6 +403,10 @@ fn main() -> ExitCode {
         Command::Partnership(a) => a.run(color),
         Command::Terms(a) => terms::run(a, color),
         Command::Sign(a) => terms::sign(a, color),
+        Command::Propose(a) => agreements::run_propose(a, color),
+        Command::Accept(a) => agreements::run_decide(a, true, color),
+        Command::Reject(a) => agreements::run_decide(a, false, color),
+        Command::Agreements(a) => agreements::run_list(a, color),
         Command::Reconcile(a) => reconcile::run(a, color),
         Command::Serve(a) => a.run(color),
         Command::Push(a) => server::push(a, color),

@@ -48,7 +48,10 @@ pub(crate) struct SignArgs {
 }
 
 /// The definitions, or `None` after printing their errors.
-fn definitions(dir: &std::path::Path, color: Color) -> Result<Option<yardstick_core::Loaded>, String> {
+pub(crate) fn definitions(
+    dir: &std::path::Path,
+    color: Color,
+) -> Result<Option<yardstick_core::Loaded>, String> {
     let loaded = yardstick_workspace::Workspace::load(dir).map_err(|e| e.to_string())?;
     if loaded.diagnostics.has_errors() {
         print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;

@@ -221,7 +221,12 @@ fn check_targets(m: &MeasureDef, d: &mut Diagnostics) {
                 .hint("add target = \"…\"; the warning band lies between the warning and the target"),
         );
     }
-    for pair in m.targets.windows(2) {
+    check_dated_order(&m.targets, d);
+}
+
+/// Effective-dated targets start on distinct days, earliest first.
+fn check_dated_order(targets: &[crate::model::DatedTarget], d: &mut Diagnostics) {
+    for pair in targets.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
         if b.from.value == a.from.value {
             d.push(
@@ -366,7 +371,11 @@ fn check_contracts(p: &Project, d: &mut Diagnostics) {
                     if let Some(t) = &clause.target {
                         crate::domain::check_threshold(kpi, t, "clause target", d);
                     }
-                    if clause.target.is_none() && !kpi.target_declared {
+                    for t in &clause.targets {
+                        crate::domain::check_threshold(kpi, &t.target, "clause target", d);
+                    }
+                    check_dated_order(&clause.targets, d);
+                    if !clause.has_target() && !kpi.target_declared {
                         d.push(
                             Diagnostic::error(
                                 "clause-without-target",

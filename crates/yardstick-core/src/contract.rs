@@ -252,6 +252,7 @@ mod tests {
             text: None,
             kpi: None,
             target: None,
+            targets: Vec::new(),
             breach_when: rule,
             remedies,
             credits,

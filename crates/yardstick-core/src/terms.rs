@@ -88,7 +88,7 @@ pub fn terms(project: &Project, id: &str) -> Option<Terms> {
             "fee": c.fee.as_ref().map(|f| json!({"amount": f.value.amount, "every": f.value.every.name()})),
             "start": c.start.map(|d| d.to_string()),
             "end": c.end.map(|d| d.to_string()),
-            "clauses": clauses.iter().map(|x| json!({
+            "clauses": clauses.iter().map(|x| with_dated(json!({
                 "id": x.id.value,
                 "kpi": x.kpi.as_ref().map(|k| &k.value),
                 "target": x.target.as_ref().map(|t| threshold(&t.value)),
@@ -99,7 +99,7 @@ pub fn terms(project: &Project, id: &str) -> Option<Terms> {
                 }).collect::<Vec<_>>(),
                 "credits": x.credits.iter().map(|t| json!({"below": t.below, "credit": t.credit})).collect::<Vec<_>>(),
                 "credit_cap": x.credit_cap,
-            })).collect::<Vec<_>>(),
+            }), &x.targets)).collect::<Vec<_>>(),
         });
         let parties = c.provider.iter().chain(&c.client).cloned().collect();
         let kpis = c
@@ -328,6 +328,30 @@ fn breach(r: BreachRule) -> String {
     }
 }
 
+/// A clause's terms with its effective-dated `targets`, written only
+/// where it has some (so terms signed before clauses could carry dated
+/// targets keep their fingerprint).
+fn with_dated(mut clause: Value, targets: &[crate::model::DatedTarget]) -> Value {
+    if !targets.is_empty() {
+        clause["targets"] = dated(targets);
+    }
+    clause
+}
+
+/// Effective-dated targets: from when, which target and warning.
+fn dated(targets: &[crate::model::DatedTarget]) -> Value {
+    targets
+        .iter()
+        .map(|t| {
+            json!({
+                "from": t.from.value.to_string(),
+                "target": threshold(&t.target.value),
+                "warning": t.warning.as_ref().map(|w| threshold(&w.value)),
+            })
+        })
+        .collect()
+}
+
 /// A target in one spelling: `>= 0.995`, `between 10 and 20`.
 fn target(t: &Target) -> Value {
     json!(match *t {
@@ -412,11 +436,7 @@ fn measure(m: &MeasureDef) -> Value {
         "for_each": m.for_each.iter().map(|c| &c.value).collect::<Vec<_>>(),
         "target": m.target.as_ref().map(|t| threshold(&t.value)),
         "warning": m.warning.as_ref().map(|t| threshold(&t.value)),
-        "targets": m.targets.iter().map(|t| json!({
-            "from": t.from.value.to_string(),
-            "target": threshold(&t.target.value),
-            "warning": t.warning.as_ref().map(|w| threshold(&w.value)),
-        })).collect::<Vec<_>>(),
+        "targets": dated(&m.targets),
         "fill": m.fill,
         "baseline": m.baseline.as_ref().map(|b| match b {
             Baseline::Value(v) => json!(v),

@@ -139,7 +139,12 @@ pub fn firing(
             AlertWhen::Status => {
                 let Some(k) = kpi else { continue };
                 let wanted = wanted(a, &["missed"]);
-                let clause_target = clause_target(project, a);
+                let today = evaluation
+                    .as_of
+                    .utc()
+                    .with_timezone(&project.settings.timezone)
+                    .date_naive();
+                let clause_target = clause_target(project, a, today);
                 for r in latest(evaluation, &k.id.value, true) {
                     // A clause judges by its own target (no warning band).
                     let status = match &clause_target {
@@ -243,7 +248,13 @@ pub fn kpis_watched(project: &Project) -> Vec<String> {
     out
 }
 
-fn clause_target(project: &Project, a: &Alert) -> Option<yardstick_core::model::Threshold> {
+/// The target a clause judges by on local day `day`: its own in force
+/// then, else its KPI's.
+fn clause_target(
+    project: &Project,
+    a: &Alert,
+    day: chrono::NaiveDate,
+) -> Option<yardstick_core::model::Threshold> {
     let (c, cl) = (a.contract.as_ref()?, a.clause.as_ref()?);
     let clause = project
         .contracts
@@ -251,9 +262,12 @@ fn clause_target(project: &Project, a: &Alert) -> Option<yardstick_core::model::
         .clauses
         .iter()
         .find(|x| x.id.value == cl.value)?;
-    clause.target.as_ref().map(|t| t.value.clone()).or_else(|| {
-        let k = project.kpis.get(&clause.kpi.as_ref()?.value)?;
-        k.target.as_ref().map(|t| t.value.clone())
+    if clause.has_target() {
+        return clause.target_at(day).cloned();
+    }
+    clause.kpi.as_ref().and_then(|k| {
+        let k = project.kpis.get(&k.value)?;
+        k.thresholds_at(day).0.cloned()
     })
 }
 
@@ -363,7 +377,7 @@ pub async fn evaluate_firing(
         };
         let Some(k) = project.kpis.get(&kpi) else { continue };
         let today = as_of.with_timezone(&project.settings.timezone).date_naive();
-        let target = clause_target(project, a)
+        let target = clause_target(project, a, today)
             .map(|t| t.target)
             .or_else(|| k.thresholds_at(today).0.map(|t| t.target));
         let Some(objective) = target.and_then(crate::burn::objective_of) else {

@@ -202,8 +202,9 @@ pub fn sla(project: &Project, ev: &Evaluation) -> SlaReport {
                     if share_of_term <= 0.0 {
                         continue;
                     }
-                    let target = match &clause.target {
-                        Some(t) => Some((t.value.target, t.value.text.clone())),
+                    let target = match clause.target_at(first) {
+                        Some(t) => Some((t.target, t.text.clone())),
+                        None if clause.has_target() => None,
                         None => kpi.thresholds_at(first).0.map(|t| (t.target, t.text.clone())),
                     };
                     let fee = c.fee.as_ref().map(|f| {
@@ -495,7 +496,11 @@ pub fn clause_slo(project: &Project, ev: &Evaluation, contract: &str, clause: &s
         .filter(|r| r.kpi == kpi.value)
         .filter_map(|r| {
             let (first, _) = period_days(&cal, k, &r.period)?;
-            let target = cl.target.as_ref().map(|t| &t.value).or(k.thresholds_at(first).0);
+            let target = match cl.target_at(first) {
+                Some(t) => Some(t),
+                None if cl.has_target() => None,
+                None => k.thresholds_at(first).0,
+            };
             slo_row(k, r, target, ev.as_of)
         })
         .collect();

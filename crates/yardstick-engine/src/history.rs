@@ -116,6 +116,76 @@ fn wide_margin(t: &Target, v: f64) -> bool {
     }
 }
 
+/// A proposed target is unrealistic when the last [`PERIODS`] periods met
+/// it in fewer than this share of them.
+pub const RARELY: f64 = 0.1;
+
+/// A target proposed for KPI `kpi` judged by the KPI's own recent values
+/// (the last [`PERIODS`] complete periods, at least [`MIN_PERIODS`]): met
+/// in fewer than [`RARELY`] of them, or met in every one by a wide margin.
+/// The warning says so with the figures; `None` when it looks realistic or
+/// history says nothing yet.
+pub fn review_target(
+    project: &Project,
+    evaluation: &Evaluation,
+    kpi: &str,
+    proposed: &Threshold,
+) -> Option<String> {
+    let k = project.kpis.get(kpi)?;
+    if !matches!(k.cadence.as_ref().map(|c| &c.value), Some(Cadence::Every(_))) {
+        return None;
+    }
+    let mut rows: Vec<(&str, f64)> = evaluation
+        .evaluations
+        .iter()
+        .filter(|r| r.kpi == kpi && r.complete)
+        .filter_map(|r| Some((r.period.as_str(), r.value?)))
+        .collect();
+    let mut periods: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    periods.sort_unstable();
+    periods.dedup();
+    if periods.len() < MIN_PERIODS {
+        return None;
+    }
+    let recent = &periods[periods.len().saturating_sub(PERIODS)..];
+    rows.retain(|r| recent.contains(&r.0));
+    let n = rows.len();
+    let met = rows.iter().filter(|r| proposed.target.holds(r.1)).count();
+    let unit = k.display_unit();
+    let shown = |v: f64| format::value(v, unit, project.settings.currency.as_deref());
+    let (lo, hi) = rows
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| {
+            (lo.min(r.1), hi.max(r.1))
+        });
+    let range = if lo == hi {
+        shown(lo)
+    } else {
+        format!("{} to {}", shown(lo), shown(hi))
+    };
+    let what = crate::consequences::period_word(k);
+    let of = if n == recent.len() {
+        format!("{n} {what}s")
+    } else {
+        format!("{n} results over the last {} {what}s", recent.len())
+    };
+    if (met as f64) < RARELY * n as f64 {
+        return Some(format!(
+            "`{kpi}` would have met `{}` in {met} of its last {of} (values {range}): a target met in fewer than {:.0}% of them is not realistic",
+            proposed.text,
+            RARELY * 100.0
+        ));
+    }
+    if rows.iter().all(|r| wide_margin(&proposed.target, r.1)) {
+        return Some(format!(
+            "`{kpi}` would have met `{}` by more than {:.0}% in every one of its last {of} (values {range}): is it still a goal?",
+            proposed.text,
+            MARGIN * 100.0
+        ));
+    }
+    None
+}
+
 /// The written target whose text is `text` (the plain target or a dated
 /// one), for the warning's location.
 fn located_target<'a>(k: &'a MeasureDef, text: &Option<String>) -> Option<&'a Located<Threshold>> {

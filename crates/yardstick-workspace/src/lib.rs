@@ -13,6 +13,7 @@
 pub mod actions;
 pub mod agreements;
 pub mod alerts;
+pub mod proposals;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod agreements;
 mod check;
 mod consequences;
 mod eval;

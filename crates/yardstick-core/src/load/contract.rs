@@ -52,6 +52,7 @@ pub(super) fn read_contract(cx: &mut Cx<'_>, tab: &Tab<'_>, id: Located<String>)
                 "text",
                 "kpi",
                 "target",
+                "targets",
                 "breach_when",
                 "remedies",
                 "credits",
@@ -148,10 +149,12 @@ pub(super) fn read_contract(cx: &mut Cx<'_>, tab: &Tab<'_>, id: Located<String>)
             );
         }
         let target = c.parsed(cx, "target", "bad-target", Target::FORMS, Threshold::parse);
+        let targets = super::kpi::dated_targets(cx, &c);
         clauses.push(Clause {
             text: c.text(cx, "text"),
             kpi: c.id_ref(cx, "kpi"),
             target,
+            targets,
             breach_when,
             remedies,
             credits,

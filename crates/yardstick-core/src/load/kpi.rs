@@ -95,47 +95,7 @@ pub(super) fn read_measure_def(
     let target_parser = Threshold::parse;
     let target = tab.parsed(cx, "target", "bad-target", Target::FORMS, target_parser);
     let warning = tab.parsed(cx, "warning", "bad-target", Target::FORMS, target_parser);
-    let mut targets = Vec::new();
-    if tab.has("targets") {
-        if tab.has("target") {
-            let loc = tab.key_loc(cx, "targets");
-            cx.error(
-                "conflicting-keys",
-                "use `target` or the effective-dated `targets`, not both",
-                &loc,
-            )
-            .hint = Some("move the plain target into `targets` with the date it started".into());
-        }
-        for entry in tab.table_list(cx, "targets") {
-            entry.known_keys(cx, &["from", "target", "warning", "note"]);
-            let from = entry.date(cx, "from");
-            let t = entry.parsed(cx, "target", "bad-target", Target::FORMS, target_parser);
-            if !entry.has("target") {
-                cx.error(
-                    "missing-key",
-                    "each entry of `targets` needs a `target`",
-                    &entry.loc,
-                );
-            }
-            if !entry.has("from") {
-                cx.error(
-                    "missing-key",
-                    "each entry of `targets` needs `from` (the first period it applies to)",
-                    &entry.loc,
-                )
-                .hint = Some("e.g. { from = \"2026-07\", target = \">= 99.9%\" }".into());
-            }
-            let w = entry.parsed(cx, "warning", "bad-target", Target::FORMS, target_parser);
-            if let (Some(from), Some(t)) = (from, t) {
-                targets.push(DatedTarget {
-                    from,
-                    target: t,
-                    warning: w,
-                    note: entry.text(cx, "note"),
-                });
-            }
-        }
-    }
+    let targets = dated_targets(cx, tab);
     let baseline = match tab.entry("baseline").map(|(_, v)| v.get_ref()) {
         None => None,
         Some(DeValue::Integer(_) | DeValue::Float(_)) => {
@@ -454,4 +414,52 @@ pub(super) fn read_measure(
         _ => return None,
     };
     Some(Located::new(measure, form_loc))
+}
+
+/// An effective-dated `targets` list (of a KPI or a clause), with a located
+/// error where `target` is written beside it.
+pub(super) fn dated_targets(cx: &mut Cx<'_>, tab: &Tab<'_>) -> Vec<DatedTarget> {
+    let target_parser = Threshold::parse;
+    let mut targets = Vec::new();
+    if tab.has("targets") {
+        if tab.has("target") {
+            let loc = tab.key_loc(cx, "targets");
+            cx.error(
+                "conflicting-keys",
+                "use `target` or the effective-dated `targets`, not both",
+                &loc,
+            )
+            .hint = Some("move the plain target into `targets` with the date it started".into());
+        }
+        for entry in tab.table_list(cx, "targets") {
+            entry.known_keys(cx, &["from", "target", "warning", "note"]);
+            let from = entry.date(cx, "from");
+            let t = entry.parsed(cx, "target", "bad-target", Target::FORMS, target_parser);
+            if !entry.has("target") {
+                cx.error(
+                    "missing-key",
+                    "each entry of `targets` needs a `target`",
+                    &entry.loc,
+                );
+            }
+            if !entry.has("from") {
+                cx.error(
+                    "missing-key",
+                    "each entry of `targets` needs `from` (the first period it applies to)",
+                    &entry.loc,
+                )
+                .hint = Some("e.g. { from = \"2026-07\", target = \">= 99.9%\" }".into());
+            }
+            let w = entry.parsed(cx, "warning", "bad-target", Target::FORMS, target_parser);
+            if let (Some(from), Some(t)) = (from, t) {
+                targets.push(DatedTarget {
+                    from,
+                    target: t,
+                    warning: w,
+                    note: entry.text(cx, "note"),
+                });
+            }
+        }
+    }
+    targets
 }

@@ -665,11 +665,37 @@ pub struct Clause {
     pub text: Option<String>,
     pub kpi: Option<Located<String>>,
     pub target: Option<Located<Threshold>>,
+    /// Effective-dated targets instead of `target` (amendments): the entry
+    /// in force at a period's start judges it.
+    pub targets: Vec<DatedTarget>,
     pub breach_when: BreachRule,
     pub remedies: Vec<Remedy>,
     /// Sorted from the worst (lowest bound) to the mildest.
     pub credits: Vec<CreditTier>,
     pub credit_cap: Option<f64>,
+}
+
+impl Clause {
+    /// The clause's own target in force for a period starting on local day
+    /// `first`: `target`, or the `targets` entry in force then. `None`
+    /// where the clause sets none (the KPI's own target judges it) or
+    /// before its first dated entry.
+    pub fn target_at(&self, first: NaiveDate) -> Option<&Threshold> {
+        match &self.target {
+            Some(t) => Some(&t.value),
+            None => self
+                .targets
+                .iter()
+                .rev()
+                .find(|t| t.from.value <= first)
+                .map(|t| &t.target.value),
+        }
+    }
+
+    /// Whether the clause sets a target of its own (plain or dated).
+    pub fn has_target(&self) -> bool {
+        self.target.is_some() || !self.targets.is_empty()
+    }
 }
 
 /// `fee = { amount, every }`.

@@ -20,7 +20,9 @@ pub(super) async fn contracts(
                 .iter()
                 .map(|cl| {
                     json!({"id": cl.id.value, "kpi": cl.kpi.as_ref().map(|k| &k.value), "text": cl.text,
-                           "target": cl.target.as_ref().map(|t| &t.value.text)})
+                           "target": cl.target.as_ref().map(|t| &t.value.text),
+                           "targets": cl.targets.iter().map(|t| json!({"from": t.from.value.to_string(),
+                               "target": t.target.value.text, "note": t.note})).collect::<Vec<_>>()})
                 })
                 .collect();
             let credits: f64 = snap

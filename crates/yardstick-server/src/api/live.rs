@@ -81,7 +81,7 @@ fn target_bounds(project: &Project, p: &Principal) -> BTreeMap<String, Value> {
         texts.extend(
             c.clauses
                 .iter()
-                .filter_map(|cl| cl.target.as_ref())
+                .flat_map(|cl| cl.target.iter().chain(cl.targets.iter().map(|t| &t.target)))
                 .map(|t| &t.value),
         );
     }

@@ -2,6 +2,7 @@
 //! set, a real PostgreSQL server.
 
 mod actions;
+mod proposals;
 mod signatures;
 
 use yardstick_store::{NewBatch, Reported, Role, Store, StoreError, testing};
