@@ -12,7 +12,7 @@ use comfy_table::Cell;
 use serde_json::json;
 use yardstick_core::terms::{agreements, terms};
 use yardstick_store::{Proposal, Store};
-use yardstick_workspace::agreements::{Agreement, complete};
+use yardstick_workspace::agreements::{complete, versions};
 use yardstick_workspace::proposals::{Amends, ProposalError, Proposed, amendment, decide, listed, propose};
 
 use crate::Format;
@@ -259,18 +259,6 @@ pub(crate) fn run_decide(a: DecideArgs, accept: bool, color: Color) -> Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-/// An agreement's versions: each fingerprint signed, with who signed it.
-fn versions(a: &Agreement) -> Vec<(String, Vec<String>)> {
-    let mut out: Vec<(String, Vec<String>)> = Vec::new();
-    for s in &a.signatures {
-        match out.iter_mut().find(|v| v.0 == s.fingerprint) {
-            Some(v) => v.1.push(s.party.clone()),
-            None => out.push((s.fingerprint.clone(), vec![s.party.clone()])),
-        }
-    }
-    out
-}
-
 fn proposal_line(p: &Proposal) -> String {
     let decided = match (&p.decided_party, &p.comment) {
         (Some(by), Some(c)) if !c.is_empty() => format!(" by {by}: {c}"),
@@ -320,8 +308,7 @@ pub(crate) fn run_list(a: ListArgs, color: Color) -> Result<ExitCode, String> {
                     "parties": ag.terms.parties,
                     "standing": ag.standing(),
                     "words": ag.words(),
-                    "versions": versions(ag).iter().map(|(f, by)| json!({"fingerprint": f, "signed_by": by,
-                        "current": f == &ag.terms.fingerprint})).collect::<Vec<_>>(),
+                    "versions": versions(ag),
                     "signatures": ag.signatures,
                     "proposals": ps,
                 })
@@ -358,13 +345,9 @@ pub(crate) fn run_list(a: ListArgs, color: Color) -> Result<ExitCode, String> {
     if vs.is_empty() {
         writeln!(out, "  none yet").map_err(io)?;
     }
-    for (f, by) in vs {
-        let now = if f == ag.terms.fingerprint {
-            " (in force now)"
-        } else {
-            ""
-        };
-        writeln!(out, "  {f}{now}: {}", by.join(", ")).map_err(io)?;
+    for v in vs {
+        let now = if v.current { " (in force now)" } else { "" };
+        writeln!(out, "  {}{now}: {}", v.fingerprint, v.signed_by.join(", ")).map_err(io)?;
     }
     writeln!(out, "proposals:").map_err(io)?;
     if ps.is_empty() {

@@ -65,7 +65,7 @@ pub enum ApiError {
 
 /// Every code an error answer can carry (the OpenAPI document lists them
 /// as the `code` field's values).
-pub const CODES: [&str; 28] = [
+pub const CODES: [&str; 29] = [
     "missing_token",
     "invalid_token",
     "forbidden",
@@ -81,6 +81,7 @@ pub const CODES: [&str; 28] = [
     "unknown_period",
     "unknown_action",
     "unknown_agreement",
+    "unknown_proposal",
     "bad_request",
     "bad_time",
     "bad_period",
@@ -114,6 +115,8 @@ pub enum Thing {
     Action,
     /// A contract, incentive plan or partnership, as signed terms.
     Agreement,
+    /// A proposed amendment's number.
+    Proposal,
 }
 
 impl Thing {
@@ -131,6 +134,7 @@ impl Thing {
             Thing::Period => "period",
             Thing::Action => "action",
             Thing::Agreement => "agreement",
+            Thing::Proposal => "proposal",
         }
     }
 }
@@ -182,6 +186,7 @@ impl ApiError {
                     Thing::Period => "unknown_period",
                     Thing::Action => "unknown_action",
                     Thing::Agreement => "unknown_agreement",
+                    Thing::Proposal => "unknown_proposal",
                 },
             ),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
@@ -288,6 +293,7 @@ mod tests {
             ApiError::Unknown(Thing::Period, s()),
             ApiError::Unknown(Thing::Action, s()),
             ApiError::Unknown(Thing::Agreement, s()),
+            ApiError::Unknown(Thing::Proposal, s()),
             ApiError::BadRequest(s()),
             ApiError::BadTime(s()),
             ApiError::BadPeriod(s()),

@@ -26,6 +26,9 @@ use yardstick_workspace::Workspace;
 #[derive(Debug)]
 pub struct Snapshot {
     pub project: Arc<Project>,
+    /// The definitions files `project` was loaded from (an accepted
+    /// proposal's amendment is a change of one of them).
+    pub files: Arc<yardstick_core::SourceMap>,
     pub evaluation: Evaluation,
     pub sla: SlaReport,
     pub scores: ScoreReport,
@@ -137,6 +140,8 @@ pub(crate) struct Refresher {
     ws: Workspace,
     /// The workspace's definitions, shared with the snapshots.
     pub(crate) project: Arc<Project>,
+    /// The files those definitions were loaded from.
+    files: Arc<yardstick_core::SourceMap>,
     fingerprint: Vec<(PathBuf, u64, Option<SystemTime>)>,
     definition_errors: Vec<String>,
     /// A stored batch the opening read could not decode, for the first
@@ -163,6 +168,7 @@ impl Refresher {
         let fp = fingerprint(dir);
         let loaded = load_checked(dir)?;
         let project = Arc::new(loaded.project.clone());
+        let files = Arc::new(loaded.files.clone());
         let (ws, read) = Workspace::open_on(dir, loaded, &store).await;
         let data = ws.check_data().await;
         if data.has_errors() {
@@ -180,6 +186,7 @@ impl Refresher {
             store,
             ws,
             project,
+            files,
             fingerprint: fp,
             definition_errors: Vec::new(),
             unread: read.err(),
@@ -219,6 +226,7 @@ impl Refresher {
                 Ok(loaded) => {
                     tracing::info!("definitions reloaded");
                     self.project = Arc::new(loaded.project.clone());
+                    self.files = Arc::new(loaded.files.clone());
                     self.definition_errors.clear();
                     // Schemas may have changed: stored rows are decoded afresh.
                     self.ws.set_definitions(loaded);
@@ -283,6 +291,7 @@ impl Refresher {
         let reconciliations = self.reconciliations(now).await;
         Snapshot {
             project: self.project.clone(),
+            files: self.files.clone(),
             evaluation,
             sla,
             scores,

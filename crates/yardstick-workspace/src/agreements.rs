@@ -100,6 +100,32 @@ impl Agreement {
     }
 }
 
+/// One version of an agreement's terms that some party signed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Version {
+    pub fingerprint: String,
+    /// The parties who signed it, in the order they did.
+    pub signed_by: Vec<String>,
+    /// Whether these are the terms in force now.
+    pub current: bool,
+}
+
+/// The versions signed, oldest first.
+pub fn versions(a: &Agreement) -> Vec<Version> {
+    let mut out: Vec<Version> = Vec::new();
+    for s in &a.signatures {
+        match out.iter_mut().find(|v| v.fingerprint == s.fingerprint) {
+            Some(v) => v.signed_by.push(s.party.clone()),
+            None => out.push(Version {
+                fingerprint: s.fingerprint.clone(),
+                signed_by: vec![s.party.clone()],
+                current: s.fingerprint == a.terms.fingerprint,
+            }),
+        }
+    }
+    out
+}
+
 /// Why a signature was not recorded.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {

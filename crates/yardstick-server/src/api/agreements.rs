@@ -9,7 +9,8 @@
 
 use super::*;
 use yardstick_core::terms::{Subject, agreements, terms};
-use yardstick_workspace::agreements::{SignError, complete};
+use yardstick_workspace::agreements::{SignError, complete, versions};
+use yardstick_workspace::proposals::listed;
 
 /// Who signs.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -37,6 +38,32 @@ fn visible_terms(project: &Project, p: &Principal, id: &str) -> ApiResult<yardst
         .ok_or_else(|| ApiError::unknown(Thing::Agreement, id))
 }
 
+/// The party `p` acts for: a party's token its own party only (an editor
+/// at least); the organisation's admin token the party named in the body
+/// (recording what that party did elsewhere). `verb` says what it does.
+pub(super) fn acting_party(p: &Principal, named: Option<String>, verb: &str) -> ApiResult<String> {
+    let party = match (&p.token.party, named) {
+        (Some(own), None) => own.clone(),
+        (Some(own), Some(other)) if &other == own => other,
+        (Some(own), Some(other)) => {
+            return Err(ApiError::Forbidden(format!(
+                "a party's token {verb} only as its party ({own}), not as {other}"
+            )));
+        }
+        (None, Some(party)) => {
+            p.require(Role::Admin)?;
+            party
+        }
+        (None, None) => {
+            return Err(ApiError::BadRequest(format!(
+                "name the party that {verb}: {{\"as\": \"…\"}} (an organisation admin records what a party did)"
+            )));
+        }
+    };
+    p.require(Role::Editor)?;
+    Ok(party)
+}
+
 /// `GET /api/v1/agreements`: every agreement the caller sees, with its
 /// fingerprint and who signed the terms in force.
 #[utoipa::path(get, path = "/api/v1/agreements", security(("bearer" = [])),
@@ -59,7 +86,8 @@ pub(crate) async fn agreements_list(
 }
 
 /// `GET /api/v1/agreements/{id}`: an agreement's terms, fingerprint and
-/// signatures.
+/// signatures, the versions signed, and its proposals (open ones first,
+/// an accepted one not yet in the definitions with its amendment).
 #[utoipa::path(get, path = "/api/v1/agreements/{id}", security(("bearer" = [])),
     params(("id" = String, Path, description = "contract, incentive or partnership id")),
     responses((status = 200, description = "The terms, fingerprint and signatures", body = Object),
@@ -71,7 +99,12 @@ pub(crate) async fn agreement(
 ) -> ApiResult<Json<Value>> {
     let snap = state.snapshot();
     let t = visible_terms(&snap.project, &p, &id)?;
-    Ok(Json(json!(complete(t, state.store()).await?)))
+    let a = complete(t, state.store()).await?;
+    let proposals = listed(&snap.project, &snap.files, state.store(), Some(&id)).await?;
+    let mut v = json!(a);
+    v["versions"] = json!(versions(&a));
+    v["proposals"] = json!(proposals);
+    Ok(Json(v))
 }
 
 /// `POST /api/v1/agreements/{id}/sign`: signs the terms in force.
@@ -90,26 +123,7 @@ pub(crate) async fn sign(
 ) -> ApiResult<Json<Value>> {
     let snap = state.snapshot();
     visible_terms(&snap.project, &p, &id)?;
-    let party = match (&p.token.party, body.party) {
-        (Some(own), None) => own.clone(),
-        (Some(own), Some(other)) if &other == own => other,
-        (Some(own), Some(other)) => {
-            return Err(ApiError::Forbidden(format!(
-                "a party's token signs only as its party ({own}), not as {other}"
-            )));
-        }
-        (None, Some(party)) => {
-            p.require(Role::Admin)?;
-            party
-        }
-        (None, None) => {
-            return Err(ApiError::BadRequest(
-                "name the party signing: {\"as\": \"…\"} (an organisation admin records a party's signature)"
-                    .into(),
-            ));
-        }
-    };
-    p.require(Role::Editor)?;
+    let party = acting_party(&p, body.party, "signs")?;
     match yardstick_workspace::agreements::sign(&snap.project, state.store(), &id, &party, &p.actor()).await {
         Ok(a) => Ok(Json(json!(a))),
         // A party's own token for an agreement it sees but is not party to.

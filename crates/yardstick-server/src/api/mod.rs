@@ -45,6 +45,7 @@ mod evaluations;
 mod kpis;
 mod live;
 mod params;
+mod proposals;
 mod reconciliations;
 mod scorecards;
 mod slo;
@@ -100,6 +101,9 @@ pub fn app_with(state: AppState, timeout: Duration, body_limit: usize) -> Router
         .route("/api/v1/agreements", get(agreements::agreements_list))
         .route("/api/v1/agreements/{id}", get(agreements::agreement))
         .route("/api/v1/agreements/{id}/sign", post(agreements::sign))
+        .route("/api/v1/agreements/{id}/proposals", post(proposals::create))
+        .route("/api/v1/proposals/{n}/accept", post(proposals::accept))
+        .route("/api/v1/proposals/{n}/reject", post(proposals::reject))
         .route("/api/v1/alerts", get(live::alerts))
         .route("/api/v1/reconciliations", get(reconciliations::reconciliations))
         .route(
@@ -228,9 +232,10 @@ fn micros_rfc3339(us: i64) -> String {
           live::events, slo::slo, live::meta, kpis::breakdown, kpis::explain, kpis::forecast, why::why,
           live::alerts, reconciliations::reconciliations, reconciliations::reconciliation,
           reconciliations::resolve, actions::actions, actions::add, actions::close,
-          agreements::agreements_list, agreements::agreement, agreements::sign),
+          agreements::agreements_list, agreements::agreement, agreements::sign,
+          proposals::create, proposals::accept, proposals::reject),
     components(schemas(Health, kpis::KpiSummary, evaluations::Evaluations, sources::Pushed,
-          tokens::NewToken, tokens::RoleName, reconciliations::NewResolutionBody, reconciliations::SideName, actions::NewActionBody, actions::CloseActionBody, agreements::SignBody, ErrorBody)),
+          tokens::NewToken, tokens::RoleName, reconciliations::NewResolutionBody, reconciliations::SideName, actions::NewActionBody, actions::CloseActionBody, agreements::SignBody, proposals::ProposeBody, proposals::DecideBody, ErrorBody)),
     modifiers(&BearerAuth, &ErrorAnswers, &ItemLinks)
 )]
 pub struct ApiDoc;

@@ -240,3 +240,158 @@ async fn the_contracts_page_shows_unsigned_terms() {
     b.shot("partnership-unsigned-desktop").await;
     b.close().await;
 }
+
+/// Renegotiation over the API on every back-end: a party proposes as
+/// itself, only another party accepts (the organisation's admin for a
+/// named party), a decided proposal stays decided, and the acceptance
+/// carries the amendment as a patch of the definitions.
+#[tokio::test(flavor = "multi_thread")]
+async fn only_another_party_accepts_a_proposal() {
+    let dir = project_dir();
+    for url in store_urls(dir.path()).await {
+        let s = Server::start(dir.path(), &url).await;
+        let acme = s.token("editor", Some("Acme")).await;
+        let next = {
+            use chrono::Datelike;
+            let d = chrono::Utc::now().date_naive();
+            let (y, m) = if d.month() == 12 {
+                (d.year() + 1, 1)
+            } else {
+                (d.year(), d.month() + 1)
+            };
+            format!("{y}-{m:02}")
+        };
+        let body = |from: &str| json!({"clause": "uptime", "target": ">= 98%", "from": from, "reason": "the January outage"});
+        // Not a period already judged.
+        let (st, e) = s
+            .call(
+                "POST",
+                "/api/v1/agreements/hosting/proposals",
+                &acme,
+                Some(body("2026-01")),
+            )
+            .await;
+        assert_eq!(
+            (st, e["code"].clone()),
+            (StatusCode::BAD_REQUEST, json!("bad_request")),
+            "{e}"
+        );
+        assert!(
+            e["message"].as_str().is_some_and(|m| m.contains("in the past")),
+            "{e}"
+        );
+        // Not as another party.
+        let mut as_us = body(&next);
+        as_us["as"] = json!("Us");
+        let (st, _) = s
+            .call("POST", "/api/v1/agreements/hosting/proposals", &acme, Some(as_us))
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (st, made) = s
+            .call(
+                "POST",
+                "/api/v1/agreements/hosting/proposals",
+                &acme,
+                Some(body(&next)),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{url}: {made}");
+        assert_eq!(
+            (made["party"].clone(), made["status"].clone()),
+            (json!("Acme"), json!("open"))
+        );
+        let n = made["id"].as_i64().expect("number");
+        let accept = format!("/api/v1/proposals/{n}/accept");
+        let reject = format!("/api/v1/proposals/{n}/reject");
+
+        // Acme does not accept its own; a party that does not see the
+        // contract does not see the proposal; a viewer decides nothing.
+        let (st, e) = s.call("POST", &accept, &acme, Some(json!({}))).await;
+        assert_eq!(
+            (st, e["code"].clone()),
+            (StatusCode::FORBIDDEN, json!("forbidden")),
+            "{e}"
+        );
+        let cloudco = s.token("editor", Some("CloudCo")).await;
+        let (st, e) = s.call("POST", &accept, &cloudco, Some(json!({}))).await;
+        assert_eq!(
+            (st, e["code"].clone()),
+            (StatusCode::NOT_FOUND, json!("unknown_proposal")),
+            "{e}"
+        );
+        let viewer = s.token("viewer", Some("Acme")).await;
+        let (st, _) = s
+            .call("POST", &reject, &viewer, Some(json!({"comment": "no"})))
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        // The organisation decides as a named party, never as the proposer.
+        let (st, e) = s
+            .call("POST", &accept, &s.admin, Some(json!({"as": "Acme"})))
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+        let (st, e) = s.call("POST", &reject, &s.admin, Some(json!({"as": "Us"}))).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "a rejection needs a comment: {e}");
+        let (st, done) = s
+            .call(
+                "POST",
+                &accept,
+                &s.admin,
+                Some(json!({"as": "Us", "comment": "fair"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{done}");
+        assert_eq!(
+            (done["status"].clone(), done["decided_party"].clone()),
+            (json!("accepted"), json!("Us"))
+        );
+        let patch = done["amendment"]["patch"].as_str().expect("a patch");
+        assert!(
+            patch.contains("+targets = [")
+                && patch.contains("{ from = \"2026-01-01\", target = \">= 99%\" }")
+                && patch.contains(&format!(
+                    "{{ from = \"{next}-01\", target = \">= 98%\", note = \"proposal #{n} by Acme"
+                )),
+            "{patch}"
+        );
+        let (st, e) = s
+            .call("POST", &reject, &acme, Some(json!({"comment": "too late"})))
+            .await;
+        assert_eq!(
+            (st, e["code"].clone()),
+            (StatusCode::CONFLICT, json!("conflict")),
+            "{e}"
+        );
+        let (st, e) = s
+            .call(
+                "POST",
+                "/api/v1/proposals/9999/accept",
+                &s.admin,
+                Some(json!({"as": "Us"})),
+            )
+            .await;
+        assert_eq!(
+            (st, e["code"].clone()),
+            (StatusCode::NOT_FOUND, json!("unknown_proposal")),
+            "{e}"
+        );
+
+        // The agreement lists it, accepted and not yet in the definitions.
+        let (_, a) = s.get("/api/v1/agreements/hosting", &acme).await;
+        assert_eq!(a["proposals"][0]["id"], json!(n));
+        assert_eq!(a["proposals"][0]["written"], json!(false));
+        assert!(a["proposals"][0]["amendment"]["patch"].is_string(), "{a}");
+        assert_eq!(a["versions"], json!([]));
+        let (_, audit) = s.get("/api/v1/audit", &s.admin).await;
+        let actions: Vec<&str> = audit
+            .as_array()
+            .or_else(|| audit["audit"].as_array())
+            .expect("audit entries")
+            .iter()
+            .filter_map(|e| e["action"].as_str())
+            .collect();
+        assert!(
+            actions.contains(&"agreement.propose") && actions.contains(&"agreement.accept"),
+            "{actions:?}"
+        );
+    }
+}

@@ -78,6 +78,7 @@ target = ">= 99%"
 provider = "Us"
 client = "Acme"
 fee = { amount = 1000, every = "month" }
+start = "2026-01-01"
 
 [[contract.hosting.clause]]
 id = "uptime"
