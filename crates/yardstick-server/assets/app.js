@@ -1,10 +1,11 @@
 // Yardstick's dashboard: plain JavaScript modules over API v1 (no build step).
-// Views: #/ overview, #/kpi/ID, #/contracts, #/partnerships, #/partnership/ID,
+// Views: #/ overview, #/kpi/ID, #/contracts, #/agreement/ID, #/partnerships, #/partnership/ID,
 // #/reconciliations, #/reconciliation/ID?period=P, #/login.
 // Live: server-sent events re-render the open view when new values arrive.
 import { api } from "./api.js";
 import { esc } from "./format.js";
 import { $, main, state } from "./state.js";
+import { viewAgreement } from "./views/agreement.js";
 import { viewContracts } from "./views/contracts.js";
 import { viewKpi } from "./views/kpi.js";
 import { viewLogin } from "./views/login.js";
@@ -37,6 +38,7 @@ async function route() {
     connectLive();
     if (parts[0] === "kpi" && parts[1]) await viewKpi(parts[1]);
     else if (parts[0] === "contracts") await viewContracts();
+    else if (parts[0] === "agreement" && parts[1]) await viewAgreement(parts[1]);
     else if (parts[0] === "partnerships") await viewPartnerships();
     else if (parts[0] === "partnership" && parts[1]) await viewPartnership(parts[1]);
     else if (parts[0] === "reconciliations") await viewReconciliations();

@@ -14,7 +14,7 @@ use crate::error::ApiError;
 
 const INDEX: &str = include_str!("../assets/index.html");
 /// The dashboard's scripts: ES modules, served as they are (no build step).
-const SCRIPTS: [(&str, &str); 13] = [
+const SCRIPTS: [(&str, &str); 14] = [
     ("app.js", include_str!("../assets/app.js")),
     ("api.js", include_str!("../assets/api.js")),
     ("format.js", include_str!("../assets/format.js")),
@@ -26,6 +26,7 @@ const SCRIPTS: [(&str, &str); 13] = [
     ("views/actions.js", include_str!("../assets/views/actions.js")),
     ("views/contracts.js", include_str!("../assets/views/contracts.js")),
     ("views/terms.js", include_str!("../assets/views/terms.js")),
+    ("views/agreement.js", include_str!("../assets/views/agreement.js")),
     (
         "views/reconciliations.js",
         include_str!("../assets/views/reconciliations.js"),

@@ -3,6 +3,7 @@ import { $, main } from "../state.js";
 import { esc, fmt, fmtTarget } from "../format.js";
 import { api } from "../api.js";
 import { signForm, termsNote, wireSigning } from "./terms.js";
+import { agreementLink } from "./agreement.js";
 
 // A clause as people call it: its KPI's name (the clause id if it has none).
 export function clauseName(c, clauseId, KPIS) {
@@ -23,7 +24,7 @@ export async function viewContracts() {
     const cur = c.currency || "";
     html += `<section class="card" data-contract="${esc(c.id)}"><h2>${esc(c.name || c.id)}</h2>
       <p class="muted">Provider: ${esc(c.provider || "—")} · Client: ${esc(c.client || "—")}${c.fee ? ` · Fee: ${fmt(c.fee.amount, cur)} per ${esc(c.fee.every)}` : ""}</p>
-      ${termsNote(grid.terms)}${signForm(c.id, grid.terms)}
+      ${termsNote(grid.terms)}${signForm(c.id, grid.terms)}<p>${agreementLink(c.id)}</p>
       <h3>Compliance</h3><div class="table-wrap"><table class="grid"><thead><tr><th>Clause</th>${periods.map((p) => `<th class="nowrap">${esc(p)}</th>`).join("")}</tr></thead><tbody>`;
     for (const cl of c.clauses) {
       const kpiName = (KPIS[cl.kpi] && KPIS[cl.kpi].name) || cl.id;

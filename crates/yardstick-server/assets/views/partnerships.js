@@ -3,6 +3,7 @@ import { $, main } from "../state.js";
 import { badge, entityKey, esc, fmt, fmtTarget } from "../format.js";
 import { api } from "../api.js";
 import { signForm, termsNote, wireSigning } from "./terms.js";
+import { agreementLink } from "./agreement.js";
 
 export async function viewPartnerships() {
   const list = (await api("/api/v1/partnerships")).partnerships;
@@ -34,7 +35,7 @@ export async function viewPartnership(id) {
   const scores = p.scores.filter((s) => s.score !== null);
   main().innerHTML = `<h1>${esc(p.name || p.partnership)}</h1>
     <p>Partners: <strong>${esc(p.partners.join(" and "))}</strong> · ${esc(p.kind)} · reviewed every ${esc(p.review_every || "period")}</p>
-    ${termsNote(p.terms)}${signForm(p.partnership, p.terms)}
+    ${termsNote(p.terms)}${signForm(p.partnership, p.terms)}<p>${agreementLink(p.partnership)}</p>
     <h2>Scorecard</h2><table class="narrow"><thead><tr><th>Review period</th><th class="num">Score</th><th>Complete</th></tr></thead><tbody>
       ${scores.map((s) => `<tr><td class="nowrap">${esc(s.period)}</td><td class="num score">${fmt(s.score, "%")}</td><td>${s.complete ? "yes" : "in progress"}</td></tr>`).join("") || '<tr><td colspan="3" class="muted">No score yet.</td></tr>'}</tbody></table>
     <h2>KPIs, latest ended period</h2><div class="table-wrap"><table><thead><tr><th>KPI</th><th>Period</th><th>Entity</th><th class="num">Value</th><th>Target</th><th>Status</th></tr></thead><tbody>

@@ -395,3 +395,115 @@ async fn only_another_party_accepts_a_proposal() {
         );
     }
 }
+
+/// The contract's agreement page: proposing from the form (the
+/// organisation's admin for Acme), the proposal open and awaiting the
+/// other party, accepting it as that party, and the amendment to commit.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agreement_page_proposes_and_accepts() {
+    let Some(b) = super::dashboard::Browser::start().await else {
+        return;
+    };
+    let dir = project_dir();
+    let url = yardstick_store::default_url(dir.path()).expect("url");
+    let s = Server::start(dir.path(), &url).await;
+    b.login(&s.base, &s.admin).await;
+    let c = &b.client;
+    // From the contract's card.
+    c.goto(&format!("{}/#/contracts", s.base)).await.expect("open");
+    b.until(
+        "the agreement link",
+        "document.querySelector('[data-contract] a.agreement-link')",
+    )
+    .await;
+    c.execute(
+        "document.querySelector('[data-contract] a.agreement-link').click()",
+        vec![],
+    )
+    .await
+    .expect("follow the link");
+    let title = b
+        .until_text(
+            "the agreement page",
+            "document.querySelector('h1[data-agreement]')?.innerText",
+        )
+        .await;
+    assert_eq!(title, "Agreement: hosting");
+    assert!(
+        b.until_text("no proposal yet", "document.querySelector('main')?.innerText")
+            .await
+            .contains("No party has signed any version yet.")
+    );
+    let next = {
+        use chrono::Datelike;
+        let d = chrono::Utc::now().date_naive();
+        let (y, m) = if d.month() == 12 {
+            (d.year() + 1, 1)
+        } else {
+            (d.year(), d.month() + 1)
+        };
+        format!("{y}-{m:02}")
+    };
+    c.execute(
+        "const f = document.querySelector('form.propose');
+         f.target.value = '>= 98%'; f.from.value = arguments[0];
+         f.reason.value = 'the January outage was a one-off'; f.as.value = 'Acme';
+         f.querySelector('button[type=submit]').click();",
+        vec![json!(next)],
+    )
+    .await
+    .expect("propose");
+    let notice = b
+        .until_text(
+            "the proposal recorded",
+            "document.querySelector('.banner.proposed')?.innerText",
+        )
+        .await;
+    assert!(notice.starts_with("Proposal #1 recorded."), "{notice}");
+    let open = b
+        .until_text(
+            "the open proposal",
+            "document.querySelector('li.proposal[data-status=open]')?.innerText",
+        )
+        .await;
+    assert!(
+        open.contains("#1 Acme proposes clause uptime: target >= 98% from")
+            && open.contains("the January outage was a one-off"),
+        "{open}"
+    );
+    for (name, w, h) in [("desktop", 1400, 1000), ("phone", 390, 1500)] {
+        c.set_window_size(w, h).await.expect("size");
+        b.shot(&format!("agreement-open-{name}")).await;
+    }
+    // The admin decides for Us (the other party), with a comment.
+    c.execute(
+        "const d = document.querySelector('li.proposal[data-status=open] .decide');
+         d.querySelector('.decide-comment').value = 'fair, from next month';
+         d.querySelector('button.accept').click();",
+        vec![],
+    )
+    .await
+    .expect("accept");
+    let done = b
+        .until_text(
+            "the accepted proposal",
+            "document.querySelector('li.proposal[data-status=accepted]')?.innerText",
+        )
+        .await;
+    assert!(done.contains("accepted by Us: “fair, from next month”"), "{done}");
+    c.execute("document.querySelector('details.amendment').open = true", vec![])
+        .await
+        .expect("open the amendment");
+    let patch = b
+        .until_text(
+            "the amendment",
+            "document.querySelector('details.amendment pre')?.innerText",
+        )
+        .await;
+    assert!(patch.contains("+targets = ["), "{patch}");
+    for (name, w, h) in [("desktop", 1400, 1000), ("phone", 390, 1500)] {
+        c.set_window_size(w, h).await.expect("size");
+        b.shot(&format!("agreement-accepted-{name}")).await;
+    }
+    b.close().await;
+}
