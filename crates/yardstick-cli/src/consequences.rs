@@ -132,32 +132,8 @@ fn agreements_of<'a>(
             seen.push(id);
         }
     }
-    let terms: Vec<_> = seen
-        .iter()
-        .filter_map(|id| yardstick_core::terms::terms(project, id))
-        .collect();
-    let db = std::env::var("YARDSTICK_DB").ok();
-    if db.is_none() && !dir.join(".yardstick").join("state.db").is_file() {
-        return Ok(terms
-            .into_iter()
-            .map(|t| yardstick_workspace::agreements::with_signatures(t, Vec::new()))
-            .collect());
-    }
-    let url = crate::server::store_url(dir, db.as_deref())?;
-    crate::check::runtime()?.block_on(async {
-        let store = yardstick_store::Store::open(&url)
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut out = Vec::new();
-        for t in terms {
-            out.push(
-                yardstick_workspace::agreements::complete(t, &store)
-                    .await
-                    .map_err(|e| e.to_string())?,
-            );
-        }
-        Ok(out)
-    })
+    let ids: Vec<String> = seen.iter().map(|s| s.to_string()).collect();
+    crate::check::runtime()?.block_on(yardstick_workspace::agreements::read(dir, None, project, &ids))
 }
 
 pub(crate) fn run(

@@ -6,6 +6,7 @@ mod agreements;
 mod args;
 mod check;
 mod consequences;
+mod documents;
 mod eval;
 mod explain;
 mod fault;
@@ -288,6 +289,23 @@ Examples:
     /// Every agreement's standing, or one agreement's signed versions and proposals.
     #[command(after_help = "Examples:\n  yardstick agreements\n  yardstick agreements hosting --format json")]
     Agreements(agreements::ListArgs),
+    /// An agreement's KPI appendix: Markdown, HTML or PDF, both sides read and sign.
+    #[command(
+        after_help = "Each KPI's objective and exact definition in words (what is counted, filters, how time
+is cut, the time zone, exclusions such as scheduled maintenance), its target and warning
+with every amendment, each clause's wording, breach rule and consequences, the data's
+sources and owners, the terms' fingerprint and the signatures recorded. Generated from
+the definitions Yardstick evaluates, so the document and the results cannot disagree.
+
+Examples:
+  yardstick appendix hosting
+  yardstick appendix hosting --format pdf -o hosting-appendix.pdf
+  yardstick appendix cloudco --format html -o cloudco.html"
+    )]
+    Appendix(documents::AppendixArgs),
+    /// The KPI catalogue: every KPI with its definition in words, by level and owner.
+    #[command(after_help = "Examples:\n  yardstick catalog\n  yardstick catalog --format pdf -o kpis.pdf")]
+    Catalog(documents::CatalogArgs),
     /// Reconcile two sides' records: what differs, and how much of each KPI gap it explains.
     #[command(
         after_help = "For each [reconcile.ID] (or the one named) and period of its KPIs: records matched on
@@ -407,6 +425,8 @@ fn main() -> ExitCode {
         Command::Accept(a) => agreements::run_decide(a, true, color),
         Command::Reject(a) => agreements::run_decide(a, false, color),
         Command::Agreements(a) => agreements::run_list(a, color),
+        Command::Appendix(a) => documents::appendix(a, color),
+        Command::Catalog(a) => documents::catalog(a, color),
         Command::Reconcile(a) => reconcile::run(a, color),
         Command::Serve(a) => a.run(color),
         Command::Push(a) => server::push(a, color),

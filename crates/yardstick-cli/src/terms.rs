@@ -11,7 +11,7 @@ use comfy_table::Cell;
 use serde_json::Value;
 use yardstick_core::terms::{Terms, agreements, terms};
 use yardstick_store::Store;
-use yardstick_workspace::agreements::{Agreement, SignError, complete, with_signatures};
+use yardstick_workspace::agreements::{Agreement, SignError};
 
 use crate::Format;
 use crate::args::{Db, ProjectOpt};
@@ -177,21 +177,13 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
             .collect(),
     };
     // Signatures, when the project has a store (reading never creates one).
-    let default_store = a.project.dir.join(".yardstick").join("state.db");
-    let listed: Vec<Agreement> = if a.store.db.is_some() || default_store.is_file() {
-        let rt = crate::check::runtime()?;
-        let url = crate::server::store_url(&a.project.dir, a.store.db.as_deref())?;
-        rt.block_on(async {
-            let store = Store::open(&url).await.map_err(|e| e.to_string())?;
-            let mut out = Vec::new();
-            for t in all {
-                out.push(complete(t, &store).await.map_err(|e| e.to_string())?);
-            }
-            Ok::<_, String>(out)
-        })?
-    } else {
-        all.into_iter().map(|t| with_signatures(t, Vec::new())).collect()
-    };
+    let ids: Vec<String> = all.iter().map(|t| t.id.clone()).collect();
+    let listed: Vec<Agreement> = crate::check::runtime()?.block_on(yardstick_workspace::agreements::read(
+        &a.project.dir,
+        a.store.db.as_deref(),
+        project,
+        &ids,
+    ))?;
     if a.id.is_some() || a.format == Format::Json {
         return print(&listed, a.format, a.id.is_some());
     }

@@ -6,6 +6,7 @@
 //! depends on ([`calendar`]). The engine compiles the model to DataFusion
 //! plans; renderers turn diagnostics and results into text.
 
+pub mod appendix;
 pub mod calendar;
 pub mod check;
 pub mod contract;

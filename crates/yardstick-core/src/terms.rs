@@ -268,7 +268,7 @@ fn canonical(v: &Value, out: &mut String) {
 }
 
 /// Every KPI and metric the named ones read, themselves included, sorted.
-fn reachable(project: &Project, roots: &[String]) -> BTreeSet<String> {
+pub(crate) fn reachable(project: &Project, roots: &[String]) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
     let mut stack: Vec<String> = roots.to_vec();
     while let Some(id) = stack.pop() {
@@ -283,7 +283,7 @@ fn reachable(project: &Project, roots: &[String]) -> BTreeSet<String> {
 }
 
 /// Every source the measures read, with the sources views read, sorted.
-fn sources_of(project: &Project, measures: &BTreeSet<String>) -> BTreeSet<String> {
+pub(crate) fn sources_of(project: &Project, measures: &BTreeSet<String>) -> BTreeSet<String> {
     let mut stack: Vec<String> = Vec::new();
     for m in measures {
         match project

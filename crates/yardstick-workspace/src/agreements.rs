@@ -126,6 +126,37 @@ pub fn versions(a: &Agreement) -> Vec<Version> {
     out
 }
 
+/// Agreements `ids`' terms with their signatures, read from the project's
+/// store when it has one (`db`, `YARDSTICK_DB`, or `.yardstick/state.db`):
+/// reading never creates a store, and without one nobody has signed.
+pub async fn read(
+    dir: &std::path::Path,
+    db: Option<&str>,
+    project: &Project,
+    ids: &[String],
+) -> Result<Vec<Agreement>, String> {
+    let mut all: Vec<Terms> = Vec::new();
+    for id in ids {
+        if !all.iter().any(|t| &t.id == id)
+            && let Some(t) = terms(project, id)
+        {
+            all.push(t);
+        }
+    }
+    let named =
+        db.is_some_and(|d| !d.is_empty()) || std::env::var("YARDSTICK_DB").is_ok_and(|d| !d.is_empty());
+    if !named && !dir.join(".yardstick").join("state.db").is_file() {
+        return Ok(all.into_iter().map(|t| with_signatures(t, Vec::new())).collect());
+    }
+    let url = crate::store_url(dir, db)?;
+    let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for t in all {
+        out.push(complete(t, &store).await.map_err(|e| e.to_string())?);
+    }
+    Ok(out)
+}
+
 /// Why a signature was not recorded.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {

@@ -13,6 +13,7 @@
 pub mod actions;
 pub mod agreements;
 pub mod alerts;
+pub mod documents;
 pub mod proposals;
 
 use std::path::{Path, PathBuf};

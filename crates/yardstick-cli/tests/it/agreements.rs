@@ -306,3 +306,124 @@ fn a_clause_s_dated_targets_are_checked_like_a_kpi_s() {
     );
     assert_eq!(check_json(ok.path()).0, 0);
 }
+
+/// `pdftotext`'s reading of a PDF, or `None` (after a loud SKIPPED) when
+/// poppler-utils is not installed (`.ci/run` installs it).
+fn pdftotext(pdf: &Path) -> Option<String> {
+    match Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+    {
+        Ok(out) if out.status.success() => Some(String::from_utf8_lossy(&out.stdout).to_string()),
+        Ok(out) => panic!(
+            "pdftotext cannot read the PDF: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(_) => {
+            eprintln!(
+                "\n!!! SKIPPED: reading the PDF back needs pdftotext (apt-get install poppler-utils) !!!\n"
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn the_appendix_pdf_reads_back_every_clause_s_target_and_credit() {
+    let dir = broken_seed("", "");
+    let d = dir.path();
+    for party in ["Provider Ltd", "Acme Corp"] {
+        json_of(&run(
+            d,
+            &None,
+            &["sign", "hosting", "--as", party, "--format", "json"],
+        ));
+    }
+    let pdf = d.join("hosting.pdf");
+    let out = run(
+        d,
+        &None,
+        &[
+            "appendix",
+            "hosting",
+            "--format",
+            "pdf",
+            "-o",
+            pdf.to_str().expect("path"),
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(&pdf).expect("the PDF");
+    assert!(bytes.starts_with(b"%PDF-"), "a PDF");
+    // The JSON content says what every format must show.
+    let content = json_of(&run(d, &None, &["appendix", "hosting", "--format", "json"]));
+    assert_eq!(
+        content["appendix"]["fingerprint"],
+        json_of(&yardstick(&["terms", "hosting", "--format", "json"], d))["fingerprint"]
+    );
+    let md = String::from_utf8(run(d, &None, &["appendix", "hosting"]).stdout).expect("utf-8");
+    let html =
+        String::from_utf8(run(d, &None, &["appendix", "hosting", "--format", "html"]).stdout).expect("utf-8");
+    let Some(text) = pdftotext(&pdf) else { return };
+    // pdftotext breaks long lines: compare word sequences.
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (text, md) = (flat(&text), flat(&md));
+    for want in [
+        "Clause uptime: KPI uptime",
+        "Target: At least 99.5% in every period.",
+        "consequences apply in a month that completes a run of 2 breached months in a row",
+        "A service credit of 10% of that period's fee.",
+        "The client may initiate a contract review.",
+        "Clause first_response: KPI first_response_24h",
+        "Target: At least 90% in every period.",
+        "A service credit of 5% of that period's fee when the value is below 90%.",
+        "A service credit of 15% of that period's fee when the value is below 80%.",
+        "excluding scheduled maintenance",
+        "time covered by an interval of maintenance (e.g. scheduled maintenance) is excluded",
+        "Europe/Berlin",
+        "Fee: €12,000 per month",
+        "Provider Ltd signed these terms on",
+        "Acme Corp signed these terms on",
+    ] {
+        assert!(text.contains(want), "the PDF lacks {want:?}:\n{text}");
+        assert!(
+            md.replace(['`', '*'], "").contains(want),
+            "the Markdown lacks {want:?}:\n{md}"
+        );
+    }
+    assert!(text.contains(content["appendix"]["fingerprint"].as_str().expect("fingerprint")));
+    assert!(
+        html.contains("<h3>Clause <code>uptime</code>: KPI <code>uptime</code></h3>"),
+        "{html}"
+    );
+    // Every clause's consequences appear in every format.
+    for c in content["appendix"]["clauses"].as_array().expect("clauses") {
+        for line in c["consequences"].as_array().expect("consequences") {
+            let line = line.as_str().expect("text").replace('\'', "&#x27;");
+            assert!(html.contains(&line), "{line} in the HTML");
+        }
+    }
+}
+
+#[test]
+fn the_catalogue_groups_kpis_by_level_and_owner() {
+    let out = yardstick(&["catalog", "--format", "json"], &seed_dir());
+    let v = json_of(&out);
+    let kpis = v["kpis"].as_array().expect("kpis");
+    let (_, json) = check_json(&seed_dir());
+    assert_eq!(kpis.len() as u64, json["counts"]["kpis"].as_u64().expect("count"));
+    let levels: Vec<&str> = kpis.iter().map(|k| k["level"].as_str().unwrap_or("-")).collect();
+    let rank = |l: &str| {
+        ["company", "team", "individual", "partnership", "-"]
+            .iter()
+            .position(|x| *x == l)
+    };
+    assert!(levels.windows(2).all(|w| rank(w[0]) <= rank(w[1])), "{levels:?}");
+    let md = String::from_utf8(yardstick(&["catalog"], &seed_dir()).stdout).expect("utf-8");
+    assert!(md.starts_with("# KPI catalogue: "), "{md}");
+    assert!(md.contains("## Company KPIs, owned by "), "{md}");
+    let out = yardstick(&["appendix", "nope"], &seed_dir());
+    assert_eq!(out.status.code(), Some(2));
+}

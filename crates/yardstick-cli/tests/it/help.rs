@@ -26,6 +26,14 @@ fn every_command_has_examples_in_its_help() {
         "serve",
         "push",
         "token",
+        "terms",
+        "sign",
+        "propose",
+        "accept",
+        "reject",
+        "agreements",
+        "appendix",
+        "catalog",
     ] {
         let out = yardstick(&[cmd, "--help"], Path::new("."));
         let help = String::from_utf8_lossy(&out.stdout);

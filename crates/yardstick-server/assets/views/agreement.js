@@ -69,6 +69,7 @@ export async function viewAgreement(id) {
   const back = a.subject === "contract" ? '<a href="#/contracts">Contracts</a>' : a.subject === "partnership" ? `<a href="#/partnership/${encodeURIComponent(id)}">Partnership</a>` : "";
   main().innerHTML = `<p class="muted small">${back}</p><h1 data-agreement="${esc(id)}">Agreement: ${esc(id)}</h1>
     <p>${esc(a.subject)} between <strong>${esc(a.parties.join(" and ") || "no party named")}</strong></p>
+    <p class="appendix-links">KPI appendix to read and sign: ${["html", "pdf", "md"].map((f) => `<a href="/api/v1/agreements/${encodeURIComponent(id)}/appendix?format=${f}" target="_blank" rel="noopener">${f === "md" ? "Markdown" : f.toUpperCase()}</a>`).join(" · ")}</p>
     ${notice}${termsNote(a)}${signForm(id, a)}
     <h2>Versions signed</h2>${a.versions.length ? `<div class="table-wrap"><table class="narrow versions"><thead><tr><th>Terms</th><th>Signed by</th><th>In force</th></tr></thead><tbody>
       ${a.versions.map((v) => `<tr><td>${short(v.fingerprint)}</td><td>${esc(v.signed_by.join(", "))}</td><td>${v.current ? "yes, now" : "earlier"}</td></tr>`).join("")}</tbody></table></div>` : '<p class="muted">No party has signed any version yet.</p>'}

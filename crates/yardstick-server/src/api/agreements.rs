@@ -135,3 +135,63 @@ pub(crate) async fn sign(
         Err(SignError::Store(e)) => Err(e.into()),
     }
 }
+
+/// A document's format.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum DocFormat {
+    /// Markdown.
+    Md,
+    /// A self-contained HTML page.
+    #[default]
+    Html,
+    /// A4 PDF.
+    Pdf,
+}
+
+/// The format of `GET /api/v1/agreements/{id}/appendix`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AppendixQuery {
+    /// `md`, `html` (the default) or `pdf`.
+    #[serde(default)]
+    #[param(inline)]
+    pub format: DocFormat,
+}
+
+/// `GET /api/v1/agreements/{id}/appendix`: the KPI appendix both sides
+/// read and sign, from the definitions this snapshot evaluates.
+#[utoipa::path(get, path = "/api/v1/agreements/{id}/appendix", security(("bearer" = [])),
+    params(("id" = String, Path, description = "contract, incentive or partnership id"), AppendixQuery),
+    responses((status = 200, description = "The appendix document",
+                content((String = "text/html"), (String = "text/markdown"), (String = "application/pdf"))),
+              (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub(crate) async fn appendix(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AppendixQuery>,
+) -> ApiResult<Response> {
+    use yardstick_workspace::documents::{Format, render_appendix};
+    let snap = state.snapshot();
+    let t = visible_terms(&snap.project, &p, &id)?;
+    let a = complete(t, state.store()).await?;
+    let (format, mime, ext) = match q.format {
+        DocFormat::Md => (Format::Markdown, "text/markdown; charset=utf-8", "md"),
+        DocFormat::Html => (Format::Html, "text/html; charset=utf-8", "html"),
+        DocFormat::Pdf => (Format::Pdf, "application/pdf", "pdf"),
+    };
+    let bytes = render_appendix(&snap.project, &a, format, snap.evaluated_at)
+        .ok_or_else(|| ApiError::unknown(Thing::Agreement, &id))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let disposition = format!("inline; filename=\"{id}-appendix.{ext}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -101,6 +101,7 @@ pub fn app_with(state: AppState, timeout: Duration, body_limit: usize) -> Router
         .route("/api/v1/agreements", get(agreements::agreements_list))
         .route("/api/v1/agreements/{id}", get(agreements::agreement))
         .route("/api/v1/agreements/{id}/sign", post(agreements::sign))
+        .route("/api/v1/agreements/{id}/appendix", get(agreements::appendix))
         .route("/api/v1/agreements/{id}/proposals", post(proposals::create))
         .route("/api/v1/proposals/{n}/accept", post(proposals::accept))
         .route("/api/v1/proposals/{n}/reject", post(proposals::reject))
@@ -232,7 +233,7 @@ fn micros_rfc3339(us: i64) -> String {
           live::events, slo::slo, live::meta, kpis::breakdown, kpis::explain, kpis::forecast, why::why,
           live::alerts, reconciliations::reconciliations, reconciliations::reconciliation,
           reconciliations::resolve, actions::actions, actions::add, actions::close,
-          agreements::agreements_list, agreements::agreement, agreements::sign,
+          agreements::agreements_list, agreements::agreement, agreements::sign, agreements::appendix,
           proposals::create, proposals::accept, proposals::reject),
     components(schemas(Health, kpis::KpiSummary, evaluations::Evaluations, sources::Pushed,
           tokens::NewToken, tokens::RoleName, reconciliations::NewResolutionBody, reconciliations::SideName, actions::NewActionBody, actions::CloseActionBody, agreements::SignBody, proposals::ProposeBody, proposals::DecideBody, ErrorBody)),

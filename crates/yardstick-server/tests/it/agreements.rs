@@ -475,6 +475,20 @@ async fn the_agreement_page_proposes_and_accepts() {
         c.set_window_size(w, h).await.expect("size");
         b.shot(&format!("agreement-open-{name}")).await;
     }
+    // The appendix link serves the document to the signed-in browser.
+    let html = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(document.querySelector('.appendix-links a').href).then((r) => r.text()).then(done);",
+            vec![],
+        )
+        .await
+        .expect("fetch the appendix");
+    assert!(
+        html.as_str()
+            .is_some_and(|h| h.contains("<h1>KPI appendix: hosting</h1>")),
+        "{html}"
+    );
     // The admin decides for Us (the other party), with a comment.
     c.execute(
         "const d = document.querySelector('li.proposal[data-status=open] .decide');
@@ -506,4 +520,56 @@ async fn the_agreement_page_proposes_and_accepts() {
         b.shot(&format!("agreement-accepted-{name}")).await;
     }
     b.close().await;
+}
+
+/// The appendix over the API: each format with its media type, for the
+/// parties that see the agreement only.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_appendix_is_served_in_each_format_to_those_who_see_it() {
+    let dir = project_dir();
+    let url = yardstick_store::default_url(dir.path()).expect("url");
+    let s = Server::start(dir.path(), &url).await;
+    let acme = s.token("viewer", Some("Acme")).await;
+    for (format, mime, starts) in [
+        ("pdf", "application/pdf", "%PDF-"),
+        ("html", "text/html; charset=utf-8", "<!doctype html>"),
+        ("md", "text/markdown; charset=utf-8", "# KPI appendix: hosting"),
+    ] {
+        let res = s
+            .http
+            .get(format!(
+                "{}/api/v1/agreements/hosting/appendix?format={format}",
+                s.base
+            ))
+            .bearer_auth(&acme)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::OK, "{format}");
+        assert_eq!(res.headers()[reqwest::header::CONTENT_TYPE], mime);
+        let body = res.bytes().await.expect("body");
+        assert!(
+            body.starts_with(starts.as_bytes()),
+            "{format}: {}",
+            String::from_utf8_lossy(&body[..40.min(body.len())])
+        );
+        if format == "md" {
+            let text = String::from_utf8_lossy(&body);
+            assert!(text.contains("### Clause `uptime`: KPI `uptime`"), "{text}");
+            assert!(
+                text.contains("A service credit of 10% of that period's fee."),
+                "{text}"
+            );
+        }
+    }
+    let cloudco = s.token("viewer", Some("CloudCo")).await;
+    let (st, e) = s.get("/api/v1/agreements/hosting/appendix", &cloudco).await;
+    assert_eq!(
+        (st, e["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("unknown_agreement"))
+    );
+    let (st, e) = s
+        .get("/api/v1/agreements/hosting/appendix?format=docx", &s.admin)
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
 }
