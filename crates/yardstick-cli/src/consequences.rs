@@ -173,7 +173,23 @@ pub(crate) fn run(
             ));
             let standing = agreements_of(dir, p, r.clauses.iter().map(|x| x.contract.as_str()))?;
             match format {
-                EvalFormat::Json => write_json(&mut out, &with_standing(&r, &standing)?)?,
+                EvalFormat::Json => {
+                    let mut v = with_standing(&r, &standing)?;
+                    // Each period: judged on terms every party signed?
+                    if let Some(rows) = v["clauses"].as_array_mut() {
+                        for (row, x) in rows.iter_mut().zip(&r.clauses) {
+                            row["signed_terms"] =
+                                serde_json::json!(yardstick_workspace::agreements::row_signed(
+                                    p,
+                                    &standing,
+                                    &x.contract,
+                                    &x.clause,
+                                    &x.period
+                                ));
+                        }
+                    }
+                    write_json(&mut out, &v)?
+                }
                 EvalFormat::Csv => write_csv(
                     &mut out,
                     &[
@@ -272,6 +288,37 @@ pub(crate) fn run(
                         .map_err(|e| e.to_string())?;
                     for a in &standing {
                         writeln!(out, "{}", a.words()).map_err(|e| e.to_string())?;
+                        if a.agreed || a.last_agreed.is_none() {
+                            continue;
+                        }
+                        // Which periods keep the terms every party signed.
+                        let (mut kept, mut not) = (Vec::new(), Vec::new());
+                        for x in r.clauses.iter().filter(|x| x.contract == a.terms.id) {
+                            let label = format!("{} {}", x.clause, x.period);
+                            match yardstick_workspace::agreements::row_signed(
+                                p,
+                                &standing,
+                                &x.contract,
+                                &x.clause,
+                                &x.period,
+                            ) {
+                                Some(true) => kept.push(label),
+                                _ => not.push(label),
+                            }
+                        }
+                        if !kept.is_empty() {
+                            writeln!(
+                                out,
+                                "  judged on the terms every party signed: {}; on terms not signed: {}",
+                                kept.join(", "),
+                                if not.is_empty() {
+                                    "none".to_string()
+                                } else {
+                                    not.join(", ")
+                                }
+                            )
+                            .map_err(|e| e.to_string())?;
+                        }
                     }
                 }
             }

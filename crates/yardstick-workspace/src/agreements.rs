@@ -34,6 +34,9 @@ pub struct Agreement {
     /// What changed since the last version every party signed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<Change>,
+    /// The terms of `last_agreed`, as signed.
+    #[serde(skip)]
+    pub agreed_terms: Option<serde_json::Value>,
 }
 
 /// Whether results are judged on signed terms: what `sla` and a
@@ -62,6 +65,29 @@ impl Agreement {
             last_agreed: self.last_agreed.clone(),
             changes: self.changes.clone(),
         }
+    }
+
+    /// Whether clause `clause`'s period starting on local day `first` is
+    /// judged on terms every party signed: always when they signed the
+    /// terms in force; when they signed an earlier version and only targets
+    /// changed since, when the target in force for that period is the one
+    /// they signed (an amendment from a later period leaves earlier periods
+    /// on signed terms); otherwise not.
+    pub fn period_signed(&self, clause: &str, first: chrono::NaiveDate) -> bool {
+        if self.agreed {
+            return true;
+        }
+        let Some(before) = &self.agreed_terms else {
+            return false;
+        };
+        let only_targets = self.changes.iter().all(|c| {
+            c.path
+                .split('.')
+                .map(|seg| seg.split('[').next().unwrap_or(seg))
+                .any(|seg| matches!(seg, "target" | "targets" | "warning"))
+        });
+        only_targets
+            && target_in_force(before, clause, first) == target_in_force(&self.terms.terms, clause, first)
     }
 
     /// The standing in words: judged on signed terms, or what is missing.
@@ -98,6 +124,48 @@ impl Agreement {
         };
         format!("unsigned terms: `{id}` is judged on terms not every party signed ({missing}){changed}")
     }
+}
+
+/// Whether contract `contract`'s clause `clause` is judged on terms every
+/// party signed in period `period` (a label): [`Agreement::period_signed`]
+/// of that contract's agreement among `agreements`; `None` when it is not
+/// among them or the label is not a period.
+pub fn row_signed(
+    project: &Project,
+    agreements: &[Agreement],
+    contract: &str,
+    clause: &str,
+    period: &str,
+) -> Option<bool> {
+    let a = agreements.iter().find(|a| a.terms.id == contract)?;
+    let first = project.settings.calendar().parse_label(period)?.first;
+    Some(a.period_signed(clause, first))
+}
+
+/// The target (and warning) clause `clause` judges a period starting on
+/// `first` by, in terms' canonical JSON: the clause's own (plain, or the
+/// dated entry in force), else its KPI's.
+fn target_in_force(
+    terms: &serde_json::Value,
+    clause: &str,
+    first: chrono::NaiveDate,
+) -> Option<serde_json::Value> {
+    let cl = terms["rules"]["clauses"]
+        .as_array()?
+        .iter()
+        .find(|c| c["id"] == clause)?;
+    let day = first.to_string();
+    let of = |v: &serde_json::Value| -> Option<serde_json::Value> {
+        if let Some(dated) = v["targets"].as_array().filter(|d| !d.is_empty()) {
+            return dated
+                .iter()
+                .rev()
+                .find(|d| d["from"].as_str().is_some_and(|f| f <= day.as_str()))
+                .map(|d| serde_json::json!([d["target"], d["warning"]]));
+        }
+        (!v["target"].is_null()).then(|| serde_json::json!([v["target"], v["warning"]]))
+    };
+    of(cl).or_else(|| of(&terms["measures"][cl["kpi"].as_str()?]))
 }
 
 /// One version of an agreement's terms that some party signed.
@@ -190,6 +258,7 @@ pub async fn complete(t: Terms, store: &Store) -> Result<Agreement, StoreError> 
         && let Ok(before) = serde_json::from_str::<serde_json::Value>(&text)
     {
         a.changes = diff(&before, &a.terms.terms);
+        a.agreed_terms = Some(before);
     }
     Ok(a)
 }
@@ -231,6 +300,7 @@ pub fn with_signatures(t: Terms, signatures: Vec<Signature>) -> Agreement {
         agreed,
         last_agreed,
         changes: Vec::new(),
+        agreed_terms: None,
     }
 }
 

@@ -179,6 +179,11 @@ fn an_accepted_amendment_applies_from_its_month_and_needs_new_signatures() {
                 .any(|x| x["path"] == "rules.clauses[uptime].targets[1].target")),
             "{standing}"
         );
+        // Period by period: those before the amendment keep the signed terms.
+        for r in sla["clauses"].as_array().expect("rows") {
+            let amended = r["clause"] == "uptime" && r["period"].as_str() >= Some("2026-08");
+            assert_eq!(r["signed_terms"], Value::Bool(!amended), "{r}");
+        }
         let listed = json_of(&run(d, &db, &["agreements", "hosting", "--format", "json"]));
         assert_eq!(listed["proposals"][0]["written"], Value::Bool(true));
         assert_eq!(listed["versions"].as_array().map(Vec::len), Some(1));

@@ -39,7 +39,9 @@ export async function viewContracts() {
               : r.value === null
                 ? ["muted", "– no data"]
                 : ["cell-ok", "✓ met"];
-          return `<td class="${cls} nowrap" title="${esc(r.explanation)}">${text}</td>`;
+          // After an amendment not every party signed yet: the periods it changes.
+          const unsigned = grid.terms && grid.terms.last_agreed && r.signed_terms === false;
+          return `<td class="${cls} nowrap${unsigned ? " unsigned-cell" : ""}" title="${esc(r.explanation)}${unsigned ? " (judged on terms not every party signed)" : ""}">${text}${unsigned ? " †" : ""}</td>`;
         })
         .join("")}</tr>`;
     }

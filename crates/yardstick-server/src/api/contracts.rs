@@ -94,15 +94,28 @@ pub(super) async fn clauses(
             from.is_none_or(|f| *end > f) && to.is_none_or(|t| *start <= t)
         })
         .collect();
-    // Whether these results are judged on terms every party signed.
-    let terms = match yardstick_core::terms::terms(project, &id) {
-        Some(t) => Some(
-            yardstick_workspace::agreements::complete(t, state.store())
-                .await?
-                .standing(),
-        ),
+    // Whether these results are judged on terms every party signed, and
+    // each period (an amendment not yet signed leaves earlier ones signed).
+    let agreement = match yardstick_core::terms::terms(project, &id) {
+        Some(t) => Some(yardstick_workspace::agreements::complete(t, state.store()).await?),
         None => None,
     };
+    let all = agreement.iter().cloned().collect::<Vec<_>>();
+    let rows: Vec<Value> = rows
+        .into_iter()
+        .map(|r| {
+            let mut v = json!(r);
+            v["signed_terms"] = json!(yardstick_workspace::agreements::row_signed(
+                project,
+                &all,
+                &r.contract,
+                &r.clause,
+                &r.period
+            ));
+            v
+        })
+        .collect();
+    let terms = agreement.map(|a| a.standing());
     Ok(Json(
         json!({"as_of": snap.sla.as_of, "clauses": rows, "terms": terms}),
     ))
