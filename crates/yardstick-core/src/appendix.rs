@@ -219,7 +219,8 @@ pub fn appendix(project: &Project, id: &str) -> Option<Appendix> {
 }
 
 /// The KPI catalogue: every KPI of the project, grouped by level (company,
-/// team, individual, partnership, then none) and owner.
+/// team, individual, partnership, then none) and owner, then the metrics
+/// they are built from (by id).
 pub fn catalogue(project: &Project) -> Vec<KpiText> {
     let rank = |l: Option<&'static str>| match l {
         Some("company") => 0,
@@ -230,6 +231,9 @@ pub fn catalogue(project: &Project) -> Vec<KpiText> {
     };
     let mut all: Vec<KpiText> = project.kpis.values().map(|k| kpi_text(project, k)).collect();
     all.sort_by(|a, b| (rank(a.level), &a.owner, &a.id).cmp(&(rank(b.level), &b.owner, &b.id)));
+    let mut metrics: Vec<KpiText> = project.metrics.values().map(|m| kpi_text(project, m)).collect();
+    metrics.sort_by(|a, b| a.id.cmp(&b.id));
+    all.extend(metrics);
     all
 }
 

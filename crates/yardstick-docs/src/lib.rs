@@ -104,6 +104,7 @@ fn groups(kpis: &[KpiText]) -> Vec<Group<'_>> {
             None => "KPIs without a level".to_string(),
         };
         let title = match &k.owner {
+            _ if k.kind == "metric" => "Metrics the KPIs are built from".to_string(),
             Some(o) => format!("{level}, owned by {o}"),
             None => format!("{level}, no owner named"),
         };

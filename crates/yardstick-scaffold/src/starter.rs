@@ -196,8 +196,11 @@ fn sla(rng: &mut ChaCha8Rng, days: &[NaiveDate], end: NaiveDate) -> Vec<(&'stati
 /// A reseller's sales (≥ 50,000 a quarter, 5% of 2,000 accounts) and its
 /// acquisition spend (≤ 800 per new customer).
 fn distribution(rng: &mut ChaCha8Rng, days: &[NaiveDate]) -> Vec<(&'static str, String)> {
-    let mut sales = String::from("sale_id,sold_at,customer_id,region,is_new_customer,amount\n");
+    let mut sales = String::from("sale_id,sold_at,customer_id,region,is_new_customer,amount,cost\n");
     let mut spend = String::from("spent_at,channel,amount\n");
+    let mut churn = String::from("churned_at,customer_id\n");
+    let mut market = String::from("reported_at,market_sales\n");
+    let mut customers: Vec<u32> = Vec::new();
     let levels = month_levels(rng, days);
     let mut seen = std::collections::HashSet::new();
     let mut id = 0;
@@ -210,22 +213,35 @@ fn distribution(rng: &mut ChaCha8Rng, days: &[NaiveDate]) -> Vec<(&'static str, 
             let new = seen.insert(customer);
             let region = if rng.random::<f64>() < 0.7 { "UK" } else { "IE" };
             let amount: f64 = rng.random_range(150.0..900.0);
+            let cost = amount * rng.random_range(0.5..0.7);
+            if new {
+                customers.push(customer);
+            }
             let _ = writeln!(
                 sales,
-                "{id},{},P{customer:04},{region},{new},{amount:.2}",
+                "{id},{},P{customer:04},{region},{new},{amount:.2},{cost:.2}",
                 ts(business_time(rng, d))
             );
+        }
+        // About one customer in ten cancels in a quarter.
+        if !customers.is_empty() && rng.random::<f64>() < 0.15 {
+            let c = customers[rng.random_range(0..customers.len())];
+            let _ = writeln!(churn, "{},P{c:04}", ts(business_time(rng, d)));
         }
         if d.day() == 1 {
             for channel in ["events", "ads"] {
                 let amount: f64 = rng.random_range(6000.0..12000.0);
                 let _ = writeln!(spend, "{},{channel},{amount:.2}", ts(midnight(d)));
             }
+            let size: f64 = rng.random_range(900_000.0..1_100_000.0);
+            let _ = writeln!(market, "{},{size:.0}", ts(midnight(d)));
         }
     }
     vec![
         ("data/partner_sales.csv", sales),
         ("data/partner_spend.csv", spend),
+        ("data/partner_churn.csv", churn),
+        ("data/market_size.csv", market),
     ]
 }
 

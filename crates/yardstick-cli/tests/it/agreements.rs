@@ -416,9 +416,16 @@ fn the_appendix_pdf_reads_back_every_clause_s_target_and_credit() {
 fn the_catalogue_groups_kpis_by_level_and_owner() {
     let out = yardstick(&["catalog", "--format", "json"], &seed_dir());
     let v = json_of(&out);
-    let kpis = v["kpis"].as_array().expect("kpis");
+    let all = v["kpis"].as_array().expect("kpis");
+    let kpis: Vec<&Value> = all.iter().filter(|k| k["kind"] == "kpi").collect();
     let (_, json) = check_json(&seed_dir());
     assert_eq!(kpis.len() as u64, json["counts"]["kpis"].as_u64().expect("count"));
+    assert_eq!(
+        (all.len() - kpis.len()) as u64,
+        json["counts"]["metrics"].as_u64().expect("count")
+    );
+    // KPIs first, then the metrics they are built from.
+    assert!(all.iter().skip(kpis.len()).all(|k| k["kind"] == "metric"));
     let levels: Vec<&str> = kpis.iter().map(|k| k["level"].as_str().unwrap_or("-")).collect();
     let rank = |l: &str| {
         ["company", "team", "individual", "partnership", "-"]

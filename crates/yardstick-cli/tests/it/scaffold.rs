@@ -137,3 +137,107 @@ fn a_new_project_has_a_year_of_data_ending_yesterday() {
         assert!(first < "2026-04", "{t}: data starts {first}");
     }
 }
+
+/// The distribution template's mature-partnership KPIs, recomputed from its
+/// CSV files by hand: customer lifetime value (revenue per customer × gross
+/// margin ÷ churn rate) and market share growth, per quarter.
+#[test]
+fn lifetime_value_and_market_share_growth_match_a_hand_computation() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = yardstick(
+        &[
+            "init",
+            "p",
+            "--template",
+            "partnership-distribution",
+            "--end",
+            "2027-03-10",
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let p = tmp.path().join("p");
+    let read = |f: &str| -> Vec<Vec<String>> {
+        let text = std::fs::read_to_string(p.join("data").join(f)).expect("csv");
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    };
+    // The quarter of a time stamp, in the project's zone (Europe/London).
+    let quarter = |t: &str| {
+        use chrono::Datelike;
+        let local = chrono::DateTime::parse_from_rfc3339(t)
+            .expect("RFC 3339")
+            .with_timezone(&chrono_tz::Europe::London)
+            .date_naive();
+        format!("{}-Q{}", local.year(), (local.month() - 1) / 3 + 1)
+    };
+    use std::collections::{BTreeMap, BTreeSet};
+    #[derive(Default)]
+    struct Q {
+        revenue: f64,
+        cost: f64,
+        customers: BTreeSet<String>,
+        churned: BTreeSet<String>,
+        market: f64,
+    }
+    let mut qs: BTreeMap<String, Q> = BTreeMap::new();
+    for r in read("partner_sales.csv") {
+        let q = qs.entry(quarter(&r[1])).or_default();
+        q.revenue += r[5].parse::<f64>().expect("amount");
+        q.cost += r[6].parse::<f64>().expect("cost");
+        q.customers.insert(r[2].clone());
+    }
+    for r in read("partner_churn.csv") {
+        qs.entry(quarter(&r[0])).or_default().churned.insert(r[1].clone());
+    }
+    for r in read("market_size.csv") {
+        qs.entry(quarter(&r[0])).or_default().market += r[1].parse::<f64>().expect("size");
+    }
+    let out = yardstick(
+        &[
+            "eval",
+            "p",
+            "--as-of",
+            "2027-03-10T00:00:00Z",
+            "--kpi",
+            "customer_lifetime_value",
+            "--kpi",
+            "market_share_growth",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let mut checked = 0;
+    let mut previous_share: Option<f64> = None;
+    for (label, q) in &qs {
+        let n = q.customers.len() as f64;
+        let share = q.revenue / q.market;
+        let clv = (q.revenue / n) * ((q.revenue - q.cost) / q.revenue) / (q.churned.len() as f64 / n);
+        let growth = previous_share.map(|s| (share - s) / s);
+        previous_share = Some(share);
+        for (kpi, want) in [
+            ("customer_lifetime_value", Some(clv)),
+            ("market_share_growth", growth),
+        ] {
+            let row = v["evaluations"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .find(|r| r["kpi"] == kpi && r["period"] == label.as_str());
+            let (Some(row), Some(want)) = (row, want) else {
+                continue;
+            };
+            let got = row["value"].as_f64().expect("a value");
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                "{kpi} {label}: {got} vs {want}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "only {checked} values compared");
+}
