@@ -34,6 +34,9 @@ pub(crate) struct ProposeArgs {
     /// The new target, e.g. ">= 99.9%".
     #[arg(long)]
     pub(crate) target: String,
+    /// A KPI's new warning threshold beside it, e.g. ">= 99%" (not for clauses).
+    #[arg(long)]
+    pub(crate) warning: Option<String>,
     /// The first period it applies to: a month (2026-07) or the first day of a period.
     #[arg(long = "from")]
     pub(crate) effective: String,
@@ -146,6 +149,7 @@ pub(crate) fn run_propose(a: ProposeArgs, color: Color) -> Result<ExitCode, Stri
     let p = Proposed {
         amends: amends.clone(),
         target: a.target.clone(),
+        warning: a.warning.clone(),
         effective: a.effective.clone(),
         reason: a.reason.clone(),
     };
@@ -221,7 +225,18 @@ pub(crate) fn run_decide(a: DecideArgs, accept: bool, color: Color) -> Result<Ex
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let amended = amendment(project, &loaded.files, &p);
+    // Where a plain target was already in force: the KPI's first period.
+    let since = yardstick_workspace::proposals::kpi_of_proposal(project, &p).and_then(|k| {
+        let sel = crate::eval::Selection {
+            kpis: vec![k.clone()],
+            ..Default::default()
+        };
+        match crate::eval::evaluate(&a.project.dir, sel, color) {
+            Ok(crate::eval::Evaluated::Done(_, ev, _)) => yardstick_workspace::proposals::earliest(&ev, &k),
+            _ => None,
+        }
+    });
+    let amended = amendment(project, &loaded.files, &p, since);
     let mut written = false;
     if a.write
         && let Ok(m) = &amended
@@ -265,8 +280,9 @@ fn proposal_line(p: &Proposal) -> String {
         (Some(by), _) => format!(" by {by}"),
         _ => String::new(),
     };
+    let warning = p.warning.as_ref().map(|w| format!(" (warning {w})")).unwrap_or_default();
     format!(
-        "#{} {}{decided} — {} proposes {} `{}` target {} from {} ({})",
+        "#{} {}{decided} — {} proposes {} `{}` target {}{warning} from {} ({})",
         p.id, p.status, p.party, p.subject_kind, p.subject, p.value, p.effective, p.reason
     )
 }
@@ -292,7 +308,7 @@ pub(crate) fn run_list(a: ListArgs, color: Color) -> Result<ExitCode, String> {
             .block_on(async {
                 Ok::<_, yardstick_store::StoreError>((
                     complete(t, &store).await?,
-                    listed(project, &loaded.files, &store, Some(id)).await?,
+                    listed(project, &loaded.files, None, &store, Some(id)).await?,
                 ))
             })
             .map_err(|e| e.to_string())?;

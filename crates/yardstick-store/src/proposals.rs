@@ -19,6 +19,8 @@ pub struct Proposal {
     pub field: String,
     /// The threshold as written (`>= 99.9%`).
     pub value: String,
+    /// A KPI's new warning threshold, if proposed with it.
+    pub warning: Option<String>,
     /// First day it applies, `YYYY-MM-DD`.
     pub effective: String,
     pub reason: String,
@@ -44,6 +46,7 @@ pub struct NewProposal<'a> {
     pub subject: &'a str,
     pub field: &'a str,
     pub value: &'a str,
+    pub warning: Option<&'a str>,
     pub effective: &'a str,
     pub reason: &'a str,
     pub party: &'a str,
@@ -70,7 +73,7 @@ pub enum Decided {
 macro_rules! columns {
     () => {
         "id, agreement, fingerprint, subject_kind, subject, field, value, effective, reason, party, \
-         proposed_by, proposed_at, status, decided_party, decided_by, decided_at, comment"
+         proposed_by, proposed_at, status, decided_party, decided_by, decided_at, comment, warning"
     };
 }
 
@@ -93,6 +96,7 @@ fn proposal(r: &sqlx::any::AnyRow) -> Result<Proposal, StoreError> {
         decided_by: r.try_get(14)?,
         decided_at: r.try_get(15)?,
         comment: r.try_get(16)?,
+        warning: r.try_get(17)?,
     })
 }
 
@@ -103,8 +107,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(concat!(
             "INSERT INTO proposals (agreement, fingerprint, subject_kind, subject, field, value, effective, reason, \
-             party, proposed_by, proposed_at, status) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open') RETURNING ",
+             party, proposed_by, proposed_at, status, warning) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12) RETURNING ",
             columns!()
         ))
         .bind(p.agreement)
@@ -118,6 +122,7 @@ impl Store {
         .bind(p.party)
         .bind(p.actor)
         .bind(now)
+        .bind(p.warning)
         .fetch_one(&mut *tx)
         .await?;
         let stored = proposal(&row)?;

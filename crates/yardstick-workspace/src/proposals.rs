@@ -50,6 +50,8 @@ pub struct Proposed {
     pub amends: Amends,
     /// The threshold as written (`>= 99.9%`).
     pub target: String,
+    /// A KPI's new warning threshold beside it (clauses have none).
+    pub warning: Option<String>,
     /// The first period it applies to: `2026-07` or a day.
     pub effective: String,
     pub reason: String,
@@ -208,6 +210,17 @@ pub async fn propose(
         text: p.target.clone(),
         why,
     })?;
+    let warning = match &p.warning {
+        Some(_) if matches!(p.amends, Amends::Clause(_)) => {
+            return Err(ProposalError::Subject(
+                "a clause judges by its target alone: a warning threshold belongs to a KPI (--kpi)".into(),
+            ));
+        }
+        Some(w) => {
+            Some(Threshold::parse(w).map_err(|why| ProposalError::BadTarget { text: w.clone(), why })?)
+        }
+        None => None,
+    };
     let day = effective_day(project, kpi, &p.effective, today)?;
     if p.reason.trim().is_empty() {
         return Err(ProposalError::NoReason);
@@ -221,6 +234,7 @@ pub async fn propose(
             subject: p.amends.id(),
             field: "target",
             value: &threshold.text,
+            warning: warning.as_ref().map(|w| w.text.as_str()),
             effective: &day.to_string(),
             reason: p.reason.trim(),
             party,
@@ -287,11 +301,46 @@ pub enum AmendError {
     Unwritable(String),
 }
 
+/// The first local day of KPI `kpi`'s earliest evaluated period: where a
+/// plain target was already in force (a partnership or incentive plan has
+/// no start date of its own).
+pub fn earliest(evaluation: &yardstick_engine::eval::Evaluation, kpi: &str) -> Option<NaiveDate> {
+    evaluation
+        .evaluations
+        .iter()
+        .filter(|r| r.kpi == kpi)
+        .map(|r| r.start.date_naive())
+        .min()
+}
+
+/// The KPI a proposal's target judges by (a clause's KPI, or the KPI).
+pub fn kpi_of_proposal(project: &Project, p: &Proposal) -> Option<String> {
+    match p.subject_kind.as_str() {
+        "clause" => project
+            .contracts
+            .get(&p.agreement)?
+            .clauses
+            .iter()
+            .find(|x| x.id.value == p.subject)?
+            .kpi
+            .as_ref()
+            .map(|k| k.value.clone()),
+        _ => Some(p.subject.clone()),
+    }
+}
+
 /// The definitions change an accepted proposal makes: the clause's (or
 /// KPI's) target becomes an effective-dated `targets` list — the target in
-/// force until now from the contract's start, the new one from the
-/// proposal's effective day, with a note naming the proposal.
-pub fn amendment(project: &Project, files: &SourceMap, p: &Proposal) -> Result<Amendment, AmendError> {
+/// force until now from the contract's start (or, without one, from
+/// `since`: the first day of the KPI's earliest period, [`earliest`]), the
+/// new one from the proposal's effective day, with a note naming the
+/// proposal.
+pub fn amendment(
+    project: &Project,
+    files: &SourceMap,
+    p: &Proposal,
+    since: Option<NaiveDate>,
+) -> Result<Amendment, AmendError> {
     if p.status != "accepted" {
         return Err(AmendError::NotAccepted(p.id));
     }
@@ -362,9 +411,9 @@ pub fn amendment(project: &Project, files: &SourceMap, p: &Proposal) -> Result<A
         };
     let mut entries: Vec<(NaiveDate, String, Option<String>, Option<String>)> = Vec::new();
     if let Some(text) = plain {
-        let from = origin.ok_or_else(|| {
+        let from = origin.or(since).ok_or_else(|| {
             un(format!(
-                "`{}` has a plain target and no start date to carry it from: write it as \
+                "`{}` has a plain target and no data or start date to carry it from: write it as \
                  targets = [{{ from = \"…\", target = \"{text}\" }}] with the day it began, then accept again",
                 p.subject
             ))
@@ -380,7 +429,7 @@ pub fn amendment(project: &Project, files: &SourceMap, p: &Proposal) -> Result<A
         ));
     }
     entries.retain(|e| e.0 != effective);
-    entries.push((effective, p.value.clone(), None, Some(note)));
+    entries.push((effective, p.value.clone(), p.warning.clone(), Some(note)));
     entries.sort_by_key(|e| e.0);
 
     let file = files.get(loc.file);
@@ -510,6 +559,7 @@ pub struct Listed {
 pub async fn listed(
     project: &Project,
     files: &SourceMap,
+    evaluation: Option<&yardstick_engine::eval::Evaluation>,
     store: &Store,
     id: Option<&str>,
 ) -> Result<Vec<Listed>, StoreError> {
@@ -520,7 +570,12 @@ pub async fn listed(
         .map(|p| {
             let written = is_written(project, &p);
             let amendment = (p.status == "accepted" && !written)
-                .then(|| amendment(project, files, &p).ok())
+                .then(|| {
+                    let since = evaluation
+                        .zip(kpi_of_proposal(project, &p))
+                        .and_then(|(e, k)| earliest(e, &k));
+                    amendment(project, files, &p, since).ok()
+                })
                 .flatten();
             Listed {
                 proposal: p,
@@ -545,7 +600,14 @@ pub fn is_written(project: &Project, p: &Proposal) -> bool {
         _ => project.kpis.get(&p.subject).map_or(&[], |k| &k.targets[..]),
     };
     let want = Threshold::parse(&p.value).ok().map(|t| t.target);
-    dated
-        .iter()
-        .any(|d| d.from.value == day && Some(d.target.value.target) == want)
+    let warning = p
+        .warning
+        .as_deref()
+        .and_then(|w| Threshold::parse(w).ok())
+        .map(|t| t.target);
+    dated.iter().any(|d| {
+        d.from.value == day
+            && Some(d.target.value.target) == want
+            && (warning.is_none() || d.warning.as_ref().map(|w| w.value.target) == warning)
+    })
 }

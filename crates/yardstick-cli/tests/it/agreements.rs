@@ -439,3 +439,123 @@ fn the_catalogue_groups_kpis_by_level_and_owner() {
     let out = yardstick(&["appendix", "nope"], &seed_dir());
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A partnership's KPI: a new target and warning from next quarter, the
+/// plain target carried from the KPI's first period, earlier quarters
+/// judged as before; a clause takes no warning.
+#[test]
+fn a_partnership_kpi_amendment_carries_its_warning() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = yardstick(
+        &[
+            "init",
+            "p",
+            "--template",
+            "partnership-distribution",
+            "--end",
+            "2027-03-10",
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let d = tmp.path().join("p");
+    let statuses = |d: &Path| -> Vec<(String, Value)> {
+        let out = yardstick(
+            &[
+                "eval",
+                ".",
+                "--kpi",
+                "customer_acquisition_cost",
+                "--as-of",
+                "2027-03-10T00:00:00Z",
+                "--format",
+                "json",
+            ],
+            d,
+        );
+        json_of(&out)["evaluations"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| {
+                (
+                    r["period"].as_str().expect("period").to_string(),
+                    r["status"].clone(),
+                )
+            })
+            .collect()
+    };
+    let before = statuses(&d);
+    let p = json_of(&run(
+        &d,
+        &None,
+        &[
+            "propose",
+            "reseller",
+            "--kpi",
+            "customer_acquisition_cost",
+            "--target",
+            "<= 750",
+            "--warning",
+            "<= 950",
+            "--from",
+            "2027-04",
+            "--reason",
+            "the channel has matured",
+            "--as",
+            "Partner Co",
+            "--as-of",
+            "2027-03-10",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(p["warning"], "<= 950");
+    let n = p["id"].to_string();
+    let a = json_of(&run(
+        &d,
+        &None,
+        &["accept", &n, "--as", "Our Company", "--write", "--format", "json"],
+    ));
+    assert_eq!(a["written"], Value::Bool(true), "{a}");
+    let text = std::fs::read_to_string(d.join("yardstick.toml")).expect("definitions");
+    let first = before.first().expect("a period").0.clone();
+    assert!(
+        text.contains(&format!("{{ from = \"{}-{:02}-01\", target = \"<= 800\" }}", &first[..4], (first[6..7].parse::<u32>().expect("quarter") - 1) * 3 + 1))
+            && text.contains("{ from = \"2027-04-01\", target = \"<= 750\", warning = \"<= 950\", note = \"proposal #1 by Partner Co"),
+        "{text}"
+    );
+    assert_eq!(check_json(&d).0, 0);
+    assert_eq!(
+        statuses(&d),
+        before,
+        "every quarter before the amendment is judged as before"
+    );
+    let listed = json_of(&run(&d, &None, &["agreements", "reseller", "--format", "json"]));
+    assert_eq!(listed["proposals"][0]["written"], Value::Bool(true));
+    // A clause has no warning band.
+    let dir = broken_seed("", "");
+    let out = yardstick(
+        &[
+            "propose",
+            "hosting",
+            "--clause",
+            "uptime",
+            "--target",
+            ">= 99%",
+            "--warning",
+            ">= 98%",
+            "--from",
+            "2026-12",
+            "--reason",
+            "x",
+            "--as",
+            "Acme Corp",
+            "--as-of",
+            "2026-12-02",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a warning threshold belongs to a KPI"));
+}

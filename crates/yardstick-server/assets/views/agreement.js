@@ -35,7 +35,7 @@ function proposalCard(p, parties) {
   let amendment = "";
   if (p.status === "accepted" && p.written) amendment = '<p class="muted small">In the definitions: periods from its effective day are judged by it.</p>';
   else if (p.amendment) amendment = `<details class="amendment"><summary>Amendment to commit (${esc(p.amendment.file)})</summary><pre>${esc(p.amendment.patch)}</pre></details>`;
-  return `<li class="proposal" data-status="${esc(p.status)}"><strong>#${p.id}</strong> ${esc(p.party)} proposes ${esc(p.subject_kind)} <code>${esc(p.subject)}</code>: target <strong>${esc(p.value)}</strong> from ${esc(p.effective)}
+  return `<li class="proposal" data-status="${esc(p.status)}"><strong>#${p.id}</strong> ${esc(p.party)} proposes ${esc(p.subject_kind)} <code>${esc(p.subject)}</code>: target <strong>${esc(p.value)}</strong>${p.warning ? ` (warning ${esc(p.warning)})` : ""} from ${esc(p.effective)}
     <div class="muted small">“${esc(p.reason)}” · ${when(p.proposed_at)} · <span class="status-${esc(p.status)}">${status}</span></div>${actions}${amendment}</li>`;
 }
 
@@ -52,6 +52,7 @@ function proposeForm(a) {
   return `<form class="propose resolve">
     <label>${a.subject === "contract" ? "Clause" : "KPI"} <select name="subject">${subjects.map(([k, id, text]) => `<option value="${esc(k)}:${esc(id)}">${esc(text)}</option>`).join("")}</select></label>
     <label>New target <input name="target" required placeholder=">= 99.0%"></label>
+    ${a.subject === "contract" ? "" : '<label>Warning <input name="warning" placeholder="optional"></label>'}
     <label>From <input name="from" required placeholder="2027-01" pattern="\\d{4}-\\d{2}(-\\d{2})?"></label>
     ${as}
     <label class="wide">Reason <input name="reason" required placeholder="e.g. three misses in a row: see Why?"></label>
@@ -97,6 +98,7 @@ export async function viewAgreement(id) {
     const f = new FormData(form);
     const [kind, subject] = String(f.get("subject")).split(/:(.*)/s);
     const body = { [kind]: subject, target: f.get("target"), from: f.get("from"), reason: f.get("reason") };
+    if (f.get("warning")) body.warning = f.get("warning");
     if (f.get("as")) body.as = f.get("as");
     post(`/api/v1/agreements/${encodeURIComponent(id)}/proposals`, body)
       .then((made) => { state.proposed = { id: made.id, warnings: made.warnings || [] }; rerender(); })

@@ -100,7 +100,14 @@ pub(crate) async fn agreement(
     let snap = state.snapshot();
     let t = visible_terms(&snap.project, &p, &id)?;
     let a = complete(t, state.store()).await?;
-    let proposals = listed(&snap.project, &snap.files, state.store(), Some(&id)).await?;
+    let proposals = listed(
+        &snap.project,
+        &snap.files,
+        Some(&snap.evaluation),
+        state.store(),
+        Some(&id),
+    )
+    .await?;
     let mut v = json!(a);
     v["versions"] = json!(versions(&a));
     v["proposals"] = json!(proposals);

@@ -24,6 +24,9 @@ pub(super) struct ProposeBody {
     pub kpi: Option<String>,
     /// The new target, e.g. ">= 99.9%".
     pub target: String,
+    /// A KPI's new warning threshold beside it (not for a clause).
+    #[serde(default)]
+    pub warning: Option<String>,
     /// The first period it applies to: a month (2026-07) or a period's first day.
     pub from: String,
     /// Why: a `why` finding, a persistent miss…
@@ -106,6 +109,7 @@ pub(crate) async fn create(
     let proposed = Proposed {
         amends: amends.clone(),
         target: body.target,
+        warning: body.warning,
         effective: body.from,
         reason: body.reason,
     };
@@ -174,7 +178,9 @@ async fn decided(
     .map_err(|e| refused(e, &p))?;
     let mut v = json!(d);
     if accept {
-        match amendment(&snap.project, &snap.files, &d) {
+        let since = yardstick_workspace::proposals::kpi_of_proposal(&snap.project, &d)
+            .and_then(|k| yardstick_workspace::proposals::earliest(&snap.evaluation, &k));
+        match amendment(&snap.project, &snap.files, &d, since) {
             Ok(m) => v["amendment"] = json!(m),
             Err(e) => v["amendment_error"] = json!(e.to_string()),
         }

@@ -13,6 +13,8 @@ CREATE TABLE proposals (
     -- `target` or `warning`, and the threshold as written (">= 99.9%").
     field TEXT NOT NULL,
     value TEXT NOT NULL,
+    -- A KPI's new warning threshold beside its target, if proposed.
+    warning TEXT,
     -- The first day it applies (YYYY-MM-DD).
     effective TEXT NOT NULL,
     reason TEXT NOT NULL,

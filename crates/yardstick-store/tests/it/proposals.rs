@@ -16,6 +16,7 @@ async fn a_proposal_is_decided_once_with_audit_entries() {
             subject: "uptime",
             field: "target",
             value: ">= 99.9%",
+            warning: None,
             effective: "2026-04-01",
             reason: "persistent misses",
             party: "Provider Ltd",
