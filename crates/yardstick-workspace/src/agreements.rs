@@ -304,6 +304,15 @@ pub fn with_signatures(t: Terms, signatures: Vec<Signature>) -> Agreement {
     }
 }
 
+/// An agreement's parties in an error message.
+pub(crate) fn party_list(parties: &[String]) -> String {
+    if parties.is_empty() {
+        "none named".to_string()
+    } else {
+        parties.join(", ")
+    }
+}
+
 /// Records `party`'s signature of agreement `id`'s current terms.
 pub async fn sign(
     project: &Project,
@@ -317,11 +326,7 @@ pub async fn sign(
         return Err(SignError::NotAParty {
             id: id.to_string(),
             party: party.to_string(),
-            parties: if t.parties.is_empty() {
-                "none named".to_string()
-            } else {
-                t.parties.join(", ")
-            },
+            parties: party_list(&t.parties),
         });
     }
     let text = canonical_json(&t.terms);

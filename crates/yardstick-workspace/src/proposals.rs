@@ -93,11 +93,7 @@ fn party_of(project: &Project, id: &str, party: &str) -> Result<Subject, Proposa
         return Err(ProposalError::NotAParty {
             id: id.to_string(),
             party: party.to_string(),
-            parties: if t.parties.is_empty() {
-                "none named".to_string()
-            } else {
-                t.parties.join(", ")
-            },
+            parties: crate::agreements::party_list(&t.parties),
         });
     }
     Ok(t.subject)

@@ -23,7 +23,7 @@ pub(super) struct SignBody {
 
 /// Whether `p` sees agreement `id` of kind `subject`: a party sees the
 /// contracts and partnerships shared with it, never an incentive plan.
-fn can_see(p: &Principal, subject: Subject, id: &str) -> bool {
+pub(super) fn can_see(p: &Principal, subject: Subject, id: &str) -> bool {
     match subject {
         Subject::Contract => p.can_see_contract(id),
         Subject::Partnership => p.can_see_partnership(id),

@@ -7,9 +7,9 @@
 //! Who acts for whom is the same rule as signing: a party's token only as
 //! its own party, the organisation's admin token for a named party.
 
-use super::agreements::acting_party;
+use super::agreements::{acting_party, can_see};
 use super::*;
-use yardstick_core::terms::{Subject, terms};
+use yardstick_core::terms::terms;
 use yardstick_workspace::proposals::{Amends, ProposalError, Proposed, amendment, decide, propose};
 
 /// A proposed new target.
@@ -51,11 +51,7 @@ pub(super) struct DecideBody {
 /// Whether `p` sees agreement `id` (a party: contracts and partnerships
 /// shared with it).
 fn sees(project: &Project, p: &Principal, id: &str) -> bool {
-    terms(project, id).is_some_and(|t| match t.subject {
-        Subject::Contract => p.can_see_contract(id),
-        Subject::Partnership => p.can_see_partnership(id),
-        Subject::Incentive => p.visible.is_none(),
-    })
+    terms(project, id).is_some_and(|t| can_see(p, t.subject, id))
 }
 
 /// A refusal through the one table: the caller's party where another
