@@ -280,7 +280,11 @@ fn proposal_line(p: &Proposal) -> String {
         (Some(by), _) => format!(" by {by}"),
         _ => String::new(),
     };
-    let warning = p.warning.as_ref().map(|w| format!(" (warning {w})")).unwrap_or_default();
+    let warning = p
+        .warning
+        .as_ref()
+        .map(|w| format!(" (warning {w})"))
+        .unwrap_or_default();
     format!(
         "#{} {}{decided} — {} proposes {} `{}` target {}{warning} from {} ({})",
         p.id, p.status, p.party, p.subject_kind, p.subject, p.value, p.effective, p.reason

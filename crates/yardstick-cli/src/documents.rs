@@ -65,7 +65,7 @@ fn doc(f: DocFormat) -> Option<Doc> {
 }
 
 /// Writes `bytes` to `output` or standard output (a PDF never to a terminal).
-fn emit(bytes: &[u8], output: Option<&PathBuf>, format: DocFormat) -> Result<ExitCode, String> {
+pub(crate) fn emit(bytes: &[u8], output: Option<&PathBuf>, format: DocFormat) -> Result<ExitCode, String> {
     match output {
         Some(path) => {
             std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;

@@ -13,6 +13,7 @@ mod fault;
 mod forecast;
 mod reconcile;
 mod render;
+mod review;
 mod scaffold;
 mod server;
 mod terms;
@@ -306,6 +307,21 @@ Examples:
     /// The KPI catalogue: every KPI with its definition in words, by level and owner.
     #[command(after_help = "Examples:\n  yardstick catalog\n  yardstick catalog --format pdf -o kpis.pdf")]
     Catalog(documents::CatalogArgs),
+    /// A period review (board pack): summary, each KPI with its history, contracts.
+    #[command(
+        after_help = "Cover (scope, period, as-of instant, the data's freshness, the agreements' standing),
+a summary (met / warning / missed, scorecard scores and their change, the biggest wins
+and misses), a section per KPI (value against target, change on the period before and
+a year ago, its history with a chart in HTML, where a period in progress is heading,
+the causes sla names for a breach, what it counts), and the contracts' clauses and
+credits in the period. Every number comes from the same evaluation as eval, sla and score.
+
+Examples:
+  yardstick review --period 2026-Q3 -o q3.html
+  yardstick review --scope partnership:cloudco --period 2026-Q3 --format pdf -o cloudco-q3.pdf
+  yardstick review --scope owner:sre --period 2026-09 --format md"
+    )]
+    Review(review::Args),
     /// Reconcile two sides' records: what differs, and how much of each KPI gap it explains.
     #[command(
         after_help = "For each [reconcile.ID] (or the one named) and period of its KPIs: records matched on
@@ -427,6 +443,7 @@ fn main() -> ExitCode {
         Command::Agreements(a) => agreements::run_list(a, color),
         Command::Appendix(a) => documents::appendix(a, color),
         Command::Catalog(a) => documents::catalog(a, color),
+        Command::Review(a) => review::run(a, color),
         Command::Reconcile(a) => reconcile::run(a, color),
         Command::Serve(a) => a.run(color),
         Command::Push(a) => server::push(a, color),

@@ -4,6 +4,7 @@
 //! standard PDF fonts, so the three never say different things).
 
 mod pdf;
+pub mod review;
 
 use minijinja::{Environment, context};
 use serde::Serialize;
@@ -46,10 +47,25 @@ fn env() -> Result<Environment<'static>, DocError> {
             include_str!("../templates/catalogue.html.j2"),
         ),
         ("catalogue.md.j2", include_str!("../templates/catalogue.md.j2")),
+        ("review.md.j2", include_str!("../templates/review.md.j2")),
+        ("review.html.j2", include_str!("../templates/review.html.j2")),
     ] {
         env.add_template(name, text)
             .map_err(|e| DocError(e.to_string()))?;
     }
+    // Words written for Markdown (`orders`) as HTML: escaped, with code.
+    env.add_filter("ticks", |s: String| {
+        let escaped = minijinja::HtmlEscape(&s).to_string();
+        let mut out = String::new();
+        for (i, part) in escaped.split('`').enumerate() {
+            if i % 2 == 1 {
+                out += &format!("<code>{part}</code>");
+            } else {
+                out += part;
+            }
+        }
+        minijinja::Value::from_safe_string(out)
+    });
     // HTML templates escape every value; Markdown ones write it as is.
     env.set_auto_escape_callback(|name| {
         if name.ends_with(".html.j2") {

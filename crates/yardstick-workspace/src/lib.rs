@@ -15,6 +15,7 @@ pub mod agreements;
 pub mod alerts;
 pub mod documents;
 pub mod proposals;
+pub mod review;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -314,7 +314,7 @@ fn a_clause_s_dated_targets_are_checked_like_a_kpi_s() {
 
 /// `pdftotext`'s reading of a PDF, or `None` (after a loud SKIPPED) when
 /// poppler-utils is not installed (`.ci/run` installs it).
-fn pdftotext(pdf: &Path) -> Option<String> {
+pub(crate) fn pdftotext(pdf: &Path) -> Option<String> {
     match Command::new("pdftotext")
         .args(["-layout"])
         .arg(pdf)

@@ -34,6 +34,7 @@ fn every_command_has_examples_in_its_help() {
         "agreements",
         "appendix",
         "catalog",
+        "review",
     ] {
         let out = yardstick(&[cmd, "--help"], Path::new("."));
         let help = String::from_utf8_lossy(&out.stdout);

@@ -12,6 +12,7 @@ mod consequences;
 mod eval;
 mod help;
 mod reconcile;
+mod review;
 mod scaffold;
 mod serve;
 mod terms;

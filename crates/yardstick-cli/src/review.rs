@@ -1,0 +1,105 @@
+//! `yardstick review`: a period review (board pack) of the project, a
+//! scorecard, a partnership, a contract or an owner's KPIs, as Markdown,
+//! HTML (inline SVG charts), PDF or its content as JSON
+//! (`workspace::review` builds it from one evaluation).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use yardstick_workspace::review::{Inputs, Scope, build, period};
+
+use crate::args::{AsOf, ProjectOpt};
+use crate::documents::{DocFormat, emit};
+use crate::render::Color;
+
+/// `yardstick review`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// What it covers: project, scorecard:ID, partnership:ID, contract:ID or owner:NAME.
+    #[arg(long, default_value = "project")]
+    pub(crate) scope: String,
+    /// The period reviewed: 2026-Q3, 2026-09, 2026-H2, 2026.
+    #[arg(long)]
+    pub(crate) period: String,
+    #[arg(long, value_enum, default_value_t = DocFormat::Html)]
+    pub(crate) format: DocFormat,
+    /// Write to this file instead of standard output.
+    #[arg(short, long)]
+    pub(crate) output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) at: AsOf,
+    #[command(flatten)]
+    pub(crate) project: ProjectOpt,
+}
+
+pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
+    let sel = crate::eval::Selection {
+        as_of: a.at.as_of.as_deref(),
+        stale: true,
+        ..Default::default()
+    };
+    let (ws, ev, stale) = match crate::eval::evaluate(&a.project.dir, sel, color)? {
+        crate::eval::Evaluated::Done(ws, ev, stale) => (ws, ev, stale),
+        crate::eval::Evaluated::Failed(code) => return Ok(code),
+    };
+    let project = ws.project();
+    let scope = match Scope::parse(project, &a.scope) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: --scope: {e}");
+            return Ok(crate::fault::usage());
+        }
+    };
+    let p = match period(&project.settings.calendar(), &a.period) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: --period: {e}");
+            return Ok(crate::fault::usage());
+        }
+    };
+    let rt = crate::check::runtime()?;
+    let mut sla = yardstick_engine::consequences::sla(project, &ev);
+    rt.block_on(yardstick_engine::why::clauses::name_top_causes(
+        project,
+        ws.catalog(),
+        &mut sla,
+        ev.as_of.utc(),
+    ));
+    let scores = yardstick_engine::consequences::scores(project, &ev);
+    let ids: Vec<String> = match &scope {
+        Scope::Contract(id) | Scope::Partnership(id) => vec![id.clone()],
+        Scope::Project => yardstick_core::terms::agreements(project)
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let agreements = rt.block_on(yardstick_workspace::agreements::read(
+        &a.project.dir,
+        None,
+        project,
+        &ids,
+    ))?;
+    let inputs = Inputs {
+        project,
+        evaluation: &ev,
+        sla: &sla,
+        scores: &scores,
+        stale: &stale,
+        agreements: &agreements,
+    };
+    let review = build(&inputs, &scope, &p, &a.period);
+    let generated = crate::args::now().format("%Y-%m-%d %H:%M UTC").to_string();
+    let format = match a.format {
+        DocFormat::Json => {
+            let mut v = serde_json::to_vec_pretty(&review).map_err(|e| e.to_string())?;
+            v.push(b'\n');
+            return emit(&v, a.output.as_ref(), a.format);
+        }
+        DocFormat::Md => yardstick_docs::Format::Markdown,
+        DocFormat::Html => yardstick_docs::Format::Html,
+        DocFormat::Pdf => yardstick_docs::Format::Pdf,
+    };
+    let bytes = yardstick_docs::review::review(&review, &generated, format).map_err(|e| e.to_string())?;
+    emit(&bytes, a.output.as_ref(), a.format)
+}

@@ -1,0 +1,127 @@
+//! `yardstick review` on the demo's Q3: every format renders; the PDF read
+//! back with pdftotext names every KPI with its value; every number of the
+//! JSON is the one `eval` prints for the same instant; a partnership's
+//! review holds its KPIs only.
+
+use super::*;
+
+fn demo() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = yardstick(&["demo", "demo", "--end", "2026-11-24", "--no-serve"], tmp.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    tmp
+}
+
+const AS_OF: &str = "2026-11-24T00:00:00Z";
+
+fn review(dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["review", "-C", "demo", "--period", "2026-Q3", "--as-of", AS_OF];
+    args.extend(extra);
+    yardstick(&args, dir)
+}
+
+#[test]
+fn the_q3_review_shows_every_kpi_with_the_numbers_eval_prints() {
+    let tmp = demo();
+    let d = tmp.path();
+    let out = review(d, &["--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let out = yardstick(&["eval", "demo", "--as-of", AS_OF, "--format", "json"], d);
+    let ev: Value = serde_json::from_slice(&out.stdout).expect("eval json");
+    let rows = ev["evaluations"].as_array().expect("rows");
+    let kpis = r["kpis"].as_array().expect("kpis");
+    let (_, check) = check_json(&d.join("demo"));
+    assert_eq!(
+        kpis.len() as u64,
+        check["counts"]["kpis"].as_u64().expect("count")
+    );
+    let mut compared = 0;
+    for k in kpis {
+        let Some(raw) = k["raw"].as_f64() else { continue };
+        let row = rows
+            .iter()
+            .find(|x| x["kpi"] == k["id"] && x["period"] == k["period"] && x["entity"].is_null())
+            .unwrap_or_else(|| panic!("eval has {} {}", k["id"], k["period"]));
+        assert_eq!(row["value"].as_f64(), Some(raw), "{}", k["id"]);
+        assert_eq!(
+            row["status"].as_str().unwrap_or("none"),
+            k["status"].as_str().expect("status"),
+            "{}",
+            k["id"]
+        );
+        // The period reviewed holds the KPI's period.
+        let p = k["period"].as_str().expect("period");
+        assert!(p.starts_with("2026-0") || p.starts_with("2026-Q3"), "{p}");
+        compared += 1;
+    }
+    assert!(compared >= 10, "only {compared} values compared");
+    let s = &r["summary"];
+    let counted: u64 = ["met", "warning", "missed", "no_data"]
+        .iter()
+        .map(|x| s[x].as_u64().expect("count"))
+        .sum();
+    assert!(counted <= kpis.len() as u64);
+
+    // The PDF names every KPI with its value.
+    let pdf = d.join("q3.pdf");
+    let out = review(d, &["--format", "pdf", "-o", pdf.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = String::from_utf8(review(d, &[]).stdout).expect("utf-8");
+    assert!(
+        html.starts_with("<!doctype html>") && html.matches("<svg class=\"chart\"").count() >= 5,
+        "charts"
+    );
+    let md = String::from_utf8(review(d, &["--format", "md"]).stdout).expect("utf-8");
+    let Some(text) = super::agreements::pdftotext(&pdf) else {
+        return;
+    };
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = flat(&text);
+    for k in kpis {
+        let (name, value) = (
+            k["name"].as_str().expect("name"),
+            k["value"].as_str().expect("value"),
+        );
+        assert!(text.contains(name), "the PDF lacks {name}");
+        assert!(
+            text.contains(&format!("{}: {value}", k["period"].as_str().expect("period"))),
+            "the PDF lacks {name}'s {value}"
+        );
+        assert!(
+            md.contains(name) && html.contains(&value.replace('\'', "&#x27;")),
+            "{name} in every format"
+        );
+    }
+}
+
+#[test]
+fn a_partnership_review_holds_its_kpis_only() {
+    let tmp = demo();
+    let out = review(
+        tmp.path(),
+        &["--scope", "partnership:cloudco", "--format", "json"],
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let ids: Vec<&str> = r["kpis"]
+        .as_array()
+        .expect("kpis")
+        .iter()
+        .filter_map(|k| k["id"].as_str())
+        .collect();
+    let def = std::fs::read_to_string(tmp.path().join("demo/yardstick.toml")).expect("definitions");
+    let listed = def.split("[partnership.cloudco]").nth(1).expect("cloudco");
+    let kpis_line = listed.lines().find(|l| l.starts_with("kpis")).expect("kpis line");
+    assert!(!ids.is_empty());
+    for id in &ids {
+        assert!(
+            kpis_line.contains(&format!("\"{id}\"")),
+            "{id} is not cloudco's: {kpis_line}"
+        );
+    }
+    let out = review(tmp.path(), &["--scope", "partnership:nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no partnership `nope`"));
+    let out = review(tmp.path(), &["--period", "Q9"]);
+    assert_eq!(out.status.code(), Some(2));
+}

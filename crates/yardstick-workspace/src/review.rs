@@ -1,0 +1,503 @@
+//! A period review (board pack) built from one evaluation: the KPIs of a
+//! scope (the project, a scorecard, a partnership, a contract or an
+//! owner's), each judged in the review period with its change and history,
+//! the scorecards' scores, contracts' clauses and credits, the data's
+//! freshness and the agreements' standing — every number from the same
+//! rows `eval`, `sla` and `score` print (`yardstick-docs::review` renders it).
+
+use std::collections::BTreeMap;
+
+use yardstick_core::appendix::definition;
+use yardstick_core::format;
+use yardstick_core::model::Project;
+use yardstick_core::{Calendar, Period};
+use yardstick_docs::review::{ContractReview, KpiReview, Review, ScoreLine, Summary, svg_chart};
+use yardstick_engine::consequences::{ScoreReport, SlaReport};
+use yardstick_engine::eval::{Evaluation, Row};
+use yardstick_engine::freshness::Stale;
+
+use crate::agreements::Agreement;
+
+/// What a review covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Project,
+    Scorecard(String),
+    Partnership(String),
+    Contract(String),
+    Owner(String),
+}
+
+impl Scope {
+    /// `project`, `scorecard:ID`, `partnership:ID`, `contract:ID` or
+    /// `owner:NAME`, checked against the project.
+    pub fn parse(project: &Project, s: &str) -> Result<Scope, String> {
+        let (kind, id) = s.split_once(':').unwrap_or((s, ""));
+        let known = |ids: Vec<&String>| ids.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ");
+        let scope = match (kind, id) {
+            ("project", "") => return Ok(Scope::Project),
+            ("scorecard", id) if project.scorecards.contains_key(id) => Scope::Scorecard(id.into()),
+            ("scorecard", id) => {
+                return Err(format!(
+                    "no scorecard `{id}`; known: {}",
+                    known(project.scorecards.keys().collect())
+                ));
+            }
+            ("partnership", id) if project.partnerships.contains_key(id) => Scope::Partnership(id.into()),
+            ("partnership", id) => {
+                return Err(format!(
+                    "no partnership `{id}`; known: {}",
+                    known(project.partnerships.keys().collect())
+                ));
+            }
+            ("contract", id) if project.contracts.contains_key(id) => Scope::Contract(id.into()),
+            ("contract", id) => {
+                return Err(format!(
+                    "no contract `{id}`; known: {}",
+                    known(project.contracts.keys().collect())
+                ));
+            }
+            ("owner", name) if project.kpis.values().any(|k| k.owner.as_deref() == Some(name)) => {
+                Scope::Owner(name.into())
+            }
+            ("owner", name) => {
+                let mut owners: Vec<&str> =
+                    project.kpis.values().filter_map(|k| k.owner.as_deref()).collect();
+                owners.sort_unstable();
+                owners.dedup();
+                return Err(format!(
+                    "no KPI is owned by `{name}`; owners: {}",
+                    owners.join(", ")
+                ));
+            }
+            _ => {
+                return Err(format!(
+                    "`{s}` is not a scope: write project, scorecard:ID, partnership:ID, contract:ID or owner:NAME"
+                ));
+            }
+        };
+        Ok(scope)
+    }
+
+    fn words(&self) -> String {
+        match self {
+            Scope::Project => "the whole project".into(),
+            Scope::Scorecard(x) => format!("scorecard {x}"),
+            Scope::Partnership(x) => format!("partnership {x}"),
+            Scope::Contract(x) => format!("contract {x}"),
+            Scope::Owner(x) => format!("the KPIs owned by {x}"),
+        }
+    }
+
+    /// The KPIs it covers, in definition order.
+    fn kpis(&self, p: &Project) -> Vec<String> {
+        let wanted: Vec<String> = match self {
+            Scope::Project => return p.kpis.keys().cloned().collect(),
+            Scope::Scorecard(id) => p.scorecards[id]
+                .weights
+                .iter()
+                .map(|(k, _)| k.value.clone())
+                .collect(),
+            Scope::Partnership(id) => p.partnerships[id].kpis.iter().map(|k| k.value.clone()).collect(),
+            Scope::Contract(id) => p.contracts[id]
+                .clauses
+                .iter()
+                .filter_map(|c| c.kpi.as_ref().map(|k| k.value.clone()))
+                .collect(),
+            Scope::Owner(o) => {
+                return p
+                    .kpis
+                    .values()
+                    .filter(|k| k.owner.as_deref() == Some(o))
+                    .map(|k| k.id.value.clone())
+                    .collect();
+            }
+        };
+        p.kpis.keys().filter(|k| wanted.contains(k)).cloned().collect()
+    }
+
+    fn contracts(&self, p: &Project) -> Vec<String> {
+        match self {
+            Scope::Project => p.contracts.keys().cloned().collect(),
+            Scope::Contract(id) => vec![id.clone()],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// What a review is built from: one evaluation and what was derived from it.
+#[derive(Debug)]
+pub struct Inputs<'a> {
+    pub project: &'a Project,
+    pub evaluation: &'a Evaluation,
+    pub sla: &'a SlaReport,
+    pub scores: &'a ScoreReport,
+    pub stale: &'a [Stale],
+    pub agreements: &'a [Agreement],
+}
+
+/// The review period named by `label` (`2026-Q3`, `2026-09`, `2026`).
+pub fn period(cal: &Calendar, label: &str) -> Result<Period, String> {
+    cal.parse_label(label).ok_or_else(|| {
+        format!("`{label}` is not a period: write 2026-Q3, 2026-09, 2026-H2, 2026 or 2026-W40")
+    })
+}
+
+fn status_of(r: &Row) -> String {
+    match (r.status, &r.target) {
+        (Some(s), _) => s.as_str().to_string(),
+        (None, None) if r.value.is_some() => "none".into(),
+        (None, _) => "no_data".into(),
+    }
+}
+
+fn change(now: Option<f64>, then: Option<f64>, unit: Option<&str>, currency: Option<&str>) -> Option<String> {
+    let (n, t) = (now?, then?);
+    let diff = n - t;
+    let sign = if diff >= 0.0 { "+" } else { "−" };
+    if unit == Some("%") {
+        // A share moves by percentage points.
+        return Some(format!(
+            "{sign}{} pts (from {})",
+            format::trimmed(diff.abs() * 100.0, 2),
+            format::value(t, unit, currency)
+        ));
+    }
+    let rel = (t != 0.0).then(|| format!(" ({sign}{})", format::percent((diff / t).abs())));
+    Some(format!(
+        "{sign}{}{} (from {})",
+        format::value(diff.abs(), unit, currency),
+        if unit == Some("%") {
+            String::new()
+        } else {
+            rel.unwrap_or_default()
+        },
+        format::value(t, unit, currency)
+    ))
+}
+
+/// The review of `scope` in `p`.
+pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
+    let project = i.project;
+    let currency = project.settings.currency.as_deref();
+    let tz = project.settings.timezone;
+    let (first, end) = (p.first, p.end);
+    let mut kpis = Vec::new();
+    for id in scope.kpis(project) {
+        let Some(k) = project.kpis.get(&id) else { continue };
+        let unit = k.display_unit();
+        let shown = |v: Option<f64>| format::value_or_dash(v, unit, currency);
+        let rows: Vec<&Row> = i.evaluation.evaluations.iter().filter(|r| r.kpi == id).collect();
+        // The KPI's own periods that fall in the review period (its grain
+        // may be finer), or the one that contains it (coarser).
+        let inside: Vec<&Row> = rows
+            .iter()
+            .copied()
+            .filter(|r| r.start.date_naive() >= first && r.end.date_naive() <= end)
+            .collect();
+        let chosen_period = inside
+            .iter()
+            .map(|r| (r.start, r.period.clone()))
+            .max()
+            .or_else(|| {
+                rows.iter()
+                    .filter(|r| r.start.date_naive() < end && r.end.date_naive() > first)
+                    .map(|r| (r.start, r.period.clone()))
+                    .max()
+            });
+        let Some((start, period)) = chosen_period else {
+            kpis.push(KpiReview {
+                id: id.clone(),
+                name: k.display_name().to_string(),
+                period: label.to_string(),
+                value: "—".into(),
+                raw: None,
+                target: k
+                    .target
+                    .as_ref()
+                    .map(|t| format::target(&t.value.target, unit, currency))
+                    .unwrap_or_default(),
+                status: "no_data".into(),
+                complete: false,
+                change_previous: None,
+                change_year: None,
+                projection: None,
+                entities: Vec::new(),
+                history: Vec::new(),
+                trend: String::new(),
+                target_line: None,
+                causes: Vec::new(),
+                actions: Vec::new(),
+                definition: k
+                    .measure
+                    .as_ref()
+                    .map_or_else(String::new, |m| definition(&m.value)),
+                chart: String::new(),
+            });
+            continue;
+        };
+        let at: Vec<&Row> = rows.iter().copied().filter(|r| r.period == period).collect();
+        let total = at.iter().find(|r| r.entity.is_none()).copied();
+        let entities: Vec<(String, String, String)> = at
+            .iter()
+            .filter(|r| r.entity.is_some())
+            .map(|r| {
+                let e = r
+                    .entity
+                    .as_ref()
+                    .map(|e| e.values().map(|v| v.to_string()).collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default();
+                (e, shown(r.value), status_of(r))
+            })
+            .collect();
+        // A `for_each` KPI has no total: its entities say how it went.
+        let main = total;
+        let (summary_value, summary_status) = if total.is_none() && !entities.is_empty() {
+            let met = entities.iter().filter(|e| e.2 == "met").count();
+            let worst = ["missed", "warning", "no_data", "met", "none"]
+                .into_iter()
+                .find(|s| entities.iter().any(|e| e.2 == *s))
+                .unwrap_or("none");
+            (
+                Some(format!("{met} of {} met", entities.len())),
+                Some(worst.to_string()),
+            )
+        } else {
+            (None, None)
+        };
+        let series: BTreeMap<_, Option<f64>> = rows
+            .iter()
+            .filter(|r| r.entity.is_none() && r.start <= start)
+            .map(|r| ((r.start, r.period.clone()), r.value))
+            .collect();
+        let history: Vec<(String, Option<f64>)> = series
+            .into_iter()
+            .rev()
+            .take(12)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .map(|((_, l), v)| (l, v))
+            .collect();
+        let year_ago = total.and_then(|t| {
+            let then = t.start.date_naive().checked_sub_months(chrono::Months::new(12))?;
+            rows.iter()
+                .find(|r| r.entity.is_none() && r.start.date_naive() == then)
+                .and_then(|r| r.value)
+        });
+        let target_line = k
+            .thresholds_at(start.date_naive())
+            .0
+            .and_then(|t| match t.target {
+                yardstick_core::Target::AtLeast(x)
+                | yardstick_core::Target::Above(x)
+                | yardstick_core::Target::AtMost(x)
+                | yardstick_core::Target::Below(x) => Some(x),
+                yardstick_core::Target::Between(..) => None,
+            });
+        let trend = history
+            .iter()
+            .map(|(l, v)| format!("{l} {}", shown(*v)))
+            .collect::<Vec<_>>()
+            .join(" · ");
+        let causes = i
+            .sla
+            .clauses
+            .iter()
+            .filter(|c| c.period == period && c.breached)
+            .filter(|c| {
+                project
+                    .contracts
+                    .get(&c.contract)
+                    .and_then(|x| x.clauses.iter().find(|cl| cl.id.value == c.clause))
+                    .and_then(|cl| cl.kpi.as_ref())
+                    .is_some_and(|kk| kk.value == id)
+            })
+            .map(|c| c.explanation.clone())
+            .collect();
+        kpis.push(KpiReview {
+            id: id.clone(),
+            name: k.display_name().to_string(),
+            period: period.clone(),
+            value: summary_value.unwrap_or_else(|| shown(main.and_then(|r| r.value))),
+            raw: main.and_then(|r| r.value),
+            target: main
+                .or_else(|| at.first().copied())
+                .and_then(|r| r.threshold.as_ref())
+                .map(|t| format::target(t, unit, currency))
+                .unwrap_or_default(),
+            status: summary_status.unwrap_or_else(|| main.map_or("no_data".into(), status_of)),
+            complete: main.or_else(|| at.first().copied()).is_some_and(|r| r.complete),
+            change_previous: total.and_then(|t| change(t.value, t.previous, unit, currency)),
+            change_year: total.and_then(|t| change(t.value, year_ago, unit, currency)),
+            projection: main.and_then(|r| r.projection.as_ref()).map(|pr| {
+                format!(
+                    "{} (likely between {} and {}){}",
+                    format::value(pr.value, unit, currency),
+                    format::value(pr.low, unit, currency),
+                    format::value(pr.high, unit, currency),
+                    pr.probability
+                        .map(|x| format!(", a {} chance of meeting the target", format::percent(x)))
+                        .unwrap_or_default()
+                )
+            }),
+            chart: svg_chart(&history, target_line),
+            entities,
+            history,
+            trend,
+            target_line,
+            causes,
+            actions: Vec::new(),
+            definition: k
+                .measure
+                .as_ref()
+                .map_or_else(String::new, |m| definition(&m.value)),
+        });
+    }
+    let count = |s: &str| kpis.iter().filter(|k| k.status == s).count();
+    let attained = |k: &KpiReview| {
+        i.evaluation
+            .evaluations
+            .iter()
+            .find(|r| r.kpi == k.id && r.period == k.period && r.entity.is_none())
+            .and_then(|r| r.attainment)
+    };
+    let mut judged: Vec<(&KpiReview, f64)> =
+        kpis.iter().filter_map(|k| attained(k).map(|a| (k, a))).collect();
+    judged.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let line = |(k, a): &(&KpiReview, f64)| {
+        format!(
+            "{}: {} against {} ({} of target) in {}",
+            k.name,
+            k.value,
+            k.target,
+            format::attainment(*a),
+            k.period
+        )
+    };
+    let wins = judged
+        .iter()
+        .filter(|(k, _)| k.status == "met")
+        .take(3)
+        .map(line)
+        .collect();
+    let misses = judged
+        .iter()
+        .rev()
+        .filter(|(k, _)| k.status == "missed")
+        .take(3)
+        .map(line)
+        .collect();
+    let scorecards: Vec<String> = match scope {
+        Scope::Project => project.scorecards.keys().cloned().collect(),
+        Scope::Scorecard(id) => vec![id.clone()],
+        _ => Vec::new(),
+    };
+    let mut scores = Vec::new();
+    for sc in scorecards {
+        let rows: Vec<_> = i.scores.scores.iter().filter(|s| s.scorecard == sc).collect();
+        let cal = project.settings.calendar();
+        let within = |l: &str| {
+            cal.parse_label(l)
+                .is_some_and(|x| x.first >= first && x.end <= end)
+        };
+        let Some(pos) = rows.iter().rposition(|s| within(&s.period) && s.score.is_some()) else {
+            continue;
+        };
+        let now = rows[pos];
+        let before = rows[..pos].iter().rev().find(|s| s.score.is_some());
+        scores.push(ScoreLine {
+            name: project.scorecards[&sc].name.clone().unwrap_or_else(|| sc.clone()),
+            period: now.period.clone(),
+            score: format::value_or_dash(now.score, Some("%"), None),
+            change: before.and_then(|b| change(now.score, b.score, Some("%"), None)),
+        });
+    }
+    let contracts = scope
+        .contracts(project)
+        .iter()
+        .filter_map(|id| project.contracts.get(id))
+        .map(|c| {
+            let cal = project.settings.calendar();
+            let rows: Vec<_> = i
+                .sla
+                .clauses
+                .iter()
+                .filter(|r| r.contract == c.id.value)
+                .filter(|r| {
+                    cal.parse_label(&r.period)
+                        .is_some_and(|x| x.first >= first && x.end <= end)
+                })
+                .collect();
+            let credits: f64 = rows.iter().map(|r| r.credit_amount).sum();
+            ContractReview {
+                name: c.name.clone().unwrap_or_else(|| c.id.value.clone()),
+                rows: rows
+                    .iter()
+                    .map(|r| {
+                        let outcome = match (r.breached, r.triggered) {
+                            (_, true) => "triggered",
+                            (true, false) => "breached",
+                            (false, _) if r.value.is_none() => "no data",
+                            _ => "met",
+                        };
+                        (
+                            r.clause.clone(),
+                            r.period.clone(),
+                            outcome.to_string(),
+                            if r.credit_amount > 0.0 {
+                                format::value(r.credit_amount, currency, currency)
+                            } else {
+                                String::new()
+                            },
+                            r.explanation.clone(),
+                        )
+                    })
+                    .collect(),
+                credits: format::value(credits, currency.or(Some("")), currency),
+            }
+        })
+        .collect();
+    let freshness = i
+        .stale
+        .iter()
+        .map(|s| {
+            format!(
+                "`{}` is stale (newest row {}, freshness {})",
+                s.source,
+                s.newest.as_deref().unwrap_or("none"),
+                s.freshness
+            )
+        })
+        .collect();
+    let title = match scope {
+        Scope::Project => format!("{}: review of {label}", project.settings.name),
+        other => format!("{}: review of {label}, {}", project.settings.name, other.words()),
+    };
+    Review {
+        title,
+        scope: scope.words(),
+        period: label.to_string(),
+        period_days: format!("{first} to {}", end.pred_opt().unwrap_or(end)),
+        as_of: i
+            .evaluation
+            .as_of
+            .utc()
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+        freshness,
+        terms: i.agreements.iter().map(|a| a.words()).collect(),
+        summary: Summary {
+            met: count("met"),
+            warning: count("warning"),
+            missed: count("missed"),
+            no_data: count("no_data"),
+            scores,
+            wins,
+            misses,
+        },
+        kpis,
+        contracts,
+    }
+}
