@@ -1,8 +1,10 @@
 //! The Markdown a document template writes, typeset as an A4 PDF with the
 //! standard Helvetica fonts (WinAnsi encoding, nothing embedded): headings,
 //! paragraphs, bullet lists with continuation lines, quotes; `**` and
-//! backticks are dropped. Lines wrap by the fonts' published widths; each
-//! page carries the title and its number.
+//! backticks are dropped; a `<!-- chart v1,v2,… | target -->` comment
+//! (invisible in Markdown) is drawn as a line chart with its target line.
+//! Lines wrap by the fonts' published widths; each page carries the title
+//! and its number.
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
@@ -34,6 +36,8 @@ enum Block {
     Paragraph(String),
     Bullet(String),
     Quote(String),
+    /// A series (gaps as `None`) and its target line.
+    Chart(Vec<Option<f64>>, Option<f64>),
 }
 
 fn inline(s: &str) -> String {
@@ -46,6 +50,17 @@ fn blocks(md: &str) -> Vec<Block> {
     for line in md.lines() {
         let t = line.trim_end();
         if t.trim().is_empty() {
+            open = false;
+            continue;
+        }
+        if let Some(spec) = t
+            .trim()
+            .strip_prefix("<!-- chart ")
+            .and_then(|r| r.strip_suffix("-->"))
+        {
+            let (series, target) = spec.split_once('|').unwrap_or((spec, ""));
+            let values: Vec<Option<f64>> = series.split(',').map(|v| v.trim().parse().ok()).collect();
+            out.push(Block::Chart(values, target.trim().parse().ok()));
             open = false;
             continue;
         }
@@ -170,28 +185,61 @@ struct Placed {
     text: Vec<u8>,
 }
 
-/// Lays the blocks out on pages (top-down, y from the bottom as PDF has it).
-fn layout(blocks: &[Block]) -> Vec<Vec<Placed>> {
-    let mut pages: Vec<Vec<Placed>> = vec![Vec::new()];
-    let mut y = PAGE_H - MARGIN;
-    let text_w = PAGE_W - 2.0 * MARGIN;
-    let mut put = |lines: Vec<Vec<u8>>, x: f32, font: Font, size: f32, before: f32, keep: usize| {
-        let lead = size * 1.35;
-        // Headings keep their first lines of text with them.
-        if y - before - lead * (keep as f32) < MARGIN + 20.0 {
-            pages.push(Vec::new());
-            y = PAGE_H - MARGIN;
+/// A chart placed on a page: its box's bottom-left corner and size.
+struct PlacedChart {
+    x: f32,
+    y: f32,
+    w: f32,
+    h: f32,
+    values: Vec<Option<f64>>,
+    target: Option<f64>,
+}
+
+const CHART_H: f32 = 90.0;
+
+/// A page's contents.
+#[derive(Default)]
+struct Page {
+    lines: Vec<Placed>,
+    charts: Vec<PlacedChart>,
+}
+
+/// Pages being filled top-down (y from the bottom, as PDF has it).
+struct Layout {
+    pages: Vec<Page>,
+    y: f32,
+}
+
+impl Layout {
+    fn new_page(&mut self) {
+        self.pages.push(Page::default());
+        self.y = PAGE_H - MARGIN;
+    }
+
+    /// Room for `height` points after `before`, on a new page if need be;
+    /// returns the bottom of that room.
+    fn room(&mut self, before: f32, height: f32) -> f32 {
+        if self.y - before - height < MARGIN + 20.0 {
+            self.new_page();
         } else {
-            y -= before;
+            self.y -= before;
+        }
+        self.y -= height;
+        self.y
+    }
+
+    /// Lines of text; the first `keep` stay on one page with what precedes.
+    fn lines(&mut self, lines: Vec<Vec<u8>>, x: f32, font: Font, size: f32, before: f32, keep: usize) {
+        let lead = size * 1.35;
+        if self.y - before - lead * (keep as f32) < MARGIN + 20.0 {
+            self.new_page();
+        } else {
+            self.y -= before;
         }
         for text in lines {
-            if y - lead < MARGIN + 20.0 {
-                pages.push(Vec::new());
-                y = PAGE_H - MARGIN;
-            }
-            y -= lead;
-            if let Some(p) = pages.last_mut() {
-                p.push(Placed {
+            let y = self.room(0.0, lead);
+            if let Some(p) = self.pages.last_mut() {
+                p.lines.push(Placed {
                     x,
                     y,
                     font,
@@ -200,7 +248,16 @@ fn layout(blocks: &[Block]) -> Vec<Vec<Placed>> {
                 });
             }
         }
+    }
+}
+
+/// Lays the blocks out on pages.
+fn layout(blocks: &[Block]) -> Vec<Page> {
+    let mut l = Layout {
+        pages: vec![Page::default()],
+        y: PAGE_H - MARGIN,
     };
+    let text_w = PAGE_W - 2.0 * MARGIN;
     for b in blocks {
         match b {
             Block::Heading(level, t) => {
@@ -211,7 +268,7 @@ fn layout(blocks: &[Block]) -> Vec<Vec<Placed>> {
                 };
                 let n = wrap(t, Font::Bold, size, text_w);
                 let keep = n.len() + 2;
-                put(
+                l.lines(
                     n,
                     MARGIN,
                     Font::Bold,
@@ -220,7 +277,7 @@ fn layout(blocks: &[Block]) -> Vec<Vec<Placed>> {
                     keep,
                 );
             }
-            Block::Paragraph(t) => put(
+            Block::Paragraph(t) => l.lines(
                 wrap(t, Font::Regular, BODY, text_w),
                 MARGIN,
                 Font::Regular,
@@ -228,7 +285,7 @@ fn layout(blocks: &[Block]) -> Vec<Vec<Placed>> {
                 5.0,
                 1,
             ),
-            Block::Quote(t) => put(
+            Block::Quote(t) => l.lines(
                 wrap(t, Font::Oblique, BODY, text_w - 18.0),
                 MARGIN + 18.0,
                 Font::Oblique,
@@ -236,6 +293,21 @@ fn layout(blocks: &[Block]) -> Vec<Vec<Placed>> {
                 4.0,
                 1,
             ),
+            Block::Chart(values, target) => {
+                let y = l.room(8.0, CHART_H);
+                let chart = PlacedChart {
+                    x: MARGIN + 6.0,
+                    y,
+                    w: text_w * 0.8,
+                    h: CHART_H,
+                    values: values.clone(),
+                    target: *target,
+                };
+                if let Some(p) = l.pages.last_mut() {
+                    p.charts.push(chart);
+                }
+                l.y -= 4.0;
+            }
             Block::Bullet(t) => {
                 let (cont, t) = match t.strip_prefix('\u{0}') {
                     Some(rest) => (true, rest),
@@ -253,16 +325,77 @@ fn layout(blocks: &[Block]) -> Vec<Vec<Placed>> {
                 // Continuation lines of a wrapped item align with its text.
                 let mut it = lines.into_iter();
                 if let Some(first) = it.next() {
-                    put(vec![first], x, Font::Regular, BODY, before, 1);
+                    l.lines(vec![first], x, Font::Regular, BODY, before, 1);
                 }
                 let rest: Vec<Vec<u8>> = it.collect();
                 if !rest.is_empty() {
-                    put(rest, MARGIN + 14.0, Font::Regular, BODY, 0.0, 1);
+                    l.lines(rest, MARGIN + 14.0, Font::Regular, BODY, 0.0, 1);
                 }
             }
         }
     }
-    pages
+    l.pages
+}
+
+/// Draws a chart: a base line, the target as a dashed red line, the series
+/// as a blue line with a dot per value (gaps break the line).
+fn draw_chart(c: &mut Content, ch: &PlacedChart) {
+    let values: Vec<f64> = ch.values.iter().flatten().copied().chain(ch.target).collect();
+    if ch.values.len() < 2 || values.is_empty() {
+        return;
+    }
+    let (mut lo, mut hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(*v), b.max(*v))
+        });
+    if hi - lo < 1e-12 {
+        lo -= 1.0;
+        hi += 1.0;
+    }
+    let span = hi - lo;
+    let (lo, hi) = (lo - span * 0.1, hi + span * 0.1);
+    let n = ch.values.len();
+    let x = |i: usize| ch.x + ch.w * i as f32 / (n - 1) as f32;
+    let y = |v: f64| ch.y + ch.h * ((v - lo) / (hi - lo)) as f32;
+    c.save_state();
+    c.set_line_width(0.5).set_stroke_rgb(0.82, 0.84, 0.87);
+    c.move_to(ch.x, ch.y).line_to(ch.x + ch.w, ch.y).stroke();
+    if let Some(t) = ch.target {
+        c.set_stroke_rgb(0.81, 0.13, 0.18)
+            .set_dash_pattern([3.0, 2.0], 0.0);
+        c.move_to(ch.x, y(t)).line_to(ch.x + ch.w, y(t)).stroke();
+        c.set_dash_pattern([], 0.0);
+    }
+    c.set_line_width(1.4).set_stroke_rgb(0.04, 0.41, 0.85);
+    let mut pen = false;
+    for (i, v) in ch.values.iter().enumerate() {
+        match v {
+            Some(v) if pen => {
+                c.line_to(x(i), y(*v));
+            }
+            Some(v) => {
+                c.move_to(x(i), y(*v));
+                pen = true;
+            }
+            None => {
+                if pen {
+                    c.stroke();
+                }
+                pen = false;
+            }
+        }
+    }
+    if pen {
+        c.stroke();
+    }
+    c.set_fill_rgb(0.04, 0.41, 0.85);
+    for (i, v) in ch.values.iter().enumerate() {
+        if let Some(v) = v {
+            c.rect(x(i) - 1.4, y(*v) - 1.4, 2.8, 2.8).fill_nonzero();
+        }
+    }
+    c.restore_state();
 }
 
 /// The PDF of `md`, each page footed with `title` and its number.
@@ -295,7 +428,8 @@ pub(crate) fn from_markdown(title: &str, md: &str) -> Vec<u8> {
             .encoding_predefined(Name(b"WinAnsiEncoding"));
     }
     let n = pages.len();
-    for (i, placed) in pages.into_iter().enumerate() {
+    for (i, page_content) in pages.into_iter().enumerate() {
+        let placed = &page_content.lines;
         let page_id = page_ids[i];
         let content_id = Ref::new(page_id.get() + 1);
         let mut page = pdf.page(page_id);
@@ -312,12 +446,15 @@ pub(crate) fn from_markdown(title: &str, md: &str) -> Vec<u8> {
         }
         page.finish();
         let mut c = Content::new();
-        for p in &placed {
+        for p in placed {
             c.begin_text();
             c.set_font(p.font.name(), p.size);
             c.next_line(p.x, p.y);
             c.show(Str(&p.text));
             c.end_text();
+        }
+        for ch in &page_content.charts {
+            draw_chart(&mut c, ch);
         }
         let foot = winansi(&format!("{title} — page {} of {n}", i + 1));
         c.begin_text();
@@ -364,7 +501,7 @@ mod tests {
     #[test]
     fn the_markdown_subset_becomes_blocks() {
         let b = blocks(
-            "# Title\n\nA paragraph\nthat goes on.\n- **one**\n  signature line\n> quoted `code`\n## Next",
+            "# Title\n\nA paragraph\nthat goes on.\n- **one**\n  signature line\n> quoted `code`\n<!-- chart 1,,3 | 2 -->\n## Next",
         );
         let kinds: Vec<String> = b
             .iter()
@@ -373,6 +510,7 @@ mod tests {
                 Block::Paragraph(t) => format!("p:{t}"),
                 Block::Bullet(t) => format!("li:{}", t.replace('\u{0}', "+")),
                 Block::Quote(t) => format!("q:{t}"),
+                Block::Chart(v, t) => format!("chart:{}:{t:?}", v.len()),
             })
             .collect();
         assert_eq!(
@@ -383,6 +521,7 @@ mod tests {
                 "li:one",
                 "li:+signature line",
                 "q:quoted code",
+                "chart:3:Some(2.0)",
                 "h2:Next"
             ]
         );
