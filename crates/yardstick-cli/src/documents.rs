@@ -25,6 +25,8 @@ pub(crate) enum DocFormat {
     Pdf,
     /// The content as JSON (for other tools).
     Json,
+    /// An Excel workbook (reviews only).
+    Xlsx,
 }
 
 /// `yardstick appendix`.
@@ -60,7 +62,7 @@ fn doc(f: DocFormat) -> Option<Doc> {
         DocFormat::Md => Some(Doc::Markdown),
         DocFormat::Html => Some(Doc::Html),
         DocFormat::Pdf => Some(Doc::Pdf),
-        DocFormat::Json => None,
+        DocFormat::Json | DocFormat::Xlsx => None,
     }
 }
 
@@ -71,8 +73,8 @@ pub(crate) fn emit(bytes: &[u8], output: Option<&PathBuf>, format: DocFormat) ->
             std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             eprintln!("wrote {}", path.display());
         }
-        None if format == DocFormat::Pdf && std::io::stdout().is_terminal() => {
-            eprintln!("error: a PDF is not for the terminal: write it to a file with -o FILE.pdf");
+        None if matches!(format, DocFormat::Pdf | DocFormat::Xlsx) && std::io::stdout().is_terminal() => {
+            eprintln!("error: a PDF or workbook is not for the terminal: write it to a file with -o FILE");
             return Ok(crate::fault::usage());
         }
         None => {
@@ -86,6 +88,12 @@ pub(crate) fn emit(bytes: &[u8], output: Option<&PathBuf>, format: DocFormat) ->
 }
 
 pub(crate) fn appendix(a: AppendixArgs, color: Color) -> Result<ExitCode, String> {
+    if a.format == DocFormat::Xlsx {
+        eprintln!(
+            "error: a workbook is written for reviews (yardstick review); this document is md, html, pdf or json"
+        );
+        return Ok(crate::fault::usage());
+    }
     let Some(loaded) = definitions(&a.project.dir, color)? else {
         return Ok(crate::fault::project());
     };
@@ -130,6 +138,12 @@ pub(crate) fn appendix(a: AppendixArgs, color: Color) -> Result<ExitCode, String
 }
 
 pub(crate) fn catalog(a: CatalogArgs, color: Color) -> Result<ExitCode, String> {
+    if a.format == DocFormat::Xlsx {
+        eprintln!(
+            "error: a workbook is written for reviews (yardstick review); this document is md, html, pdf or json"
+        );
+        return Ok(crate::fault::usage());
+    }
     let Some(loaded) = definitions(&a.project.dir, color)? else {
         return Ok(crate::fault::project());
     };

@@ -99,6 +99,10 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
         DocFormat::Md => yardstick_docs::Format::Markdown,
         DocFormat::Html => yardstick_docs::Format::Html,
         DocFormat::Pdf => yardstick_docs::Format::Pdf,
+        DocFormat::Xlsx => {
+            let bytes = yardstick_docs::xlsx::review_xlsx(&review).map_err(|e| e.to_string())?;
+            return emit(&bytes, a.output.as_ref(), a.format);
+        }
     };
     let bytes = yardstick_docs::review::review(&review, &generated, format).map_err(|e| e.to_string())?;
     emit(&bytes, a.output.as_ref(), a.format)

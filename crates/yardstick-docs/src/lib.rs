@@ -5,6 +5,7 @@
 
 mod pdf;
 pub mod review;
+pub mod xlsx;
 
 use minijinja::{Environment, context};
 use serde::Serialize;
@@ -33,7 +34,7 @@ pub struct Signed {
 /// ours and the data is typed).
 #[derive(Debug, thiserror::Error)]
 #[error("cannot render the document: {0}")]
-pub struct DocError(String);
+pub struct DocError(pub(crate) String);
 
 fn env() -> Result<Environment<'static>, DocError> {
     let mut env = Environment::new();

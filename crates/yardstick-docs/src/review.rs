@@ -19,6 +19,8 @@ pub struct Review {
     pub period_days: String,
     /// The evaluation instant.
     pub as_of: String,
+    /// The project's currency (for spreadsheets' number formats).
+    pub currency: Option<String>,
     /// Stale sources at that instant, in words (empty: all fresh).
     pub freshness: Vec<String>,
     /// Each agreement's standing, in words.
@@ -47,6 +49,7 @@ pub struct ScoreLine {
     pub name: String,
     pub period: String,
     pub score: String,
+    pub raw: Option<f64>,
     pub change: Option<String>,
 }
 
@@ -60,6 +63,10 @@ pub struct KpiReview {
     pub value: String,
     /// The raw value (for spreadsheets and tests).
     pub raw: Option<f64>,
+    /// The unit values are shown in (`%`, a currency, `clients`).
+    pub unit: Option<String>,
+    /// The change on the period before, as a number.
+    pub raw_change: Option<f64>,
     pub target: String,
     /// `met`, `warning`, `missed`, `no_data`, or `none` (no target).
     pub status: String,
@@ -90,6 +97,8 @@ pub struct KpiReview {
 #[derive(Debug, Clone, Serialize)]
 pub struct ContractReview {
     pub name: String,
+    /// Each row's credit as a number, in the order of `rows`.
+    pub raw_credits: Vec<f64>,
     /// (clause, period, outcome, credit, explanation).
     pub rows: Vec<(String, String, String, String, String)>,
     pub credits: String,

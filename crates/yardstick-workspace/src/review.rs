@@ -212,6 +212,8 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
                 period: label.to_string(),
                 value: "—".into(),
                 raw: None,
+                unit: unit.map(str::to_string),
+                raw_change: None,
                 target: k
                     .target
                     .as_ref()
@@ -321,6 +323,8 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
             period: period.clone(),
             value: summary_value.unwrap_or_else(|| shown(main.and_then(|r| r.value))),
             raw: main.and_then(|r| r.value),
+            unit: unit.map(str::to_string),
+            raw_change: total.and_then(|t| Some(t.value? - t.previous?)),
             target: main
                 .or_else(|| at.first().copied())
                 .and_then(|r| r.threshold.as_ref())
@@ -410,6 +414,7 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
             name: project.scorecards[&sc].name.clone().unwrap_or_else(|| sc.clone()),
             period: now.period.clone(),
             score: format::value_or_dash(now.score, Some("%"), None),
+            raw: now.score,
             change: before.and_then(|b| change(now.score, b.score, Some("%"), None)),
         });
     }
@@ -432,6 +437,7 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
             let credits: f64 = rows.iter().map(|r| r.credit_amount).sum();
             ContractReview {
                 name: c.name.clone().unwrap_or_else(|| c.id.value.clone()),
+                raw_credits: rows.iter().map(|r| r.credit_amount).collect(),
                 rows: rows
                     .iter()
                     .map(|r| {
@@ -479,6 +485,7 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
         scope: scope.words(),
         period: label.to_string(),
         period_days: format!("{first} to {}", end.pred_opt().unwrap_or(end)),
+        currency: currency.map(str::to_string),
         as_of: i
             .evaluation
             .as_of

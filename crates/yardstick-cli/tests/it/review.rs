@@ -125,3 +125,74 @@ fn a_partnership_review_holds_its_kpis_only() {
     let out = review(tmp.path(), &["--period", "Q9"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The workbook, read back by openpyxl (Python): every KPI's value as a
+/// real number equal to the JSON's, shares formatted as percentages, money
+/// in the project's currency, frozen headers, a native chart per KPI with
+/// a history.
+#[test]
+fn the_q3_workbook_reads_back_every_value_format_and_chart() {
+    let tmp = demo();
+    let d = tmp.path();
+    let r: Value = serde_json::from_slice(&review(d, &["--format", "json"]).stdout).expect("json");
+    let xlsx = d.join("q3.xlsx");
+    let out = review(d, &["--format", "xlsx", "-o", xlsx.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let script = r#"
+import json, sys, zipfile
+try:
+    import openpyxl
+except ImportError:
+    print("SKIP"); sys.exit(0)
+wb = openpyxl.load_workbook(sys.argv[1])
+ws = wb["KPIs"]
+rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+formats = [r[3].number_format for r in ws.iter_rows(min_row=2)]
+charts = len([n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.startswith("xl/charts/chart")])
+print(json.dumps({"sheets": wb.sheetnames, "rows": rows, "formats": formats, "charts": charts, "frozen": ws.freeze_panes}))
+"#;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&xlsx)
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    if text.trim() == "SKIP" {
+        eprintln!("\n!!! SKIPPED: reading the workbook back needs openpyxl (pip install openpyxl) !!!\n");
+        return;
+    }
+    let x: Value = serde_json::from_str(&text).expect("python's json");
+    assert_eq!(
+        x["sheets"],
+        serde_json::json!(["Summary", "KPIs", "History", "Contracts"])
+    );
+    assert_eq!(x["frozen"], "A2");
+    let kpis = r["kpis"].as_array().expect("kpis");
+    let rows = x["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), kpis.len());
+    let mut with_history = 0;
+    for (k, (row, format)) in kpis
+        .iter()
+        .zip(rows.iter().zip(x["formats"].as_array().expect("formats")))
+    {
+        assert_eq!(row[1], k["id"]);
+        if let Some(raw) = k["raw"].as_f64() {
+            assert_eq!(row[3].as_f64(), Some(raw), "{}", k["id"]);
+            let want = match k["unit"].as_str() {
+                Some("%") => "0.00%",
+                Some("EUR") => "\"€\"#,##0.00",
+                _ => "#,##0.##",
+            };
+            assert_eq!(format, want, "{}", k["id"]);
+        }
+        if k["history"]
+            .as_array()
+            .is_some_and(|h| h.iter().filter(|p| !p[1].is_null()).count() >= 2)
+        {
+            with_history += 1;
+        }
+    }
+    assert_eq!(x["charts"].as_u64(), Some(with_history));
+}
