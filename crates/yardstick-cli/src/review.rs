@@ -26,6 +26,10 @@ pub(crate) struct Args {
     /// Write to this file instead of standard output.
     #[arg(short, long)]
     pub(crate) output: Option<PathBuf>,
+    /// A pack for this party: only what it may see (the contracts naming it,
+    /// its partnerships, the KPIs shared with it).
+    #[arg(long)]
+    pub(crate) party: Option<String>,
     #[command(flatten)]
     pub(crate) at: AsOf,
     #[command(flatten)]
@@ -74,6 +78,25 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
             .collect(),
         _ => Vec::new(),
     };
+    let visible = a
+        .party
+        .as_deref()
+        .map(|p| yardstick_core::visibility::visible_to(project, p));
+    if visible.as_ref().is_some_and(|v| v.kpis.is_empty()) {
+        eprintln!(
+            "error: --party: `{}` is shared no KPI (no contract names it, no partnership lists it)",
+            a.party.as_deref().unwrap_or("")
+        );
+        return Ok(crate::fault::usage());
+    }
+    let ids: Vec<String> = ids
+        .into_iter()
+        .filter(|id| {
+            visible
+                .as_ref()
+                .is_none_or(|v| v.contracts.contains(id) || v.partnerships.contains(id))
+        })
+        .collect();
     let agreements = rt.block_on(yardstick_workspace::agreements::read(
         &a.project.dir,
         None,
@@ -87,6 +110,7 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
         scores: &scores,
         stale: &stale,
         agreements: &agreements,
+        visible: visible.as_ref(),
     };
     let review = build(&inputs, &scope, &p, &a.period);
     let generated = crate::args::now().format("%Y-%m-%d %H:%M UTC").to_string();

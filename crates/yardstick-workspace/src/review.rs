@@ -134,6 +134,9 @@ pub struct Inputs<'a> {
     pub scores: &'a ScoreReport,
     pub stale: &'a [Stale],
     pub agreements: &'a [Agreement],
+    /// For a party-facing pack: what that party may see (the KPIs,
+    /// contracts and scorecards outside it are left out).
+    pub visible: Option<&'a yardstick_core::visibility::Visible>,
 }
 
 /// The review period named by `label` (`2026-Q3`, `2026-09`, `2026`).
@@ -183,7 +186,13 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
     let tz = project.settings.timezone;
     let (first, end) = (p.first, p.end);
     let mut kpis = Vec::new();
-    for id in scope.kpis(project) {
+    let sees =
+        |set: Option<&std::collections::BTreeSet<String>>, id: &str| set.is_none_or(|s| s.contains(id));
+    for id in scope
+        .kpis(project)
+        .into_iter()
+        .filter(|k| sees(i.visible.map(|v| &v.kpis), k))
+    {
         let Some(k) = project.kpis.get(&id) else { continue };
         let unit = k.display_unit();
         let shown = |v: Option<f64>| format::value_or_dash(v, unit, currency);
@@ -398,7 +407,10 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
         _ => Vec::new(),
     };
     let mut scores = Vec::new();
-    for sc in scorecards {
+    for sc in scorecards
+        .into_iter()
+        .filter(|s| sees(i.visible.map(|v| &v.scorecards), s))
+    {
         let rows: Vec<_> = i.scores.scores.iter().filter(|s| s.scorecard == sc).collect();
         let cal = project.settings.calendar();
         let within = |l: &str| {
@@ -421,6 +433,7 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
     let contracts = scope
         .contracts(project)
         .iter()
+        .filter(|id| sees(i.visible.map(|v| &v.contracts), id))
         .filter_map(|id| project.contracts.get(id))
         .map(|c| {
             let cal = project.settings.calendar();

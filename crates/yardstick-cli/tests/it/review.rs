@@ -119,6 +119,26 @@ fn a_partnership_review_holds_its_kpis_only() {
             "{id} is not cloudco's: {kpis_line}"
         );
     }
+    // The partner's own pack of the whole project: its KPIs, none other.
+    let out = review(tmp.path(), &["--party", "CloudCo", "--format", "json"]);
+    let party: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let theirs: Vec<&str> = party["kpis"]
+        .as_array()
+        .expect("kpis")
+        .iter()
+        .filter_map(|k| k["id"].as_str())
+        .collect();
+    assert!(!theirs.is_empty());
+    for id in &theirs {
+        assert!(kpis_line.contains(&format!("\"{id}\"")), "{id} is not CloudCo's");
+    }
+    assert_eq!(party["contracts"], serde_json::json!([]));
+    let md = String::from_utf8(review(tmp.path(), &["--party", "CloudCo", "--format", "md"]).stdout)
+        .expect("utf-8");
+    assert!(
+        !md.contains("Monthly revenue") && !md.contains("Platform uptime"),
+        "{md}"
+    );
     let out = review(tmp.path(), &["--scope", "partnership:nope"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no partnership `nope`"));

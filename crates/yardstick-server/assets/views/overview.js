@@ -51,7 +51,13 @@ export async function viewOverview() {
      <tbody>${list.map(kpiRow).join("") || '<tr><td colspan="9" class="muted">No KPI matches the filters.</td></tr>'}</tbody></table></div>`;
   const byId = Object.fromEntries(kpis.map((k) => [k.id, k]));
   const inCard = new Set();
+  // The last ended quarter's board pack (what a party's token gets is its own).
+  const now = new Date();
+  const q = Math.floor(now.getUTCMonth() / 3);
+  const last = q === 0 ? `${now.getUTCFullYear() - 1}-Q4` : `${now.getUTCFullYear()}-Q${q}`;
+  const pack = ["html", "pdf", "xlsx"].map((f) => `<a href="/api/v1/reviews?period=${last}&format=${f}" target="_blank" rel="noopener">${f.toUpperCase()}</a>`).join(" · ");
   let html = `<h1>${esc(state.meta.project)}</h1>
+    <p class="muted small review-links">Review of ${esc(last)} (board pack): ${pack}</p>
     <div class="filters">${select("level", "Level", values((k) => k.level))}${select("owner", "Owner", values((k) => k.owner))}${select("tag", "Tag", values((k) => k.tags))}${select("partnership", "Partnership", [...new Set(Object.values(pOf).flat())].sort())}</div>`;
   const lastScore = (s) => {
     const done = s.scores.filter((x) => x.complete && x.score !== null);

@@ -409,6 +409,19 @@ async fn the_agreement_page_proposes_and_accepts() {
     let s = Server::start(dir.path(), &url).await;
     b.login(&s.base, &s.admin).await;
     let c = &b.client;
+    // The overview links the last ended quarter's board pack.
+    let pack = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(document.querySelector('.review-links a').href).then((r) => r.text()).then(done);",
+            vec![],
+        )
+        .await
+        .expect("fetch the review");
+    assert!(
+        pack.as_str().is_some_and(|h| h.starts_with("<!doctype html>") && h.contains(": review of ")),
+        "{pack}"
+    );
     // From the contract's card.
     c.goto(&format!("{}/#/contracts", s.base)).await.expect("open");
     b.until(
@@ -571,5 +584,67 @@ async fn the_appendix_is_served_in_each_format_to_those_who_see_it() {
     let (st, e) = s
         .get("/api/v1/agreements/hosting/appendix?format=docx", &s.admin)
         .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+}
+
+/// A review over the API: each format with its media type; a party's
+/// token gets its own pack, and a scope outside it does not exist for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn reviews_are_served_in_each_format_and_party_packs_hold_their_own() {
+    let dir = project_dir();
+    let url = yardstick_store::default_url(dir.path()).expect("url");
+    let s = Server::start(dir.path(), &url).await;
+    for (format, mime) in [
+        ("html", "text/html; charset=utf-8"),
+        ("md", "text/markdown; charset=utf-8"),
+        ("pdf", "application/pdf"),
+        (
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        ("json", "application/json"),
+    ] {
+        let res = s
+            .http
+            .get(format!(
+                "{}/api/v1/reviews?period=2026-01&format={format}",
+                s.base
+            ))
+            .bearer_auth(&s.admin)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::OK, "{format}");
+        assert_eq!(res.headers()[reqwest::header::CONTENT_TYPE], mime, "{format}");
+    }
+    let (_, all) = s
+        .get("/api/v1/reviews?period=2026-01&format=json", &s.admin)
+        .await;
+    let ids = |v: &Value| -> Vec<String> {
+        v["kpis"]
+            .as_array()
+            .expect("kpis")
+            .iter()
+            .filter_map(|k| k["id"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert!(ids(&all).contains(&"revenue".to_string()), "{all}");
+    let acme = s.token("viewer", Some("Acme")).await;
+    let (st, mine) = s.get("/api/v1/reviews?period=2026-01&format=json", &acme).await;
+    assert_eq!(st, StatusCode::OK, "{mine}");
+    assert_eq!(
+        ids(&mine),
+        ["uptime"],
+        "Acme sees the KPI its contract is judged on, nothing else"
+    );
+    let (st, e) = s
+        .get("/api/v1/reviews?period=2026-01&scope=partnership:cloudco", &acme)
+        .await;
+    assert_eq!(
+        (st, e["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("not_found")),
+        "{e}"
+    );
+    let (st, e) = s.get("/api/v1/reviews?period=Q9", &s.admin).await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
 }
