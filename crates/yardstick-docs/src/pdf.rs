@@ -340,21 +340,9 @@ fn layout(blocks: &[Block]) -> Vec<Page> {
 /// Draws a chart: a base line, the target as a dashed red line, the series
 /// as a blue line with a dot per value (gaps break the line).
 fn draw_chart(c: &mut Content, ch: &PlacedChart) {
-    let values: Vec<f64> = ch.values.iter().flatten().copied().chain(ch.target).collect();
-    if ch.values.len() < 2 || values.is_empty() {
+    let Some((lo, hi)) = crate::review::chart_range(&ch.values, ch.target) else {
         return;
-    }
-    let (mut lo, mut hi) = values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-            (a.min(*v), b.max(*v))
-        });
-    if hi - lo < 1e-12 {
-        lo -= 1.0;
-        hi += 1.0;
-    }
-    let span = hi - lo;
-    let (lo, hi) = (lo - span * 0.1, hi + span * 0.1);
+    };
     let n = ch.values.len();
     let x = |i: usize| ch.x + ch.w * i as f32 / (n - 1) as f32;
     let y = |v: f64| ch.y + ch.h * ((v - lo) / (hi - lo)) as f32;

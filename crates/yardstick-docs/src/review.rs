@@ -104,24 +104,32 @@ pub struct ContractReview {
     pub credits: String,
 }
 
-/// An inline SVG line chart of a KPI's history with its target line.
-pub fn svg_chart(history: &[(String, Option<f64>)], target: Option<f64>) -> String {
-    let values: Vec<f64> = history.iter().filter_map(|h| h.1).chain(target).collect();
-    if history.len() < 2 || values.is_empty() {
-        return String::new();
+/// The value range a chart of `values` and `target` shows: their span
+/// with a tenth of it as margin (a flat series gets ±1); `None` when there
+/// is nothing to draw (fewer than two periods, or no value at all).
+pub(crate) fn chart_range(values: &[Option<f64>], target: Option<f64>) -> Option<(f64, f64)> {
+    let all: Vec<f64> = values.iter().flatten().copied().chain(target).collect();
+    if values.len() < 2 || all.is_empty() {
+        return None;
     }
-    let (w, h, pad) = (560.0_f64, 140.0_f64, 24.0_f64);
-    let (mut lo, mut hi) = values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-            (a.min(*v), b.max(*v))
-        });
+    let (mut lo, mut hi) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(*v), b.max(*v))
+    });
     if hi - lo < 1e-12 {
         lo -= 1.0;
         hi += 1.0;
     }
     let span = hi - lo;
-    let (lo, hi) = (lo - span * 0.1, hi + span * 0.1);
+    Some((lo - span * 0.1, hi + span * 0.1))
+}
+
+/// An inline SVG line chart of a KPI's history with its target line.
+pub fn svg_chart(history: &[(String, Option<f64>)], target: Option<f64>) -> String {
+    let values: Vec<Option<f64>> = history.iter().map(|h| h.1).collect();
+    let Some((lo, hi)) = chart_range(&values, target) else {
+        return String::new();
+    };
+    let (w, h, pad) = (560.0_f64, 140.0_f64, 24.0_f64);
     let x = |i: usize| pad + (w - 2.0 * pad) * i as f64 / (history.len() - 1) as f64;
     let y = |v: f64| h - pad - (h - 2.0 * pad) * (v - lo) / (hi - lo);
     let mut path = String::new();

@@ -419,7 +419,8 @@ async fn the_agreement_page_proposes_and_accepts() {
         .await
         .expect("fetch the review");
     assert!(
-        pack.as_str().is_some_and(|h| h.starts_with("<!doctype html>") && h.contains(": review of ")),
+        pack.as_str()
+            .is_some_and(|h| h.starts_with("<!doctype html>") && h.contains(": review of ")),
         "{pack}"
     );
     // From the contract's card.
