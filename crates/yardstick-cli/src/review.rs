@@ -103,6 +103,23 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
         project,
         &ids,
     ))?;
+    // Corrective actions, when the project has a store (reading never creates one).
+    let has_store = std::env::var("YARDSTICK_DB").is_ok_and(|d| !d.is_empty())
+        || a.project.dir.join(".yardstick").join("state.db").is_file();
+    let actions = if has_store {
+        let url = crate::server::store_url(&a.project.dir, None)?;
+        rt.block_on(async {
+            let store = yardstick_store::Store::open(&url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let stored = store.actions().await.map_err(|e| e.to_string())?;
+            Ok::<_, String>(
+                yardstick_workspace::actions::judged(project, ws.catalog(), stored, ev.as_of.utc()).await,
+            )
+        })?
+    } else {
+        Vec::new()
+    };
     let inputs = Inputs {
         project,
         evaluation: &ev,
@@ -110,6 +127,7 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
         scores: &scores,
         stale: &stale,
         agreements: &agreements,
+        actions: &actions,
         visible: visible.as_ref(),
     };
     let review = build(&inputs, &scope, &p, &a.period);

@@ -134,6 +134,8 @@ pub struct Inputs<'a> {
     pub scores: &'a ScoreReport,
     pub stale: &'a [Stale],
     pub agreements: &'a [Agreement],
+    /// Corrective actions recorded (`workspace::actions`), with their effect.
+    pub actions: &'a [crate::actions::Listed],
     /// For a party-facing pack: what that party may see (the KPIs,
     /// contracts and scorecards outside it are left out).
     pub visible: Option<&'a yardstick_core::visibility::Visible>,
@@ -177,6 +179,45 @@ fn change(now: Option<f64>, then: Option<f64>, unit: Option<&str>, currency: Opt
         },
         format::value(t, unit, currency)
     ))
+}
+
+/// The actions on KPI `kpi` a review shows: those still open, and those
+/// closed whose effect is judged from a period inside the review's.
+fn actions_on(
+    actions: &[crate::actions::Listed],
+    kpi: &str,
+    first: chrono::NaiveDate,
+    end: chrono::NaiveDate,
+    project: &Project,
+) -> Vec<String> {
+    let cal = project.settings.calendar();
+    actions
+        .iter()
+        .filter(|a| a.kpi == kpi)
+        .filter(|a| {
+            a.closed_at.is_none()
+                || cal
+                    .parse_label(&a.judge_from)
+                    .is_some_and(|p| p.first >= first && p.first < end)
+        })
+        .map(|a| {
+            let state = match (&a.closed_at, &a.outcome) {
+                (None, _) => format!("open, owner {}, due {}", a.owner, a.due),
+                (Some(_), Some(o)) => format!("closed: {o}"),
+                (Some(_), None) => "closed".to_string(),
+            };
+            let cause = crate::actions::cause_text(
+                &a.cause
+                    .iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<Vec<_>>(),
+            )
+            .map(|c| format!(" (cause {c})"))
+            .unwrap_or_default();
+            format!("#{} {}{cause} — {state}; answers {}", a.id, a.title, a.period)
+        })
+        .collect()
 }
 
 /// The review of `scope` in `p`.
@@ -360,7 +401,7 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
             trend,
             target_line,
             causes,
-            actions: Vec::new(),
+            actions: actions_on(i.actions, &id, first, end, project),
             definition: k
                 .measure
                 .as_ref()

@@ -24,6 +24,25 @@ fn review(dir: &Path, extra: &[&str]) -> Output {
 fn the_q3_review_shows_every_kpi_with_the_numbers_eval_prints() {
     let tmp = demo();
     let d = tmp.path();
+    // An open corrective action shows in its KPI's section.
+    let out = yardstick(
+        &[
+            "action",
+            "add",
+            "revenue",
+            "2026-08",
+            "--title",
+            "Win back the lapsed EU accounts",
+            "--owner",
+            "ana",
+            "--due",
+            "2026-10-15",
+            "-C",
+            "demo",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = review(d, &["--format", "json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let r: Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -56,6 +75,13 @@ fn the_q3_review_shows_every_kpi_with_the_numbers_eval_prints() {
         compared += 1;
     }
     assert!(compared >= 10, "only {compared} values compared");
+    let revenue = kpis.iter().find(|k| k["id"] == "revenue").expect("revenue");
+    assert_eq!(
+        revenue["actions"],
+        serde_json::json!([
+            "#1 Win back the lapsed EU accounts — open, owner ana, due 2026-10-15; answers 2026-08"
+        ])
+    );
     let s = &r["summary"];
     let counted: u64 = ["met", "warning", "missed", "no_data"]
         .iter()

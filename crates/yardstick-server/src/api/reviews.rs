@@ -83,6 +83,9 @@ pub(crate) async fn review(
             agreements.push(yardstick_workspace::agreements::complete(t, state.store()).await?);
         }
     }
+    let stored = state.store().actions().await?;
+    let actions =
+        yardstick_workspace::actions::judged(project, &snap.catalog, stored, snap.evaluated_at).await;
     let inputs = Inputs {
         project,
         evaluation: &snap.evaluation,
@@ -90,6 +93,7 @@ pub(crate) async fn review(
         scores: &snap.scores,
         stale: &stale,
         agreements: &agreements,
+        actions: &actions,
         visible: p.visible.as_ref(),
     };
     let r = build(&inputs, &scope, &period_of, &q.period);
