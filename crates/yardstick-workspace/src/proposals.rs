@@ -70,7 +70,7 @@ pub enum ProposalError {
     },
     #[error("{0}")]
     Subject(String),
-    #[error("`{text}` is not a target: {why}")]
+    #[error("{why}")]
     BadTarget { text: String, why: String },
     #[error("{0}")]
     Effective(String),
