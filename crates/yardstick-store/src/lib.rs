@@ -3,7 +3,8 @@
 //!
 //! It keeps what must outlive a process: rows pushed into stored sources
 //! (one Arrow IPC batch per push, opaque here), what each evaluation
-//! reported, API tokens (a SHA-256 hash, never the secret) and the audit log.
+//! reported, API tokens (a SHA-256 hash, never the secret), the review packs
+//! issued on a schedule and the audit log.
 //! Schema changes are sqlx migrations, one folder per database.
 //!
 //! Durability: a write returns only after its transaction committed. SQLite
@@ -27,6 +28,7 @@ mod alerts;
 mod audit;
 mod batches;
 mod history;
+mod packs;
 mod proposals;
 mod resolutions;
 mod signatures;
@@ -38,6 +40,7 @@ pub use alerts::AlertFiring;
 pub use audit::AuditEntry;
 pub use batches::{NewBatch, Stored};
 pub use history::{Reported, Restatement};
+pub use packs::{NewPack, Pack};
 pub use proposals::{Decided, Decision, NewProposal, Proposal};
 pub use resolutions::{NewResolution, Resolution};
 pub use signatures::{NewSignature, Signature};

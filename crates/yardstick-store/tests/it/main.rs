@@ -2,6 +2,7 @@
 //! set, a real PostgreSQL server.
 
 mod actions;
+mod packs;
 mod proposals;
 mod signatures;
 
