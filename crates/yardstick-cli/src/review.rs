@@ -6,7 +6,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use yardstick_workspace::review::{Inputs, Scope, build, period};
+use yardstick_workspace::review::{Inputs, Scope, build, gather, period};
+
+use yardstick_core::model::review::PackFormat;
 
 use crate::args::{AsOf, ProjectOpt};
 use crate::documents::{DocFormat, emit};
@@ -70,14 +72,6 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
         ev.as_of.utc(),
     ));
     let scores = yardstick_engine::consequences::scores(project, &ev);
-    let ids: Vec<String> = match &scope {
-        Scope::Contract(id) | Scope::Partnership(id) => vec![id.clone()],
-        Scope::Project => yardstick_core::terms::agreements(project)
-            .into_iter()
-            .map(|(_, id)| id)
-            .collect(),
-        _ => Vec::new(),
-    };
     let visible = a
         .party
         .as_deref()
@@ -89,46 +83,30 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
         );
         return Ok(crate::fault::usage());
     }
-    let ids: Vec<String> = ids
-        .into_iter()
-        .filter(|id| {
-            visible
-                .as_ref()
-                .is_none_or(|v| v.contracts.contains(id) || v.partnerships.contains(id))
-        })
-        .collect();
-    let agreements = rt.block_on(yardstick_workspace::agreements::read(
-        &a.project.dir,
-        None,
-        project,
-        &ids,
-    ))?;
-    // Corrective actions, when the project has a store (reading never creates one).
-    let has_store = std::env::var("YARDSTICK_DB").is_ok_and(|d| !d.is_empty())
-        || a.project.dir.join(".yardstick").join("state.db").is_file();
-    let actions = if has_store {
-        let url = crate::server::store_url(&a.project.dir, None)?;
-        rt.block_on(async {
-            let store = yardstick_store::Store::open(&url)
-                .await
-                .map_err(|e| e.to_string())?;
-            let stored = store.actions().await.map_err(|e| e.to_string())?;
-            Ok::<_, String>(
-                yardstick_workspace::actions::judged(project, ws.catalog(), stored, ev.as_of.utc()).await,
-            )
-        })?
-    } else {
-        Vec::new()
-    };
+    let gathered = rt.block_on(async {
+        let store = yardstick_workspace::existing_store(&a.project.dir, None).await?;
+        gather(
+            project,
+            ws.catalog(),
+            ev.as_of.utc(),
+            store.as_ref(),
+            &scope,
+            visible.as_ref(),
+        )
+        .await
+        .map_err(|e| e.to_string())
+    })?;
     let inputs = Inputs {
         project,
         evaluation: &ev,
         sla: &sla,
         scores: &scores,
         stale: &stale,
-        agreements: &agreements,
-        actions: &actions,
+        agreements: &gathered.agreements,
+        actions: &gathered.actions,
         visible: visible.as_ref(),
+        restated: &[],
+        restated_since: None,
     };
     let review = build(&inputs, &scope, &p, &a.period);
     let generated = crate::args::now().format("%Y-%m-%d %H:%M UTC").to_string();
@@ -138,14 +116,11 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
             v.push(b'\n');
             return emit(&v, a.output.as_ref(), a.format);
         }
-        DocFormat::Md => yardstick_docs::Format::Markdown,
-        DocFormat::Html => yardstick_docs::Format::Html,
-        DocFormat::Pdf => yardstick_docs::Format::Pdf,
-        DocFormat::Xlsx => {
-            let bytes = yardstick_docs::xlsx::review_xlsx(&review).map_err(|e| e.to_string())?;
-            return emit(&bytes, a.output.as_ref(), a.format);
-        }
+        DocFormat::Md => PackFormat::Markdown,
+        DocFormat::Html => PackFormat::Html,
+        DocFormat::Pdf => PackFormat::Pdf,
+        DocFormat::Xlsx => PackFormat::Xlsx,
     };
-    let bytes = yardstick_docs::review::review(&review, &generated, format).map_err(|e| e.to_string())?;
+    let bytes = yardstick_docs::review::pack(&review, &generated, format).map_err(|e| e.to_string())?;
     emit(&bytes, a.output.as_ref(), a.format)
 }

@@ -25,6 +25,7 @@ pub fn check_project(p: &Project, _cal: &Calendar, d: &mut Diagnostics) {
     check_partnerships(p, d);
     check_scorecards(p, d);
     check_alerts(p, d);
+    check_reviews(p, d);
     crate::reconcile::check_reconciles(p, d);
     smart_lint(p, d);
 }
@@ -528,6 +529,31 @@ fn check_alerts(p: &Project, d: &mut Diagnostics) {
                 )
                 .at(&a.when.loc),
             );
+        }
+    }
+}
+
+/// A scheduled review covers a scope that exists, for parties that are
+/// shared something (a pack for a party that may see nothing would be
+/// empty).
+fn check_reviews(p: &Project, d: &mut Diagnostics) {
+    for r in p.reviews.values() {
+        if let Some(s) = &r.scope
+            && let Err(e) = review::Scope::parse(p, &s.value)
+        {
+            d.push(Diagnostic::error("unknown-reference", e).at(&s.loc));
+        }
+        for party in &r.parties {
+            if crate::visibility::visible_to(p, &party.value).kpis.is_empty() {
+                d.push(
+                    Diagnostic::error(
+                        "unknown-reference",
+                        format!("party `{}` is shared no KPI, so its pack would be empty", party.value),
+                    )
+                    .at(&party.loc)
+                    .hint("a party sees the contracts naming it as provider or client, the partnerships listing it and the KPIs listing it in `parties`"),
+                );
+            }
         }
     }
 }

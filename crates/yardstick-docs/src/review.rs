@@ -28,6 +28,29 @@ pub struct Review {
     pub summary: Summary,
     pub kpis: Vec<KpiReview>,
     pub contracts: Vec<ContractReview>,
+    /// Values of ended periods changed since the previous pack of the same
+    /// schedule was issued (empty for a pack written on demand).
+    pub restated: Vec<Restated>,
+    /// When that previous pack was issued, in words.
+    pub restated_since: Option<String>,
+}
+
+/// A value restated after a pack reported it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Restated {
+    pub kpi: String,
+    pub period: String,
+    /// The entity, in words (empty for the KPI's total).
+    pub entity: String,
+    pub before: String,
+    pub after: String,
+    pub raw_before: Option<f64>,
+    pub raw_after: Option<f64>,
+    /// The unit the values are in.
+    pub unit: Option<String>,
+    /// Status before → after, when it changed.
+    pub status_change: Option<String>,
+    pub restated_at: String,
 }
 
 /// The review at a glance.
@@ -181,6 +204,21 @@ pub fn svg_chart(history: &[(String, Option<f64>)], target: Option<f64>) -> Stri
         w - pad,
         h - 6.0
     )
+}
+
+/// The review as a pack document in `format`.
+pub fn pack(
+    r: &Review,
+    generated: &str,
+    format: yardstick_core::model::review::PackFormat,
+) -> Result<Vec<u8>, DocError> {
+    use yardstick_core::model::review::PackFormat;
+    match format {
+        PackFormat::Html => review(r, generated, Format::Html),
+        PackFormat::Markdown => review(r, generated, Format::Markdown),
+        PackFormat::Pdf => review(r, generated, Format::Pdf),
+        PackFormat::Xlsx => crate::xlsx::review_xlsx(r),
+    }
 }
 
 /// The review in `format` (JSON is the caller's: the model serialises).

@@ -195,5 +195,29 @@ fn build(r: &Review) -> Result<Vec<u8>, XlsxError> {
             }
         }
     }
+    if !r.restated.is_empty() {
+        let ws = wb.add_worksheet();
+        ws.set_name("Restated")?;
+        header(
+            ws,
+            &["KPI", "Period", "Entity", "Reported", "Now", "Status", "Restated"],
+            &[30.0, 12.0, 20.0, 16.0, 16.0, 20.0, 20.0],
+        )?;
+        for (i, x) in r.restated.iter().enumerate() {
+            let row = 1 + i as u32;
+            let f = Format::new().set_num_format(number_format(x.unit.as_deref(), currency));
+            ws.write_string(row, 0, x.kpi.as_str())?;
+            ws.write_string(row, 1, x.period.as_str())?;
+            ws.write_string(row, 2, x.entity.as_str())?;
+            for (col, raw, text) in [(3, x.raw_before, &x.before), (4, x.raw_after, &x.after)] {
+                match raw {
+                    Some(v) => ws.write_number_with_format(row, col, v, &f)?,
+                    None => ws.write_string(row, col, text.as_str())?,
+                };
+            }
+            ws.write_string(row, 5, x.status_change.as_deref().unwrap_or(""))?;
+            ws.write_string(row, 6, x.restated_at.as_str())?;
+        }
+    }
     wb.save_to_buffer()
 }

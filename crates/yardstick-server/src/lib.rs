@@ -127,6 +127,44 @@ fn console_token() -> Token {
     }
 }
 
+/// What the server takes as "now": the system's clock, or one a test moves
+/// (scheduled reviews fire when a period closes; a test cannot wait a
+/// quarter). Evaluations, schedules and the minute tick all read it.
+#[derive(Debug, Clone, Default)]
+pub struct Clock(Option<Arc<Mutex<chrono::DateTime<chrono::Utc>>>>);
+
+impl Clock {
+    /// The system's clock.
+    pub fn system() -> Clock {
+        Clock(None)
+    }
+
+    /// A clock that stays at `at` until [`Clock::set`] moves it.
+    pub fn manual(at: chrono::DateTime<chrono::Utc>) -> Clock {
+        Clock(Some(Arc::new(Mutex::new(at))))
+    }
+
+    /// Moves a manual clock (the system's ignores it).
+    pub fn set(&self, at: chrono::DateTime<chrono::Utc>) {
+        if let Some(m) = &self.0 {
+            match m.lock() {
+                Ok(mut t) => *t = at,
+                Err(poisoned) => *poisoned.into_inner() = at,
+            }
+        }
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        match &self.0 {
+            None => chrono::Utc::now(),
+            Some(m) => match m.lock() {
+                Ok(t) => *t,
+                Err(poisoned) => *poisoned.into_inner(),
+            },
+        }
+    }
+}
+
 /// The server's shared state: cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -148,6 +186,11 @@ impl AppState {
     /// Loads the project in `dir` (it must check clean), evaluates it once
     /// and starts the refresher on the engine runtime.
     pub async fn start(dir: &Path, store: Store) -> Result<AppState, StartError> {
+        Self::start_with_clock(dir, store, Clock::system()).await
+    }
+
+    /// [`AppState::start`] on `clock`.
+    pub async fn start_with_clock(dir: &Path, store: Store, clock: Clock) -> Result<AppState, StartError> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("yardstick-engine")
@@ -158,7 +201,7 @@ impl AppState {
         let store2 = store.clone();
         let (refresher, first) = rt
             .spawn(async move {
-                let mut r = Refresher::start(&dir2, store2).await?;
+                let mut r = Refresher::start(&dir2, store2, clock).await?;
                 let first = r.rebuild(Why::Start).await;
                 Ok::<_, Vec<String>>((r, first))
             })

@@ -149,8 +149,11 @@ pub(crate) struct Refresher {
     unread: Option<String>,
     /// The last recorded (value, status, complete) of each reported row.
     recorded: HashMap<RowKey, Recorded>,
-    /// Webhook client for alert notices.
+    /// Webhook client for alert notices and issued review packs.
     http: reqwest::Client,
+    clock: crate::Clock,
+    /// The clock's instant at the last rebuild.
+    evaluated_at: DateTime<Utc>,
 }
 
 /// Loads and checks the definitions (without data).
@@ -164,7 +167,11 @@ pub fn load_checked(dir: &Path) -> Result<Loaded, Vec<String>> {
 
 impl Refresher {
     /// The first state: definitions must check clean to start.
-    pub(crate) async fn start(dir: &Path, store: Store) -> Result<Refresher, Vec<String>> {
+    pub(crate) async fn start(
+        dir: &Path,
+        store: Store,
+        clock: crate::Clock,
+    ) -> Result<Refresher, Vec<String>> {
         let fp = fingerprint(dir);
         let loaded = load_checked(dir)?;
         let project = Arc::new(loaded.project.clone());
@@ -192,27 +199,34 @@ impl Refresher {
             unread: read.err(),
             recorded,
             http: yardstick_workspace::alerts::client(),
+            evaluated_at: clock.now(),
+            clock,
         })
+    }
+
+    /// The server's "now".
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// Why a rebuild is due now, if it is.
     pub(crate) async fn due(&mut self, last: SystemTime) -> Option<Why> {
+        let elapsed = last.elapsed().unwrap_or_default();
         if fingerprint(&self.dir) != self.fingerprint {
             return Some(Why::Definitions);
         }
         match self.store.latest_seq().await {
             // Under a stream of pushes, evaluate at most every 250 ms: each
             // evaluation then takes in many batches.
-            Ok(seq)
-                if seq != self.ws.batch_seq()
-                    && last.elapsed().unwrap_or_default() >= Duration::from_millis(250) =>
-            {
+            Ok(seq) if seq != self.ws.batch_seq() && elapsed >= Duration::from_millis(250) => {
                 return Some(Why::Data);
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "cannot read the state store"),
         }
-        if last.elapsed().unwrap_or_default() >= Duration::from_secs(60) {
+        // A minute on the server's clock (which a test may move).
+        let ticked = (self.now() - self.evaluated_at).to_std().unwrap_or_default();
+        if ticked >= Duration::from_secs(60) {
             return Some(Why::Clock);
         }
         None
@@ -241,7 +255,8 @@ impl Refresher {
         }
         // Taken before reading rows: a snapshot evaluated after a push was
         // acknowledged has read that push.
-        let now = Utc::now();
+        let now = self.now();
+        self.evaluated_at = now;
         let mut evaluation_error = None;
         // Opened just now at the start; afterwards, new batches and files.
         let read = match why {
@@ -286,6 +301,21 @@ impl Refresher {
         if evaluation_error.is_none() {
             self.record(&evaluation, now, why).await;
             self.alerts(&catalog, &evaluation, now).await;
+        }
+        let p = &*self.project;
+        if evaluation_error.is_none() && !p.reviews.is_empty() {
+            let stale = yardstick_engine::freshness::stale_sources(p, &catalog, now)
+                .await
+                .unwrap_or_default();
+            let at = yardstick_workspace::schedule::Evaluated {
+                project: p,
+                catalog: &catalog,
+                evaluation: &evaluation,
+                sla: &sla,
+                scores: &scores,
+                stale: &stale,
+            };
+            yardstick_workspace::schedule::issue_due(&self.dir, &at, &self.store, now, &self.http).await;
         }
         let rows = prepare_rows(&evaluation);
         let reconciliations = self.reconciliations(now).await;

@@ -107,9 +107,13 @@ impl Store {
 
     /// Every issued pack, oldest first.
     pub async fn packs(&self) -> Result<Vec<Pack>, StoreError> {
-        let rows = sqlx::query(concat!("SELECT ", pack_columns!(), " FROM review_packs ORDER BY id"))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            pack_columns!(),
+            " FROM review_packs ORDER BY id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(pack).collect()
     }
 

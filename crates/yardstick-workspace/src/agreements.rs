@@ -211,13 +211,9 @@ pub async fn read(
             all.push(t);
         }
     }
-    let named =
-        db.is_some_and(|d| !d.is_empty()) || std::env::var("YARDSTICK_DB").is_ok_and(|d| !d.is_empty());
-    if !named && !dir.join(".yardstick").join("state.db").is_file() {
+    let Some(store) = crate::existing_store(dir, db).await? else {
         return Ok(all.into_iter().map(|t| with_signatures(t, Vec::new())).collect());
-    }
-    let url = crate::store_url(dir, db)?;
-    let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+    };
     let mut out = Vec::new();
     for t in all {
         out.push(complete(t, &store).await.map_err(|e| e.to_string())?);

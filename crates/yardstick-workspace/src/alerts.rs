@@ -108,11 +108,8 @@ async fn send(
     }
     // An alert removed from the definitions resolves in the log only.
     let Some(alert) = alert else { return Ok(()) };
-    let url = match &alert.webhook {
-        None => return Ok(()),
-        Some(AlertTarget::Url(u)) => u.value.clone(),
-        Some(AlertTarget::Env(var)) => std::env::var(&var.value)
-            .map_err(|_| format!("environment variable {} (webhook_env) is not set", var.value))?,
+    let Some(url) = webhook_url(alert.webhook.as_ref())? else {
+        return Ok(());
     };
     let body = match alert.payload {
         AlertPayload::Json => serde_json::to_value(JsonNotice {
@@ -134,12 +131,34 @@ async fn send(
             })
         }
     };
+    post(client, &url, &body).await
+}
+
+/// The URL a webhook target names (`None`: no webhook); an unset
+/// `webhook_env` is an error naming the variable, never a URL.
+pub(crate) fn webhook_url(target: Option<&AlertTarget>) -> Result<Option<String>, String> {
+    match target {
+        None => Ok(None),
+        Some(AlertTarget::Url(u)) => Ok(Some(u.value.clone())),
+        Some(AlertTarget::Env(var)) => std::env::var(&var.value)
+            .map(Some)
+            .map_err(|_| format!("environment variable {} (webhook_env) is not set", var.value)),
+    }
+}
+
+/// Posts `body` as JSON, three tries; the error never shows the URL
+/// (webhook URLs are secrets).
+pub(crate) async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    body: &serde_json::Value,
+) -> Result<(), String> {
     let mut last_error = String::new();
     for attempt in 0..3u32 {
         if attempt > 0 {
             tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
         }
-        match client.post(&url).json(&body).send().await {
+        match client.post(url).json(body).send().await {
             Ok(r) if r.status().is_success() => return Ok(()),
             Ok(r) => last_error = format!("webhook answered {}", r.status()),
             Err(e) => last_error = format!("webhook unreachable: {}", e.without_url()),

@@ -16,6 +16,7 @@ pub mod alerts;
 pub mod documents;
 pub mod proposals;
 pub mod review;
+pub mod schedule;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -54,6 +55,18 @@ pub fn store_url(dir: &Path, db: Option<&str>) -> Result<String, String> {
             _ => yardstick_store::default_url(dir).map_err(|e| e.to_string()),
         },
     }
+}
+
+/// The project's store when it has one (`db`, `YARDSTICK_DB`, or an
+/// existing `.yardstick/state.db`): reading never creates a store.
+pub async fn existing_store(dir: &Path, db: Option<&str>) -> Result<Option<Store>, String> {
+    let named =
+        db.is_some_and(|d| !d.is_empty()) || std::env::var("YARDSTICK_DB").is_ok_and(|d| !d.is_empty());
+    if !named && !dir.join(".yardstick").join("state.db").is_file() {
+        return Ok(None);
+    }
+    let url = store_url(dir, db)?;
+    Store::open(&url).await.map(Some).map_err(|e| e.to_string())
 }
 
 /// A project opened once: definitions, stored rows and the catalog.

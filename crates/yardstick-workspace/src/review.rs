@@ -11,119 +11,13 @@ use yardstick_core::appendix::definition;
 use yardstick_core::format;
 use yardstick_core::model::Project;
 use yardstick_core::{Calendar, Period};
-use yardstick_docs::review::{ContractReview, KpiReview, Review, ScoreLine, Summary, svg_chart};
+use yardstick_docs::review::{ContractReview, KpiReview, Restated, Review, ScoreLine, Summary, svg_chart};
 use yardstick_engine::consequences::{ScoreReport, SlaReport};
 use yardstick_engine::eval::{Evaluation, Row};
 use yardstick_engine::freshness::Stale;
 
 use crate::agreements::Agreement;
-
-/// What a review covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    Project,
-    Scorecard(String),
-    Partnership(String),
-    Contract(String),
-    Owner(String),
-}
-
-impl Scope {
-    /// `project`, `scorecard:ID`, `partnership:ID`, `contract:ID` or
-    /// `owner:NAME`, checked against the project.
-    pub fn parse(project: &Project, s: &str) -> Result<Scope, String> {
-        let (kind, id) = s.split_once(':').unwrap_or((s, ""));
-        let known = |ids: Vec<&String>| ids.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ");
-        let scope = match (kind, id) {
-            ("project", "") => return Ok(Scope::Project),
-            ("scorecard", id) if project.scorecards.contains_key(id) => Scope::Scorecard(id.into()),
-            ("scorecard", id) => {
-                return Err(format!(
-                    "no scorecard `{id}`; known: {}",
-                    known(project.scorecards.keys().collect())
-                ));
-            }
-            ("partnership", id) if project.partnerships.contains_key(id) => Scope::Partnership(id.into()),
-            ("partnership", id) => {
-                return Err(format!(
-                    "no partnership `{id}`; known: {}",
-                    known(project.partnerships.keys().collect())
-                ));
-            }
-            ("contract", id) if project.contracts.contains_key(id) => Scope::Contract(id.into()),
-            ("contract", id) => {
-                return Err(format!(
-                    "no contract `{id}`; known: {}",
-                    known(project.contracts.keys().collect())
-                ));
-            }
-            ("owner", name) if project.kpis.values().any(|k| k.owner.as_deref() == Some(name)) => {
-                Scope::Owner(name.into())
-            }
-            ("owner", name) => {
-                let mut owners: Vec<&str> =
-                    project.kpis.values().filter_map(|k| k.owner.as_deref()).collect();
-                owners.sort_unstable();
-                owners.dedup();
-                return Err(format!(
-                    "no KPI is owned by `{name}`; owners: {}",
-                    owners.join(", ")
-                ));
-            }
-            _ => {
-                return Err(format!(
-                    "`{s}` is not a scope: write project, scorecard:ID, partnership:ID, contract:ID or owner:NAME"
-                ));
-            }
-        };
-        Ok(scope)
-    }
-
-    fn words(&self) -> String {
-        match self {
-            Scope::Project => "the whole project".into(),
-            Scope::Scorecard(x) => format!("scorecard {x}"),
-            Scope::Partnership(x) => format!("partnership {x}"),
-            Scope::Contract(x) => format!("contract {x}"),
-            Scope::Owner(x) => format!("the KPIs owned by {x}"),
-        }
-    }
-
-    /// The KPIs it covers, in definition order.
-    fn kpis(&self, p: &Project) -> Vec<String> {
-        let wanted: Vec<String> = match self {
-            Scope::Project => return p.kpis.keys().cloned().collect(),
-            Scope::Scorecard(id) => p.scorecards[id]
-                .weights
-                .iter()
-                .map(|(k, _)| k.value.clone())
-                .collect(),
-            Scope::Partnership(id) => p.partnerships[id].kpis.iter().map(|k| k.value.clone()).collect(),
-            Scope::Contract(id) => p.contracts[id]
-                .clauses
-                .iter()
-                .filter_map(|c| c.kpi.as_ref().map(|k| k.value.clone()))
-                .collect(),
-            Scope::Owner(o) => {
-                return p
-                    .kpis
-                    .values()
-                    .filter(|k| k.owner.as_deref() == Some(o))
-                    .map(|k| k.id.value.clone())
-                    .collect();
-            }
-        };
-        p.kpis.keys().filter(|k| wanted.contains(k)).cloned().collect()
-    }
-
-    fn contracts(&self, p: &Project) -> Vec<String> {
-        match self {
-            Scope::Project => p.contracts.keys().cloned().collect(),
-            Scope::Contract(id) => vec![id.clone()],
-            _ => Vec::new(),
-        }
-    }
-}
+pub use yardstick_core::model::review::Scope;
 
 /// What a review is built from: one evaluation and what was derived from it.
 #[derive(Debug)]
@@ -139,6 +33,98 @@ pub struct Inputs<'a> {
     /// For a party-facing pack: what that party may see (the KPIs,
     /// contracts and scorecards outside it are left out).
     pub visible: Option<&'a yardstick_core::visibility::Visible>,
+    /// For a scheduled pack: values restated since the schedule's previous
+    /// pack, and when that was issued (`None`: the first pack, or one
+    /// written on demand).
+    pub restated: &'a [yardstick_store::Restatement],
+    pub restated_since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// What a review reads besides the evaluation: the agreements in its scope
+/// with their signatures, and the corrective actions with their effect.
+#[derive(Debug, Default)]
+pub struct Gathered {
+    pub agreements: Vec<Agreement>,
+    pub actions: Vec<crate::actions::Listed>,
+}
+
+/// Reads what the review of `scope` needs from `store` (without a store,
+/// nobody signed and no action was recorded). A party's pack reads only
+/// the agreements it may see.
+pub async fn gather(
+    project: &Project,
+    catalog: &yardstick_engine::Catalog,
+    as_of: chrono::DateTime<chrono::Utc>,
+    store: Option<&yardstick_store::Store>,
+    scope: &Scope,
+    visible: Option<&yardstick_core::visibility::Visible>,
+) -> Result<Gathered, yardstick_store::StoreError> {
+    let ids: Vec<String> = match scope {
+        Scope::Contract(id) | Scope::Partnership(id) => vec![id.clone()],
+        Scope::Project => yardstick_core::terms::agreements(project)
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let ids = ids
+        .into_iter()
+        .filter(|id| visible.is_none_or(|v| v.contracts.contains(id) || v.partnerships.contains(id)));
+    let mut out = Gathered::default();
+    for id in ids {
+        let Some(t) = yardstick_core::terms::terms(project, &id) else {
+            continue;
+        };
+        out.agreements.push(match store {
+            Some(store) => crate::agreements::complete(t, store).await?,
+            None => crate::agreements::with_signatures(t, Vec::new()),
+        });
+    }
+    if let Some(store) = store {
+        let stored = store.actions().await?;
+        out.actions = crate::actions::judged(project, catalog, stored, as_of).await;
+    }
+    Ok(out)
+}
+
+fn restated(i: &Inputs<'_>, kpis: &[String]) -> Vec<Restated> {
+    let project = i.project;
+    let currency = project.settings.currency.as_deref();
+    let tz = project.settings.timezone;
+    i.restated
+        .iter()
+        .filter(|r| kpis.contains(&r.kpi))
+        .filter_map(|r| {
+            let k = project.kpis.get(&r.kpi)?;
+            let unit = k.display_unit();
+            let entity = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&r.entity)
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| {
+                            format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            let words = |s: &Option<String>| s.as_deref().unwrap_or("no status").replace('_', " ");
+            Some(Restated {
+                kpi: k.display_name().to_string(),
+                period: r.period.clone(),
+                entity,
+                before: format::value_or_dash(r.before, unit, currency),
+                after: format::value_or_dash(r.after, unit, currency),
+                raw_before: r.before,
+                raw_after: r.after,
+                unit: unit.map(str::to_string),
+                status_change: (r.before_status != r.after_status)
+                    .then(|| format!("{} → {}", words(&r.before_status), words(&r.after_status))),
+                restated_at: chrono::DateTime::from_timestamp_micros(r.restated_at)
+                    .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
+                    .unwrap_or_default(),
+            })
+        })
+        .collect()
 }
 
 /// The review period named by `label` (`2026-Q3`, `2026-09`, `2026`).
@@ -229,11 +215,12 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
     let mut kpis = Vec::new();
     let sees =
         |set: Option<&std::collections::BTreeSet<String>>, id: &str| set.is_none_or(|s| s.contains(id));
-    for id in scope
+    let shown: Vec<String> = scope
         .kpis(project)
         .into_iter()
         .filter(|k| sees(i.visible.map(|v| &v.kpis), k))
-    {
+        .collect();
+    for id in shown.iter().cloned() {
         let Some(k) = project.kpis.get(&id) else { continue };
         let unit = k.display_unit();
         let shown = |v: Option<f64>| format::value_or_dash(v, unit, currency);
@@ -558,6 +545,13 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
             wins,
             misses,
         },
+        restated: restated(i, &shown),
+        restated_since: i.restated_since.map(|t| {
+            format!(
+                "the last pack was issued ({})",
+                t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z")
+            )
+        }),
         kpis,
         contracts,
     }

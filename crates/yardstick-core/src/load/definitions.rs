@@ -4,7 +4,7 @@
 use super::*;
 
 /// Top-level tables and what they hold.
-pub(super) const TOP_LEVEL: [&str; 10] = [
+pub(super) const TOP_LEVEL: [&str; 11] = [
     "project",
     "source",
     "metric",
@@ -15,6 +15,7 @@ pub(super) const TOP_LEVEL: [&str; 10] = [
     "scorecard",
     "alert",
     "reconcile",
+    "review",
 ];
 
 pub(super) fn read_definitions(
@@ -48,6 +49,7 @@ pub(super) fn read_definitions(
                 "scorecards",
                 "alerts",
                 "reconciles",
+                "reviews",
             ];
             let hint = did_you_mean(key, TOP_LEVEL.iter().copied().chain(plurals))
                 .map(|s| format!("did you mean `{}`?", s.trim_end_matches('s')))
@@ -139,6 +141,11 @@ pub(super) fn read_definitions(
                 "alert" if check_id(cx, &id, "alert") => {
                     if let Some(a) = read_alert(cx, &tab, id.clone()) {
                         insert(cx, &mut p.alerts, id, a, |a| &a.id);
+                    }
+                }
+                "review" if check_id(cx, &id, "review") => {
+                    if let Some(r) = read_review(cx, &tab, id.clone()) {
+                        insert(cx, &mut p.reviews, id, r, |r| &r.id);
                     }
                 }
                 _ => {}

@@ -32,6 +32,7 @@ mod incentive;
 mod kpi;
 mod partnership;
 mod reconcile;
+mod review;
 mod scorecard;
 mod settings;
 mod source;
@@ -45,6 +46,7 @@ use incentive::read_incentive;
 use kpi::read_measure_def;
 use partnership::read_partnership;
 use reconcile::read_reconcile;
+use review::read_review;
 use scorecard::read_scorecard;
 use settings::read_settings;
 use source::read_source;
@@ -137,6 +139,7 @@ pub fn load(root: &str, fs: &dyn FileLoader) -> Loaded {
         scorecards: IndexMap::new(),
         alerts: IndexMap::new(),
         reconciles: IndexMap::new(),
+        reviews: IndexMap::new(),
     };
     let text = match fs.read(root) {
         Ok(t) => t,

@@ -15,8 +15,10 @@ use crate::diag::{Loc, Located};
 use crate::sql::{Formula, SqlFragment};
 
 pub mod reconcile;
+pub mod review;
 
 pub use reconcile::Reconcile;
+pub use review::Review;
 
 /// A whole project: settings and every definition, in the order written.
 #[derive(Debug, Clone)]
@@ -31,6 +33,7 @@ pub struct Project {
     pub scorecards: IndexMap<String, Scorecard>,
     pub alerts: IndexMap<String, Alert>,
     pub reconciles: IndexMap<String, Reconcile>,
+    pub reviews: IndexMap<String, Review>,
 }
 
 impl Project {

@@ -244,3 +244,36 @@ fn a_target_no_value_can_meet_is_a_located_warning_with_the_fix() {
         l.diagnostics
     );
 }
+
+#[test]
+fn a_scheduled_review_is_checked_where_it_is_written() {
+    let ok = root(&format!(
+        "{KPI}[review.board]\nevery = \"quarter\"\ndelay = \"2d\"\nformats = [\"pdf\", \"xlsx\"]\nfolder = \"reviews\"\n"
+    ));
+    assert!(ok.diagnostics.is_empty(), "{:#?}", ok.diagnostics);
+    let r = &ok.project.reviews["board"];
+    assert_eq!(r.every.value.name(), "quarter");
+    assert_eq!(r.formats.len(), 2);
+    // Without `formats`: HTML and PDF.
+    let default = root(&format!("{KPI}[review.b]\nevery = \"month\"\n"));
+    assert_eq!(default.project.reviews["b"].formats.len(), 2);
+    let bad = root(&format!(
+        "{KPI}[review.board]\nevery = \"day\"\n\n[review.pack]\nevery = \"month\"\nscope = \"scorecard:nope\"\n\
+         formats = [\"docx\"]\nfolder = \"../out\"\nparties = [\"Nobody\"]\nwebhook = \"ftp://x\"\n\n[review.none]\nformats = []\n"
+    ));
+    assert_eq!(
+        errors(&bad),
+        [
+            // every = "day"
+            ("bad-value", "yardstick.toml:18:9".to_string()),
+            ("unknown-reference", "yardstick.toml:22:9".to_string()),
+            // "docx", "../out"
+            ("bad-value", "yardstick.toml:23:12".to_string()),
+            ("bad-value", "yardstick.toml:24:10".to_string()),
+            ("unknown-reference", "yardstick.toml:25:12".to_string()),
+            // "ftp://x"
+            ("bad-value", "yardstick.toml:26:11".to_string()),
+            ("missing-key", "yardstick.toml:28:9".to_string()),
+        ]
+    );
+}

@@ -104,6 +104,8 @@ pub fn app_with(state: AppState, timeout: Duration, body_limit: usize) -> Router
         .route("/api/v1/agreements/{id}/sign", post(agreements::sign))
         .route("/api/v1/agreements/{id}/appendix", get(agreements::appendix))
         .route("/api/v1/reviews", get(reviews::review))
+        .route("/api/v1/reviews/issued", get(reviews::issued))
+        .route("/api/v1/reviews/issued/{id}", get(reviews::issued_pack))
         .route("/api/v1/agreements/{id}/proposals", post(proposals::create))
         .route("/api/v1/proposals/{n}/accept", post(proposals::accept))
         .route("/api/v1/proposals/{n}/reject", post(proposals::reject))
@@ -236,7 +238,8 @@ fn micros_rfc3339(us: i64) -> String {
           live::alerts, reconciliations::reconciliations, reconciliations::reconciliation,
           reconciliations::resolve, actions::actions, actions::add, actions::close,
           agreements::agreements_list, agreements::agreement, agreements::sign, agreements::appendix,
-          proposals::create, proposals::accept, proposals::reject, reviews::review),
+          proposals::create, proposals::accept, proposals::reject, reviews::review,
+          reviews::issued, reviews::issued_pack),
     components(schemas(Health, kpis::KpiSummary, evaluations::Evaluations, sources::Pushed,
           tokens::NewToken, tokens::RoleName, reconciliations::NewResolutionBody, reconciliations::SideName, actions::NewActionBody, actions::CloseActionBody, agreements::SignBody, proposals::ProposeBody, proposals::DecideBody, ErrorBody)),
     modifiers(&BearerAuth, &ErrorAnswers, &ItemLinks)

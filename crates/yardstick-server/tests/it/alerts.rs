@@ -3,10 +3,10 @@
 use super::*;
 
 /// Notices received by a test webhook: (path, body).
-type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>;
+pub(crate) type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>;
 
 /// A webhook receiver on a free port: every POST is kept.
-async fn webhook_receiver() -> (String, Received) {
+pub(crate) async fn webhook_receiver() -> (String, Received) {
     use axum::extract::{Path as AxPath, State};
     let got: Received = Received::default();
     let app = axum::Router::new()
@@ -30,7 +30,7 @@ async fn webhook_receiver() -> (String, Received) {
     (format!("http://{addr}"), got)
 }
 
-async fn wait_for(got: &Received, n: usize) -> Vec<(String, Value)> {
+pub(crate) async fn wait_for(got: &Received, n: usize) -> Vec<(String, Value)> {
     for _ in 0..200 {
         let now = got.lock().expect("lock").clone();
         if now.len() >= n {

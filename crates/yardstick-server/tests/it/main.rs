@@ -19,6 +19,7 @@ mod openapi;
 mod pages;
 mod push;
 mod reconciliations;
+mod schedule;
 mod why;
 mod why_fleet;
 
@@ -126,12 +127,19 @@ struct Server {
 
 impl Server {
     async fn start(dir: &Path, url: &str) -> Server {
+        Self::start_on(dir, url, yardstick_server::Clock::system()).await
+    }
+
+    /// A server whose "now" is `clock`.
+    async fn start_on(dir: &Path, url: &str, clock: yardstick_server::Clock) -> Server {
         let store = Store::open(url).await.expect("store opens");
         let (_, admin) = store
             .create_token(Role::Admin, None, "test")
             .await
             .expect("token");
-        let state = AppState::start(dir, store).await.expect("starts");
+        let state = AppState::start_with_clock(dir, store, clock)
+            .await
+            .expect("starts");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let s2 = state.clone();

@@ -8,8 +8,14 @@ async fn a_pack_is_issued_once_and_read_back_whole() {
     for (store, _dir) in stores().await {
         let pdf = [0u8, 1, 2, 255, 0, 7];
         let formats = [
-            NewPack { format: "pdf", body: &pdf },
-            NewPack { format: "md", body: b"# Review" },
+            NewPack {
+                format: "pdf",
+                body: &pdf,
+            },
+            NewPack {
+                format: "md",
+                body: b"# Review",
+            },
         ];
         let first = store
             .issue_pack("board", "2026-Q3", None, 1_000, &formats)
