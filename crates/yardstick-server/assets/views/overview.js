@@ -10,8 +10,29 @@ export function latestRows(rows, kpi) {
   return mine.filter((r) => r.start === last);
 }
 
+/// The packs issued on a schedule, newest first: one line per review,
+/// period and party, a link per format (the document exactly as issued).
+function issuedPacks(packs) {
+  const groups = [];
+  for (const p of packs) {
+    const key = `${p.review}\u0000${p.period}\u0000${p.party || ""}`;
+    let g = groups.find((x) => x.key === key);
+    if (!g) groups.push((g = { key, first: p, links: [] }));
+    g.links.unshift(`<a href="${esc(p.url)}" target="_blank" rel="noopener" download="${esc(p.file)}">${esc(p.format.toUpperCase())}</a>`);
+  }
+  if (!groups.length) return "";
+  const line = ({ first: p, links }) =>
+    `<li data-pack="${esc(p.review)}/${esc(p.period)}"><strong>${esc(p.name || p.review)}</strong> ${esc(p.period)}${p.party ? ` <span class="muted">for ${esc(p.party)}</span>` : ""}: ${links.join(" · ")} <span class="muted nowrap">as of ${esc(p.as_of.slice(0, 16).replace("T", " "))} UTC</span></li>`;
+  return `<details class="issued-packs small" open><summary>Issued review packs (${groups.length})</summary><ul>${groups.slice(0, 6).map(line).join("")}</ul></details>`;
+}
+
 export async function viewOverview() {
-  const [kpis, evs, cards] = await Promise.all([api("/api/v1/kpis"), api("/api/v1/evaluations"), api("/api/v1/scorecards")]);
+  const [kpis, evs, cards, issued] = await Promise.all([
+    api("/api/v1/kpis"),
+    api("/api/v1/evaluations"),
+    api("/api/v1/scorecards"),
+    api("/api/v1/reviews/issued"),
+  ]);
   const scores = await Promise.all(cards.scorecards.map((c) => api(`/api/v1/scorecards/${encodeURIComponent(c.id)}`)));
   const rows = evs.evaluations;
   const values = (k) => [...new Set(kpis.map(k).flat().filter(Boolean))].sort();
@@ -57,7 +78,7 @@ export async function viewOverview() {
   const last = q === 0 ? `${now.getUTCFullYear() - 1}-Q4` : `${now.getUTCFullYear()}-Q${q}`;
   const pack = ["html", "pdf", "xlsx"].map((f) => `<a href="/api/v1/reviews?period=${last}&format=${f}" target="_blank" rel="noopener">${f.toUpperCase()}</a>`).join(" · ");
   let html = `<h1>${esc(state.meta.project)}</h1>
-    <p class="muted small review-links">Review of ${esc(last)} (board pack): ${pack}</p>
+    <p class="muted small review-links">Review of ${esc(last)} (board pack): ${pack}</p>${issuedPacks(issued.packs)}
     <div class="filters">${select("level", "Level", values((k) => k.level))}${select("owner", "Owner", values((k) => k.owner))}${select("tag", "Tag", values((k) => k.tags))}${select("partnership", "Partnership", [...new Set(Object.values(pOf).flat())].sort())}</div>`;
   const lastScore = (s) => {
     const done = s.scores.filter((x) => x.complete && x.score !== null);

@@ -227,6 +227,44 @@ parties = ["CloudCo"]
         }
     }
     assert!(shown > 0, "{md}");
+    // The dashboard's overview lists the issued packs, each format a link
+    // to the document as issued.
+    if let Some(b) = super::dashboard::Browser::start().await {
+        b.login(&s.base, &s.admin).await;
+        let line = b
+            .until_text(
+                "the issued packs",
+                "document.querySelector('.issued-packs li[data-pack=\"board/2026-Q3\"]')?.textContent",
+            )
+            .await;
+        assert!(
+            line.starts_with("Quarterly board pack 2026-Q3: PDF · XLSX · MD"),
+            "{line}"
+        );
+        let first = b
+            .until_text(
+                "the first pack line",
+                "document.querySelector('.issued-packs li')?.dataset.pack",
+            )
+            .await;
+        assert_eq!(first, "cloudco/2026-Q3", "newest first");
+        let pdf = b
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 fetch(document.querySelector('.issued-packs li[data-pack=\"board/2026-Q3\"] a').href)
+                   .then((r) => r.arrayBuffer()).then((b) => done(String.fromCharCode(...new Uint8Array(b).slice(0, 5))));",
+                vec![],
+            )
+            .await
+            .expect("fetch the pack");
+        assert_eq!(pdf, json!("%PDF-"));
+        for (name, w, h) in [("desktop", 1400, 1000), ("phone", 390, 1400)] {
+            b.client.set_window_size(w, h).await.expect("size");
+            b.shot(&format!("overview-packs-{name}")).await;
+        }
+        b.close().await;
+    }
     // A restart issues nothing again and announces nothing again.
     drop(s);
     let again = Server::start_on(dir.path(), &url, clock.clone()).await;
