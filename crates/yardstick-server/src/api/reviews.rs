@@ -168,7 +168,7 @@ pub(crate) async fn issued(
     responses((status = 200, description = "The document as issued",
                 content((String = "text/html"), (String = "text/markdown"), (String = "application/pdf"),
                         (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-              (status = 404, body = crate::error::ErrorBody)))]
+              (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub(crate) async fn issued_pack(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
