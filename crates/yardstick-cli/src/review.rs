@@ -88,9 +88,10 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
         gather(
             project,
             ws.catalog(),
-            ev.as_of.utc(),
+            &ev,
             store.as_ref(),
             &scope,
+            &p,
             visible.as_ref(),
         )
         .await
@@ -106,6 +107,7 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
         actions: &gathered.actions,
         visible: visible.as_ref(),
         restated: &[],
+        causes: &gathered.causes,
         restated_since: None,
     };
     let review = build(&inputs, &scope, &p, &a.period);

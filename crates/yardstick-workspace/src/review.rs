@@ -38,6 +38,8 @@ pub struct Inputs<'a> {
     /// written on demand).
     pub restated: &'a [yardstick_store::Restatement],
     pub restated_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Per KPI, the top causes of its miss in words (`Gathered::causes`).
+    pub causes: &'a BTreeMap<String, Vec<String>>,
 }
 
 /// What a review reads besides the evaluation: the agreements in its scope
@@ -46,19 +48,24 @@ pub struct Inputs<'a> {
 pub struct Gathered {
     pub agreements: Vec<Agreement>,
     pub actions: Vec<crate::actions::Listed>,
+    /// Per missed KPI, its top causes in words.
+    pub causes: BTreeMap<String, Vec<String>>,
 }
 
-/// Reads what the review of `scope` needs from `store` (without a store,
-/// nobody signed and no action was recorded). A party's pack reads only
-/// the agreements it may see.
+/// Reads what the review of `scope` in `p` needs besides the evaluation:
+/// from `store` the agreements and actions (without a store, nobody signed
+/// and no action was recorded), and the top causes of each miss. A
+/// party's pack reads only the agreements it may see.
 pub async fn gather(
     project: &Project,
     catalog: &yardstick_engine::Catalog,
-    as_of: chrono::DateTime<chrono::Utc>,
+    evaluation: &Evaluation,
     store: Option<&yardstick_store::Store>,
     scope: &Scope,
+    p: &Period,
     visible: Option<&yardstick_core::visibility::Visible>,
 ) -> Result<Gathered, yardstick_store::StoreError> {
+    let as_of = evaluation.as_of.utc();
     let ids: Vec<String> = match scope {
         Scope::Contract(id) | Scope::Partnership(id) => vec![id.clone()],
         Scope::Project => yardstick_core::terms::agreements(project)
@@ -84,6 +91,8 @@ pub async fn gather(
         let stored = store.actions().await?;
         out.actions = crate::actions::judged(project, catalog, stored, as_of).await;
     }
+    let kpis = shown_kpis(project, scope, visible);
+    out.causes = miss_causes(project, catalog, evaluation, &kpis, p, visible.is_some()).await;
     Ok(out)
 }
 
@@ -206,6 +215,136 @@ fn actions_on(
         .collect()
 }
 
+/// The KPI's period a review of `p` shows, from the KPI's rows: its own
+/// last period that falls inside `p` (its grain may be finer), or the one
+/// that contains `p` (coarser).
+fn reviewed_period<'r>(rows: &[&'r Row], p: &Period) -> Option<&'r Row> {
+    let (first, end) = (p.first, p.end);
+    let latest = |it: &mut dyn Iterator<Item = &'r Row>| it.max_by_key(|r| r.start);
+    latest(
+        &mut rows
+            .iter()
+            .copied()
+            .filter(|r| r.start.date_naive() >= first && r.end.date_naive() <= end),
+    )
+    .or_else(|| {
+        latest(
+            &mut rows
+                .iter()
+                .copied()
+                .filter(|r| r.start.date_naive() < end && r.end.date_naive() > first),
+        )
+    })
+}
+
+/// The KPIs of `scope` that a pack (for `visible`) shows.
+fn shown_kpis(
+    project: &Project,
+    scope: &Scope,
+    visible: Option<&yardstick_core::visibility::Visible>,
+) -> Vec<String> {
+    scope
+        .kpis(project)
+        .into_iter()
+        .filter(|k| visible.is_none_or(|v| v.kpis.contains(k)))
+        .collect()
+}
+
+/// The top causes of each missed (or warning) KPI of the review, from
+/// `why` against the period before: KPIs that split (declared dimensions,
+/// `for_each`, a fleet's units — for a party's pack its declared
+/// dimensions only, as over the API), the KPI's total in the period the
+/// review shows: its first three roots (as `yardstick why` ranks them)
+/// that moved the way the KPI did, in words.
+async fn miss_causes(
+    project: &Project,
+    catalog: &yardstick_engine::Catalog,
+    evaluation: &Evaluation,
+    kpis: &[String],
+    p: &Period,
+    party: bool,
+) -> BTreeMap<String, Vec<String>> {
+    use yardstick_engine::why::{Vs, WhyOptions, default_dimensions, why};
+    let currency = project.settings.currency.as_deref();
+    let mut out = BTreeMap::new();
+    for id in kpis {
+        let Some(k) = project.kpis.get(id) else { continue };
+        let dimensions: Vec<String> = if party {
+            k.dimensions.iter().map(|d| d.value.clone()).collect()
+        } else {
+            default_dimensions(k)
+        };
+        if dimensions.is_empty() {
+            continue;
+        }
+        let rows: Vec<&Row> = evaluation
+            .evaluations
+            .iter()
+            .filter(|r| &r.kpi == id && r.entity.is_none())
+            .collect();
+        let Some(period) = reviewed_period(&rows, p).map(|r| r.period.clone()) else {
+            continue;
+        };
+        let missed = rows.iter().any(|r| {
+            r.period == period
+                && matches!(
+                    r.status,
+                    Some(yardstick_core::status::Status::Missed | yardstick_core::status::Status::Warning)
+                )
+        });
+        if !missed {
+            continue;
+        }
+        let o = WhyOptions {
+            kpi: id.clone(),
+            period,
+            vs: Vs::Previous,
+            entity: Vec::new(),
+            within: Vec::new(),
+            dimensions: Some(dimensions),
+            // As `yardstick why` by default, so the pack and `why` agree.
+            depth: 3,
+            top: 10,
+            roots: yardstick_core::why::search::Roots::Explain,
+            as_of: evaluation.as_of.utc(),
+        };
+        let Ok(w) = why(project, catalog, &o).await else {
+            continue;
+        };
+        let unit = k.display_unit();
+        let words: Vec<String> = w
+            .causes
+            .iter()
+            // Roots that moved with the miss (a segment that moved the
+            // other way explains no part of it).
+            .filter(|c| c.root && c.share.is_some_and(|s| s > 0.0))
+            .take(3)
+            .map(|c| {
+                let seg: Vec<String> = c
+                    .elements
+                    .iter()
+                    .map(|(k, v)| format!("`{k}={}`", v.as_deref().unwrap_or("(empty)")))
+                    .collect();
+                let share = c
+                    .share
+                    .map(|s| format!(", {} of the change", format::percent(s.abs())))
+                    .unwrap_or_default();
+                format!(
+                    "{}: {} against {} in {}{share}",
+                    seg.join(" ∧ "),
+                    format::value_or_dash(c.value, unit, currency),
+                    format::value_or_dash(c.reference, unit, currency),
+                    w.reference_is
+                )
+            })
+            .collect();
+        if !words.is_empty() {
+            out.insert(id.clone(), words);
+        }
+    }
+    out
+}
+
 /// The review of `scope` in `p`.
 pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
     let project = i.project;
@@ -215,33 +354,13 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
     let mut kpis = Vec::new();
     let sees =
         |set: Option<&std::collections::BTreeSet<String>>, id: &str| set.is_none_or(|s| s.contains(id));
-    let shown: Vec<String> = scope
-        .kpis(project)
-        .into_iter()
-        .filter(|k| sees(i.visible.map(|v| &v.kpis), k))
-        .collect();
+    let shown = shown_kpis(project, scope, i.visible);
     for id in shown.iter().cloned() {
         let Some(k) = project.kpis.get(&id) else { continue };
         let unit = k.display_unit();
         let shown = |v: Option<f64>| format::value_or_dash(v, unit, currency);
         let rows: Vec<&Row> = i.evaluation.evaluations.iter().filter(|r| r.kpi == id).collect();
-        // The KPI's own periods that fall in the review period (its grain
-        // may be finer), or the one that contains it (coarser).
-        let inside: Vec<&Row> = rows
-            .iter()
-            .copied()
-            .filter(|r| r.start.date_naive() >= first && r.end.date_naive() <= end)
-            .collect();
-        let chosen_period = inside
-            .iter()
-            .map(|r| (r.start, r.period.clone()))
-            .max()
-            .or_else(|| {
-                rows.iter()
-                    .filter(|r| r.start.date_naive() < end && r.end.date_naive() > first)
-                    .map(|r| (r.start, r.period.clone()))
-                    .max()
-            });
+        let chosen_period = reviewed_period(&rows, p).map(|r| (r.start, r.period.clone()));
         let Some((start, period)) = chosen_period else {
             kpis.push(KpiReview {
                 id: id.clone(),
@@ -353,6 +472,7 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
                     .is_some_and(|kk| kk.value == id)
             })
             .map(|c| c.explanation.clone())
+            .chain(i.causes.get(&id).into_iter().flatten().cloned())
             .collect();
         kpis.push(KpiReview {
             id: id.clone(),

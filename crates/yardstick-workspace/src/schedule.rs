@@ -139,9 +139,17 @@ async fn issue(
     let as_of = at.evaluation.as_of.utc();
     let scope = r.scope_of(p);
     let visible = party.map(|x| visible_to(p, x));
-    let gathered = gather(p, at.catalog, as_of, Some(store), &scope, visible.as_ref())
-        .await
-        .map_err(|e| e.to_string())?;
+    let gathered = gather(
+        p,
+        at.catalog,
+        at.evaluation,
+        Some(store),
+        &scope,
+        due,
+        visible.as_ref(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let restated = match previous {
         Some(since) => store
             .restatements()
@@ -162,6 +170,7 @@ async fn issue(
         actions: &gathered.actions,
         visible: visible.as_ref(),
         restated: &restated,
+        causes: &gathered.causes,
         restated_since: previous.and_then(DateTime::from_timestamp_micros),
     };
     let mut review = build(&inputs, &scope, due, label);

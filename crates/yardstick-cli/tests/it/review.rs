@@ -242,3 +242,69 @@ print(json.dumps({"sheets": wb.sheetnames, "rows": rows, "formats": formats, "ch
     }
     assert_eq!(x["charts"].as_u64(), Some(with_history));
 }
+
+/// A missed (or warning) KPI's section names its top causes: the first
+/// three roots `yardstick why` finds against the period before that moved
+/// the way the KPI did — the demo's January, when revenue fell short.
+#[test]
+fn a_missed_kpi_names_the_causes_why_finds() {
+    let tmp = demo();
+    let out = yardstick(
+        &[
+            "review", "-C", "demo", "--period", "2026-01", "--as-of", AS_OF, "--format", "json",
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let revenue = r["kpis"]
+        .as_array()
+        .expect("kpis")
+        .iter()
+        .find(|k| k["id"] == "revenue")
+        .expect("revenue");
+    assert_eq!(revenue["status"], "warning");
+    let out = yardstick(
+        &[
+            "why", "revenue", "2026-01", "-C", "demo", "--as-of", AS_OF, "--format", "json",
+        ],
+        tmp.path(),
+    );
+    let w: Value = serde_json::from_slice(&out.stdout).expect("why json");
+    let expected: Vec<String> = w["causes"]
+        .as_array()
+        .expect("causes")
+        .iter()
+        .filter(|c| c["root"] == true && c["share"].as_f64().is_some_and(|s| s > 0.0))
+        .take(3)
+        .map(|c| {
+            let parts: Vec<String> = c["elements"]
+                .as_object()
+                .expect("elements")
+                .iter()
+                .map(|(k, v)| format!("`{k}={}`", v.as_str().unwrap_or("(empty)")))
+                .collect();
+            parts.join(" ∧ ")
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    let causes: Vec<&str> = revenue["causes"]
+        .as_array()
+        .expect("causes")
+        .iter()
+        .filter_map(|c| c.as_str())
+        .collect();
+    assert_eq!(causes.len(), expected.len(), "{causes:?}");
+    for (c, e) in causes.iter().zip(&expected) {
+        assert!(c.starts_with(&format!("{e}: ")), "{c} is not {e}");
+        assert!(c.contains(" in 2025-12, "), "{c}");
+    }
+    // A KPI that met its target lists no causes.
+    let met = r["kpis"]
+        .as_array()
+        .expect("kpis")
+        .iter()
+        .filter(|k| k["status"] == "met")
+        .all(|k| k["causes"].as_array().is_some_and(|c| c.is_empty()));
+    assert!(met);
+}

@@ -69,9 +69,10 @@ pub(crate) async fn review(
     let gathered = gather(
         project,
         &snap.catalog,
-        snap.evaluated_at,
+        &snap.evaluation,
         Some(state.store()),
         &scope,
+        &period_of,
         p.visible.as_ref(),
     )
     .await?;
@@ -85,6 +86,7 @@ pub(crate) async fn review(
         actions: &gathered.actions,
         visible: p.visible.as_ref(),
         restated: &[],
+        causes: &gathered.causes,
         restated_since: None,
     };
     let r = build(&inputs, &scope, &period_of, &q.period);
