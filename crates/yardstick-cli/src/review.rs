@@ -108,6 +108,7 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
         visible: visible.as_ref(),
         restated: &[],
         causes: &gathered.causes,
+        reconciliations: &gathered.reconciliations,
         restated_since: None,
     };
     let review = build(&inputs, &scope, &p, &a.period);

@@ -28,11 +28,24 @@ pub struct Review {
     pub summary: Summary,
     pub kpis: Vec<KpiReview>,
     pub contracts: Vec<ContractReview>,
+    pub partnerships: Vec<PartnershipReview>,
     /// Values of ended periods changed since the previous pack of the same
     /// schedule was issued (empty for a pack written on demand).
     pub restated: Vec<Restated>,
     /// When that previous pack was issued, in words.
     pub restated_since: Option<String>,
+}
+
+/// A partnership in the period: its partners, the score both see per
+/// review period, and whether their records agree.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartnershipReview {
+    pub name: String,
+    pub partners: String,
+    /// (period, score, raw score).
+    pub scores: Vec<(String, String, Option<f64>)>,
+    /// Each reconciliation period inside the review's, in words.
+    pub reconciliation: Vec<String>,
 }
 
 /// A value restated after a pack reported it.

@@ -195,6 +195,33 @@ fn build(r: &Review) -> Result<Vec<u8>, XlsxError> {
             }
         }
     }
+    if !r.partnerships.is_empty() {
+        let ws = wb.add_worksheet();
+        ws.set_name("Partnerships")?;
+        header(
+            ws,
+            &["Partnership", "Partners", "Period", "Score", "Records"],
+            &[28.0, 30.0, 12.0, 10.0, 100.0],
+        )?;
+        let mut row = 1u32;
+        for x in &r.partnerships {
+            for (period, _, raw) in &x.scores {
+                ws.write_string(row, 0, x.name.as_str())?;
+                ws.write_string(row, 1, x.partners.as_str())?;
+                ws.write_string(row, 2, period.as_str())?;
+                if let Some(v) = raw {
+                    ws.write_number_with_format(row, 3, *v, &pct)?;
+                }
+                row += 1;
+            }
+            for c in &x.reconciliation {
+                ws.write_string(row, 0, x.name.as_str())?;
+                ws.write_string(row, 1, x.partners.as_str())?;
+                ws.write_string(row, 4, c.replace('`', ""))?;
+                row += 1;
+            }
+        }
+    }
     if !r.restated.is_empty() {
         let ws = wb.add_worksheet();
         ws.set_name("Restated")?;

@@ -11,7 +11,9 @@ use yardstick_core::appendix::definition;
 use yardstick_core::format;
 use yardstick_core::model::Project;
 use yardstick_core::{Calendar, Period};
-use yardstick_docs::review::{ContractReview, KpiReview, Restated, Review, ScoreLine, Summary, svg_chart};
+use yardstick_docs::review::{
+    ContractReview, KpiReview, PartnershipReview, Restated, Review, ScoreLine, Summary, svg_chart,
+};
 use yardstick_engine::consequences::{ScoreReport, SlaReport};
 use yardstick_engine::eval::{Evaluation, Row};
 use yardstick_engine::freshness::Stale;
@@ -40,6 +42,85 @@ pub struct Inputs<'a> {
     pub restated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Per KPI, the top causes of its miss in words (`Gathered::causes`).
     pub causes: &'a BTreeMap<String, Vec<String>>,
+    /// The partnerships' reconciliations (`Gathered::reconciliations`).
+    pub reconciliations: &'a [yardstick_engine::reconcile::Reconciliation],
+}
+
+/// The partnerships of the review: partners, score per review period
+/// inside the review's, and each related reconciliation's periods.
+fn partnership_reviews(i: &Inputs<'_>, scope: &Scope, p: &Period) -> Vec<PartnershipReview> {
+    let project = i.project;
+    let currency = project.settings.currency.as_deref();
+    let cal = project.settings.calendar();
+    let inside = |label: &str| {
+        cal.parse_label(label)
+            .is_some_and(|x| x.first >= p.first && x.end <= p.end)
+    };
+    partnerships_of(project, scope, i.visible)
+        .into_iter()
+        .filter_map(|id| {
+            let report = yardstick_engine::consequences::partnership(project, i.evaluation, &id)?;
+            let scores = report
+                .scores
+                .iter()
+                .filter(|s| inside(&s.period))
+                .map(|s| {
+                    (
+                        s.period.clone(),
+                        format::value_or_dash(s.score, Some("%"), None),
+                        s.score,
+                    )
+                })
+                .collect();
+            let mut reconciliation = Vec::new();
+            for r in i
+                .reconciliations
+                .iter()
+                .filter(|r| reconciles_partnership(project, &r.reconcile, &id))
+            {
+                for x in r.periods.iter().filter(|x| inside(&x.period)) {
+                    let kpis: Vec<String> = x
+                        .kpis
+                        .iter()
+                        .map(|k| {
+                            let unit = k.unit.as_deref();
+                            format!(
+                                "{} {} against {}{}",
+                                k.name.as_deref().unwrap_or(&k.kpi),
+                                format::value_or_dash(k.left, unit, currency),
+                                format::value_or_dash(k.right, unit, currency),
+                                if k.within_tolerance {
+                                    ", within tolerance"
+                                } else {
+                                    ", outside tolerance"
+                                }
+                            )
+                        })
+                        .collect();
+                    reconciliation.push(format!(
+                        "{} {}: {} — {} records agree, {} only in `{}`, {} only in `{}`, {} differ{}{}",
+                        r.name.as_deref().unwrap_or(&r.reconcile),
+                        x.period,
+                        if x.agreed() { "agreed" } else { "disputed" },
+                        x.matched,
+                        x.only_left,
+                        x.left.source,
+                        x.only_right,
+                        x.right.source,
+                        x.unequal,
+                        if kpis.is_empty() { "" } else { "; " },
+                        kpis.join("; ")
+                    ));
+                }
+            }
+            Some(PartnershipReview {
+                name: report.name.clone().unwrap_or_else(|| id.clone()),
+                partners: report.partners.join(" and "),
+                scores,
+                reconciliation,
+            })
+        })
+        .collect()
 }
 
 /// What a review reads besides the evaluation: the agreements in its scope
@@ -50,6 +131,36 @@ pub struct Gathered {
     pub actions: Vec<crate::actions::Listed>,
     /// Per missed KPI, its top causes in words.
     pub causes: BTreeMap<String, Vec<String>>,
+    /// The reconciliations of the partnerships in scope (`reconciled`).
+    pub reconciliations: Vec<yardstick_engine::reconcile::Reconciliation>,
+}
+
+/// The partnerships a review of `scope` shows (a party's pack: those it
+/// is a partner of).
+fn partnerships_of(
+    project: &Project,
+    scope: &Scope,
+    visible: Option<&yardstick_core::visibility::Visible>,
+) -> Vec<String> {
+    let ids: Vec<String> = match scope {
+        Scope::Project => project.partnerships.keys().cloned().collect(),
+        Scope::Partnership(id) => vec![id.clone()],
+        _ => Vec::new(),
+    };
+    ids.into_iter()
+        .filter(|id| visible.is_none_or(|v| v.partnerships.contains(id)))
+        .collect()
+}
+
+/// Whether reconciliation `rc` compares the records of partnership `id`:
+/// one of its parties is a partner.
+fn reconciles_partnership(project: &Project, rc: &str, id: &str) -> bool {
+    let (Some(r), Some(p)) = (project.reconciles.get(rc), project.partnerships.get(id)) else {
+        return false;
+    };
+    r.parties
+        .iter()
+        .any(|x| p.partners.iter().any(|y| x.trim().eq_ignore_ascii_case(y.trim())))
 }
 
 /// Reads what the review of `scope` in `p` needs besides the evaluation:
@@ -93,6 +204,26 @@ pub async fn gather(
     }
     let kpis = shown_kpis(project, scope, visible);
     out.causes = miss_causes(project, catalog, evaluation, &kpis, p, visible.is_some()).await;
+    let partnerships = partnerships_of(project, scope, visible);
+    for rc in project.reconciles.keys() {
+        let related = partnerships
+            .iter()
+            .any(|id| reconciles_partnership(project, rc, id));
+        if !related || visible.is_some_and(|v| !v.reconciles.contains(rc)) {
+            continue;
+        }
+        let opts = yardstick_engine::reconcile::ReconcileOptions {
+            as_of,
+            period: None,
+            limit: Some(0),
+        };
+        match yardstick_engine::reconcile::reconcile(project, catalog, rc, &opts).await {
+            Ok(r) => out.reconciliations.push(r),
+            Err(e) => {
+                tracing::warn!(reconcile = %rc, error = %e, "the review shows no reconciliation status")
+            }
+        }
+    }
     Ok(out)
 }
 
@@ -672,6 +803,7 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
                 t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z")
             )
         }),
+        partnerships: partnership_reviews(i, scope, p),
         kpis,
         contracts,
     }

@@ -171,6 +171,7 @@ async fn issue(
         visible: visible.as_ref(),
         restated: &restated,
         causes: &gathered.causes,
+        reconciliations: &gathered.reconciliations,
         restated_since: previous.and_then(DateTime::from_timestamp_micros),
     };
     let mut review = build(&inputs, &scope, due, label);

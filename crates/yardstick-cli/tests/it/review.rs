@@ -195,7 +195,8 @@ ws = wb["KPIs"]
 rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
 formats = [r[3].number_format for r in ws.iter_rows(min_row=2)]
 charts = len([n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.startswith("xl/charts/chart")])
-print(json.dumps({"sheets": wb.sheetnames, "rows": rows, "formats": formats, "charts": charts, "frozen": ws.freeze_panes}))
+ps = [[c.value for c in r] + [r[3].number_format] for r in wb["Partnerships"].iter_rows(min_row=2)]
+print(json.dumps({"sheets": wb.sheetnames, "rows": rows, "formats": formats, "charts": charts, "frozen": ws.freeze_panes, "partnerships": ps}))
 "#;
     let out = Command::new("python3")
         .arg("-c")
@@ -212,7 +213,14 @@ print(json.dumps({"sheets": wb.sheetnames, "rows": rows, "formats": formats, "ch
     let x: Value = serde_json::from_str(&text).expect("python's json");
     assert_eq!(
         x["sheets"],
-        serde_json::json!(["Summary", "KPIs", "History", "Contracts"])
+        serde_json::json!(["Summary", "KPIs", "History", "Contracts", "Partnerships"])
+    );
+    // The partnership's score for the quarter, a real percentage.
+    let score = &r["partnerships"][0]["scores"][0];
+    let first = &x["partnerships"][0];
+    assert_eq!(
+        (&first[2], &first[3], &first[5]),
+        (&score[0], &score[2], &serde_json::json!("0.00%"))
     );
     assert_eq!(x["frozen"], "A2");
     let kpis = r["kpis"].as_array().expect("kpis");
@@ -307,4 +315,95 @@ fn a_missed_kpi_names_the_causes_why_finds() {
         .filter(|k| k["status"] == "met")
         .all(|k| k["causes"].as_array().is_some_and(|c| c.is_empty()));
     assert!(met);
+}
+
+/// A partnership's section: the score `yardstick partnership` gives for
+/// the quarter, and each month's reconciliation as `yardstick reconcile`
+/// counts it.
+#[test]
+fn a_partnership_section_shows_its_score_and_reconciliation() {
+    let tmp = demo();
+    // (`reconcile` exits 1 when the records disagree.)
+    let json_of = |args: &[&str]| -> Value {
+        let out = yardstick(args, tmp.path());
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let r = json_of(&[
+        "review",
+        "-C",
+        "demo",
+        "--period",
+        "2026-Q3",
+        "--as-of",
+        AS_OF,
+        "--scope",
+        "partnership:cloudco",
+        "--format",
+        "json",
+    ]);
+    let section = &r["partnerships"][0];
+    assert_eq!(section["partners"], "Northwind Cloud and CloudCo");
+    let p = json_of(&[
+        "partnership",
+        "cloudco",
+        "-C",
+        "demo",
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+    ]);
+    let q3 = p["scores"]
+        .as_array()
+        .expect("scores")
+        .iter()
+        .find(|s| s["period"] == "2026-Q3")
+        .expect("Q3 score");
+    assert_eq!(
+        section["scores"],
+        serde_json::json!([["2026-Q3", "116.78%", q3["score"]]])
+    );
+    let rc = json_of(&[
+        "reconcile",
+        "cloudco_sales",
+        "-C",
+        "demo",
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+    ]);
+    let expected: Vec<String> = rc["reconciliations"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|x| ["2026-07", "2026-08", "2026-09"].contains(&x["period"].as_str().unwrap_or("")))
+        .map(|x| {
+            let agreed = x["kpis"]
+                .as_array()
+                .expect("kpis")
+                .iter()
+                .all(|k| k["within_tolerance"] == true);
+            format!(
+                "CloudCo's sales report against our records {}: {} — {} records agree, {} only in `partner_sales`, {} only in `cloudco_report`, {} differ; ",
+                x["period"].as_str().unwrap_or(""),
+                if agreed { "agreed" } else { "disputed" },
+                x["matched"],
+                x["only_left"],
+                x["only_right"],
+                x["unequal"]
+            )
+        })
+        .collect();
+    let got: Vec<&str> = section["reconciliation"]
+        .as_array()
+        .expect("reconciliation")
+        .iter()
+        .filter_map(|x| x.as_str())
+        .collect();
+    assert_eq!(got.len(), 3, "{got:?}");
+    for (g, e) in got.iter().zip(&expected) {
+        assert!(g.starts_with(e.as_str()), "{g}\n{e}");
+    }
 }

@@ -87,6 +87,7 @@ pub(crate) async fn review(
         visible: p.visible.as_ref(),
         restated: &[],
         causes: &gathered.causes,
+        reconciliations: &gathered.reconciliations,
         restated_since: None,
     };
     let r = build(&inputs, &scope, &period_of, &q.period);
