@@ -42,6 +42,8 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
     let sel = crate::eval::Selection {
         as_of: a.at.as_of.as_deref(),
         stale: true,
+        // Where periods in progress are heading, as the server's packs say.
+        projections: true,
         ..Default::default()
     };
     let (ws, ev, stale) = match crate::eval::evaluate(&a.project.dir, sel, color)? {

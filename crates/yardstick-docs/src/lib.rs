@@ -3,6 +3,7 @@
 //! (templates, autoescaped) and PDF (the Markdown typeset with the
 //! standard PDF fonts, so the three never say different things).
 
+pub mod chart;
 mod pdf;
 pub mod review;
 pub mod xlsx;

@@ -37,7 +37,7 @@ enum Block {
     Bullet(String),
     Quote(String),
     /// A series (gaps as `None`) and its target line.
-    Chart(Vec<Option<f64>>, Option<f64>),
+    Chart(crate::chart::ChartSpec),
 }
 
 fn inline(s: &str) -> String {
@@ -58,9 +58,7 @@ fn blocks(md: &str) -> Vec<Block> {
             .strip_prefix("<!-- chart ")
             .and_then(|r| r.strip_suffix("-->"))
         {
-            let (series, target) = spec.split_once('|').unwrap_or((spec, ""));
-            let values: Vec<Option<f64>> = series.split(',').map(|v| v.trim().parse().ok()).collect();
-            out.push(Block::Chart(values, target.trim().parse().ok()));
+            out.push(Block::Chart(crate::chart::ChartSpec::parse(spec)));
             open = false;
             continue;
         }
@@ -191,8 +189,7 @@ struct PlacedChart {
     y: f32,
     w: f32,
     h: f32,
-    values: Vec<Option<f64>>,
-    target: Option<f64>,
+    spec: crate::chart::ChartSpec,
 }
 
 const CHART_H: f32 = 90.0;
@@ -293,15 +290,14 @@ fn layout(blocks: &[Block]) -> Vec<Page> {
                 4.0,
                 1,
             ),
-            Block::Chart(values, target) => {
+            Block::Chart(spec) => {
                 let y = l.room(8.0, CHART_H);
                 let chart = PlacedChart {
                     x: MARGIN + 6.0,
                     y,
                     w: text_w * 0.8,
                     h: CHART_H,
-                    values: values.clone(),
-                    target: *target,
+                    spec: spec.clone(),
                 };
                 if let Some(p) = l.pages.last_mut() {
                     p.charts.push(chart);
@@ -337,19 +333,27 @@ fn layout(blocks: &[Block]) -> Vec<Page> {
     l.pages
 }
 
-/// Draws a chart: a base line, the target as a dashed red line, the series
-/// as a blue line with a dot per value (gaps break the line).
+/// Draws a chart: a base line, the band between target and warning in
+/// pale yellow, the target as a dashed red line, the series as a blue line
+/// with a dot per value (gaps break the line), and where the period in
+/// progress is heading as a purple range with a ring.
 fn draw_chart(c: &mut Content, ch: &PlacedChart) {
-    let Some((lo, hi)) = crate::review::chart_range(&ch.values, ch.target) else {
+    let s = &ch.spec;
+    let Some((lo, hi)) = s.range() else {
         return;
     };
-    let n = ch.values.len();
+    let n = s.values.len();
     let x = |i: usize| ch.x + ch.w * i as f32 / (n - 1) as f32;
     let y = |v: f64| ch.y + ch.h * ((v - lo) / (hi - lo)) as f32;
     c.save_state();
+    if let (Some(t), Some(w)) = (s.target, s.warning) {
+        c.set_fill_rgb(1.0, 0.97, 0.77);
+        c.rect(ch.x, y(t).min(y(w)), ch.w, (y(t) - y(w)).abs())
+            .fill_nonzero();
+    }
     c.set_line_width(0.5).set_stroke_rgb(0.82, 0.84, 0.87);
     c.move_to(ch.x, ch.y).line_to(ch.x + ch.w, ch.y).stroke();
-    if let Some(t) = ch.target {
+    if let Some(t) = s.target {
         c.set_stroke_rgb(0.81, 0.13, 0.18)
             .set_dash_pattern([3.0, 2.0], 0.0);
         c.move_to(ch.x, y(t)).line_to(ch.x + ch.w, y(t)).stroke();
@@ -357,7 +361,7 @@ fn draw_chart(c: &mut Content, ch: &PlacedChart) {
     }
     c.set_line_width(1.4).set_stroke_rgb(0.04, 0.41, 0.85);
     let mut pen = false;
-    for (i, v) in ch.values.iter().enumerate() {
+    for (i, v) in s.values.iter().enumerate() {
         match v {
             Some(v) if pen => {
                 c.line_to(x(i), y(*v));
@@ -378,10 +382,16 @@ fn draw_chart(c: &mut Content, ch: &PlacedChart) {
         c.stroke();
     }
     c.set_fill_rgb(0.04, 0.41, 0.85);
-    for (i, v) in ch.values.iter().enumerate() {
+    for (i, v) in s.values.iter().enumerate() {
         if let Some(v) = v {
             c.rect(x(i) - 1.4, y(*v) - 1.4, 2.8, 2.8).fill_nonzero();
         }
+    }
+    if let Some((v, l, h)) = s.ahead {
+        let xe = x(n - 1);
+        c.set_line_width(1.6).set_stroke_rgb(0.51, 0.31, 0.87);
+        c.move_to(xe, y(l)).line_to(xe, y(h)).stroke();
+        c.rect(xe - 2.5, y(v) - 2.5, 5.0, 5.0).stroke();
     }
     c.restore_state();
 }
@@ -498,7 +508,7 @@ mod tests {
                 Block::Paragraph(t) => format!("p:{t}"),
                 Block::Bullet(t) => format!("li:{}", t.replace('\u{0}', "+")),
                 Block::Quote(t) => format!("q:{t}"),
-                Block::Chart(v, t) => format!("chart:{}:{t:?}", v.len()),
+                Block::Chart(c) => format!("chart:{}:{:?}", c.values.len(), c.target),
             })
             .collect();
         assert_eq!(

@@ -119,6 +119,11 @@ pub struct KpiReview {
     pub trend: String,
     /// The target's bound, for the chart's line.
     pub target_line: Option<f64>,
+    /// What the chart draws (history, target, warning band, where the
+    /// period in progress is heading), also as the Markdown's
+    /// `<!-- chart … -->` comment the PDF draws.
+    pub chart_spec: crate::chart::ChartSpec,
+    pub chart_comment: String,
     /// Top causes of a miss, in words.
     pub causes: Vec<String>,
     /// Corrective actions open on it, in words.
@@ -138,85 +143,6 @@ pub struct ContractReview {
     /// (clause, period, outcome, credit, explanation).
     pub rows: Vec<(String, String, String, String, String)>,
     pub credits: String,
-}
-
-/// The value range a chart of `values` and `target` shows: their span
-/// with a tenth of it as margin (a flat series gets ±1); `None` when there
-/// is nothing to draw (fewer than two periods, or no value at all).
-pub(crate) fn chart_range(values: &[Option<f64>], target: Option<f64>) -> Option<(f64, f64)> {
-    let all: Vec<f64> = values.iter().flatten().copied().chain(target).collect();
-    if values.len() < 2 || all.is_empty() {
-        return None;
-    }
-    let (mut lo, mut hi) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-        (a.min(*v), b.max(*v))
-    });
-    if hi - lo < 1e-12 {
-        lo -= 1.0;
-        hi += 1.0;
-    }
-    let span = hi - lo;
-    Some((lo - span * 0.1, hi + span * 0.1))
-}
-
-/// An inline SVG line chart of a KPI's history with its target line.
-pub fn svg_chart(history: &[(String, Option<f64>)], target: Option<f64>) -> String {
-    let values: Vec<Option<f64>> = history.iter().map(|h| h.1).collect();
-    let Some((lo, hi)) = chart_range(&values, target) else {
-        return String::new();
-    };
-    let (w, h, pad) = (560.0_f64, 140.0_f64, 24.0_f64);
-    let x = |i: usize| pad + (w - 2.0 * pad) * i as f64 / (history.len() - 1) as f64;
-    let y = |v: f64| h - pad - (h - 2.0 * pad) * (v - lo) / (hi - lo);
-    let mut path = String::new();
-    let mut pen = false;
-    for (i, (_, v)) in history.iter().enumerate() {
-        match v {
-            Some(v) => {
-                path += &format!("{}{:.1},{:.1} ", if pen { "L" } else { "M" }, x(i), y(*v));
-                pen = true;
-            }
-            None => pen = false,
-        }
-    }
-    let dots: String = history
-        .iter()
-        .enumerate()
-        .filter_map(|(i, (label, v))| {
-            v.map(|v| {
-                format!(
-                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\"><title>{label}</title></circle>",
-                    x(i),
-                    y(v)
-                )
-            })
-        })
-        .collect();
-    let target_line = target
-        .map(|t| {
-            format!(
-                "<line x1=\"{pad}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#cf222e\" stroke-dasharray=\"4 3\"/>",
-                w - pad,
-                y(t),
-                y(t)
-            )
-        })
-        .unwrap_or_default();
-    let first = &history[0].0;
-    let last = &history[history.len() - 1].0;
-    format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"history from {first} to {last}\" xmlns=\"http://www.w3.org/2000/svg\">\
-         <line x1=\"{pad}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#d0d7de\"/>{target_line}\
-         <path d=\"{path}\" fill=\"none\" stroke=\"#0969da\" stroke-width=\"2\"/><g fill=\"#0969da\">{dots}</g>\
-         <text x=\"{pad}\" y=\"{:.1}\" font-size=\"10\" fill=\"#57606a\">{first}</text>\
-         <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#57606a\" text-anchor=\"end\">{last}</text></svg>",
-        w - pad,
-        h - pad,
-        h - pad,
-        h - 6.0,
-        w - pad,
-        h - 6.0
-    )
 }
 
 /// The review as a pack document in `format`.

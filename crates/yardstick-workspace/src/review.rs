@@ -11,8 +11,9 @@ use yardstick_core::appendix::definition;
 use yardstick_core::format;
 use yardstick_core::model::Project;
 use yardstick_core::{Calendar, Period};
+use yardstick_docs::chart::ChartSpec;
 use yardstick_docs::review::{
-    ContractReview, KpiReview, PartnershipReview, Restated, Review, ScoreLine, Summary, svg_chart,
+    ContractReview, KpiReview, PartnershipReview, Restated, Review, ScoreLine, Summary,
 };
 use yardstick_engine::consequences::{ScoreReport, SlaReport};
 use yardstick_engine::eval::{Evaluation, Row};
@@ -515,6 +516,8 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
                 history: Vec::new(),
                 trend: String::new(),
                 target_line: None,
+                chart_spec: ChartSpec::default(),
+                chart_comment: String::new(),
                 causes: Vec::new(),
                 actions: Vec::new(),
                 definition: k
@@ -574,16 +577,27 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
                 .find(|r| r.entity.is_none() && r.start.date_naive() == then)
                 .and_then(|r| r.value)
         });
-        let target_line = k
-            .thresholds_at(start.date_naive())
-            .0
-            .and_then(|t| match t.target {
-                yardstick_core::Target::AtLeast(x)
-                | yardstick_core::Target::Above(x)
-                | yardstick_core::Target::AtMost(x)
-                | yardstick_core::Target::Below(x) => Some(x),
-                yardstick_core::Target::Between(..) => None,
-            });
+        let bound = |t: &yardstick_core::model::Threshold| match t.target {
+            yardstick_core::Target::AtLeast(x)
+            | yardstick_core::Target::Above(x)
+            | yardstick_core::Target::AtMost(x)
+            | yardstick_core::Target::Below(x) => Some(x),
+            yardstick_core::Target::Between(..) => None,
+        };
+        let (target_at, warning_at) = k.thresholds_at(start.date_naive());
+        let target_line = target_at.and_then(bound);
+        // The band and the projection drawn only when the chart ends with
+        // the period shown (a coarser KPI's history may end elsewhere).
+        let ends_here = history.last().is_some_and(|(l, _)| *l == period);
+        let chart_spec = ChartSpec {
+            values: history.iter().map(|h| h.1).collect(),
+            target: target_line,
+            warning: target_line.and(warning_at.and_then(bound)),
+            ahead: main
+                .and_then(|r| r.projection.as_ref())
+                .filter(|_| ends_here)
+                .map(|p| (p.value, p.low, p.high)),
+        };
         let trend = history
             .iter()
             .map(|(l, v)| format!("{l} {}", shown(*v)))
@@ -633,7 +647,12 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
                         .unwrap_or_default()
                 )
             }),
-            chart: svg_chart(&history, target_line),
+            chart: chart_spec.svg(
+                history.first().map_or("", |h| h.0.as_str()),
+                history.last().map_or("", |h| h.0.as_str()),
+            ),
+            chart_comment: chart_spec.comment(),
+            chart_spec,
             entities,
             history,
             trend,

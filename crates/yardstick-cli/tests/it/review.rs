@@ -407,3 +407,51 @@ fn a_partnership_section_shows_its_score_and_reconciliation() {
         assert!(g.starts_with(e.as_str()), "{g}\n{e}");
     }
 }
+
+/// A chart carries the warning band and, for the month in progress, where
+/// it is heading with its range: the same projection `eval` gives.
+#[test]
+fn a_chart_shows_where_the_period_in_progress_is_heading() {
+    let tmp = demo();
+    let md = yardstick(
+        &[
+            "review", "-C", "demo", "--period", "2026-11", "--as-of", AS_OF, "--format", "md",
+        ],
+        tmp.path(),
+    );
+    let md = String::from_utf8(md.stdout).expect("utf-8");
+    let section = md.split("### Monthly revenue").nth(1).expect("revenue");
+    let spec = section
+        .lines()
+        .find_map(|l| l.strip_prefix("<!-- chart "))
+        .and_then(|l| l.strip_suffix(" -->"))
+        .expect("a chart");
+    let parts: Vec<&str> = spec.split(" | ").collect();
+    // Target >= 60000, warning >= 50000 (the demo's revenue).
+    assert_eq!((parts[1], parts[2]), ("60000", "50000"), "{spec}");
+    let ahead: Vec<f64> = parts[3].split(',').map(|v| v.parse().expect("number")).collect();
+    let out = yardstick(
+        &[
+            "eval", "demo", "--kpi", "revenue", "--as-of", AS_OF, "--format", "json",
+        ],
+        tmp.path(),
+    );
+    let ev: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let row = ev["evaluations"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["period"] == "2026-11")
+        .expect("November");
+    let p = &row["projection"];
+    let want = [p["value"].as_f64(), p["low"].as_f64(), p["high"].as_f64()];
+    assert_eq!(ahead.iter().map(|v| Some(*v)).collect::<Vec<_>>(), want);
+    // A closed quarter draws no projection.
+    let q3 = String::from_utf8(review(tmp.path(), &["--format", "md"]).stdout).expect("utf-8");
+    let q3_spec = q3
+        .split("### Monthly revenue")
+        .nth(1)
+        .and_then(|s| s.lines().find(|l| l.starts_with("<!-- chart ")))
+        .expect("a chart");
+    assert!(q3_spec.ends_with("| 60000 | 50000 |  -->"), "{q3_spec}");
+}
