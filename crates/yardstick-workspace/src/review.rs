@@ -308,6 +308,56 @@ fn change(now: Option<f64>, then: Option<f64>, unit: Option<&str>, currency: Opt
     ))
 }
 
+/// An action's measured effect in words: the KPI (and the cause's segment)
+/// in the period it answers and in the periods judged since, and the
+/// verdict.
+fn effect_words(
+    e: &yardstick_engine::why::effect::Effect,
+    unit: Option<&str>,
+    currency: Option<&str>,
+) -> String {
+    use yardstick_engine::why::effect::Verdict;
+    let verdict = |v: Verdict| match v {
+        Verdict::Recovered => "recovered",
+        Verdict::NotRecovered => "not recovered",
+        Verdict::Pending => "not judged yet",
+    };
+    let after: Vec<String> = e
+        .after
+        .iter()
+        .map(|j| {
+            format!(
+                "{} {}{}",
+                j.period,
+                format::value_or_dash(j.value, unit, currency),
+                if j.complete { "" } else { " so far" }
+            )
+        })
+        .collect();
+    let segment = e
+        .segment
+        .map(|v| {
+            let now = e.after.iter().rev().find_map(|j| j.segment);
+            format!(
+                "; its segment {} in {}{}: {}",
+                format::value_or_dash(e.miss.segment, unit, currency),
+                e.miss.period,
+                now.map(|x| format!(", {} since", format::value_or_dash(Some(x), unit, currency)))
+                    .unwrap_or_default(),
+                verdict(v)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        ". Effect: {} in {}{}{} — {}{segment}",
+        format::value_or_dash(e.miss.value, unit, currency),
+        e.miss.period,
+        if after.is_empty() { "" } else { ", then " },
+        after.join(", "),
+        verdict(e.kpi)
+    )
+}
+
 /// The actions on KPI `kpi` a review shows: those still open, and those
 /// closed whose effect is judged from a period inside the review's.
 fn actions_on(
@@ -318,6 +368,8 @@ fn actions_on(
     project: &Project,
 ) -> Vec<String> {
     let cal = project.settings.calendar();
+    let unit = project.kpis.get(kpi).and_then(|k| k.display_unit());
+    let currency = project.settings.currency.as_deref();
     actions
         .iter()
         .filter(|a| a.kpi == kpi)
@@ -342,7 +394,15 @@ fn actions_on(
             )
             .map(|c| format!(" (cause {c})"))
             .unwrap_or_default();
-            format!("#{} {}{cause} — {state}; answers {}", a.id, a.title, a.period)
+            let effect = a
+                .effect
+                .as_ref()
+                .map(|e| effect_words(e, unit, currency))
+                .unwrap_or_default();
+            format!(
+                "#{} {}{cause} — {state}; answers {}{effect}",
+                a.id, a.title, a.period
+            )
         })
         .collect()
 }

@@ -76,12 +76,23 @@ fn the_q3_review_shows_every_kpi_with_the_numbers_eval_prints() {
     }
     assert!(compared >= 10, "only {compared} values compared");
     let revenue = kpis.iter().find(|k| k["id"] == "revenue").expect("revenue");
+    // With its measured effect: the month it answers and the one judged
+    // after, the values eval gives for them.
     assert_eq!(
         revenue["actions"],
         serde_json::json!([
-            "#1 Win back the lapsed EU accounts — open, owner ana, due 2026-10-15; answers 2026-08"
+            "#1 Win back the lapsed EU accounts — open, owner ana, due 2026-10-15; answers 2026-08. \
+             Effect: €98,212.33 in 2026-08, then 2026-09 €82,563.52 — recovered"
         ])
     );
+    for (period, cents) in [("2026-08", 9_821_233.0), ("2026-09", 8_256_352.0)] {
+        let v = rows
+            .iter()
+            .find(|x| x["kpi"] == "revenue" && x["period"] == period)
+            .and_then(|x| x["value"].as_f64())
+            .expect("revenue");
+        assert_eq!((v * 100.0).round(), cents, "{period}");
+    }
     let s = &r["summary"];
     let counted: u64 = ["met", "warning", "missed", "no_data"]
         .iter()
