@@ -121,24 +121,7 @@ pub(super) fn read_alert(cx: &mut Cx<'_>, tab: &Tab<'_>, id: Located<String>) ->
                 .hint = Some(hint);
         }
     }
-    let webhook = match (tab.string(cx, "webhook"), tab.string(cx, "webhook_env")) {
-        (Some(_), Some(e)) => {
-            cx.error("conflict", "write `webhook` or `webhook_env`, not both", &e.loc);
-            None
-        }
-        (Some(u), None) => {
-            if !(u.value.starts_with("http://") || u.value.starts_with("https://")) {
-                cx.error(
-                    "bad-value",
-                    format!("webhook `{}` is not an http(s) URL", u.value),
-                    &u.loc,
-                );
-            }
-            Some(AlertTarget::Url(u))
-        }
-        (None, Some(e)) => Some(AlertTarget::Env(e)),
-        (None, None) => None,
-    };
+    let webhook = read_webhook(cx, tab);
     let payload = tab
         .choice(
             cx,
@@ -160,4 +143,27 @@ pub(super) fn read_alert(cx: &mut Cx<'_>, tab: &Tab<'_>, id: Located<String>) ->
         owner: tab.text(cx, "owner"),
         id,
     })
+}
+
+/// `webhook` (an http(s) URL) or `webhook_env` (the variable holding it),
+/// not both: alerts and scheduled reviews are delivered the same way.
+pub(super) fn read_webhook(cx: &mut Cx<'_>, tab: &Tab<'_>) -> Option<AlertTarget> {
+    match (tab.string(cx, "webhook"), tab.string(cx, "webhook_env")) {
+        (Some(_), Some(e)) => {
+            cx.error("conflict", "write `webhook` or `webhook_env`, not both", &e.loc);
+            None
+        }
+        (Some(u), None) => {
+            if !(u.value.starts_with("http://") || u.value.starts_with("https://")) {
+                cx.error(
+                    "bad-value",
+                    format!("webhook `{}` is not an http(s) URL", u.value),
+                    &u.loc,
+                );
+            }
+            Some(AlertTarget::Url(u))
+        }
+        (None, Some(e)) => Some(AlertTarget::Env(e)),
+        (None, None) => None,
+    }
 }

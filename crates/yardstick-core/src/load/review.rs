@@ -84,24 +84,7 @@ pub(super) fn read_review(cx: &mut Cx<'_>, tab: &Tab<'_>, id: Located<String>) -
             .hint = Some("e.g. folder = \"reviews\" (written to PROJECT/reviews/)".into());
         }
     }
-    let webhook = match (tab.string(cx, "webhook"), tab.string(cx, "webhook_env")) {
-        (Some(_), Some(e)) => {
-            cx.error("conflict", "write `webhook` or `webhook_env`, not both", &e.loc);
-            None
-        }
-        (Some(u), None) => {
-            if !(u.value.starts_with("http://") || u.value.starts_with("https://")) {
-                cx.error(
-                    "bad-value",
-                    format!("webhook `{}` is not an http(s) URL", u.value),
-                    &u.loc,
-                );
-            }
-            Some(AlertTarget::Url(u))
-        }
-        (None, Some(e)) => Some(AlertTarget::Env(e)),
-        (None, None) => None,
-    };
+    let webhook = super::alert::read_webhook(cx, tab);
     Some(Review {
         name: tab.text(cx, "name"),
         scope: tab.string(cx, "scope"),
