@@ -17,6 +17,9 @@ pub struct ChartSpec {
     pub warning: Option<f64>,
     /// Where the last period (in progress) is heading: (value, low, high).
     pub ahead: Option<(f64, f64, f64)>,
+    /// The periods after the last (complete) one, forecast: (value, low,
+    /// high) each, drawn beyond the history.
+    pub forecast: Vec<(f64, f64, f64)>,
 }
 
 fn num(v: f64) -> String {
@@ -28,7 +31,11 @@ impl ChartSpec {
     /// as margin (a flat series gets ±1); `None` when there is nothing to
     /// draw (fewer than two periods, or no value at all).
     pub fn range(&self) -> Option<(f64, f64)> {
-        let ahead = self.ahead.map(|(v, l, h)| [v, l, h]).into_iter().flatten();
+        let ahead = self
+            .ahead
+            .iter()
+            .chain(&self.forecast)
+            .flat_map(|(v, l, h)| [*v, *l, *h]);
         let all: Vec<f64> = self
             .values
             .iter()
@@ -64,15 +71,15 @@ impl ChartSpec {
             .map(|v| v.map(num).unwrap_or_default())
             .collect();
         let opt = |v: Option<f64>| v.map(num).unwrap_or_default();
-        let ahead = self
-            .ahead
-            .map(|(v, l, h)| format!("{},{},{}", num(v), num(l), num(h)))
-            .unwrap_or_default();
+        let triple = |(v, l, h): (f64, f64, f64)| format!("{},{},{}", num(v), num(l), num(h));
+        let ahead = self.ahead.map(triple).unwrap_or_default();
+        let forecast: Vec<String> = self.forecast.iter().copied().map(triple).collect();
         format!(
-            "<!-- chart {} | {} | {} | {ahead} -->",
+            "<!-- chart {} | {} | {} | {ahead} | {} -->",
             values.join(","),
             opt(self.target),
-            opt(self.warning)
+            opt(self.warning),
+            forecast.join(";")
         )
     }
 
@@ -88,15 +95,21 @@ impl ChartSpec {
         let mut one = || parts.next().and_then(|x| x.trim().parse::<f64>().ok());
         let target = one();
         let warning = one();
-        let ahead = parts.next().and_then(|x| {
+        let triple = |x: &str| {
             let v: Vec<f64> = x.split(',').filter_map(|v| v.trim().parse().ok()).collect();
             (v.len() == 3).then(|| (v[0], v[1], v[2]))
-        });
+        };
+        let ahead = parts.next().and_then(triple);
+        let forecast = parts
+            .next()
+            .map(|x| x.split(';').filter_map(triple).collect())
+            .unwrap_or_default();
         ChartSpec {
             values,
             target,
             warning,
             ahead,
+            forecast,
         }
     }
 
@@ -106,8 +119,9 @@ impl ChartSpec {
             return String::new();
         };
         let n = self.values.len();
+        let slots = n + self.forecast.len();
         let (w, h, pad) = (560.0_f64, 140.0_f64, 24.0_f64);
-        let x = |i: usize| pad + (w - 2.0 * pad) * i as f64 / (n - 1) as f64;
+        let x = |i: usize| pad + (w - 2.0 * pad) * i as f64 / (slots - 1) as f64;
         let y = |v: f64| h - pad - (h - 2.0 * pad) * (v - lo) / (hi - lo);
         let mut path = String::new();
         let mut pen = false;
@@ -161,10 +175,28 @@ impl ChartSpec {
                 )
             })
             .unwrap_or_default();
+        let forecast = match (self.values.last().copied().flatten(), self.forecast.is_empty()) {
+            (Some(last), false) => {
+                let mut line = format!("M{:.1},{:.1} ", x(n - 1), y(last));
+                let mut band = format!("M{:.1},{:.1} ", x(n - 1), y(last));
+                for (j, (v, _, hgh)) in self.forecast.iter().enumerate() {
+                    line += &format!("L{:.1},{:.1} ", x(n + j), y(*v));
+                    band += &format!("L{:.1},{:.1} ", x(n + j), y(*hgh));
+                }
+                for (j, (_, l, _)) in self.forecast.iter().enumerate().rev() {
+                    band += &format!("L{:.1},{:.1} ", x(n + j), y(*l));
+                }
+                format!(
+                    "<path d=\"{band}Z\" fill=\"#8250df\" fill-opacity=\"0.15\"><title>forecast, 80% range</title></path>\
+                     <path d=\"{line}\" fill=\"none\" stroke=\"#8250df\" stroke-width=\"2\" stroke-dasharray=\"5 3\"/>"
+                )
+            }
+            _ => String::new(),
+        };
         format!(
             "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"history from {first} to {last}\" xmlns=\"http://www.w3.org/2000/svg\">\
              {band}<line x1=\"{pad}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#d0d7de\"/>{target}\
-             <path d=\"{path}\" fill=\"none\" stroke=\"#0969da\" stroke-width=\"2\"/><g fill=\"#0969da\">{dots}</g>{ahead}\
+             <path d=\"{path}\" fill=\"none\" stroke=\"#0969da\" stroke-width=\"2\"/><g fill=\"#0969da\">{dots}</g>{ahead}{forecast}\
              <text x=\"{pad}\" y=\"{:.1}\" font-size=\"10\" fill=\"#57606a\">{first}</text>\
              <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#57606a\" text-anchor=\"end\">{last}</text></svg>",
             w - pad,
@@ -188,9 +220,13 @@ mod tests {
             target: Some(2.0),
             warning: Some(1.75),
             ahead: Some((2.5, 2.0, 3.25)),
+            forecast: vec![(3.5, 3.0, 4.0), (3.75, 3.0, 4.5)],
         };
         let c = spec.comment();
-        assert_eq!(c, "<!-- chart 1.5,,3 | 2 | 1.75 | 2.5,2,3.25 -->");
+        assert_eq!(
+            c,
+            "<!-- chart 1.5,,3 | 2 | 1.75 | 2.5,2,3.25 | 3.5,3,4;3.75,3,4.5 -->"
+        );
         let inner = c.trim_start_matches("<!-- chart ").trim_end_matches("-->");
         assert_eq!(ChartSpec::parse(inner), spec);
         // Without warning or projection; and the old form (values | target).
@@ -199,8 +235,9 @@ mod tests {
             (plain.target, plain.warning, plain.ahead),
             (Some(3.0), None, None)
         );
-        // The range covers the projection's high end.
-        assert!(spec.range().is_some_and(|(_, hi)| hi > 3.25));
+        // The range covers the forecast's high end.
+        assert!(spec.range().is_some_and(|(_, hi)| hi > 4.5));
+        assert!(spec.svg("a", "b").contains("forecast, 80% range"));
         assert!(spec.svg("a", "b").contains("warning band"));
         assert_eq!(ChartSpec::parse("1").comment(), "");
     }

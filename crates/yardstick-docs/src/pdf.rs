@@ -343,7 +343,8 @@ fn draw_chart(c: &mut Content, ch: &PlacedChart) {
         return;
     };
     let n = s.values.len();
-    let x = |i: usize| ch.x + ch.w * i as f32 / (n - 1) as f32;
+    let slots = n + s.forecast.len();
+    let x = |i: usize| ch.x + ch.w * i as f32 / (slots - 1) as f32;
     let y = |v: f64| ch.y + ch.h * ((v - lo) / (hi - lo)) as f32;
     c.save_state();
     if let (Some(t), Some(w)) = (s.target, s.warning) {
@@ -386,6 +387,26 @@ fn draw_chart(c: &mut Content, ch: &PlacedChart) {
         if let Some(v) = v {
             c.rect(x(i) - 1.4, y(*v) - 1.4, 2.8, 2.8).fill_nonzero();
         }
+    }
+    if let (Some(Some(last)), false) = (s.values.last(), s.forecast.is_empty()) {
+        // The forecast's 80% range as a pale band, its values dashed.
+        c.set_fill_rgb(0.91, 0.87, 0.98);
+        c.move_to(x(n - 1), y(*last));
+        for (j, (_, _, h)) in s.forecast.iter().enumerate() {
+            c.line_to(x(n + j), y(*h));
+        }
+        for (j, (_, l, _)) in s.forecast.iter().enumerate().rev() {
+            c.line_to(x(n + j), y(*l));
+        }
+        c.close_path().fill_nonzero();
+        c.set_line_width(1.4).set_stroke_rgb(0.51, 0.31, 0.87);
+        c.set_dash_pattern([3.0, 2.0], 0.0);
+        c.move_to(x(n - 1), y(*last));
+        for (j, (v, _, _)) in s.forecast.iter().enumerate() {
+            c.line_to(x(n + j), y(*v));
+        }
+        c.stroke();
+        c.set_dash_pattern([], 0.0);
     }
     if let Some((v, l, h)) = s.ahead {
         let xe = x(n - 1);

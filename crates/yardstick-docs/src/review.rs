@@ -111,6 +111,8 @@ pub struct KpiReview {
     pub change_year: Option<String>,
     /// Where the period in progress is heading, in words.
     pub projection: Option<String>,
+    /// The next periods forecast after a complete one, in words.
+    pub forecast: Option<String>,
     /// Per entity of a `for_each` KPI: (entity, value, status).
     pub entities: Vec<(String, String, String)>,
     /// The last periods, oldest first: (label, value).

@@ -429,6 +429,42 @@ fn reviewed_period<'r>(rows: &[&'r Row], p: &Period) -> Option<&'r Row> {
     })
 }
 
+/// The next three periods of KPI `kpi` forecast from `evaluation` (label,
+/// value, low and high of the 80% range), when they follow `period` — the
+/// last complete one; empty otherwise (the KPI has entities or no calendar
+/// period, too little history, or later periods are complete already).
+fn forecast_after(
+    project: &Project,
+    evaluation: &Evaluation,
+    kpi: &str,
+    period: &str,
+) -> Vec<(String, f64, f64, f64)> {
+    use yardstick_engine::forecasts::{ForecastRequest, forecast};
+    let cal = project.settings.calendar();
+    let Some(next) = cal.parse_label(period).map(|p| cal.label(&cal.next(&p))) else {
+        return Vec::new();
+    };
+    let req = ForecastRequest {
+        kpi: kpi.to_string(),
+        horizon: 3,
+        entity: Vec::new(),
+    };
+    let Ok(report) = forecast(project, evaluation, &req, &|_, _| {}) else {
+        return Vec::new();
+    };
+    let Some(series) = report.forecasts.into_iter().find(|f| f.entity.is_none()) else {
+        return Vec::new();
+    };
+    if series.points.first().is_none_or(|p| p.period != next) {
+        return Vec::new();
+    }
+    series
+        .points
+        .into_iter()
+        .filter_map(|p| Some((p.period, p.point.value, p.point.low80?, p.point.high80?)))
+        .collect()
+}
+
 /// The KPIs of `scope` that a pack (for `visible`) shows.
 fn shown_kpis(
     project: &Project,
@@ -578,6 +614,7 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
                 target_line: None,
                 chart_spec: ChartSpec::default(),
                 chart_comment: String::new(),
+                forecast: None,
                 causes: Vec::new(),
                 actions: Vec::new(),
                 definition: k
@@ -649,6 +686,13 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
         // The band and the projection drawn only when the chart ends with
         // the period shown (a coarser KPI's history may end elsewhere).
         let ends_here = history.last().is_some_and(|(l, _)| *l == period);
+        // After a complete period that is the latest one, the next three
+        // forecast (what a pack issued at the period's close looks ahead to).
+        let forecast = if ends_here && main.is_some_and(|r| r.complete) {
+            forecast_after(project, i.evaluation, &id, &period)
+        } else {
+            Vec::new()
+        };
         let chart_spec = ChartSpec {
             values: history.iter().map(|h| h.1).collect(),
             target: target_line,
@@ -657,7 +701,22 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
                 .and_then(|r| r.projection.as_ref())
                 .filter(|_| ends_here)
                 .map(|p| (p.value, p.low, p.high)),
+            forecast: forecast.iter().map(|(_, v, l, h)| (*v, *l, *h)).collect(),
         };
+        let forecast_words = (!forecast.is_empty()).then(|| {
+            forecast
+                .iter()
+                .map(|(label, v, l, h)| {
+                    format!(
+                        "{label} {} (80%: {} to {})",
+                        format::value(*v, unit, currency),
+                        format::value(*l, unit, currency),
+                        format::value(*h, unit, currency)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" · ")
+        });
         let trend = history
             .iter()
             .map(|(l, v)| format!("{l} {}", shown(*v)))
@@ -713,6 +772,7 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
             ),
             chart_comment: chart_spec.comment(),
             chart_spec,
+            forecast: forecast_words,
             entities,
             history,
             trend,

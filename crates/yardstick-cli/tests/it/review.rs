@@ -464,5 +464,75 @@ fn a_chart_shows_where_the_period_in_progress_is_heading() {
         .nth(1)
         .and_then(|s| s.lines().find(|l| l.starts_with("<!-- chart ")))
         .expect("a chart");
-    assert!(q3_spec.ends_with("| 60000 | 50000 |  -->"), "{q3_spec}");
+    assert!(q3_spec.ends_with("| 60000 | 50000 |  |  -->"), "{q3_spec}");
+}
+
+/// The review of the last complete month looks ahead: the next three
+/// months forecast on its chart, exactly what `yardstick forecast` gives.
+#[test]
+fn the_last_complete_period_shows_the_forecast_ahead() {
+    let tmp = demo();
+    let md = yardstick(
+        &[
+            "review", "-C", "demo", "--period", "2026-10", "--as-of", AS_OF, "--format", "md",
+        ],
+        tmp.path(),
+    );
+    let md = String::from_utf8(md.stdout).expect("utf-8");
+    let section = md.split("### Monthly revenue").nth(1).expect("revenue");
+    let spec = section
+        .lines()
+        .find_map(|l| l.strip_prefix("<!-- chart "))
+        .and_then(|l| l.strip_suffix(" -->"))
+        .expect("a chart");
+    let ahead: Vec<Vec<f64>> = spec
+        .split(" | ")
+        .nth(4)
+        .expect("forecast part")
+        .split(';')
+        .map(|p| p.split(',').map(|v| v.parse().expect("number")).collect())
+        .collect();
+    let out = yardstick(
+        &[
+            "forecast",
+            "revenue",
+            "-C",
+            "demo",
+            "--horizon",
+            "3",
+            "--as-of",
+            AS_OF,
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    );
+    let f: Value = serde_json::from_slice(&out.stdout).expect("forecast json");
+    let points = f["forecasts"][0]["points"].as_array().expect("points");
+    let want: Vec<Vec<f64>> = points
+        .iter()
+        .map(|p| {
+            ["value", "low80", "high80"]
+                .iter()
+                .map(|k| p[k].as_f64().expect("number"))
+                .collect()
+        })
+        .collect();
+    assert_eq!(ahead, want);
+    assert_eq!(points[0]["period"], "2026-11");
+    assert!(section.contains("- **Forecast:** 2026-11 "), "{section}");
+    // A month that is not the last complete one has none.
+    let sept = yardstick(
+        &[
+            "review", "-C", "demo", "--period", "2026-09", "--as-of", AS_OF, "--format", "md",
+        ],
+        tmp.path(),
+    );
+    let sept = String::from_utf8(sept.stdout).expect("utf-8");
+    let revenue = sept
+        .split("### Monthly revenue")
+        .nth(1)
+        .and_then(|s| s.split("### ").next())
+        .expect("revenue");
+    assert!(!revenue.contains("**Forecast:**"), "{revenue}");
 }
