@@ -768,7 +768,12 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
             }),
             chart: chart_spec.svg(
                 history.first().map_or("", |h| h.0.as_str()),
-                history.last().map_or("", |h| h.0.as_str()),
+                // The right edge: the last period forecast, or the history's last.
+                forecast
+                    .last()
+                    .map(|f| f.0.as_str())
+                    .or(history.last().map(|h| h.0.as_str()))
+                    .unwrap_or(""),
             ),
             chart_comment: chart_spec.comment(),
             chart_spec,
