@@ -132,6 +132,9 @@ pub struct KpiReview {
     pub actions: Vec<String>,
     /// What it counts, in words.
     pub definition: String,
+    /// Who answers for it, and how often it is measured, in words.
+    pub owner: Option<String>,
+    pub cadence: Option<String>,
     /// An inline SVG chart of `history` (HTML only).
     pub chart: String,
 }

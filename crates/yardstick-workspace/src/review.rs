@@ -465,6 +465,16 @@ fn forecast_after(
         .collect()
 }
 
+/// How often a KPI is measured, in words (`every month`, `over the last
+/// 28 days`).
+fn cadence_words(k: &yardstick_core::model::MeasureDef) -> Option<String> {
+    use yardstick_core::model::Cadence;
+    k.cadence.as_ref().map(|c| match c.value {
+        Cadence::Every(g) => format!("every {}", g.name().replace('_', " ")),
+        Cadence::Window { days } => format!("over the last {days} days"),
+    })
+}
+
 /// The KPIs of `scope` that a pack (for `visible`) shows.
 fn shown_kpis(
     project: &Project,
@@ -621,6 +631,8 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
                     .measure
                     .as_ref()
                     .map_or_else(String::new, |m| definition(&m.value)),
+                owner: k.owner.clone(),
+                cadence: cadence_words(k),
                 chart: String::new(),
             });
             continue;
@@ -788,6 +800,8 @@ pub fn build(i: &Inputs<'_>, scope: &Scope, p: &Period, label: &str) -> Review {
                 .measure
                 .as_ref()
                 .map_or_else(String::new, |m| definition(&m.value)),
+            owner: k.owner.clone(),
+            cadence: cadence_words(k),
         });
     }
     let count = |s: &str| kpis.iter().filter(|k| k.status == s).count();
