@@ -25,8 +25,6 @@ pub(crate) enum DocFormat {
     Pdf,
     /// The content as JSON (for other tools).
     Json,
-    /// An Excel workbook (reviews only).
-    Xlsx,
 }
 
 /// `yardstick appendix`.
@@ -62,18 +60,19 @@ fn doc(f: DocFormat) -> Option<Doc> {
         DocFormat::Md => Some(Doc::Markdown),
         DocFormat::Html => Some(Doc::Html),
         DocFormat::Pdf => Some(Doc::Pdf),
-        DocFormat::Json | DocFormat::Xlsx => None,
+        DocFormat::Json => None,
     }
 }
 
-/// Writes `bytes` to `output` or standard output (a PDF never to a terminal).
-pub(crate) fn emit(bytes: &[u8], output: Option<&PathBuf>, format: DocFormat) -> Result<ExitCode, String> {
+/// Writes `bytes` to `output` or standard output (`binary`: a PDF or a
+/// workbook, never to a terminal).
+pub(crate) fn emit(bytes: &[u8], output: Option<&PathBuf>, binary: bool) -> Result<ExitCode, String> {
     match output {
         Some(path) => {
             std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             eprintln!("wrote {}", path.display());
         }
-        None if matches!(format, DocFormat::Pdf | DocFormat::Xlsx) && std::io::stdout().is_terminal() => {
+        None if binary && std::io::stdout().is_terminal() => {
             eprintln!("error: a PDF or workbook is not for the terminal: write it to a file with -o FILE");
             return Ok(crate::fault::usage());
         }
@@ -88,12 +87,6 @@ pub(crate) fn emit(bytes: &[u8], output: Option<&PathBuf>, format: DocFormat) ->
 }
 
 pub(crate) fn appendix(a: AppendixArgs, color: Color) -> Result<ExitCode, String> {
-    if a.format == DocFormat::Xlsx {
-        eprintln!(
-            "error: a workbook is written for reviews (yardstick review); this document is md, html, pdf or json"
-        );
-        return Ok(crate::fault::usage());
-    }
     let Some(loaded) = definitions(&a.project.dir, color)? else {
         return Ok(crate::fault::project());
     };
@@ -134,16 +127,10 @@ pub(crate) fn appendix(a: AppendixArgs, color: Color) -> Result<ExitCode, String
             v
         }
     };
-    emit(&bytes, a.output.as_ref(), a.format)
+    emit(&bytes, a.output.as_ref(), a.format == DocFormat::Pdf)
 }
 
 pub(crate) fn catalog(a: CatalogArgs, color: Color) -> Result<ExitCode, String> {
-    if a.format == DocFormat::Xlsx {
-        eprintln!(
-            "error: a workbook is written for reviews (yardstick review); this document is md, html, pdf or json"
-        );
-        return Ok(crate::fault::usage());
-    }
     let Some(loaded) = definitions(&a.project.dir, color)? else {
         return Ok(crate::fault::project());
     };
@@ -161,5 +148,5 @@ pub(crate) fn catalog(a: CatalogArgs, color: Color) -> Result<ExitCode, String> 
             v
         }
     };
-    emit(&bytes, a.output.as_ref(), a.format)
+    emit(&bytes, a.output.as_ref(), a.format == DocFormat::Pdf)
 }

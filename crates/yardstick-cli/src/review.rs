@@ -11,8 +11,23 @@ use yardstick_workspace::review::{Inputs, Scope, build, gather, period};
 use yardstick_core::model::review::PackFormat;
 
 use crate::args::{AsOf, ProjectOpt};
-use crate::documents::{DocFormat, emit};
+use crate::documents::emit;
 use crate::render::Color;
+
+/// A review's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ReviewFormat {
+    /// Markdown.
+    Md,
+    /// A self-contained HTML page with inline SVG charts (prints well).
+    Html,
+    /// A4 PDF.
+    Pdf,
+    /// An Excel workbook: a sheet per section, native charts.
+    Xlsx,
+    /// The content as JSON (for other tools).
+    Json,
+}
 
 /// `yardstick review`.
 #[derive(Debug, clap::Args)]
@@ -23,8 +38,8 @@ pub(crate) struct Args {
     /// The period reviewed: 2026-Q3, 2026-09, 2026-H2, 2026.
     #[arg(long)]
     pub(crate) period: String,
-    #[arg(long, value_enum, default_value_t = DocFormat::Html)]
-    pub(crate) format: DocFormat,
+    #[arg(long, value_enum, default_value_t = ReviewFormat::Html)]
+    pub(crate) format: ReviewFormat,
     /// Write to this file instead of standard output.
     #[arg(short, long)]
     pub(crate) output: Option<PathBuf>,
@@ -116,16 +131,17 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
     let review = build(&inputs, &scope, &p, &a.period);
     let generated = crate::args::now().format("%Y-%m-%d %H:%M UTC").to_string();
     let format = match a.format {
-        DocFormat::Json => {
+        ReviewFormat::Json => {
             let mut v = serde_json::to_vec_pretty(&review).map_err(|e| e.to_string())?;
             v.push(b'\n');
-            return emit(&v, a.output.as_ref(), a.format);
+            return emit(&v, a.output.as_ref(), false);
         }
-        DocFormat::Md => PackFormat::Markdown,
-        DocFormat::Html => PackFormat::Html,
-        DocFormat::Pdf => PackFormat::Pdf,
-        DocFormat::Xlsx => PackFormat::Xlsx,
+        ReviewFormat::Md => PackFormat::Markdown,
+        ReviewFormat::Html => PackFormat::Html,
+        ReviewFormat::Pdf => PackFormat::Pdf,
+        ReviewFormat::Xlsx => PackFormat::Xlsx,
     };
     let bytes = yardstick_docs::review::pack(&review, &generated, format).map_err(|e| e.to_string())?;
-    emit(&bytes, a.output.as_ref(), a.format)
+    let binary = matches!(format, PackFormat::Pdf | PackFormat::Xlsx);
+    emit(&bytes, a.output.as_ref(), binary)
 }

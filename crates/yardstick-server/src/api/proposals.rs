@@ -103,7 +103,7 @@ pub(crate) async fn create(
     let tz = snap.project.settings.timezone;
     let today = snap.evaluated_at.with_timezone(&tz).date_naive();
     let proposed = Proposed {
-        amends: amends.clone(),
+        amends,
         target: body.target,
         warning: body.warning,
         effective: body.from,
@@ -120,16 +120,7 @@ pub(crate) async fn create(
     )
     .await
     .map_err(|e| refused(e, &p))?;
-    let kpi = match &amends {
-        Amends::Kpi(k) => Some(k.clone()),
-        Amends::Clause(c) => snap
-            .project
-            .contracts
-            .get(&id)
-            .and_then(|x| x.clauses.iter().find(|x| &x.id.value == c))
-            .and_then(|x| x.kpi.as_ref())
-            .map(|k| k.value.clone()),
-    };
+    let kpi = yardstick_workspace::proposals::kpi_of_proposal(&snap.project, &made);
     let warnings: Vec<String> = match (kpi, yardstick_core::model::Threshold::parse(&made.value)) {
         (Some(k), Ok(t)) => yardstick_engine::history::review_target(&snap.project, &snap.evaluation, &k, &t)
             .into_iter()
