@@ -177,6 +177,8 @@ parties = ["CloudCo"]
     let restated: Vec<&str> = md
         .lines()
         .skip_while(|l| !l.starts_with("## Restated since the last pack"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
         .filter(|l| l.starts_with("- "))
         .collect();
     assert_eq!(
