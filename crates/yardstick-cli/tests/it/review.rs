@@ -419,24 +419,37 @@ fn a_partnership_section_shows_its_score_and_reconciliation() {
     }
 }
 
+/// The Markdown review of `period`: revenue's section, and its chart
+/// comment between `<!-- chart ` and ` -->`.
+fn revenue_chart(dir: &Path, period: &str) -> (String, String) {
+    let md = yardstick(
+        &[
+            "review", "-C", "demo", "--period", period, "--as-of", AS_OF, "--format", "md",
+        ],
+        dir,
+    );
+    let md = String::from_utf8(md.stdout).expect("utf-8");
+    let section = md
+        .split("### Monthly revenue")
+        .nth(1)
+        .and_then(|s| s.split("\n### ").next())
+        .expect("revenue")
+        .to_string();
+    let spec = section
+        .lines()
+        .find_map(|l| l.strip_prefix("<!-- chart "))
+        .and_then(|l| l.strip_suffix(" -->"))
+        .expect("a chart")
+        .to_string();
+    (section, spec)
+}
+
 /// A chart carries the warning band and, for the month in progress, where
 /// it is heading with its range: the same projection `eval` gives.
 #[test]
 fn a_chart_shows_where_the_period_in_progress_is_heading() {
     let tmp = demo();
-    let md = yardstick(
-        &[
-            "review", "-C", "demo", "--period", "2026-11", "--as-of", AS_OF, "--format", "md",
-        ],
-        tmp.path(),
-    );
-    let md = String::from_utf8(md.stdout).expect("utf-8");
-    let section = md.split("### Monthly revenue").nth(1).expect("revenue");
-    let spec = section
-        .lines()
-        .find_map(|l| l.strip_prefix("<!-- chart "))
-        .and_then(|l| l.strip_suffix(" -->"))
-        .expect("a chart");
+    let (_, spec) = revenue_chart(tmp.path(), "2026-11");
     let parts: Vec<&str> = spec.split(" | ").collect();
     // Target >= 60000, warning >= 50000 (the demo's revenue).
     assert_eq!((parts[1], parts[2]), ("60000", "50000"), "{spec}");
@@ -472,19 +485,7 @@ fn a_chart_shows_where_the_period_in_progress_is_heading() {
 #[test]
 fn the_last_complete_period_shows_the_forecast_ahead() {
     let tmp = demo();
-    let md = yardstick(
-        &[
-            "review", "-C", "demo", "--period", "2026-10", "--as-of", AS_OF, "--format", "md",
-        ],
-        tmp.path(),
-    );
-    let md = String::from_utf8(md.stdout).expect("utf-8");
-    let section = md.split("### Monthly revenue").nth(1).expect("revenue");
-    let spec = section
-        .lines()
-        .find_map(|l| l.strip_prefix("<!-- chart "))
-        .and_then(|l| l.strip_suffix(" -->"))
-        .expect("a chart");
+    let (section, spec) = revenue_chart(tmp.path(), "2026-10");
     let ahead: Vec<Vec<f64>> = spec
         .split(" | ")
         .nth(4)
