@@ -154,6 +154,8 @@ pub(crate) struct Refresher {
     clock: crate::Clock,
     /// The clock's instant at the last rebuild.
     evaluated_at: DateTime<Utc>,
+    /// When the scheduled reviews were last looked at.
+    schedule_looked: Option<DateTime<Utc>>,
 }
 
 /// Loads and checks the definitions (without data).
@@ -200,6 +202,7 @@ impl Refresher {
             recorded,
             http: yardstick_workspace::alerts::client(),
             evaluated_at: clock.now(),
+            schedule_looked: None,
             clock,
         })
     }
@@ -302,8 +305,16 @@ impl Refresher {
             self.record(&evaluation, now, why).await;
             self.alerts(&catalog, &evaluation, now).await;
         }
+        // Scheduled reviews are looked at once a minute of the clock (and at
+        // start or on new definitions), not on every rebuild a stream of
+        // pushes causes: their periods close on the clock.
+        let look = match self.schedule_looked {
+            Some(at) => why == Why::Definitions || now - at >= chrono::Duration::seconds(60),
+            None => true,
+        };
         let p = &*self.project;
-        if evaluation_error.is_none() && !p.reviews.is_empty() {
+        if look && evaluation_error.is_none() && !p.reviews.is_empty() {
+            self.schedule_looked = Some(now);
             let stale = yardstick_engine::freshness::stale_sources(p, &catalog, now)
                 .await
                 .unwrap_or_default();
