@@ -132,6 +132,16 @@ fn the_q3_review_shows_every_kpi_with_the_numbers_eval_prints() {
     }
 }
 
+/// The ids of a review's KPIs (its JSON).
+fn kpi_ids(r: &Value) -> Vec<&str> {
+    r["kpis"]
+        .as_array()
+        .expect("kpis")
+        .iter()
+        .filter_map(|k| k["id"].as_str())
+        .collect()
+}
+
 #[test]
 fn a_partnership_review_holds_its_kpis_only() {
     let tmp = demo();
@@ -140,12 +150,7 @@ fn a_partnership_review_holds_its_kpis_only() {
         &["--scope", "partnership:cloudco", "--format", "json"],
     );
     let r: Value = serde_json::from_slice(&out.stdout).expect("json");
-    let ids: Vec<&str> = r["kpis"]
-        .as_array()
-        .expect("kpis")
-        .iter()
-        .filter_map(|k| k["id"].as_str())
-        .collect();
+    let ids = kpi_ids(&r);
     let def = std::fs::read_to_string(tmp.path().join("demo/yardstick.toml")).expect("definitions");
     let listed = def.split("[partnership.cloudco]").nth(1).expect("cloudco");
     let kpis_line = listed.lines().find(|l| l.starts_with("kpis")).expect("kpis line");
@@ -159,12 +164,7 @@ fn a_partnership_review_holds_its_kpis_only() {
     // The partner's own pack of the whole project: its KPIs, none other.
     let out = review(tmp.path(), &["--party", "CloudCo", "--format", "json"]);
     let party: Value = serde_json::from_slice(&out.stdout).expect("json");
-    let theirs: Vec<&str> = party["kpis"]
-        .as_array()
-        .expect("kpis")
-        .iter()
-        .filter_map(|k| k["id"].as_str())
-        .collect();
+    let theirs = kpi_ids(&party);
     assert!(!theirs.is_empty());
     for id in &theirs {
         assert!(kpis_line.contains(&format!("\"{id}\"")), "{id} is not CloudCo's");
