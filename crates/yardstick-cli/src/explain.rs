@@ -159,5 +159,14 @@ fn text(x: &Explanation, currency: Option<&str>, color: Color) -> String {
             o += &format!("  {l}\n");
         }
     }
+    if let Some(sql) = &x.database_sql {
+        o += &format!(
+            "\n{}\n",
+            bold("sent to the database (the evaluation's aggregate, pushed down)")
+        );
+        for l in sql.lines() {
+            o += &format!("  {l}\n");
+        }
+    }
     o
 }

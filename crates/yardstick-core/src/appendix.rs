@@ -610,6 +610,10 @@ fn source_text(s: &crate::model::Source) -> SourceText {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        Some(Origin::Database {
+            connection,
+            relation: crate::model::Relation::Table(t),
+        }) => format!("table `{}` of the database `{}`", t.value, connection.value),
         None => "not stated".into(),
     };
     SourceText {

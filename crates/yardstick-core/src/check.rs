@@ -69,6 +69,12 @@ fn measure_ids(p: &Project) -> Vec<&str> {
 
 fn check_sources(p: &Project, d: &mut Diagnostics) {
     for s in p.sources.values() {
+        if let Some(Origin::Database { connection, .. }) = &s.origin
+            && !p.connections.contains_key(&connection.value)
+        {
+            let ids: Vec<&str> = p.connections.keys().map(String::as_str).collect();
+            unknown(d, "connection", connection, ids, None);
+        }
         if let Some(Origin::View { reads, .. }) = &s.origin {
             for r in reads {
                 if !p.sources.contains_key(&r.value) {

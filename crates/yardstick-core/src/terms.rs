@@ -450,6 +450,10 @@ fn source(s: &crate::model::Source) -> Value {
         Some(Origin::Files { path, format }) => json!({"files": path.value, "format": format!("{format:?}")}),
         Some(Origin::Store) => json!("store"),
         Some(Origin::View { sql, .. }) => json!({"view": view_sql(&sql.value)}),
+        Some(Origin::Database {
+            connection,
+            relation: crate::model::Relation::Table(t),
+        }) => json!({"connection": connection.value, "table": t.value}),
         None => Value::Null,
     };
     let shape = match &s.shape {

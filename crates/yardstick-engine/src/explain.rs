@@ -62,6 +62,9 @@ pub struct Explanation {
     pub sql: Option<String>,
     /// DataFusion's optimised logical plan of that query.
     pub plan: Option<String>,
+    /// For a database source: the SQL the database runs for the
+    /// evaluation's aggregate (pushed down), absent when rows are read.
+    pub database_sql: Option<String>,
     pub rows_in_period: Option<i64>,
     pub rows_after_filter: Option<i64>,
     pub inputs: Vec<Input>,
@@ -277,12 +280,19 @@ pub async fn explain(
         files: Vec::new(),
         sql: None,
         plan: None,
+        database_sql: None,
         rows_in_period: None,
         rows_after_filter: None,
         inputs: Vec::new(),
         availability: None,
     };
     let ev = &prepared.ev;
+    if matches!(
+        measure,
+        Some(Measure::Aggregate { .. } | Measure::Share { .. } | Measure::Percentile { .. })
+    ) {
+        x.database_sql = ev.database_sql(&node).await?;
+    }
     match measure {
         Some(Measure::Aggregate { source, filter, .. })
         | Some(Measure::Share { source, filter, .. })

@@ -11,6 +11,7 @@
 pub mod alerts;
 pub mod burn;
 pub mod consequences;
+pub mod database;
 pub mod datacheck;
 pub mod eval;
 pub mod explain;

@@ -20,7 +20,7 @@ use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::*;
 use futures::StreamExt;
 use yardstick_core::diag::{Diagnostic, Diagnostics, Located, suggestion};
-use yardstick_core::model::{ColumnType, FileFormat, Origin, Project, Source};
+use yardstick_core::model::{ColumnType, FileFormat, Origin, Project, Relation, Source};
 
 use crate::fs::glob_files;
 use crate::typing::{BoolUdf, Conversion, NumberUdf, Sniff, aggregated_columns, used_columns};
@@ -103,6 +103,9 @@ pub struct Catalog {
     /// The project folder that file paths are relative to.
     pub root: std::path::PathBuf,
     pub tables: HashMap<String, Table>,
+    /// Database sources as their connection's federated session sees
+    /// them, by source id (see [`crate::database`]).
+    pub databases: HashMap<String, crate::database::DbTable>,
 }
 
 /// A catalog with no source registered yet.
@@ -111,6 +114,7 @@ pub fn empty_catalog(project: &Project, root: &Path) -> Catalog {
         ctx: session(project.settings.timezone),
         root: root.to_path_buf(),
         tables: HashMap::new(),
+        databases: HashMap::new(),
     }
 }
 
@@ -537,8 +541,24 @@ pub async fn register_sources_with(
 ) -> Catalog {
     let ctx = session(project.settings.timezone);
     let mut tables = HashMap::new();
+    let mut databases = HashMap::new();
+    let mut pools = crate::database::Pools::new();
     for s in project.sources.values() {
         match &s.origin {
+            Some(Origin::Database {
+                connection,
+                relation: Relation::Table(table),
+            }) => {
+                let Some((provider, db)) =
+                    crate::database::open_table(project, &mut pools, &s.id.value, connection, table, d).await
+                else {
+                    continue;
+                };
+                if let Some(t) = register_database(&ctx, project, s, provider, d).await {
+                    tables.insert(s.id.value.clone(), t);
+                    databases.insert(s.id.value.clone(), db);
+                }
+            }
             Some(Origin::Files { path, format }) => {
                 if let Some(t) = register_files(&ctx, project, root, s, path, *format, d).await {
                     tables.insert(s.id.value.clone(), t);
@@ -612,5 +632,86 @@ pub async fn register_sources_with(
         ctx,
         root: root.to_path_buf(),
         tables,
+        databases,
     }
+}
+
+/// Registers a database table in the project's session: time columns
+/// become instants (a `timestamp` without zone and a `date` are read in the
+/// project zone), declared `columns` are cast.
+async fn register_database(
+    ctx: &SessionContext,
+    project: &Project,
+    s: &Source,
+    provider: Arc<dyn datafusion::datasource::TableProvider>,
+    d: &mut Diagnostics,
+) -> Option<Table> {
+    let raw = provider.schema();
+    let df = match ctx.read_table(provider) {
+        Ok(df) => df,
+        Err(e) => {
+            d.push(Diagnostic::error("internal", df_message(&e)).at(&s.id.loc));
+            return None;
+        }
+    };
+    let tz = project.settings.timezone;
+    let instant = ScalarUDF::from(InstantUdf::new(tz));
+    let roles = s.time_columns();
+    for (c, _) in &s.columns {
+        if raw.field_with_name(&c.value).is_err() {
+            let schema = df.schema().clone();
+            unknown_column(
+                d,
+                c,
+                &s.id.value,
+                &schema,
+                "`columns` names a column the table does not have",
+            );
+        }
+    }
+    let exprs: Vec<Expr> = raw
+        .fields()
+        .iter()
+        .map(|field| {
+            let name = field.name();
+            let declared = s.columns.iter().find(|(c, _)| &c.value == name).map(|(_, t)| *t);
+            let is_role = roles.iter().any(|r| &r.value == name);
+            let e = match (declared, field.data_type()) {
+                (Some(ColumnType::Timestamp | ColumnType::Date), _) => {
+                    instant.call(vec![ident(name), lit(name.as_str())])
+                }
+                (Some(t), _) => cast(ident(name), arrow_type(t)),
+                (None, DataType::Timestamp(_, Some(_))) => cast(ident(name), instant_type()),
+                (None, DataType::Timestamp(_, None) | DataType::Date32 | DataType::Date64) => {
+                    instant.call(vec![ident(name), lit(name.as_str())])
+                }
+                (None, t) if is_role && is_string(t) => instant.call(vec![ident(name), lit(name.as_str())]),
+                // Exact decimals are read as numbers to aggregate.
+                (None, DataType::Decimal128(..) | DataType::Decimal256(..)) => {
+                    cast(ident(name), DataType::Float64)
+                }
+                (None, _) => ident(name),
+            };
+            e.alias(name)
+        })
+        .collect();
+    let df = match df.select(exprs) {
+        Ok(df) => df,
+        Err(e) => {
+            d.push(Diagnostic::error("bad-column-type", df_message(&e)).at(&s.id.loc));
+            return None;
+        }
+    };
+    let schema = register(ctx, s, df, d).await?;
+    let raw_types = raw
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().clone()))
+        .collect();
+    Some(Table {
+        schema,
+        raw_types,
+        files: Vec::new(),
+        conversions: Vec::new(),
+    })
 }

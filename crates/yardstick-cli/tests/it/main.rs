@@ -9,6 +9,7 @@ use serde_json::Value;
 mod agreements;
 mod check;
 mod consequences;
+mod database;
 mod eval;
 mod help;
 mod reconcile;

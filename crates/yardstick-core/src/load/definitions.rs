@@ -4,8 +4,9 @@
 use super::*;
 
 /// Top-level tables and what they hold.
-pub(super) const TOP_LEVEL: [&str; 11] = [
+pub(super) const TOP_LEVEL: [&str; 12] = [
     "project",
+    "connection",
     "source",
     "metric",
     "kpi",
@@ -41,6 +42,7 @@ pub(super) fn read_definitions(
         if !TOP_LEVEL.contains(&key) {
             let plurals = [
                 "kpis",
+                "connections",
                 "sources",
                 "metrics",
                 "contracts",
@@ -82,6 +84,11 @@ pub(super) fn read_definitions(
                 loc: id.loc.clone(),
             };
             match key {
+                "connection" if check_id(cx, &id, "connection") => {
+                    if let Some(c) = read_connection(cx, &tab, id.clone()) {
+                        insert(cx, &mut p.connections, id, c, |c| &c.id);
+                    }
+                }
                 "source" if check_id(cx, &id, "source") => {
                     let s = read_source(cx, &tab, id.clone());
                     insert(cx, &mut p.sources, id, s, |s| &s.id);

@@ -26,6 +26,7 @@ use crate::sql::{Formula, SqlError, SqlFragment, parse_view};
 // One module per kind of definition; each reads with `use super::*`, so the
 // imports above are the readers' shared vocabulary.
 mod alert;
+mod connection;
 mod contract;
 mod definitions;
 mod incentive;
@@ -40,6 +41,7 @@ mod table;
 
 pub(crate) use crate::vocab::FORM_KEYS;
 use alert::read_alert;
+use connection::read_connection;
 use contract::read_contract;
 use definitions::read_definitions;
 use incentive::read_incentive;
@@ -140,6 +142,7 @@ pub fn load(root: &str, fs: &dyn FileLoader) -> Loaded {
         alerts: IndexMap::new(),
         reconciles: IndexMap::new(),
         reviews: IndexMap::new(),
+        connections: IndexMap::new(),
     };
     let text = match fs.read(root) {
         Ok(t) => t,

@@ -2,8 +2,10 @@
 
 use super::*;
 
-pub(super) const SOURCE_KEYS: [&str; 13] = [
+pub(super) const SOURCE_KEYS: [&str; 15] = [
     "path",
+    "connection",
+    "table",
     "store",
     "format",
     "sql",
@@ -49,8 +51,91 @@ pub(super) fn read_source(cx: &mut Cx<'_>, tab: &Tab<'_>, id: Located<String>) -
             );
         }
     }
+    let connection = tab.string(cx, "connection");
+    let table = tab.string(cx, "table");
+    if let (None, Some(t)) = (&connection, &table) {
+        cx.error(
+            "missing-key",
+            "`table` names a table of a database: say which with `connection`",
+            &t.loc,
+        )
+        .hint = Some("connection = \"ID\", with a [connection.ID] holding url_env".into());
+    }
     let origin = match (path, sql) {
         _ if store => Some(Origin::Store),
+        (path, sql) if connection.is_some() => {
+            let connection = connection.unwrap_or_else(|| id.clone());
+            for (key, written) in [("path", path.is_some()), ("format", format.is_some())] {
+                if written {
+                    let loc = tab.key_loc(cx, key);
+                    cx.error(
+                        "conflicting-keys",
+                        format!(
+                            "a database source reads `table` or `sql` through its connection: drop `{key}`"
+                        ),
+                        &loc,
+                    );
+                }
+            }
+            match (table, sql) {
+                (Some(t), None) => {
+                    let ok = t.value.split('.').count() <= 3
+                        && t.value.split('.').all(|part| {
+                            !part.is_empty()
+                                && part
+                                    .chars()
+                                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+                        });
+                    if ok {
+                        Some(Origin::Database {
+                            connection,
+                            relation: Relation::Table(t),
+                        })
+                    } else {
+                        cx.error(
+                            "bad-value",
+                            format!("`{}` is not a table name", t.value),
+                            &t.loc,
+                        )
+                        .hint = Some(
+                            "a table, optionally with its schema: \"orders\" or \"public.orders\"; for anything else write `sql`".into(),
+                        );
+                        None
+                    }
+                }
+                (None, Some(q)) => {
+                    cx.error(
+                        "unsupported",
+                        "a database source reads a `table` (or a database view); `sql` run by the database is not supported yet",
+                        &q.loc,
+                    )
+                    .hint = Some(format!(
+                        "create a view in the database (CREATE VIEW {} AS SELECT …) and name it: table = \"{}\"",
+                        id.value, id.value
+                    ));
+                    None
+                }
+                (Some(t), Some(_)) => {
+                    cx.error(
+                        "conflicting-keys",
+                        "a database source reads either a `table` or the result of `sql`, not both",
+                        &t.loc,
+                    );
+                    None
+                }
+                (None, None) => {
+                    cx.error(
+                        "missing-key",
+                        format!("database source `{}` needs `table` or `sql`", id.value),
+                        &connection.loc,
+                    )
+                    .hint = Some(
+                        "table = \"public.orders\", or sql = \"SELECT … FROM …\" run by the database".into(),
+                    );
+                    None
+                }
+            }
+        }
         (Some(path), None) => {
             let fmt = match &format {
                 Some(f) => FileFormat::from_name(&f.value).or_else(|| {
@@ -95,6 +180,8 @@ pub(super) fn read_source(cx: &mut Cx<'_>, tab: &Tab<'_>, id: Located<String>) -
             );
             None
         }
+        // `table` without `connection` is reported above.
+        (None, None) if table.is_some() => None,
         (None, None) => {
             cx.error(
                 "missing-key",

@@ -34,6 +34,7 @@ pub struct Project {
     pub alerts: IndexMap<String, Alert>,
     pub reconciles: IndexMap<String, Reconcile>,
     pub reviews: IndexMap<String, Review>,
+    pub connections: IndexMap<String, Connection>,
 }
 
 impl Project {
@@ -131,6 +132,50 @@ pub enum Origin {
         /// Source ids the query reads from.
         reads: Vec<Located<String>>,
     },
+    /// A table or view of a database (`connection` with `table`).
+    Database {
+        /// The `[connection.ID]` it is read through.
+        connection: Located<String>,
+        relation: Relation,
+    },
+}
+
+/// What a database source reads.
+#[derive(Debug, Clone)]
+pub enum Relation {
+    /// A table or view of the database, optionally schema-qualified
+    /// (`public.orders`).
+    Table(Located<String>),
+}
+
+/// `[connection.ID]`: a database that sources read from. The URL, which
+/// may carry a password, is only ever read from the environment.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub id: Located<String>,
+    pub kind: ConnectionKind,
+    /// The environment variable that holds the URL.
+    pub url_env: Located<String>,
+    pub description: Option<String>,
+}
+
+/// The databases a connection can reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionKind {
+    Postgres,
+}
+
+impl ConnectionKind {
+    pub const NAMES: [(&'static str, ConnectionKind); 2] = [
+        ("postgres", ConnectionKind::Postgres),
+        ("postgresql", ConnectionKind::Postgres),
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ConnectionKind::Postgres => "postgres",
+        }
+    }
 }
 
 /// What one row of a source stands for.

@@ -277,3 +277,45 @@ fn a_scheduled_review_is_checked_where_it_is_written() {
         ]
     );
 }
+
+#[test]
+fn a_database_source_and_its_connection_are_checked_where_written() {
+    // HEAD is 9 lines: the body starts at line 10.
+    let l = root(
+        "[connection.main]\nurl = \"postgres://u:pw@h/db\"\n\n\
+         [connection.wh]\nkind = \"postgress\"\nurl_env = \"WH_URL\"\n\n\
+         [source.a]\nconnection = \"mian\"\ntable = \"public.a\"\ntime = \"t\"\n\n\
+         [source.b]\ntable = \"b\"\ntime = \"t\"\n\n\
+         [source.c]\nconnection = \"main\"\nsql = \"SELECT 1\"\ntime = \"t\"\n\n\
+         [source.d]\nconnection = \"main\"\ntable = \"a b\"\npath = \"x.csv\"\ntime = \"t\"\n",
+    );
+    let mut found = errors(&l);
+    found.sort();
+    let mut expected = vec![
+        // The URL with its password is refused where it is written…
+        ("secret-in-definitions", "yardstick.toml:11:1".to_string()),
+        // …and the connection still needs url_env.
+        ("missing-key", "yardstick.toml:10:13".into()),
+        ("bad-value", "yardstick.toml:14:8".into()),
+        ("unknown-reference", "yardstick.toml:18:14".into()),
+        ("missing-key", "yardstick.toml:23:9".into()),
+        ("unsupported", "yardstick.toml:28:7".into()),
+        ("conflicting-keys", "yardstick.toml:34:1".into()),
+        ("bad-value", "yardstick.toml:33:9".into()),
+    ];
+    expected.sort();
+    assert_eq!(found, expected, "{:#?}", l.diagnostics);
+    let hint = only(&l, "secret-in-definitions").hint.unwrap_or_default();
+    assert!(hint.contains("url_env = \"MAIN_URL\""), "{hint}");
+
+    // A clean one.
+    let l = root(&format!(
+        "[connection.main]\nurl_env = \"PG_URL\"\n\n[source.db]\nconnection = \"main\"\ntable = \"public.orders\"\ntime = \"ordered_at\"\n\n{}",
+        KPI.replace("source = \"orders\"", "source = \"db\"")
+    ));
+    assert!(l.diagnostics.is_empty(), "{:#?}", l.diagnostics);
+    assert!(matches!(
+        &l.project.sources["db"].origin,
+        Some(yardstick_core::model::Origin::Database { connection, .. }) if connection.value == "main"
+    ));
+}

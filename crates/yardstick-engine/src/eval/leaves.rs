@@ -153,7 +153,24 @@ impl Evaluator<'_> {
             }
         };
         let context = format!("evaluating KPIs over source `{source}`");
-        let batches = self.collect(&sql, &context).await?;
+        let pushed = match frame.kind {
+            PeriodKind::Calendar(_) => {
+                self.pushed_query(src, &time, members, &frame.bounds, &ents, &ent_refs, &aggs)?
+            }
+            PeriodKind::Rolling { .. } => None,
+        };
+        let batches = match pushed {
+            Some((ctx, pushed_sql)) => match run_pushed(&ctx, &pushed_sql).await {
+                Ok(b) => b,
+                Err(e) => {
+                    // The database could not run it (a function it lacks):
+                    // the same query runs here over the rows it sends.
+                    tracing::warn!(source, error = %df_message(&e), "aggregate not pushed down to the database");
+                    self.collect(&sql, &context).await?
+                }
+            },
+            None => self.collect(&sql, &context).await?,
+        };
         // The same aggregates over zero rows give each leaf's empty value.
         let empty_sql = format!("SELECT {} FROM {} WHERE false", aggs.join(", "), quote(source));
         let empty_batches = self.collect(&empty_sql, &context).await?;
@@ -227,6 +244,120 @@ impl Evaluator<'_> {
             self.series.insert(leaf.clone(), Arc::new(series));
         }
         Ok(())
+    }
+
+    /// The leaf query for a database source as the database runs it: the
+    /// period as a `CASE` over the frame's bounds, the aggregates as
+    /// written. `None` when a member cannot be pushed down: a percentile
+    /// (our exact aggregate), or an expression that reads a time column or
+    /// a column with a declared type (their values differ there).
+    #[allow(clippy::too_many_arguments)]
+    fn pushed_query(
+        &self,
+        src: &Source,
+        time: &str,
+        members: &[NodeKey],
+        bounds: &[i64],
+        ents: &[String],
+        ent_refs: &[String],
+        aggs: &[String],
+    ) -> Result<Option<(datafusion::prelude::SessionContext, String)>, EvalError> {
+        let Some(db) = self.catalog.databases.get(&src.id.value) else {
+            return Ok(None);
+        };
+        let Some(kind) = db
+            .raw
+            .field_with_name(time)
+            .ok()
+            .and_then(|f| crate::database::TimeKind::of(f.data_type()))
+        else {
+            return Ok(None);
+        };
+        let special: Vec<&str> = src
+            .time_columns()
+            .iter()
+            .map(|c| c.value.as_str())
+            .chain(src.columns.iter().map(|(c, _)| c.value.as_str()))
+            .collect();
+        let reads_special = |f: &SqlFragment| f.columns.iter().any(|c| special.contains(&c.value.as_str()));
+        for leaf in members {
+            let m = self.measure(&leaf.id)?;
+            let ok = match m.measure.as_ref().map(|x| &x.value) {
+                Some(Measure::Aggregate { measure, filter, .. }) => {
+                    !reads_special(measure) && !filter.as_ref().is_some_and(reads_special)
+                }
+                Some(Measure::Share {
+                    condition, filter, ..
+                }) => !reads_special(condition) && !filter.as_ref().is_some_and(reads_special),
+                _ => false,
+            };
+            if !ok || leaf.entity.iter().any(|e| special.contains(&e.as_str())) {
+                return Ok(None);
+            }
+        }
+        let (case, within) =
+            crate::database::period_case(&quote(time), kind, bounds, self.project.settings.timezone);
+        // The period is computed in a subquery and grouped by its name:
+        // the federation's rewriting keeps names, not long expressions.
+        let mut cols = vec!["\"__p\"".to_string()];
+        cols.extend(ents.iter().cloned());
+        cols.extend(aggs.iter().cloned());
+        let mut group = vec!["\"__p\"".to_string()];
+        group.extend(ent_refs.iter().cloned());
+        let sql = format!(
+            "SELECT {} FROM (SELECT {case} AS \"__p\", * FROM {} WHERE {within}) AS \"__q\" GROUP BY {}",
+            cols.join(", "),
+            quote(&src.id.value),
+            group.join(", ")
+        );
+        Ok(Some((db.ctx.clone(), sql)))
+    }
+
+    /// The SQL the database receives for `leaf`'s aggregate query, when its
+    /// source is a database source and the query is pushed down (as
+    /// DataFusion's federation wrote it, from the physical plan).
+    pub(crate) async fn database_sql(&self, leaf: &NodeKey) -> Result<Option<String>, EvalError> {
+        let m = self.measure(&leaf.id)?;
+        let Some(measure) = m.measure.as_ref().map(|x| &x.value) else {
+            return Ok(None);
+        };
+        let Some(src) = measure.source().and_then(|s| self.project.sources.get(&s.value)) else {
+            return Ok(None);
+        };
+        let (Shape::Event { time } | Shape::Interval { start: time, .. }) = &src.shape else {
+            return Ok(None);
+        };
+        let Some(frame) = self.frames.get(&leaf.cadence) else {
+            return Ok(None);
+        };
+        if !matches!(frame.kind, PeriodKind::Calendar(_)) {
+            return Ok(None);
+        }
+        let (aggs, _) = self.leaf_exprs(measure, 0)?;
+        let ents: Vec<String> = leaf
+            .entity
+            .iter()
+            .enumerate()
+            .map(|(i, e)| format!("{} AS \"__e{i}\"", quote(e)))
+            .collect();
+        let ent_refs: Vec<String> = leaf.entity.iter().map(|e| quote(e)).collect();
+        let Some((ctx, sql)) = self.pushed_query(
+            src,
+            &time.value,
+            std::slice::from_ref(leaf),
+            &frame.bounds,
+            &ents,
+            &ent_refs,
+            &aggs,
+        )?
+        else {
+            return Ok(None);
+        };
+        let context = format!("planning the query of `{}` for the database", leaf.id);
+        let sent = crate::database::sent_sql(&ctx, &sql)
+            .await
+            .map_err(|e| data_err(&context, &e))?;
+        Ok((!sent.is_empty()).then(|| sent.join("\n")))
     }
 
     /// SQL aggregate expressions of one leaf (named by index `i`).
@@ -411,4 +542,13 @@ pub(super) fn entity_value(a: &dyn Array, r: usize) -> EntityValue {
         Ok(v) => EntityValue::Str(v.to_string()),
         Err(_) => EntityValue::Null,
     }
+}
+
+/// Runs a leaf query in a connection's federated session: the database
+/// computes it whole.
+async fn run_pushed(
+    ctx: &datafusion::prelude::SessionContext,
+    sql: &str,
+) -> Result<Vec<RecordBatch>, DataFusionError> {
+    ctx.sql(sql).await?.collect().await
 }

@@ -193,6 +193,7 @@ pub async fn reconcile(
         ctx,
         root: catalog.root.clone(),
         tables: Default::default(),
+        databases: Default::default(),
     };
     let kpis: Vec<&MeasureDef> = rc
         .kpis

@@ -3,6 +3,7 @@
 
 mod burn;
 mod contracts;
+mod database;
 mod freshness;
 mod history;
 mod ingest;
