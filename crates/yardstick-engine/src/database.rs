@@ -405,3 +405,38 @@ pub(crate) async fn sent_sql(ctx: &SessionContext, sql: &str) -> DfResult<Vec<St
         .filter_map(|l| l.split_once("sql=").map(|(_, s)| s.trim().to_string()))
         .collect())
 }
+
+/// The earliest instant of a time column, or the latest before `before`
+/// (µs), computed by the database; `None` when the column is not typed as
+/// a time there (text times are read as rows and converted here).
+pub(crate) async fn time_extreme(
+    db: &DbTable,
+    source: &str,
+    column: &str,
+    tz: chrono_tz::Tz,
+    latest_before: Option<i64>,
+) -> Option<DfResult<Option<i64>>> {
+    let kind = TimeKind::of(db.raw.field_with_name(column).ok()?.data_type())?;
+    let col = format!("\"{}\"", column.replace('"', "\"\""));
+    let table = format!("\"{}\"", source.replace('"', "\"\""));
+    let sql = match latest_before {
+        None => format!("SELECT min({col}) FROM {table}"),
+        Some(b) => format!(
+            "SELECT max({col}) FROM {table} WHERE {col} < {}",
+            kind.literal(b, tz)
+        ),
+    };
+    let run = async {
+        let batches = db.ctx.sql(&sql).await?.collect().await?;
+        let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else {
+            return Ok(None);
+        };
+        // Read as the source's view reads it (zone, dates).
+        let instants = crate::udf::to_instants(b.column(0), tz, column)?;
+        let a = datafusion::arrow::array::AsArray::as_primitive::<
+            datafusion::arrow::datatypes::TimestampMicrosecondType,
+        >(&instants);
+        Ok(datafusion::arrow::array::Array::is_valid(a, 0).then(|| a.value(0)))
+    };
+    Some(run.await)
+}

@@ -48,27 +48,26 @@ pub async fn stale_sources(
         let context = |e: datafusion::error::DataFusionError| {
             EvalError::Data(format!("freshness of `{}`: {}", s.id.value, df_message(&e)))
         };
+        // A database finds its newest row itself.
+        let pushed = match catalog.databases.get(&s.id.value) {
+            Some(db) => {
+                let before = as_of.timestamp_micros().saturating_add(1);
+                crate::database::time_extreme(db, &s.id.value, col, project.settings.timezone, Some(before))
+                    .await
+            }
+            None => None,
+        };
         let bound = lit(ScalarValue::TimestampMicrosecond(
             Some(as_of.timestamp_micros()),
             Some("UTC".into()),
         ));
-        let batches = catalog
-            .ctx
-            .table(s.id.value.as_str())
-            .await
-            .map_err(context)?
-            .filter(ident(col).lt_eq(bound))
-            .map_err(context)?
-            .aggregate(vec![], vec![max(ident(col)).alias("newest")])
-            .map_err(context)?
-            .collect()
-            .await
-            .map_err(context)?;
-        let newest = batches
-            .first()
-            .and_then(|b| b.column(0).as_any().downcast_ref::<TimestampMicrosecondArray>())
-            .filter(|a| !a.is_empty() && !a.is_null(0))
-            .and_then(|a| DateTime::from_timestamp_micros(a.value(0)));
+        let newest_us = match pushed {
+            Some(newest) => newest.map_err(context)?,
+            None => newest_in(catalog, &s.id.value, col, bound)
+                .await
+                .map_err(context)?,
+        };
+        let newest = newest_us.and_then(DateTime::from_timestamp_micros);
         let age = newest.map(|t| as_of - t);
         let limit = fresh.value.to_chrono();
         if age.is_some_and(|a| a <= limit) {
@@ -116,4 +115,26 @@ fn human(d: chrono::Duration) -> String {
         (0, h) => format!("{} {}", unit(h, "hour"), unit(minutes, "minute")),
         (d, h) => format!("{} {}", unit(d, "day"), unit(h, "hour")),
     }
+}
+
+/// The newest time of a registered source up to `bound`, read here.
+async fn newest_in(
+    catalog: &Catalog,
+    source: &str,
+    col: &str,
+    bound: datafusion::prelude::Expr,
+) -> datafusion::error::Result<Option<i64>> {
+    let batches = catalog
+        .ctx
+        .table(source)
+        .await?
+        .filter(ident(col).lt_eq(bound))?
+        .aggregate(vec![], vec![max(ident(col)).alias("newest")])?
+        .collect()
+        .await?;
+    Ok(batches
+        .first()
+        .and_then(|b| b.column(0).as_any().downcast_ref::<TimestampMicrosecondArray>())
+        .filter(|a| !a.is_empty() && !a.is_null(0))
+        .map(|a| a.value(0)))
 }

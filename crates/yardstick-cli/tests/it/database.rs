@@ -73,6 +73,12 @@ fn load_seed(url: &str) -> String {
         }
         sql += &format!("INSERT INTO {schema}.{table} VALUES {};\n", rows.join(",\n"));
     }
+    // The same orders with wall-clock times (`timestamp`, no zone) in the
+    // project's zone, as many databases keep them.
+    sql += &format!(
+        "CREATE TABLE {schema}.orders_local AS SELECT order_id, (ordered_at AT TIME ZONE 'Europe/Berlin') AS ordered_at, \
+         customer_id, is_first_order, salesperson, region, amount, cost FROM {schema}.orders;\n"
+    );
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -197,7 +203,7 @@ fn the_monthly_sum_runs_in_the_database_as_an_aggregate() {
         .unwrap_or_else(|| panic!("no database_sql: {x:#}"));
     let upper = sql.to_ascii_uppercase();
     assert!(
-        upper.contains("SUM(\"ORDERS\".\"AMOUNT\")"),
+        upper.contains("SUM(\"__Q\".\"AMOUNT\")"),
         "the sum is computed there: {sql}"
     );
     assert!(upper.contains("GROUP BY"), "grouped by period there: {sql}");
@@ -282,4 +288,25 @@ fn a_bad_connection_or_a_missing_table_is_located_without_the_secret() {
         .expect("line")
         + 1;
     assert_eq!(errors[0]["line"], line);
+}
+
+#[test]
+fn wall_clock_times_in_the_database_are_read_in_the_project_zone() {
+    let Some(url) = pg_url() else { return };
+    let schema = load_seed(&url);
+    let db = seed_from(
+        &schema,
+        (&format!("{schema}.orders\""), &format!("{schema}.orders_local\"")),
+    );
+    let args = ["eval", "--format", "json", "--as-of", AS_OF, "."];
+    assert_same(&json_of(&args, db.path()), &json_of(&args, &seed_dir()), "eval");
+    let x = json_of(
+        &[
+            "explain", "revenue", "2026-08", "--as-of", AS_OF, "--format", "json", "-C", ".",
+        ],
+        db.path(),
+    );
+    // Bounds in Berlin's wall clock: August starts at midnight.
+    let sql = x["database_sql"].as_str().unwrap_or_default();
+    assert!(sql.contains("'2026-08-01 00:00:00' AS TIMESTAMP"), "{sql}");
 }

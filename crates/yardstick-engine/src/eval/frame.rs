@@ -15,6 +15,13 @@ impl Evaluator<'_> {
             Shape::Reference => return Ok(None),
         };
         let sql = format!("SELECT min({}) FROM {}", quote(col), quote(source));
+        // A database computes the minimum itself.
+        if let Some(db) = self.catalog.databases.get(source)
+            && let Some(first) =
+                crate::database::time_extreme(db, source, col, self.project.settings.timezone, None).await
+        {
+            return first.map_err(|e| data_err(&format!("reading source `{source}` in the database"), &e));
+        }
         let batches = self.collect(&sql, &format!("reading source `{source}`")).await?;
         Ok(batches
             .first()
