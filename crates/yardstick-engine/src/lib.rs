@@ -10,6 +10,7 @@
 
 pub mod alerts;
 pub mod burn;
+pub mod compaction;
 pub mod consequences;
 pub mod database;
 pub mod datacheck;
@@ -31,4 +32,6 @@ pub mod why;
 pub use datacheck::check_data;
 pub use eval::{EvalOptions, Evaluation, evaluate, evaluate_dir, evaluate_dir_with};
 pub use fs::{DiskFiles, load_dir};
-pub use sources::{Catalog, StoredRows, register_sources, register_sources_with};
+pub use sources::{
+    Catalog, CompactedFiles, StoredRows, register_sources, register_sources_compacted, register_sources_with,
+};

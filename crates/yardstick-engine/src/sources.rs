@@ -539,6 +539,23 @@ pub async fn register_sources_with(
     stored: &StoredRows,
     d: &mut Diagnostics,
 ) -> Catalog {
+    register_sources_compacted(project, root, stored, &CompactedFiles::new(), d).await
+}
+
+/// Parquet files holding the older rows of stored sources, by source id
+/// (see [`crate::compaction`]).
+pub type CompactedFiles = std::collections::BTreeMap<String, Vec<std::path::PathBuf>>;
+
+/// [`register_sources_with`] where the older rows of stored sources are in
+/// compacted Parquet files: a stored source reads its files, then the rows
+/// held in memory.
+pub async fn register_sources_compacted(
+    project: &Project,
+    root: &Path,
+    stored: &StoredRows,
+    compacted: &CompactedFiles,
+    d: &mut Diagnostics,
+) -> Catalog {
     let ctx = session(project.settings.timezone);
     let mut tables = HashMap::new();
     let mut databases = HashMap::new();
@@ -567,8 +584,20 @@ pub async fn register_sources_with(
             Some(Origin::Store) => {
                 let schema = crate::ingest::stored_schema(s);
                 let batches = stored.get(&s.id.value).cloned().unwrap_or_default();
-                let df = MemTable::try_new(schema.clone(), vec![batches])
+                let files: Vec<String> = compacted
+                    .get(&s.id.value)
+                    .map(|fs| fs.iter().map(|f| f.to_string_lossy().into_owned()).collect())
+                    .unwrap_or_default();
+                let memory = MemTable::try_new(schema.clone(), vec![batches])
                     .and_then(|t| ctx.read_table(Arc::new(t)));
+                let df = if files.is_empty() {
+                    memory
+                } else {
+                    match read_files(&ctx, files, FileFormat::Parquet, Some(&schema)).await {
+                        Ok(older) => memory.and_then(|m| older.union(m)),
+                        Err(e) => Err(e),
+                    }
+                };
                 let df = match df {
                     Ok(df) => df,
                     Err(e) => {

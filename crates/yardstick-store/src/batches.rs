@@ -109,6 +109,17 @@ impl Store {
             .collect()
     }
 
+    /// A digest (SHA-256) of the body of batch `seq`, if the store has it:
+    /// a cache built from this store's batches checks it is still this store.
+    pub async fn batch_digest(&self, seq: i64) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT body FROM batches WHERE seq = $1")
+            .bind(seq)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok(crate::sha256_hex(&r.try_get::<Vec<u8>, _>(0)?)))
+            .transpose()
+    }
+
     /// The newest batch's sequence number (0 when there is none): a cheap
     /// way to notice pushes made by another process.
     pub async fn latest_seq(&self) -> Result<i64, StoreError> {

@@ -13,6 +13,7 @@
 pub mod actions;
 pub mod agreements;
 pub mod alerts;
+mod compact;
 pub mod documents;
 pub mod proposals;
 pub mod review;
@@ -85,6 +86,8 @@ pub struct Workspace {
     catalog: Arc<Catalog>,
     /// What registering the sources found (a missing file, an empty one…).
     source_diagnostics: Diagnostics,
+    /// Pushed rows compacted into Parquet (a server's workspace only).
+    compaction: Option<compact::Compaction>,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -136,9 +139,13 @@ impl Workspace {
     /// (the server): every stored batch read and the catalog registered.
     /// A batch that cannot be decoded is returned beside the workspace,
     /// which holds the rest.
+    /// Its pushed rows are compacted into Parquet as they grow.
     pub async fn open_on(dir: &Path, loaded: Loaded, store: &Store) -> (Workspace, Result<(), String>) {
         let mut ws = Workspace::unread(dir, loaded, None);
+        ws.compaction = Some(compact::Compaction::new(dir, ws.project()));
+        ws.resume_compacted(store).await;
         let read = ws.read_batches(store).await;
+        ws.compact_if_due(store).await;
         ws.register().await;
         (ws, read)
     }
@@ -154,6 +161,7 @@ impl Workspace {
             decoded: 0,
             catalog,
             source_diagnostics: Diagnostics::default(),
+            compaction: None,
         }
     }
 
@@ -178,9 +186,19 @@ impl Workspace {
     /// rows as decoded.
     async fn register(&mut self) {
         let mut d = Diagnostics::default();
-        let catalog =
-            yardstick_engine::register_sources_with(&self.loaded.project, &self.dir, &self.stored, &mut d)
-                .await;
+        let compacted = self
+            .compaction
+            .as_ref()
+            .map(compact::Compaction::files)
+            .unwrap_or_default();
+        let catalog = yardstick_engine::register_sources_compacted(
+            &self.loaded.project,
+            &self.dir,
+            &self.stored,
+            &compacted,
+            &mut d,
+        )
+        .await;
         self.catalog = Arc::new(catalog);
         self.source_diagnostics = d;
     }
@@ -190,7 +208,9 @@ impl Workspace {
     /// as they are now. An undecodable batch is reported; the catalog is
     /// registered with everything else.
     pub async fn refresh(&mut self, store: &Store) -> Result<(), String> {
+        self.resume_compacted(store).await;
         let read = self.read_batches(store).await;
+        self.compact_if_due(store).await;
         self.register().await;
         read
     }
@@ -201,6 +221,7 @@ impl Workspace {
         self.loaded = loaded;
         self.stored.clear();
         self.seq = 0;
+        self.reset_compaction();
     }
 
     /// How many stored batches this workspace has decoded.

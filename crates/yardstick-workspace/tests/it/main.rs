@@ -1,6 +1,7 @@
 //! The one way into a project: opened once, stored rows decoded once, the
 //! same answers as the engine's own entry points.
 
+mod compact;
 mod layers;
 
 use std::path::Path;
@@ -9,7 +10,7 @@ use yardstick_engine::eval::EvalOptions;
 use yardstick_engine::ingest::BodyFormat;
 use yardstick_workspace::{OpenError, Rows, Workspace};
 
-const PROJECT: &str = r#"
+pub(crate) const PROJECT: &str = r#"
 [project]
 name = "W"
 timezone = "UTC"
@@ -29,17 +30,17 @@ every = "month"
 target = ">= 2"
 "#;
 
-fn project() -> tempfile::TempDir {
+pub(crate) fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("yardstick.toml"), PROJECT).expect("write");
     dir
 }
 
-fn rt() -> tokio::runtime::Runtime {
+pub(crate) fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Runtime::new().expect("runtime")
 }
 
-fn push(dir: &Path, body: &str, key: &str) {
+pub(crate) fn push(dir: &Path, body: &str, key: &str) {
     let ws = rt().block_on(Workspace::open(dir, None)).expect("opens");
     let rows = Rows {
         source: "signups",
@@ -52,7 +53,7 @@ fn push(dir: &Path, body: &str, key: &str) {
     assert!(stored.rows > 0);
 }
 
-fn opts(as_of: &str) -> EvalOptions {
+pub(crate) fn opts(as_of: &str) -> EvalOptions {
     EvalOptions {
         as_of: chrono::DateTime::parse_from_rfc3339(as_of)
             .expect("instant")
