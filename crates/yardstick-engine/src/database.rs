@@ -440,3 +440,24 @@ pub(crate) async fn time_extreme(
     };
     Some(run.await)
 }
+
+/// Rows of a database source whose `column` is empty, counted there.
+pub(crate) async fn missing_values(db: &DbTable, source: &str, column: &str) -> DfResult<i64> {
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let sql = format!(
+        "SELECT CAST(count(*) - count({}) AS BIGINT) FROM {}",
+        quote(column),
+        quote(source)
+    );
+    let batches = db.ctx.sql(&sql).await?.collect().await?;
+    Ok(batches
+        .iter()
+        .find(|b| b.num_rows() > 0)
+        .and_then(|b| {
+            datafusion::arrow::array::AsArray::as_primitive_opt::<datafusion::arrow::datatypes::Int64Type>(
+                b.column(0),
+            )
+            .map(|a| a.value(0))
+        })
+        .unwrap_or(0))
+}

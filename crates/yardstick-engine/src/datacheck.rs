@@ -89,6 +89,10 @@ async fn check_time_columns(
             continue;
         }
         let nulls = async {
+            // A database counts them itself.
+            if let Some(db) = catalog.databases.get(&s.id.value) {
+                return crate::database::missing_values(db, &s.id.value, &col.value).await;
+            }
             let df = catalog.ctx.table(s.id.value.as_str()).await?;
             let batches = df
                 .aggregate(
@@ -158,16 +162,24 @@ async fn find_bad_values(
     d: &mut Diagnostics,
 ) {
     let Some(Origin::Files { format, .. }) = &s.origin else {
+        let (what, hint) = match &s.origin {
+            Some(Origin::Database {
+                connection,
+                relation: yardstick_core::model::Relation::Table(table),
+            }) => (
+                format!("table `{}` of the database `{}`", table.value, connection.value),
+                "every row needs a time: fill them in the database, or read a view that leaves those rows out"
+                    .to_string(),
+            ),
+            _ => (format!("view `{}`", s.id.value), format!("write {TIME_FORMS}")),
+        };
         d.push(
             Diagnostic::error(
                 "not-a-time",
-                format!(
-                    "view `{}` has rows whose `{}` is not a time",
-                    s.id.value, col.value
-                ),
+                format!("{what} has rows whose `{}` is not a time", col.value),
             )
             .at(&col.loc)
-            .hint(format!("write {TIME_FORMS}")),
+            .hint(hint),
         );
         return;
     };
