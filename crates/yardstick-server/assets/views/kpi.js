@@ -188,7 +188,8 @@ export async function viewKpi(id) {
           $("#explain").innerHTML = `<p>${badge(x.status)} ${esc(x.reason)}</p>
             <p class="muted">${esc(x.form)} · value ${fmt(x.value, x.unit)} · target ${esc(x.target || "none")}${x.target_note ? ` (${esc(x.target_note)})` : ""}</p>
             ${(x.inputs || []).length ? `<table><thead><tr><th>Input</th><th>Form</th><th>Period</th><th class="num">Value</th></tr></thead><tbody>${x.inputs.map((i) => `<tr><td>${esc(i.id)}</td><td>${esc(i.form)}</td><td>${esc(i.period)}</td><td class="num">${fmt(i.value)}</td></tr>`).join("")}</tbody></table>` : ""}
-            ${x.sql ? `<pre>${esc(x.sql)}</pre>` : ""}`;
+            ${x.sql ? `<pre>${esc(x.sql)}</pre>` : ""}
+            ${x.database_sql ? `<p class="muted" id="database-sql-label">Sent to the database: the evaluation's aggregate, pushed down</p><pre id="database-sql">${esc(x.database_sql)}</pre>` : ""}`;
         })
         .catch((e) => { $("#explain").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
     };

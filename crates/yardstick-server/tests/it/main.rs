@@ -13,6 +13,7 @@ mod agreement;
 mod agreements;
 mod alerts;
 mod dashboard;
+mod database;
 mod history;
 mod isolation;
 mod openapi;
