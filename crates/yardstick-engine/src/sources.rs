@@ -226,6 +226,16 @@ pub(crate) fn unknown_column(
     );
 }
 
+/// Reports each declared `columns` entry that `raw` (what was read) lacks.
+fn declared_columns_exist(d: &mut Diagnostics, s: &Source, raw: &Schema, schema: &DFSchema, lacking: &str) {
+    for (c, _) in &s.columns {
+        if raw.field_with_name(&c.value).is_err() {
+            let context = format!("`columns` names a column {lacking}");
+            unknown_column(d, c, &s.id.value, schema, &context);
+        }
+    }
+}
+
 /// Registers a file source, or reports why it cannot be read.
 ///
 /// Time columns (the declared `time`/`start`/`end` and every column the
@@ -372,18 +382,7 @@ async fn register_files(
         };
         exprs.push(e.alias(name));
     }
-    for (c, _) in &s.columns {
-        if raw.field_with_name(&c.value).is_err() {
-            let schema = df.schema().clone();
-            unknown_column(
-                d,
-                c,
-                &s.id.value,
-                &schema,
-                "`columns` names a column the files do not have",
-            );
-        }
-    }
+    declared_columns_exist(d, s, &raw, df.schema(), "the files do not have");
     let df = match df.select(exprs) {
         Ok(df) => df,
         Err(e) => {
@@ -686,18 +685,7 @@ async fn register_database(
     let tz = project.settings.timezone;
     let instant = ScalarUDF::from(InstantUdf::new(tz));
     let roles = s.time_columns();
-    for (c, _) in &s.columns {
-        if raw.field_with_name(&c.value).is_err() {
-            let schema = df.schema().clone();
-            unknown_column(
-                d,
-                c,
-                &s.id.value,
-                &schema,
-                "`columns` names a column the table does not have",
-            );
-        }
-    }
+    declared_columns_exist(d, s, &raw, df.schema(), "the table does not have");
     let exprs: Vec<Expr> = raw
         .fields()
         .iter()

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
-use super::{seed_dir, yardstick};
+use super::{seed_dir, the_error, yardstick};
 
 /// Each seed table with its columns as PostgreSQL types them.
 const TABLES: [(&str, &str); 5] = [
@@ -268,26 +268,21 @@ fn a_bad_connection_or_a_missing_table_is_located_without_the_secret() {
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(!all.contains("S3cret-pw"), "the password is never shown: {all}");
     let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    let errors: Vec<&Value> = json["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .filter(|d| d["severity"] == "error")
-        .collect();
-    assert_eq!(errors.len(), 1, "one error for the connection: {json:#}");
-    assert_eq!(errors[0]["code"], "unreachable-database");
-    let m = errors[0]["message"].as_str().unwrap_or_default();
-    assert!(
-        m.contains("`main`") && m.contains("YARDSTICK_TEST_POSTGRES"),
-        "{m}"
-    );
+    // One error for the connection, where the source names it.
+    let (code, at, _) = the_error(&json);
+    assert_eq!(code, "unreachable-database");
     let text = std::fs::read_to_string(db.path().join("yardstick.toml")).expect("read");
     let line = text
         .lines()
         .position(|l| l.starts_with("connection = \"main\""))
         .expect("line")
         + 1;
-    assert_eq!(errors[0]["line"], line);
+    assert!(at.starts_with(&format!("yardstick.toml:{line}:")), "{at}");
+    let m = json["diagnostics"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        m.contains("`main`") && m.contains("YARDSTICK_TEST_POSTGRES"),
+        "{m}"
+    );
 }
 
 #[test]
