@@ -99,11 +99,11 @@ fn params_of(url: &str) -> Result<HashMap<String, SecretString>, String> {
     Ok(p)
 }
 
+/// A URL part decoded (`%40` is `@`; a `+` stays a `+`, as in user info).
 fn percent(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// A message from the database layer with anything secret taken out.
@@ -460,4 +460,46 @@ pub(crate) async fn missing_values(db: &DbTable, source: &str, column: &str) -> 
             .map(|a| a.value(0))
         })
         .unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[test]
+    fn a_url_becomes_the_pool_s_parameters_and_never_a_message() {
+        let url = "postgres://ann:p%40ss+w0rd@db.internal:6543/sales?sslmode=require";
+        let p = params_of(url).expect("parses");
+        let get = |k: &str| {
+            p.get(k)
+                .map(|v| v.expose_secret().to_string())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            (
+                get("host"),
+                get("port"),
+                get("user"),
+                get("pass"),
+                get("db"),
+                get("sslmode")
+            ),
+            (
+                "db.internal".into(),
+                "6543".into(),
+                "ann".into(),
+                "p@ss+w0rd".into(),
+                "sales".into(),
+                "require".into()
+            )
+        );
+        assert_eq!(get("options"), "-c TimeZone=UTC");
+        assert_eq!(
+            scrub(&format!("failed for {url}: password p@ss+w0rd rejected"), url),
+            "failed for <url>: password <password> rejected"
+        );
+        assert!(params_of("mysql://x@y/z").is_err());
+    }
 }
