@@ -57,9 +57,23 @@ impl std::fmt::Debug for DbTable {
     }
 }
 
-/// Opened connections of one registration, by connection id (`None`: it
-/// failed, and said why once).
-pub(crate) type Pools = HashMap<String, Option<(Arc<PostgresConnectionPool>, SessionContext)>>;
+/// Connections kept open across registrations (a server registers its
+/// sources again on every refresh): each pool with its federated session,
+/// by URL and project zone. Only connections that opened are kept, so a
+/// failed one is tried again next time.
+#[derive(Default)]
+pub struct Connections {
+    open: HashMap<(String, String), (Arc<PostgresConnectionPool>, SessionContext)>,
+}
+
+impl std::fmt::Debug for Connections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The keys hold URLs: never printed.
+        f.debug_struct("Connections")
+            .field("open", &self.open.len())
+            .finish()
+    }
+}
 
 /// Connection parameters from a `postgres://` URL, for the pool.
 fn params_of(url: &str) -> Result<HashMap<String, SecretString>, String> {
@@ -122,9 +136,11 @@ fn scrub(message: &str, url: &str) -> String {
     m
 }
 
-/// Opens a connection's pool and its federated session, or says why not at
-/// `at` (where a source names the connection).
+/// A connection's pool and its federated session, opened now or kept from
+/// an earlier registration, or says why not at `at` (where a source names
+/// the connection).
 async fn open(
+    kept: &mut Connections,
     c: &Connection,
     tz: chrono_tz::Tz,
     at: &Located<String>,
@@ -148,6 +164,10 @@ async fn open(
         );
         return None;
     };
+    let key = (url.clone(), tz.name().to_string());
+    if let Some(open) = kept.open.get(&key) {
+        return Some(open.clone());
+    }
     let fail = |d: &mut Diagnostics, why: String| {
         d.push(
             Diagnostic::error(
@@ -178,7 +198,9 @@ async fn open(
                 .options_mut()
                 .execution
                 .time_zone = Some(tz.name().to_string());
-            Some((Arc::new(pool), ctx))
+            let open = (Arc::new(pool), ctx);
+            kept.open.insert(key, open.clone());
+            Some(open)
         }
         Err(e) => {
             fail(d, scrub(&error_chain(&e), &url));
@@ -206,7 +228,8 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 /// the database only what it can run ([`Guarded`]).
 pub(crate) async fn open_table(
     project: &Project,
-    pools: &mut Pools,
+    kept: &mut Connections,
+    failed: &mut std::collections::HashSet<String>,
     id: &str,
     connection: &Located<String>,
     table: &Located<String>,
@@ -216,11 +239,14 @@ pub(crate) async fn open_table(
         // `check` reports the unknown connection.
         return None;
     };
-    if !pools.contains_key(&c.id.value) {
-        let opened = open(c, project.settings.timezone, connection, d).await;
-        pools.insert(c.id.value.clone(), opened);
+    // A connection that failed is reported once per registration.
+    if failed.contains(&c.id.value) {
+        return None;
     }
-    let (pool, ctx) = pools.get(&c.id.value).cloned().flatten()?;
+    let Some((pool, ctx)) = open(kept, c, project.settings.timezone, connection, d).await else {
+        failed.insert(c.id.value.clone());
+        return None;
+    };
     let url = std::env::var(&c.url_env.value).unwrap_or_default();
     let reference = TableReference::from(table.value.as_str());
     let raw = match PostgresTableFactory::new(pool).table_provider(reference).await {
@@ -241,7 +267,11 @@ pub(crate) async fn open_table(
             return None;
         }
     };
-    if let Err(e) = ctx.register_table(id, Arc::clone(&raw)) {
+    // The session may be kept from an earlier registration.
+    let registered = ctx
+        .deregister_table(id)
+        .and_then(|_| ctx.register_table(id, Arc::clone(&raw)));
+    if let Err(e) = registered {
         d.push(Diagnostic::error("internal", format!("cannot register `{id}`: {e}")).at(&table.loc));
         return None;
     }
@@ -417,8 +447,7 @@ pub(crate) async fn time_extreme(
     latest_before: Option<i64>,
 ) -> Option<DfResult<Option<i64>>> {
     let kind = TimeKind::of(db.raw.field_with_name(column).ok()?.data_type())?;
-    let col = format!("\"{}\"", column.replace('"', "\"\""));
-    let table = format!("\"{}\"", source.replace('"', "\"\""));
+    let (col, table) = (quote(column), quote(source));
     let sql = match latest_before {
         None => format!("SELECT min({col}) FROM {table}"),
         Some(b) => format!(
@@ -441,9 +470,13 @@ pub(crate) async fn time_extreme(
     Some(run.await)
 }
 
+/// A quoted SQL identifier (as `eval` quotes them; `eval` uses this module).
+fn quote(id: &str) -> String {
+    format!("\"{}\"", id.replace('"', "\"\""))
+}
+
 /// Rows of a database source whose `column` is empty, counted there.
 pub(crate) async fn missing_values(db: &DbTable, source: &str, column: &str) -> DfResult<i64> {
-    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     let sql = format!(
         "SELECT CAST(count(*) - count({}) AS BIGINT) FROM {}",
         quote(column),

@@ -538,7 +538,8 @@ pub async fn register_sources_with(
     stored: &StoredRows,
     d: &mut Diagnostics,
 ) -> Catalog {
-    register_sources_compacted(project, root, stored, &CompactedFiles::new(), d).await
+    let mut connections = crate::database::Connections::default();
+    register_sources_compacted(project, root, stored, &CompactedFiles::new(), &mut connections, d).await
 }
 
 /// Parquet files holding the older rows of stored sources, by source id
@@ -548,25 +549,36 @@ pub type CompactedFiles = std::collections::BTreeMap<String, Vec<std::path::Path
 /// [`register_sources_with`] where the older rows of stored sources are in
 /// compacted Parquet files: a stored source reads its files, then the rows
 /// held in memory.
+///
+/// `connections` keeps database connections open between registrations.
 pub async fn register_sources_compacted(
     project: &Project,
     root: &Path,
     stored: &StoredRows,
     compacted: &CompactedFiles,
+    connections: &mut crate::database::Connections,
     d: &mut Diagnostics,
 ) -> Catalog {
     let ctx = session(project.settings.timezone);
     let mut tables = HashMap::new();
     let mut databases = HashMap::new();
-    let mut pools = crate::database::Pools::new();
+    let mut failed = std::collections::HashSet::new();
     for s in project.sources.values() {
         match &s.origin {
             Some(Origin::Database {
                 connection,
                 relation: Relation::Table(table),
             }) => {
-                let Some((provider, db)) =
-                    crate::database::open_table(project, &mut pools, &s.id.value, connection, table, d).await
+                let Some((provider, db)) = crate::database::open_table(
+                    project,
+                    connections,
+                    &mut failed,
+                    &s.id.value,
+                    connection,
+                    table,
+                    d,
+                )
+                .await
                 else {
                     continue;
                 };

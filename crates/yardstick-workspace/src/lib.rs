@@ -88,6 +88,8 @@ pub struct Workspace {
     source_diagnostics: Diagnostics,
     /// Pushed rows compacted into Parquet (a server's workspace only).
     compaction: Option<compact::Compaction>,
+    /// Database connections, kept open between refreshes.
+    connections: yardstick_engine::database::Connections,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -162,6 +164,7 @@ impl Workspace {
             catalog,
             source_diagnostics: Diagnostics::default(),
             compaction: None,
+            connections: Default::default(),
         }
     }
 
@@ -196,6 +199,7 @@ impl Workspace {
             &self.dir,
             &self.stored,
             &compacted,
+            &mut self.connections,
             &mut d,
         )
         .await;

@@ -111,12 +111,7 @@ impl Evaluator<'_> {
         self.catalog
             .ctx
             .register_udf(ScalarUDF::from(BucketUdf::new(&udf_name, bucket_bounds)));
-        let ents: Vec<String> = entity
-            .iter()
-            .enumerate()
-            .map(|(i, e)| format!("{} AS \"__e{i}\"", quote(e)))
-            .collect();
-        let ent_refs: Vec<String> = entity.iter().map(|e| quote(e)).collect();
+        let (ents, ent_refs) = entity_columns(entity);
         let n = frame.periods.len();
         let select_tail = |p: &str| {
             let mut cols = vec![format!("{p} AS \"__p\"")];
@@ -154,9 +149,7 @@ impl Evaluator<'_> {
         };
         let context = format!("evaluating KPIs over source `{source}`");
         let pushed = match frame.kind {
-            PeriodKind::Calendar(_) => {
-                self.pushed_query(src, &time, members, &frame.bounds, &ents, &ent_refs, &aggs)?
-            }
+            PeriodKind::Calendar(_) => self.pushed_query(src, &time, members, &frame.bounds, &aggs)?,
             PeriodKind::Rolling { .. } => None,
         };
         let batches = match pushed {
@@ -251,15 +244,12 @@ impl Evaluator<'_> {
     /// written. `None` when a member cannot be pushed down: a percentile
     /// (our exact aggregate), or an expression that reads a time column or
     /// a column with a declared type (their values differ there).
-    #[allow(clippy::too_many_arguments)]
     fn pushed_query(
         &self,
         src: &Source,
         time: &str,
         members: &[NodeKey],
         bounds: &[i64],
-        ents: &[String],
-        ent_refs: &[String],
         aggs: &[String],
     ) -> Result<Option<(datafusion::prelude::SessionContext, String)>, EvalError> {
         let Some(db) = self.catalog.databases.get(&src.id.value) else {
@@ -295,15 +285,17 @@ impl Evaluator<'_> {
                 return Ok(None);
             }
         }
+        // Members of a group share their entity columns.
+        let (ents, ent_refs) = entity_columns(members.first().map_or(&[][..], |m| &m.entity[..]));
         let (case, within) =
             crate::database::period_case(&quote(time), kind, bounds, self.project.settings.timezone);
         // The period is computed in a subquery and grouped by its name:
         // the federation's rewriting keeps names, not long expressions.
         let mut cols = vec!["\"__p\"".to_string()];
-        cols.extend(ents.iter().cloned());
+        cols.extend(ents);
         cols.extend(aggs.iter().cloned());
         let mut group = vec!["\"__p\"".to_string()];
-        group.extend(ent_refs.iter().cloned());
+        group.extend(ent_refs);
         let sql = format!(
             "SELECT {} FROM (SELECT {case} AS \"__p\", * FROM {} WHERE {within}) AS \"__q\" GROUP BY {}",
             cols.join(", "),
@@ -334,22 +326,8 @@ impl Evaluator<'_> {
             return Ok(None);
         }
         let (aggs, _) = self.leaf_exprs(measure, 0)?;
-        let ents: Vec<String> = leaf
-            .entity
-            .iter()
-            .enumerate()
-            .map(|(i, e)| format!("{} AS \"__e{i}\"", quote(e)))
-            .collect();
-        let ent_refs: Vec<String> = leaf.entity.iter().map(|e| quote(e)).collect();
-        let Some((ctx, sql)) = self.pushed_query(
-            src,
-            &time.value,
-            std::slice::from_ref(leaf),
-            &frame.bounds,
-            &ents,
-            &ent_refs,
-            &aggs,
-        )?
+        let Some((ctx, sql)) =
+            self.pushed_query(src, &time.value, std::slice::from_ref(leaf), &frame.bounds, &aggs)?
         else {
             return Ok(None);
         };
@@ -542,6 +520,17 @@ pub(super) fn entity_value(a: &dyn Array, r: usize) -> EntityValue {
         Ok(v) => EntityValue::Str(v.to_string()),
         Err(_) => EntityValue::Null,
     }
+}
+
+/// Entity columns as a leaf query selects them (`"region" AS "__e0"`) and
+/// as it groups by them.
+fn entity_columns(entity: &[String]) -> (Vec<String>, Vec<String>) {
+    let select = entity
+        .iter()
+        .enumerate()
+        .map(|(i, e)| format!("{} AS \"__e{i}\"", quote(e)))
+        .collect();
+    (select, entity.iter().map(|e| quote(e)).collect())
 }
 
 /// Runs a leaf query in a connection's federated session: the database
