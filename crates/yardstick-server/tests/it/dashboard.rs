@@ -93,9 +93,11 @@ impl Browser {
     }
 
     /// Waits until `script` (a JS expression) is truthy.
+    /// Gives up after 30 s: on-demand routes (`why`) in a debug build, with
+    /// the other browser tests running beside, took more than 15 s in CI.
     pub(crate) async fn until(&self, what: &str, script: &str) -> Value {
         let mut last = Value::Null;
-        for _ in 0..150 {
+        for _ in 0..300 {
             last = self
                 .client
                 .execute(&format!("return {script};"), vec![])
