@@ -78,6 +78,65 @@ pub struct Table {
     /// Columns read as text and converted, with the place that says why
     /// (see [`crate::typing`]); `check` validates them row by row.
     pub conversions: Vec<(Located<String>, Conversion)>,
+    /// What the rows are made of, to tell appended rows from changed ones
+    /// (see [`crate::eval::incremental`]).
+    pub parts: Parts,
+    /// The files' schema as read, before conversions (file sources).
+    pub(crate) raw: Option<Arc<Schema>>,
+    /// Rows held in memory (stored sources), in the order they were stored.
+    pub(crate) memory: Vec<RecordBatch>,
+}
+
+/// What a source's rows are made of. Two registrations of a source whose
+/// parts are equal read the same rows; a later one whose parts extend an
+/// earlier one's read those rows and more.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Parts {
+    /// Files, in the order read.
+    Files(Vec<FilePart>),
+    /// Stored rows: compacted Parquet files, then the batches held in
+    /// memory, appended in order.
+    Stored { compacted: Vec<String>, batches: usize },
+    /// Rows whose changes cannot be told apart (a database table, a view).
+    #[default]
+    Opaque,
+}
+
+/// One file of a source as it was when registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilePart {
+    /// Relative to the project folder.
+    pub path: String,
+    pub len: u64,
+    pub modified: Option<std::time::SystemTime>,
+    /// A hash of the first and last 64 KiB: a file rewritten within the
+    /// same clock tick at the same length still differs.
+    pub sample: u64,
+}
+
+impl FilePart {
+    fn read(root: &Path, path: &str) -> std::io::Result<FilePart> {
+        use std::hash::{Hash, Hasher};
+        use std::io::{Read, Seek, SeekFrom};
+        const SAMPLE: u64 = 64 * 1024;
+        let mut f = std::fs::File::open(root.join(path))?;
+        let meta = f.metadata()?;
+        let len = meta.len();
+        let mut h = std::hash::DefaultHasher::new();
+        let mut buf = Vec::new();
+        (&mut f).take(SAMPLE).read_to_end(&mut buf)?;
+        if len > SAMPLE {
+            f.seek(SeekFrom::Start(len.saturating_sub(SAMPLE).max(SAMPLE)))?;
+            f.take(SAMPLE).read_to_end(&mut buf)?;
+        }
+        buf.hash(&mut h);
+        Ok(FilePart {
+            path: path.to_string(),
+            len,
+            modified: meta.modified().ok(),
+            sample: h.finish(),
+        })
+    }
 }
 
 impl Table {
@@ -93,6 +152,9 @@ impl Table {
             raw_types,
             files: Vec::new(),
             conversions: Vec::new(),
+            parts: Parts::Opaque,
+            raw: None,
+            memory: Vec::new(),
         }
     }
 }
@@ -268,10 +330,14 @@ async fn register_files(
         );
         return None;
     }
+    let mut parts = Vec::with_capacity(files.len());
     for f in &files {
-        if let Err(e) = std::fs::File::open(root.join(f)) {
-            d.push(Diagnostic::error("unreadable-data", format!("cannot read `{f}`: {e}")).at(&path.loc));
-            return None;
+        match FilePart::read(root, f) {
+            Ok(part) => parts.push(part),
+            Err(e) => {
+                d.push(Diagnostic::error("unreadable-data", format!("cannot read `{f}`: {e}")).at(&path.loc));
+                return None;
+            }
         }
     }
     let abs: Vec<String> = files
@@ -354,6 +420,35 @@ async fn register_files(
         .iter()
         .map(|f| (f.name().clone(), f.data_type().clone()))
         .collect();
+    let exprs = converting(s, &raw, &conversions, tz);
+    declared_columns_exist(d, s, &raw, df.schema(), "the files do not have");
+    let df = match df.select(exprs) {
+        Ok(df) => df,
+        Err(e) => {
+            d.push(Diagnostic::error("bad-column-type", df_message(&e)).at(&path.loc));
+            return None;
+        }
+    };
+    let schema = register(ctx, s, df, d).await?;
+    Some(Table {
+        schema,
+        raw_types,
+        files,
+        conversions,
+        parts: Parts::Files(parts),
+        raw: Some(Arc::new(raw)),
+        memory: Vec::new(),
+    })
+}
+
+/// The columns of a file source as queries see them: each read column
+/// converted as planned (time columns become instants).
+pub(crate) fn converting(
+    s: &Source,
+    raw: &Schema,
+    conversions: &[(Located<String>, Conversion)],
+    tz: chrono_tz::Tz,
+) -> Vec<Expr> {
     let instant = ScalarUDF::from(InstantUdf::new(tz));
     let number = ScalarUDF::from(NumberUdf::new(false));
     let integer = ScalarUDF::from(NumberUdf::new(true));
@@ -382,21 +477,7 @@ async fn register_files(
         };
         exprs.push(e.alias(name));
     }
-    declared_columns_exist(d, s, &raw, df.schema(), "the files do not have");
-    let df = match df.select(exprs) {
-        Ok(df) => df,
-        Err(e) => {
-            d.push(Diagnostic::error("bad-column-type", df_message(&e)).at(&path.loc));
-            return None;
-        }
-    };
-    let schema = register(ctx, s, df, d).await?;
-    Some(Table {
-        schema,
-        raw_types,
-        files,
-        conversions,
-    })
+    exprs
 }
 
 /// The columns of a file source that are converted, each with the place
@@ -599,12 +680,12 @@ pub async fn register_sources_compacted(
                     .get(&s.id.value)
                     .map(|fs| fs.iter().map(|f| f.to_string_lossy().into_owned()).collect())
                     .unwrap_or_default();
-                let memory = MemTable::try_new(schema.clone(), vec![batches])
+                let memory = MemTable::try_new(schema.clone(), vec![batches.clone()])
                     .and_then(|t| ctx.read_table(Arc::new(t)));
                 let df = if files.is_empty() {
                     memory
                 } else {
-                    match read_files(&ctx, files, FileFormat::Parquet, Some(&schema)).await {
+                    match read_files(&ctx, files.clone(), FileFormat::Parquet, Some(&schema)).await {
                         Ok(older) => memory.and_then(|m| older.union(m)),
                         Err(e) => Err(e),
                     }
@@ -623,7 +704,13 @@ pub async fn register_sources_compacted(
                     }
                 };
                 if let Some(schema) = register(&ctx, s, df, d).await {
-                    tables.insert(s.id.value.clone(), Table::without_files(schema));
+                    let mut t = Table::without_files(schema);
+                    t.parts = Parts::Stored {
+                        compacted: files,
+                        batches: batches.len(),
+                    };
+                    t.memory = batches;
+                    tables.insert(s.id.value.clone(), t);
                 }
             }
             _ => {}
@@ -742,5 +829,8 @@ async fn register_database(
         raw_types,
         files: Vec::new(),
         conversions: Vec::new(),
+        parts: Parts::Opaque,
+        raw: None,
+        memory: Vec::new(),
     })
 }

@@ -119,18 +119,21 @@ impl Evaluator<'_> {
             cols.extend(aggs.iter().cloned());
             cols.join(", ")
         };
+        // Calendar periods: `period` restricts the period index (`IS NOT
+        // NULL` for every row of the frame, `IN (…)` for some periods).
+        let calendar_sql = |period: &str| {
+            let p = format!("{udf_name}({})", quote(&time));
+            let mut group = vec![p.clone()];
+            group.extend(ent_refs.iter().cloned());
+            format!(
+                "SELECT {} FROM {} WHERE {p} {period} GROUP BY {}",
+                select_tail(&p),
+                quote(source),
+                group.join(", ")
+            )
+        };
         let sql = match frame.kind {
-            PeriodKind::Calendar(_) => {
-                let p = format!("{udf_name}({})", quote(&time));
-                let mut group = vec![p.clone()];
-                group.extend(ent_refs.iter().cloned());
-                format!(
-                    "SELECT {} FROM {} WHERE {p} IS NOT NULL GROUP BY {}",
-                    select_tail(&p),
-                    quote(source),
-                    group.join(", ")
-                )
-            }
+            PeriodKind::Calendar(_) => calendar_sql("IS NOT NULL"),
             PeriodKind::Rolling { days } => {
                 let offsets: Vec<String> = (0..days).map(|k| format!("({k})")).collect();
                 let p = "(\"__d\" + \"__k\")".to_string();
@@ -148,22 +151,40 @@ impl Evaluator<'_> {
             }
         };
         let context = format!("evaluating KPIs over source `{source}`");
-        let pushed = match frame.kind {
-            PeriodKind::Calendar(_) => self.pushed_query(src, &time, members, &frame.bounds, &aggs)?,
-            PeriodKind::Rolling { .. } => None,
-        };
-        let batches = match pushed {
-            Some((ctx, pushed_sql)) => match run_pushed(&ctx, &pushed_sql).await {
-                Ok(b) => b,
-                Err(e) => {
-                    // The database could not run it (a function it lacks):
-                    // the same query runs here over the rows it sends.
-                    tracing::warn!(source, error = %df_message(&e), "aggregate not pushed down to the database");
-                    self.collect(&sql, &context).await?
+        let n_ent = entity.len();
+        let key = incremental::GroupKey::new(source, cadence, entity, &aggs);
+        let merges = self.merges(members)?;
+        let cells = match self
+            .kept_cells(&key, &frame, &calendar_sql, &merges, n_ent)
+            .await?
+        {
+            Some(cells) => cells,
+            None => {
+                if let Some(inc) = &mut self.inc {
+                    inc.read_whole();
                 }
-            },
-            None => self.collect(&sql, &context).await?,
+                let pushed = match frame.kind {
+                    PeriodKind::Calendar(_) => {
+                        self.pushed_query(src, &time, members, &frame.bounds, &aggs)?
+                    }
+                    PeriodKind::Rolling { .. } => None,
+                };
+                let batches = match pushed {
+                    Some((ctx, pushed_sql)) => match run_pushed(&ctx, &pushed_sql).await {
+                        Ok(b) => b,
+                        Err(e) => {
+                            // The database could not run it (a function it lacks):
+                            // the same query runs here over the rows it sends.
+                            tracing::warn!(source, error = %df_message(&e), "aggregate not pushed down to the database");
+                            self.collect(&sql, &context).await?
+                        }
+                    },
+                    None => self.collect(&sql, &context).await?,
+                };
+                incremental::cells_of(&batches, n_ent, &frame)
+            }
         };
+        self.keep_cells(key, &frame, &cells);
         // The same aggregates over zero rows give each leaf's empty value.
         let empty_sql = format!("SELECT {} FROM {} WHERE false", aggs.join(", "), quote(source));
         let empty_batches = self.collect(&empty_sql, &context).await?;
@@ -176,32 +197,20 @@ impl Evaluator<'_> {
         // Dense grids per member.
         let mut grids: Vec<BTreeMap<Key, Vec<Option<f64>>>> = vec![BTreeMap::new(); shapes.len()];
         let mut bases: Vec<BTreeMap<Key, Vec<Option<f64>>>> = vec![BTreeMap::new(); shapes.len()];
-        let n_ent = entity.len();
-        for b in &batches {
-            let p_col = b.column(0);
-            for r in 0..b.num_rows() {
-                let Some(p) = index_value(p_col.as_ref(), r) else {
-                    continue;
-                };
-                if p >= n {
-                    continue;
-                }
-                let key: Key = (0..n_ent)
-                    .map(|i| entity_value(b.column(1 + i).as_ref(), r))
-                    .collect();
-                let mut col = 1 + n_ent;
-                for (i, shape) in shapes.iter().enumerate() {
-                    let raw: Vec<Option<f64>> = (0..shape.width())
-                        .map(|j| float_value(b.column(col + j).as_ref(), r))
-                        .collect();
-                    col += shape.width();
-                    let empty = fills[i].or_else(|| shape.value(&empty_row_slice(&empty_row, &shapes, i)));
-                    let grid = grids[i].entry(key.clone()).or_insert_with(|| vec![empty; n]);
-                    grid[p] = shape.value(&raw);
-                    if let LeafShape::Share = shape {
-                        let basis = bases[i].entry(key.clone()).or_insert_with(|| vec![Some(0.0); n]);
-                        basis[p] = raw.first().copied().flatten();
-                    }
+        for ((first, key), cols) in &cells {
+            let Ok(p) = frame.periods.binary_search_by(|x| x.first.cmp(first)) else {
+                continue;
+            };
+            let mut col = 0;
+            for (i, shape) in shapes.iter().enumerate() {
+                let raw = cols.get(col..col + shape.width()).unwrap_or_default();
+                col += shape.width();
+                let empty = fills[i].or_else(|| shape.value(&empty_row_slice(&empty_row, &shapes, i)));
+                let grid = grids[i].entry(key.clone()).or_insert_with(|| vec![empty; n]);
+                grid[p] = shape.value(raw);
+                if let LeafShape::Share = shape {
+                    let basis = bases[i].entry(key.clone()).or_insert_with(|| vec![Some(0.0); n]);
+                    basis[p] = raw.first().copied().flatten();
                 }
             }
         }
@@ -237,6 +246,23 @@ impl Evaluator<'_> {
             self.series.insert(leaf.clone(), Arc::new(series));
         }
         Ok(())
+    }
+
+    /// How each aggregate column of a group's members merges over two sets
+    /// of rows (`None`: it does not; see [`incremental`]).
+    fn merges(&self, members: &[NodeKey]) -> Result<Vec<Option<incremental::Merge>>, EvalError> {
+        let mut out = Vec::new();
+        for leaf in members {
+            match self.measure(&leaf.id)?.measure.as_ref().map(|x| &x.value) {
+                Some(Measure::Aggregate { measure, .. }) => out.push(incremental::Merge::of(&measure.expr)),
+                Some(Measure::Share { .. }) => {
+                    out.extend([Some(incremental::Merge::Add), Some(incremental::Merge::Add)]);
+                }
+                Some(Measure::Percentile { .. }) => out.push(None),
+                _ => {}
+            }
+        }
+        Ok(out)
     }
 
     /// The leaf query for a database source as the database runs it: the

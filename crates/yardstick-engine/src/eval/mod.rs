@@ -45,6 +45,7 @@ mod availability;
 pub(crate) use availability::spans;
 mod derived;
 mod frame;
+pub mod incremental;
 mod leaves;
 mod rows;
 
@@ -156,6 +157,8 @@ pub(crate) struct Evaluator<'a> {
     pub(crate) series: HashMap<NodeKey, Arc<Series>>,
     /// Numbers the functions registered for this evaluation.
     pub(crate) next_fn: std::sync::atomic::AtomicUsize,
+    /// The last evaluation's partials, when evaluating incrementally.
+    pub(crate) inc: Option<incremental::Incremental>,
 }
 
 /// What an evaluation has computed before rows are written: every needed
@@ -172,6 +175,16 @@ pub(crate) async fn prepare<'a>(
     project: &'a Project,
     catalog: &'a Catalog,
     opts: &EvalOptions,
+) -> Result<Prepared<'a>, EvalError> {
+    prepare_from(project, catalog, opts, None).await
+}
+
+/// [`prepare`], starting from the partials of an earlier evaluation.
+async fn prepare_from<'a>(
+    project: &'a Project,
+    catalog: &'a Catalog,
+    opts: &EvalOptions,
+    partials: Option<incremental::Partials>,
 ) -> Result<Prepared<'a>, EvalError> {
     let cal = project.settings.calendar();
     let kpis: Vec<&MeasureDef> = if opts.kpis.is_empty() {
@@ -234,7 +247,11 @@ pub(crate) async fn prepare<'a>(
         frames: HashMap::new(),
         series: HashMap::new(),
         next_fn: std::sync::atomic::AtomicUsize::new(0),
+        inc: None,
     };
+    if let Some(old) = partials {
+        ev.inc = Some(incremental::Incremental::start(project, catalog, old, ev.as_of_us).await);
+    }
     // Which leaves each KPI needs, and from when data exists.
     let mut leaves: BTreeSet<NodeKey> = BTreeSet::new();
     for k in &kpis {
@@ -255,7 +272,12 @@ pub(crate) async fn prepare<'a>(
         .collect();
     let mut first_data: HashMap<String, Option<i64>> = HashMap::new();
     for s in &sources {
-        first_data.insert(s.clone(), ev.first_instant(s).await?);
+        let first = if ev.inc.is_some() {
+            ev.incremental_extremes(s).await?
+        } else {
+            ev.first_instant(s).await?
+        };
+        first_data.insert(s.clone(), first);
     }
     let data_start = first_data.values().flatten().min().copied();
     let report_end = opts.to.unwrap_or(opts.as_of);
@@ -284,12 +306,38 @@ pub async fn evaluate(
     catalog: &Catalog,
     opts: &EvalOptions,
 ) -> Result<Evaluation, EvalError> {
+    evaluate_from(project, catalog, opts, None)
+        .await
+        .map(|(ev, _)| ev)
+}
+
+/// [`evaluate`], starting from the partials of the last evaluation made
+/// this way (see [`incremental`]) and leaving the next ones in `partials`.
+/// The result equals [`evaluate`]'s; on an error the partials are dropped.
+pub async fn evaluate_incremental(
+    project: &Project,
+    catalog: &Catalog,
+    opts: &EvalOptions,
+    partials: &mut incremental::Partials,
+) -> Result<Evaluation, EvalError> {
+    let old = std::mem::take(partials);
+    let (ev, next) = evaluate_from(project, catalog, opts, Some(old)).await?;
+    *partials = next.unwrap_or_default();
+    Ok(ev)
+}
+
+async fn evaluate_from(
+    project: &Project,
+    catalog: &Catalog,
+    opts: &EvalOptions,
+    partials: Option<incremental::Partials>,
+) -> Result<(Evaluation, Option<incremental::Partials>), EvalError> {
     let Prepared {
         mut ev,
         kpis,
         first_data,
         data_start,
-    } = prepare(project, catalog, opts).await?;
+    } = prepare_from(project, catalog, opts, partials).await?;
     let mut rows = Vec::new();
     for k in &kpis {
         let Some(c) = k.cadence.as_ref().map(|c| c.value) else {
@@ -317,10 +365,14 @@ pub async fn evaluate(
             &mut rows,
         );
     }
-    Ok(Evaluation {
-        as_of: opts.as_of.into(),
-        evaluations: rows,
-    })
+    let partials = ev.inc.take().map(incremental::Incremental::finish);
+    Ok((
+        Evaluation {
+            as_of: opts.as_of.into(),
+            evaluations: rows,
+        },
+        partials,
+    ))
 }
 
 /// The entity columns a KPI is evaluated by: `for_each`, plus the
@@ -402,6 +454,7 @@ impl<'a> Evaluator<'a> {
             frames: HashMap::new(),
             series: HashMap::new(),
             next_fn: std::sync::atomic::AtomicUsize::new(0),
+            inc: None,
         }
     }
 }

@@ -6,6 +6,7 @@ mod contracts;
 mod database;
 mod freshness;
 mod history;
+mod incremental;
 mod ingest;
 mod measures;
 mod projections;
