@@ -45,6 +45,8 @@ pub struct Snapshot {
     pub evaluation_error: Option<String>,
     /// The newest pushed batch included in this evaluation.
     pub batch_seq: i64,
+    /// How long the evaluation took and what it read again.
+    pub cost: EvaluationCost,
     /// Per evaluation row, in order: the row as JSON and its period's
     /// bounds (µs), prepared once so requests only filter and copy.
     pub rows: Vec<PreparedRow>,
@@ -52,6 +54,14 @@ pub struct Snapshot {
     /// (what parties said about them is read from the store per request:
     /// a resolution shows at once, without a new evaluation).
     pub reconciliations: BTreeMap<String, Result<Reconciliation, String>>,
+}
+
+/// What an evaluation cost: its wall time and how it used the one before
+/// (see [`yardstick_engine::eval::incremental`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EvaluationCost {
+    pub seconds: f64,
+    pub outcome: yardstick_engine::eval::incremental::Outcome,
 }
 
 /// An evaluation row ready to serve.
@@ -288,7 +298,14 @@ impl Refresher {
             }
         };
         // One catalog for the evaluation and the alert rules.
-        let evaluation = match self.ws.evaluate(&opts).await {
+        let started = std::time::Instant::now();
+        let evaluated = self.ws.evaluate_incremental(&opts).await;
+        let cost = EvaluationCost {
+            seconds: started.elapsed().as_secs_f64(),
+            outcome: self.ws.incremental_outcome(),
+        };
+        tracing::info!(seconds = cost.seconds, outcome = ?cost.outcome, "evaluated");
+        let evaluation = match evaluated {
             Ok((_, d)) if d.has_errors() => {
                 let msg: Vec<String> = d.iter().map(|x| x.message.clone()).collect();
                 failed(msg.join("; "), &mut evaluation_error)
@@ -342,6 +359,7 @@ impl Refresher {
             definition_errors: self.definition_errors.clone(),
             evaluation_error,
             batch_seq: self.ws.batch_seq(),
+            cost,
             rows,
             reconciliations,
         }

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use yardstick_core::model::{Origin, Project};
 use yardstick_core::{Diagnostics, Loaded, ROOT_FILE};
+use yardstick_engine::eval::incremental::{Outcome, Partials};
 use yardstick_engine::eval::{EvalError, EvalOptions, Evaluation};
 use yardstick_engine::freshness::Stale;
 use yardstick_engine::ingest::{self, BodyFormat, PushError, RowError};
@@ -90,6 +91,8 @@ pub struct Workspace {
     compaction: Option<compact::Compaction>,
     /// Database connections, kept open between refreshes.
     connections: yardstick_engine::database::Connections,
+    /// What the last incremental evaluation leaves for the next.
+    partials: Partials,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -165,6 +168,7 @@ impl Workspace {
             source_diagnostics: Diagnostics::default(),
             compaction: None,
             connections: Default::default(),
+            partials: Partials::default(),
         }
     }
 
@@ -225,6 +229,7 @@ impl Workspace {
         self.loaded = loaded;
         self.stored.clear();
         self.seq = 0;
+        self.partials = Partials::default();
         self.reset_compaction();
     }
 
@@ -281,6 +286,34 @@ impl Workspace {
     /// when evaluation failed); a data error they cannot locate stays an
     /// [`EvalError::Data`] with the engine's message.
     pub async fn evaluate(&self, opts: &EvalOptions) -> Result<(Evaluation, Diagnostics), EvalError> {
+        self.evaluate_from(opts, None).await
+    }
+
+    /// [`Workspace::evaluate`] for a front end that evaluates again and
+    /// again (the server's refresher): starts from what the last call
+    /// computed, so a refresh reads only rows appended since (see
+    /// [`yardstick_engine::eval::incremental`]). The result equals
+    /// [`Workspace::evaluate`]'s.
+    pub async fn evaluate_incremental(
+        &mut self,
+        opts: &EvalOptions,
+    ) -> Result<(Evaluation, Diagnostics), EvalError> {
+        let mut partials = std::mem::take(&mut self.partials);
+        let result = self.evaluate_from(opts, Some(&mut partials)).await;
+        self.partials = partials;
+        result
+    }
+
+    /// How the last [`Workspace::evaluate_incremental`] used the one before.
+    pub fn incremental_outcome(&self) -> Outcome {
+        self.partials.outcome()
+    }
+
+    async fn evaluate_from(
+        &self,
+        opts: &EvalOptions,
+        partials: Option<&mut Partials>,
+    ) -> Result<(Evaluation, Diagnostics), EvalError> {
         let empty = || Evaluation {
             as_of: opts.as_of.into(),
             evaluations: Vec::new(),
@@ -288,7 +321,13 @@ impl Workspace {
         if self.source_diagnostics.has_errors() {
             return Ok((empty(), self.source_diagnostics.clone()));
         }
-        match yardstick_engine::eval::evaluate(self.project(), &self.catalog, opts).await {
+        let evaluated = match partials {
+            Some(p) => {
+                yardstick_engine::eval::evaluate_incremental(self.project(), &self.catalog, opts, p).await
+            }
+            None => yardstick_engine::eval::evaluate(self.project(), &self.catalog, opts).await,
+        };
+        match evaluated {
             Ok(ev) => Ok((ev, self.source_diagnostics.clone())),
             Err(EvalError::Data(m)) => {
                 let located = self.check_data().await;

@@ -596,7 +596,7 @@ impl Evaluator<'_> {
         &mut self,
         key: &GroupKey,
         frame: &Frame,
-        query: &dyn Fn(&str) -> String,
+        query: &(dyn Fn(&str) -> String + Sync),
         merges: &[Option<Merge>],
         n_ent: usize,
     ) -> Result<Option<Cells>, EvalError> {
@@ -616,7 +616,7 @@ impl Evaluator<'_> {
         inc: &mut Incremental,
         key: &GroupKey,
         frame: &Frame,
-        query: &dyn Fn(&str) -> String,
+        query: &(dyn Fn(&str) -> String + Sync),
         merges: &[Option<Merge>],
         n_ent: usize,
     ) -> Result<Option<Cells>, EvalError> {

@@ -195,6 +195,26 @@ pub struct Health {
     /// `sqlite` or `postgres`.
     pub store: &'static str,
     pub uptime_seconds: u64,
+    pub last_evaluation: LastEvaluation,
+}
+
+/// What the last evaluation cost. A refresh starts from the one before:
+/// a group of KPIs over a source that did not change is kept, one over a
+/// source that only gained rows (new files, pushed batches) reads those
+/// rows alone and merges them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LastEvaluation {
+    /// Wall time of the evaluation, in seconds.
+    pub seconds: f64,
+    /// Aggregate queries not run again: their source did not change.
+    pub groups_kept: usize,
+    /// Aggregate queries run over appended rows alone, then merged.
+    pub groups_merged: usize,
+    /// Periods recomputed over all rows (an aggregate that does not merge,
+    /// such as a distinct count, gained rows in a period that had some).
+    pub periods_recomputed: usize,
+    /// Aggregate queries run over all rows.
+    pub groups_read_whole: usize,
 }
 
 #[utoipa::path(get, path = "/api/v1/health", responses((status = 200, body = Health)))]
@@ -211,6 +231,13 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
             yardstick_store::Backend::Postgres => "postgres",
         },
         uptime_seconds: state.uptime().as_secs(),
+        last_evaluation: LastEvaluation {
+            seconds: snap.cost.seconds,
+            groups_kept: snap.cost.outcome.reused,
+            groups_merged: snap.cost.outcome.merged,
+            periods_recomputed: snap.cost.outcome.recomputed_periods,
+            groups_read_whole: snap.cost.outcome.full,
+        },
     })
 }
 
@@ -240,7 +267,7 @@ fn micros_rfc3339(us: i64) -> String {
           agreements::agreements_list, agreements::agreement, agreements::sign, agreements::appendix,
           proposals::create, proposals::accept, proposals::reject, reviews::review,
           reviews::issued, reviews::issued_pack),
-    components(schemas(Health, kpis::KpiSummary, evaluations::Evaluations, sources::Pushed,
+    components(schemas(Health, LastEvaluation, kpis::KpiSummary, evaluations::Evaluations, sources::Pushed,
           tokens::NewToken, tokens::RoleName, reconciliations::NewResolutionBody, reconciliations::SideName, actions::NewActionBody, actions::CloseActionBody, agreements::SignBody, proposals::ProposeBody, proposals::DecideBody, ErrorBody)),
     modifiers(&BearerAuth, &ErrorAnswers, &ItemLinks)
 )]

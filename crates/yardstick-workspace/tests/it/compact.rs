@@ -93,6 +93,75 @@ fn compacted_rows_answer_as_every_batch_would_and_survive_a_restart() {
     rt.block_on(store.close());
 }
 
+/// The server's refresher evaluates incrementally: after each push the
+/// evaluation equals one that read every batch; a push is merged, a
+/// compaction (rows moved into a file) reads the source whole once.
+#[test]
+fn pushed_rows_are_evaluated_incrementally_as_every_batch_would_be() {
+    let dir = project();
+    // A distinct count too: it does not merge, its periods are recomputed.
+    let defs = std::fs::read_to_string(dir.path().join("yardstick.toml")).expect("read");
+    let defs = defs
+        + r#"
+[kpi.plans]
+objective = "Sell every plan"
+owner = "growth"
+measure = "count(DISTINCT plan)"
+source = "signups"
+every = "week"
+target = ">= 2"
+"#;
+    std::fs::write(dir.path().join("yardstick.toml"), defs).expect("write");
+    let rt = rt();
+    let url = yardstick_store::default_url(dir.path()).expect("url");
+    let store = rt.block_on(yardstick_store::Store::open(&url)).expect("store");
+    push(dir.path(), &rows(1, 3), "a");
+    let loaded = Workspace::load(dir.path()).expect("loads");
+    let (mut ws, read) = rt.block_on(Workspace::open_on(dir.path(), loaded, &store));
+    read.expect("reads");
+    ws.set_compaction_rows(8);
+    let incremental = |ws: &mut Workspace, as_of: &str| {
+        let (ev, _) = rt
+            .block_on(ws.evaluate_incremental(&opts(as_of)))
+            .expect("evaluates");
+        serde_json::to_string(&ev).expect("json")
+    };
+    let as_of = "2026-11-01T00:00:00Z";
+    assert_eq!(incremental(&mut ws, as_of), reference(dir.path(), as_of));
+    assert_eq!(ws.incremental_outcome().full, 2, "{:?}", ws.incremental_outcome());
+    let mut merged = 0;
+    let mut read_whole = 0;
+    // Days 2..: some land in weeks that had rows, some in new weeks.
+    for (i, n) in [2usize, 1, 3, 2, 1, 4].into_iter().enumerate() {
+        push(dir.path(), &rows(2 + 2 * i as u32, n), &format!("k{i}"));
+        rt.block_on(ws.refresh(&store)).expect("refreshes");
+        assert_eq!(
+            incremental(&mut ws, as_of),
+            reference(dir.path(), as_of),
+            "after batch {i}"
+        );
+        let o = ws.incremental_outcome();
+        assert_eq!(o.merged + o.full, 2, "{o:?}");
+        merged += o.merged;
+        read_whole += o.full;
+    }
+    assert!(merged >= 6, "most pushes are merged: {merged}");
+    assert!(
+        read_whole >= 2,
+        "a compaction reads the source whole once: {read_whole}"
+    );
+    // Nothing new: nothing is read again.
+    rt.block_on(ws.refresh(&store)).expect("refreshes");
+    assert_eq!(incremental(&mut ws, as_of), reference(dir.path(), as_of));
+    assert_eq!(
+        ws.incremental_outcome().reused,
+        2,
+        "{:?}",
+        ws.incremental_outcome()
+    );
+    rt.block_on(store.close());
+}
+
 fn walk(dir: &std::path::Path) -> Vec<String> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
