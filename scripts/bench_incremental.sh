@@ -13,9 +13,13 @@
 #
 #   scripts/bench_incremental.sh BIN DATA
 #
-# Refreshes come once a minute of the server's clock: a run takes about
-# three minutes plus the evaluations.
+# The server runs as if it were 2025-01-02 00:00 UTC, the day after the
+# data's last day (libfaketime: `apt-get install faketime`), so the
+# appended day falls in the month in progress, as new data does. Refreshes
+# come once a minute of the server's clock: a run takes about three
+# minutes plus the evaluations.
 set -euo pipefail
+command -v faketime >/dev/null || { echo "needs faketime (apt-get install faketime)" >&2; exit 1; }
 bin=$(realpath "$1"); data=$(realpath "$2")
 here=$(cd "$(dirname "$0")/.." && pwd)
 kit="$here/../shared/bench"
@@ -49,7 +53,8 @@ token=$("$bin" token create --role viewer -C "$work/p" --format json | python3 -
 
 start_server() {
   : > "$work/serve.out"
-  RUST_LOG=warn "$bin" serve "$work/p" --addr 127.0.0.1:0 > "$work/serve.out" 2>>"$work/serve.err" &
+  FAKETIME="@2025-01-02 00:00:00" FAKETIME_DONT_FAKE_MONOTONIC=1 RUST_LOG=warn \
+    faketime -f "@2025-01-02 00:00:00" "$bin" serve "$work/p" --addr 127.0.0.1:0 > "$work/serve.out" 2>>"$work/serve.err" &
   server=$!
   for _ in $(seq 1 6000); do grep -q "listening on" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
   base=$(sed -n 's/^listening on //p' "$work/serve.out")
@@ -64,11 +69,13 @@ next_evaluation() {
   done
   echo "no new evaluation" >&2; exit 1
 }
-report() { echo "$2" | python3 -c '
+cat > "$work/report.py" <<'PY'
 import json, sys
-h = json.load(sys.stdin); e = h["last_evaluation"]
-print(f"{sys.argv[1]:<34} {e[\"seconds\"]:8.3f} s   kept {e[\"groups_kept\"]}, merged {e[\"groups_merged\"]}, "
-      f"periods recomputed {e[\"periods_recomputed\"]}, read whole {e[\"groups_read_whole\"]}")' "$1"; }
+e = json.load(sys.stdin)["last_evaluation"]
+print(f"{sys.argv[1]:<36} {e['seconds']:8.3f} s   kept {e['groups_kept']}, merged {e['groups_merged']}, "
+      f"periods recomputed {e['periods_recomputed']}, read whole {e['groups_read_whole']}")
+PY
+report() { echo "$2" | python3 "$work/report.py" "$1"; }
 at() { echo "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["evaluated_at"])'; }
 
 start_server

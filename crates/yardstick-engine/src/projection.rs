@@ -22,7 +22,9 @@
 use serde::Serialize;
 use yardstick_core::domain::Domain;
 use yardstick_core::model::{Measure, MeasureDef, Target};
-use yardstick_forecast::{Z80, forecast, probability_within, sd_from_95};
+#[cfg(test)]
+use yardstick_forecast::forecast;
+use yardstick_forecast::{Forecast, ForecastError, Z80, probability_within, sd_from_95};
 
 /// The projection of an incomplete period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -120,8 +122,30 @@ pub(crate) fn value_domain(k: &MeasureDef, known: impl IntoIterator<Item = f64>)
 /// complete periods before it (oldest first), `elapsed` the share of the
 /// period's time that has passed (0–1), `season` the seasonal period in
 /// periods; the projection stays inside `domain`.
+#[cfg(test)]
+fn project(
+    growth: Growth,
+    domain: Domain,
+    history: &[Option<f64>],
+    to_date: Option<f64>,
+    elapsed: f64,
+    season: usize,
+    target: Option<Target>,
+) -> Option<Projection> {
+    let one_ahead = |y: &[f64], m: usize| forecast(y, m, 1);
+    project_with(
+        &one_ahead, growth, domain, history, to_date, elapsed, season, target,
+    )
+}
+
+/// A one-period-ahead forecast of a series with a season (a memo of
+/// [`forecast`] in an incremental evaluation).
+pub(crate) type OneAhead<'a> = dyn Fn(&[f64], usize) -> Result<Forecast, ForecastError> + 'a;
+
+/// [`project`] with the forecasts from `one_ahead`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn project(
+pub(crate) fn project_with(
+    one_ahead: &OneAhead<'_>,
     growth: Growth,
     domain: Domain,
     history: &[Option<f64>],
@@ -137,7 +161,7 @@ pub(crate) fn project(
         Growth::Additive => {
             let so_far = to_date.unwrap_or(0.0);
             let series: Vec<f64> = history.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
-            match forecast(&series, season, 1) {
+            match one_ahead(&series, season) {
                 Ok(fc) => {
                     let p = fc.points.first()?;
                     let sd = match (p.low95, p.high95) {

@@ -28,6 +28,7 @@ use datafusion::logical_expr::{JoinType, LogicalPlan};
 use datafusion::prelude::SessionContext;
 use sqlparser::ast::{DuplicateTreatment, FunctionArguments};
 use yardstick_core::model::Origin;
+use yardstick_forecast::{Forecast, ForecastError};
 
 /// One leaf group's aggregate columns, by period (its first day) and entity.
 pub(crate) type Cells = BTreeMap<(NaiveDate, Key), Vec<Option<f64>>>;
@@ -89,8 +90,14 @@ pub struct Partials {
     /// First and last instant of each leaf source.
     extremes: HashMap<String, (Option<i64>, Option<i64>)>,
     groups: HashMap<GroupKey, GroupPartial>,
+    /// One-period-ahead forecasts of projections, by series and season:
+    /// the history of complete periods rarely changes between refreshes.
+    forecasts: HashMap<ForecastKey, Result<Forecast, ForecastError>>,
     outcome: Outcome,
 }
+
+/// A series (its values' bits, gaps as NaN) and its season.
+type ForecastKey = (Vec<u64>, usize);
 
 impl Partials {
     /// How the evaluation that made these partials used the ones before.
@@ -175,6 +182,9 @@ impl Merge {
 pub(crate) struct Incremental {
     old: Partials,
     new: Partials,
+    /// Forecasts made or reused by this evaluation (rows are written
+    /// through a shared borrow).
+    forecasts: std::sync::Mutex<HashMap<ForecastKey, Result<Forecast, ForecastError>>>,
     changes: HashMap<String, Change>,
     delta: Option<SessionContext>,
 }
@@ -287,6 +297,7 @@ impl Incremental {
         Incremental {
             old,
             new,
+            forecasts: std::sync::Mutex::default(),
             changes,
             delta: None,
         }
@@ -305,8 +316,31 @@ impl Incremental {
         }
     }
 
-    pub(crate) fn finish(self) -> Partials {
+    pub(crate) fn finish(mut self) -> Partials {
+        self.new.forecasts = self.forecasts.into_inner().unwrap_or_default();
         self.new
+    }
+
+    /// `forecast(y, season, 1)`, from the last evaluation's when `y` is the same.
+    fn one_ahead(&self, y: &[f64], season: usize) -> Result<Forecast, ForecastError> {
+        let key: ForecastKey = (
+            y.iter()
+                .map(|v| {
+                    if v.is_nan() {
+                        f64::NAN.to_bits()
+                    } else {
+                        v.to_bits()
+                    }
+                })
+                .collect(),
+            season,
+        );
+        let made = self.old.forecasts.get(&key).cloned();
+        let f = made.unwrap_or_else(|| yardstick_forecast::forecast(y, season, 1));
+        if let Ok(mut memo) = self.forecasts.lock() {
+            memo.insert(key, f.clone());
+        }
+        f
     }
 
     /// Counts a group evaluated over all rows.
@@ -495,6 +529,15 @@ fn parts_change(old: Option<&Parts>, now: &Parts) -> Change {
 }
 
 impl Evaluator<'_> {
+    /// A one-period-ahead forecast for a projection (kept between
+    /// incremental evaluations).
+    pub(crate) fn forecast_one_ahead(&self, y: &[f64], season: usize) -> Result<Forecast, ForecastError> {
+        match &self.inc {
+            Some(inc) => inc.one_ahead(y, season),
+            None => yardstick_forecast::forecast(y, season, 1),
+        }
+    }
+
     /// The first and last instant of `source`, from the kept ones where
     /// its rows did not change or were only appended.
     pub(crate) async fn incremental_extremes(&mut self, source: &str) -> Result<Option<i64>, EvalError> {

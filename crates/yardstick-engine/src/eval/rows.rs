@@ -167,7 +167,8 @@ impl Evaluator<'_> {
                         let elapsed =
                             (self.as_of - start.with_timezone(&Utc)).num_milliseconds() as f64 / span;
                         let history = &series.values[e][history_from.min(p)..p];
-                        crate::projection::project(
+                        crate::projection::project_with(
+                            &|y: &[f64], m: usize| self.forecast_one_ahead(y, m),
                             g,
                             crate::projection::value_domain(k, history.iter().flatten().copied()),
                             history,

@@ -134,7 +134,8 @@ fn run(seed: &Path, chunk_of: &[usize], as_ofs: &[&str]) -> Result<Vec<Outcome>,
             to: None,
             kpis: Vec::new(),
             by: None,
-            projections: false,
+            // Projections too: their forecasts are kept between evaluations.
+            projections: true,
         };
         let (full, incremental) = rt.block_on(async {
             let mut d = yardstick_core::Diagnostics::default();
