@@ -85,6 +85,10 @@ pub(crate) struct Args {
     pub(crate) by: Option<String>,
     #[arg(long, value_enum, default_value_t = EvalFormat::Text)]
     pub(crate) format: EvalFormat,
+    /// Where queries run: `local` (this process), or an Apache DataFusion
+    /// Ballista cluster, `ballista://HOST:PORT` (see `yardstick cluster`).
+    #[arg(long, value_name = "ENGINE", env = "YARDSTICK_ENGINE")]
+    pub(crate) engine: Option<String>,
 }
 
 /// The outcome of opening and evaluating a project.
@@ -125,7 +129,19 @@ pub(crate) fn open_loaded(
     db: Option<&str>,
     color: Color,
 ) -> Result<Option<Workspace>, String> {
-    match rt.block_on(Workspace::open_loaded(dir, loaded, db)) {
+    open_on_engine(rt, dir, loaded, db, None, color)
+}
+
+/// [`open_loaded`] with queries run on `engine` (`None`: `YARDSTICK_ENGINE`).
+fn open_on_engine(
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+    loaded: yardstick_core::Loaded,
+    db: Option<&str>,
+    engine: Option<&str>,
+    color: Color,
+) -> Result<Option<Workspace>, String> {
+    match rt.block_on(Workspace::open_on_engine(dir, loaded, db, engine)) {
         Ok(ws) => Ok(Some(ws)),
         Err(OpenError::Definitions(loaded)) => {
             print_diagnostics(&loaded, loaded.diagnostics.iter().cloned().collect(), color)?;
@@ -147,6 +163,8 @@ pub(crate) struct Selection<'a> {
     pub(crate) projections: bool,
     /// Also find the sources that are stale at the evaluation's instant.
     pub(crate) stale: bool,
+    /// Where queries run (`None`: `YARDSTICK_ENGINE`, else this process).
+    pub(crate) engine: Option<&'a str>,
 }
 
 /// Loads `dir` and evaluates it; problems are reported on standard error.
@@ -170,9 +188,10 @@ pub(crate) fn evaluate_loaded(
         by,
         projections,
         stale,
+        engine,
     } = sel;
     let rt = runtime()?;
-    let Some(ws) = open_loaded(&rt, dir, loaded, None, color)? else {
+    let Some(ws) = open_on_engine(&rt, dir, loaded, None, engine, color)? else {
         return Ok(Evaluated::Failed(crate::fault::project()));
     };
     let tz = ws.project().settings.timezone;
@@ -226,6 +245,7 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
             by: a.by,
             projections: true,
             stale: true,
+            engine: a.engine.as_deref(),
         },
         color,
     )? {

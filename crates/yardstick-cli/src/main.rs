@@ -5,6 +5,7 @@ mod action;
 mod agreements;
 mod args;
 mod check;
+mod cluster;
 mod consequences;
 mod documents;
 mod eval;
@@ -375,6 +376,19 @@ Examples:
   yardstick token revoke 3fa2c1d0"
     )]
     Token(server::TokenArgs),
+    /// Run a Ballista scheduler or executor that knows Yardstick's functions.
+    #[command(
+        after_help = "Evaluation runs on the cluster with `yardstick eval --engine ballista://HOST:PORT`
+(or YARDSTICK_ENGINE, which `serve` reads too). Every executor must read the project's data
+files at the same paths; stored and database sources are evaluated locally only.
+
+Examples:
+  yardstick cluster scheduler --addr 127.0.0.1:50050
+  yardstick cluster executor --scheduler 127.0.0.1:50050 --addr 127.0.0.1:50051
+  yardstick cluster executor --scheduler 127.0.0.1:50050 --addr 127.0.0.1:50061
+  yardstick eval --engine ballista://127.0.0.1:50050"
+    )]
+    Cluster(cluster::Args),
     /// Write a commented starter project that checks clean.
     #[command(after_help = "Templates:
   saas                      revenue, new clients, margin, churn-style KPIs
@@ -448,6 +462,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => a.run(color),
         Command::Push(a) => server::push(a, color),
         Command::Token(a) => a.run(),
+        Command::Cluster(a) => a.run(),
         Command::Init(a) => a.run(),
         Command::Demo(a) => a.run(color),
         Command::Completions { shell } => {

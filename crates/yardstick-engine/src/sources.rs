@@ -194,14 +194,25 @@ impl std::fmt::Debug for Catalog {
 /// DataFusion settings can be tuned through `DATAFUSION_*` environment
 /// variables (e.g. `DATAFUSION_EXECUTION_TARGET_PARTITIONS=4`).
 pub fn session(tz: chrono_tz::Tz) -> SessionContext {
+    let ctx = SessionContext::new_with_config(session_config(tz));
+    with_functions(&ctx, tz);
+    ctx
+}
+
+/// The configuration of a project's sessions (see [`session`]).
+pub fn session_config(tz: chrono_tz::Tz) -> SessionConfig {
     let mut config = SessionConfig::from_env()
         .unwrap_or_else(|_| SessionConfig::new())
         .with_information_schema(false);
     config.options_mut().execution.time_zone = Some(tz.name().to_string());
-    let ctx = SessionContext::new_with_config(config);
+    config
+}
+
+/// Registers the functions every project session has (`ys_instant`, exact
+/// `date_part`) in `ctx`, a session made elsewhere (a cluster's).
+pub fn with_functions(ctx: &SessionContext, tz: chrono_tz::Tz) {
     ctx.register_udf(ScalarUDF::from(InstantUdf::new(tz)));
     ctx.register_udf(ScalarUDF::from(ExactDatePart::new()));
-    ctx
 }
 
 fn extension(path: &str) -> String {
@@ -641,6 +652,20 @@ pub async fn register_sources_compacted(
     d: &mut Diagnostics,
 ) -> Catalog {
     let ctx = session(project.settings.timezone);
+    register_sources_on(ctx, project, root, stored, compacted, connections, d).await
+}
+
+/// [`register_sources_compacted`] in a session made by the caller (one
+/// whose queries run on a cluster: see `yardstick-cluster`).
+pub async fn register_sources_on(
+    ctx: SessionContext,
+    project: &Project,
+    root: &Path,
+    stored: &StoredRows,
+    compacted: &CompactedFiles,
+    connections: &mut crate::database::Connections,
+    d: &mut Diagnostics,
+) -> Catalog {
     let mut tables = HashMap::new();
     let mut databases = HashMap::new();
     let mut failed = std::collections::HashSet::new();

@@ -33,6 +33,11 @@ pub struct InstantUdf {
 }
 
 impl InstantUdf {
+    /// The zone naive times are read in.
+    pub fn tz(&self) -> Tz {
+        self.tz
+    }
+
     pub fn new(tz: Tz) -> Self {
         InstantUdf {
             tz,
@@ -159,6 +164,11 @@ pub struct BucketUdf {
 }
 
 impl BucketUdf {
+    /// Period boundaries, µs.
+    pub fn bounds(&self) -> &[i64] {
+        &self.bounds
+    }
+
     pub fn new(name: impl Into<String>, bounds: Vec<i64>) -> Self {
         BucketUdf {
             name: name.into(),
@@ -373,6 +383,20 @@ mod tests {
             [None, Some(0), Some(0), Some(1), Some(1), None]
         );
     }
+}
+
+/// The name of the `i`th percentile aggregate of an evaluation, `p` in
+/// it (`ys_percentile_3_3feccccccccccccd`): a cluster's executors rebuild
+/// the function from its name (see `yardstick-cluster`).
+pub fn percentile_name(i: usize, p: f64) -> String {
+    format!("ys_percentile_{i}_{:016x}", p.to_bits())
+}
+
+/// `p` of a percentile aggregate named by [`percentile_name`].
+pub fn percentile_of(name: &str) -> Option<f64> {
+    let rest = name.strip_prefix("ys_percentile_")?;
+    let (_, bits) = rest.rsplit_once('_')?;
+    u64::from_str_radix(bits, 16).ok().map(f64::from_bits)
 }
 
 /// An aggregate `ys_percentile_<i>(value)`: the exact continuous percentile

@@ -93,6 +93,17 @@ pub struct Workspace {
     connections: yardstick_engine::database::Connections,
     /// What the last incremental evaluation leaves for the next.
     partials: Partials,
+    /// The Ballista cluster queries run on (`ballista://HOST:PORT`), or
+    /// `None` for this process.
+    engine: Option<String>,
+}
+
+/// The engine named by `YARDSTICK_ENGINE` (`local`, or empty, for this process).
+pub fn engine_from_env() -> Option<String> {
+    std::env::var("YARDSTICK_ENGINE")
+        .ok()
+        .map(|e| e.trim().to_string())
+        .filter(|e| !e.is_empty() && e != "local")
 }
 
 impl std::fmt::Debug for Workspace {
@@ -123,11 +134,25 @@ impl Workspace {
     /// [`Workspace::open`] with definitions already loaded from `dir` (by
     /// `check`, which reports them first).
     pub async fn open_loaded(dir: &Path, loaded: Loaded, db: Option<&str>) -> Result<Workspace, OpenError> {
+        Self::open_on_engine(dir, loaded, db, None).await
+    }
+
+    /// [`Workspace::open_loaded`] with its queries run on `engine`
+    /// (`ballista://HOST:PORT`, or `local`); `None`: `YARDSTICK_ENGINE`.
+    pub async fn open_on_engine(
+        dir: &Path,
+        loaded: Loaded,
+        db: Option<&str>,
+        engine: Option<&str>,
+    ) -> Result<Workspace, OpenError> {
         if loaded.diagnostics.has_errors() {
             return Err(OpenError::Definitions(Box::new(loaded)));
         }
         let store_url = store_url(dir, db).map_err(OpenError::Store)?;
         let mut ws = Workspace::unread(dir, loaded, Some(store_url.clone()));
+        if let Some(engine) = engine {
+            ws.engine = (engine != "local").then(|| engine.to_string());
+        }
         if has_stored_sources(ws.project()) {
             let store = Store::open(&store_url)
                 .await
@@ -169,6 +194,7 @@ impl Workspace {
             compaction: None,
             connections: Default::default(),
             partials: Partials::default(),
+            engine: engine_from_env(),
         }
     }
 
@@ -198,15 +224,41 @@ impl Workspace {
             .as_ref()
             .map(compact::Compaction::files)
             .unwrap_or_default();
-        let catalog = yardstick_engine::register_sources_compacted(
-            &self.loaded.project,
-            &self.dir,
-            &self.stored,
-            &compacted,
-            &mut self.connections,
-            &mut d,
-        )
-        .await;
+        let project = &self.loaded.project;
+        let catalog = match self.engine.as_deref() {
+            None => {
+                yardstick_engine::register_sources_compacted(
+                    project,
+                    &self.dir,
+                    &self.stored,
+                    &compacted,
+                    &mut self.connections,
+                    &mut d,
+                )
+                .await
+            }
+            Some(engine) => {
+                cluster_limits(project, engine, &mut d);
+                match yardstick_cluster::remote_session(engine, project.settings.timezone).await {
+                    Ok(ctx) => {
+                        yardstick_engine::sources::register_sources_on(
+                            ctx,
+                            project,
+                            &self.dir,
+                            &self.stored,
+                            &compacted,
+                            &mut self.connections,
+                            &mut d,
+                        )
+                        .await
+                    }
+                    Err(e) => {
+                        d.push(yardstick_core::Diagnostic::error(e.code(), e.to_string()));
+                        yardstick_engine::sources::empty_catalog(project, &self.dir)
+                    }
+                }
+            }
+        };
         self.catalog = Arc::new(catalog);
         self.source_diagnostics = d;
     }
@@ -455,6 +507,31 @@ pub async fn push(
     let r = store.insert_batch(&batch).await.map_err(|e| e.to_string());
     store.close().await;
     r.map(Ok)
+}
+
+/// Sources whose rows cannot travel to a cluster's executors: rows held
+/// in this process (stored sources) and database connections.
+fn cluster_limits(project: &Project, engine: &str, d: &mut Diagnostics) {
+    for s in project.sources.values() {
+        let what = match s.origin {
+            Some(Origin::Store) => "its rows are held by this process",
+            Some(Origin::Database { .. }) => "it is read through a database connection of this process",
+            _ => continue,
+        };
+        d.push(
+            yardstick_core::Diagnostic::error(
+                "not-on-cluster",
+                format!(
+                    "source `{}` cannot be evaluated on the cluster `{engine}`: {what}",
+                    s.id.value
+                ),
+            )
+            .at(&s.id.loc)
+            .hint(
+                "evaluate it locally (`--engine local`), or export its rows to files every executor can read",
+            ),
+        );
+    }
 }
 
 fn has_stored_sources(project: &Project) -> bool {

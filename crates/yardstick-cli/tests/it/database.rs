@@ -123,7 +123,7 @@ fn seed_from(schema: &str, edit: (&str, &str)) -> tempfile::TempDir {
     tmp
 }
 
-fn json_of(args: &[&str], dir: &Path) -> Value {
+pub(crate) fn json_of(args: &[&str], dir: &Path) -> Value {
     let out = yardstick(args, dir);
     assert!(
         out.status.success(),
@@ -134,15 +134,15 @@ fn json_of(args: &[&str], dir: &Path) -> Value {
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
-/// Equal JSON, numbers within 1e-9 of each other (the database sums in
-/// its own order).
-fn assert_same(a: &Value, b: &Value, path: &str) {
+/// Equal JSON, numbers within 1e-9 of each other (a database or a
+/// cluster sums in its own order).
+pub(crate) fn assert_same(a: &Value, b: &Value, path: &str) {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => {
             let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
             assert!(
                 (x - y).abs() <= 1e-9 * x.abs().max(1.0),
-                "{path}: {x} from the database, {y} from the files"
+                "{path}: {x} ≠ {y} (here first, then the files read locally)"
             );
         }
         (Value::Array(x), Value::Array(y)) => {

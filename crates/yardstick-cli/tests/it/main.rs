@@ -8,6 +8,7 @@ use serde_json::Value;
 
 mod agreements;
 mod check;
+mod cluster;
 mod consequences;
 mod database;
 mod eval;

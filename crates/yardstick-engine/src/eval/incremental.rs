@@ -750,7 +750,7 @@ fn give_up(source: &str, e: &DataFusionError) -> Option<Cells> {
 
 /// Our functions registered for this evaluation (period buckets,
 /// percentiles), made known to the delta session too.
-fn copy_functions(from: &SessionContext, to: &SessionContext) {
+pub(crate) fn copy_functions(from: &SessionContext, to: &SessionContext) {
     let state = from.state();
     for (name, f) in state.scalar_functions() {
         if name.starts_with("ys_") {

@@ -186,9 +186,7 @@ impl Evaluator<'_> {
         };
         self.keep_cells(key, &frame, &cells);
         // The same aggregates over zero rows give each leaf's empty value.
-        let empty_sql = format!("SELECT {} FROM {} WHERE false", aggs.join(", "), quote(source));
-        let empty_batches = self.collect(&empty_sql, &context).await?;
-        let empty_row = read_row(&empty_batches, 0);
+        let empty_row = self.empty_row(source, &aggs, &context).await?;
         // `fill` replaces the empty-set value of a KPI's empty periods.
         let fills: Vec<Option<f64>> = members
             .iter()
@@ -246,6 +244,38 @@ impl Evaluator<'_> {
             self.series.insert(leaf.clone(), Arc::new(series));
         }
         Ok(())
+    }
+
+    /// The aggregates over zero rows of `source`'s columns: computed here,
+    /// in a session of its own over an empty table, never over the data
+    /// (nor on a cluster, whose plans lose an empty input's columns).
+    async fn empty_row(
+        &self,
+        source: &str,
+        aggs: &[String],
+        context: &str,
+    ) -> Result<Vec<Option<f64>>, EvalError> {
+        let table = self
+            .catalog
+            .tables
+            .get(source)
+            .ok_or_else(|| EvalError::Internal(format!("source `{source}` is not registered")))?;
+        let schema = Arc::new(table.schema.as_arrow().clone());
+        let ctx = crate::sources::session(self.project.settings.timezone);
+        incremental::copy_functions(&self.catalog.ctx, &ctx);
+        let empty = datafusion::datasource::MemTable::try_new(schema, vec![Vec::new()])
+            .map_err(|e| data_err(context, &e))?;
+        ctx.register_table(source, Arc::new(empty))
+            .map_err(|e| data_err(context, &e))?;
+        let sql = format!("SELECT {} FROM {}", aggs.join(", "), quote(source));
+        let batches = ctx
+            .sql(&sql)
+            .await
+            .map_err(|e| data_err(context, &e))?
+            .collect()
+            .await
+            .map_err(|e| data_err(context, &e))?;
+        Ok(read_row(&batches, 0))
     }
 
     /// How each aggregate column of a group's members merges over two sets
@@ -399,7 +429,7 @@ impl Evaluator<'_> {
             Measure::Percentile { of, p, filter, .. } => {
                 // Exact percentile_cont (see `udf::exact_percentile`), one
                 // function per leaf so that `p` is fixed.
-                let name = format!("ys_percentile_{}", self.fresh());
+                let name = crate::udf::percentile_name(self.fresh(), p / 100.0);
                 self.catalog
                     .ctx
                     .register_udaf(crate::udf::exact_percentile(&name, p / 100.0));
