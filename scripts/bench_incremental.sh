@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # Incremental re-evaluation (issue 19): the benchmark KPI set served over
 # DATA (from ../shared/bench/gen_data.py), its orders read from a folder;
-# one day of orders (about 30k, 2025-01-01, copied from the data's last
-# day) is appended as a new Parquet file. Prints the wall time of the
-# server's evaluations, as GET /api/v1/health reports them:
+# one day of orders (2025-01-01, a copy of the data's last day shifted by a
+# day) is appended as a new Parquet file, then a second (2025-01-02).
+# Prints the wall time of the server's evaluations, as GET /api/v1/health
+# reports them:
 #   1. the first evaluation (every row read),
 #   2. the next refresh with nothing new (every group kept),
-#   3. the refresh after the day was appended (merged),
-#   4. a restarted server's first evaluation of the same files (full),
-# and compares the values of (3) with `yardstick eval` of the same files
-# at the same instant, row for row.
+#   3. the refresh after the first day (a month with no rows yet: merged),
+#   4. the refresh after the second day (the same month: sums merged, the
+#      month's distinct count recomputed over all rows),
+#   5. a restarted server's first evaluation of the same files (full),
+# and compares the values served after (4) with `yardstick eval` of the
+# same files at the same instant, row for row.
 #
 #   scripts/bench_incremental.sh BIN DATA
 #
-# The server runs as if it were 2025-01-02 00:00 UTC, the day after the
-# data's last day (libfaketime: `apt-get install faketime`), so the
+# The server runs as if it were 2025-01-03 00:00 UTC, after the appended
+# days (libfaketime: `apt-get install faketime`), so the
 # appended day falls in the month in progress, as new data does. Refreshes
 # come once a minute of the server's clock: a run takes about three
 # minutes plus the evaluations.
@@ -33,28 +36,30 @@ ln -s "$data/orders.parquet" "$work/p/data/orders/0000-history.parquet"
 for f in tickets.parquet probes.parquet stations.csv incidents.csv maintenance.csv; do
   ln -s "$data/$f" "$work/p/data/$f"
 done
-python3 - "$data/orders.parquet" "$work/day.parquet" <<'PY'
+python3 - "$data/orders.parquet" "$work" <<'PY'
 import sys, datetime as dt
 import pyarrow as pa, pyarrow.compute as pc, pyarrow.parquet as pq
 t = pq.read_table(sys.argv[1])
 last = pc.max(t["ordered_at"]).as_py()
 start = dt.datetime(last.year, last.month, last.day, tzinfo=last.tzinfo)
 day = t.filter(pc.greater_equal(t["ordered_at"], pa.scalar(start, t.schema.field("ordered_at").type)))
-shift = pa.scalar(dt.timedelta(days=1), pa.duration("us"))
-cols = {n: day[n] for n in day.column_names}
-cols["ordered_at"] = pc.add(day["ordered_at"], shift).cast(t.schema.field("ordered_at").type)
-if "order_id" in cols:
-    top = pc.max(t["order_id"]).as_py()
-    cols["order_id"] = pa.array(range(top + 1, top + 1 + day.num_rows), type=t.schema.field("order_id").type)
-pq.write_table(pa.table(cols, schema=t.schema), sys.argv[2])
-print(f"appended day: {day.num_rows} orders on {(start + dt.timedelta(days=1)).date()}", file=sys.stderr)
+top = pc.max(t["order_id"]).as_py() if "order_id" in t.column_names else 0
+for k in (1, 2):
+    shift = pa.scalar(dt.timedelta(days=k), pa.duration("us"))
+    cols = {n: day[n] for n in day.column_names}
+    cols["ordered_at"] = pc.add(day["ordered_at"], shift).cast(t.schema.field("ordered_at").type)
+    if "order_id" in cols:
+        first = top + 1 + (k - 1) * day.num_rows
+        cols["order_id"] = pa.array(range(first, first + day.num_rows), type=t.schema.field("order_id").type)
+    pq.write_table(pa.table(cols, schema=t.schema), f"{sys.argv[2]}/day{k}.parquet")
+    print(f"appended day {k}: {day.num_rows} orders on {(start + dt.timedelta(days=k)).date()}", file=sys.stderr)
 PY
 token=$("$bin" token create --role viewer -C "$work/p" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 
 start_server() {
   : > "$work/serve.out"
-  FAKETIME="@2025-01-02 00:00:00" FAKETIME_DONT_FAKE_MONOTONIC=1 RUST_LOG=warn \
-    faketime -f "@2025-01-02 00:00:00" "$bin" serve "$work/p" --addr 127.0.0.1:0 > "$work/serve.out" 2>>"$work/serve.err" &
+  FAKETIME="@2025-01-03 00:00:00" FAKETIME_DONT_FAKE_MONOTONIC=1 RUST_LOG=warn \
+    faketime -f "@2025-01-03 00:00:00" "$bin" serve "$work/p" --addr 127.0.0.1:0 > "$work/serve.out" 2>>"$work/serve.err" &
   server=$!
   for _ in $(seq 1 6000); do grep -q "listening on" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
   base=$(sed -n 's/^listening on //p' "$work/serve.out")
@@ -81,13 +86,15 @@ at() { echo "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["eval
 start_server
 first=$(next_evaluation none); report "1. first evaluation (all rows)" "$first"
 kept=$(next_evaluation "$(at "$first")"); report "2. refresh, nothing new" "$kept"
-cp "$work/day.parquet" "$work/p/data/orders/0001-day.parquet"
-merged=$(next_evaluation "$(at "$kept")"); report "3. refresh after the appended day" "$merged"
+cp "$work/day1.parquet" "$work/p/data/orders/0001-day.parquet"
+merged=$(next_evaluation "$(at "$kept")"); report "3. refresh after day 1 (new month)" "$merged"
+cp "$work/day2.parquet" "$work/p/data/orders/0002-day.parquet"
+merged=$(next_evaluation "$(at "$merged")"); report "4. refresh after day 2 (same month)" "$merged"
 curl -sf -H "Authorization: Bearer $token" "$base/api/v1/evaluations" > "$work/served.json"
 as_of=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["as_of"])' "$work/served.json")
 kill "$server"; wait "$server" 2>/dev/null || true; server=
 start_server
-full=$(next_evaluation none); report "4. restarted: first evaluation" "$full"
+full=$(next_evaluation none); report "5. restarted: first evaluation" "$full"
 kill "$server"; wait "$server" 2>/dev/null || true; server=
 
 "$bin" eval "$work/p" --format json --as-of "$as_of" > "$work/cli.json"

@@ -633,13 +633,13 @@ impl Evaluator<'_> {
     /// source did not change; merged with the appended rows' cells when
     /// rows were only appended. `None` when the group must read all rows.
     ///
-    /// `query(where)` is the group's query with a condition on its period
-    /// expression `period`.
+    /// `query(None)` is the group's query over every row, `query(Some(list))`
+    /// over the rows of those periods.
     pub(crate) async fn kept_cells(
         &mut self,
         key: &GroupKey,
         frame: &Frame,
-        query: &(dyn Fn(&str) -> String + Sync),
+        query: &(dyn Fn(Option<&[usize]>) -> String + Sync),
         merges: &[Option<Merge>],
         n_ent: usize,
     ) -> Result<Option<Cells>, EvalError> {
@@ -659,7 +659,7 @@ impl Evaluator<'_> {
         inc: &mut Incremental,
         key: &GroupKey,
         frame: &Frame,
-        query: &(dyn Fn(&str) -> String + Sync),
+        query: &(dyn Fn(Option<&[usize]>) -> String + Sync),
         merges: &[Option<Merge>],
         n_ent: usize,
     ) -> Result<Option<Cells>, EvalError> {
@@ -680,7 +680,7 @@ impl Evaluator<'_> {
                     return Ok(None);
                 };
                 copy_functions(&self.catalog.ctx, ctx);
-                let added = match ctx.sql(&query("IS NOT NULL")).await {
+                let added = match ctx.sql(&query(None)).await {
                     Ok(df) => match df.collect().await {
                         Ok(b) => b,
                         Err(e) => return Ok(give_up(&key.source, &e)),
@@ -710,8 +710,8 @@ impl Evaluator<'_> {
                     }
                 }
                 if !recompute.is_empty() {
-                    let list: Vec<String> = recompute.iter().map(usize::to_string).collect();
-                    let sql = query(&format!("IN ({})", list.join(", ")));
+                    let list: Vec<usize> = recompute.iter().copied().collect();
+                    let sql = query(Some(&list));
                     let context = format!("evaluating KPIs over source `{}`", key.source);
                     let batches = self.collect(&sql, &context).await?;
                     let firsts: BTreeSet<NaiveDate> =

@@ -119,21 +119,38 @@ impl Evaluator<'_> {
             cols.extend(aggs.iter().cloned());
             cols.join(", ")
         };
-        // Calendar periods: `period` restricts the period index (`IS NOT
-        // NULL` for every row of the frame, `IN (…)` for some periods).
-        let calendar_sql = |period: &str| {
+        // Calendar periods: every row of the frame, or the rows of some
+        // periods (their time range too, which Parquet statistics prune on).
+        let calendar_sql = |periods: Option<&[usize]>| {
             let p = format!("{udf_name}({})", quote(&time));
             let mut group = vec![p.clone()];
             group.extend(ent_refs.iter().cloned());
+            let condition = match periods {
+                None => format!("{p} IS NOT NULL"),
+                Some(list) => {
+                    let lo = list.iter().min().and_then(|&i| frame.bounds.get(i)).copied();
+                    let hi = list.iter().max().and_then(|&i| frame.bounds.get(i + 1)).copied();
+                    let ids: Vec<String> = list.iter().map(usize::to_string).collect();
+                    let mut c = format!("{p} IN ({})", ids.join(", "));
+                    if let (Some(lo), Some(hi)) = (lo, hi) {
+                        let t = quote(&time);
+                        let _ = write!(
+                            c,
+                            " AND {t} >= to_timestamp_micros({lo}) AND {t} < to_timestamp_micros({hi})"
+                        );
+                    }
+                    c
+                }
+            };
             format!(
-                "SELECT {} FROM {} WHERE {p} {period} GROUP BY {}",
+                "SELECT {} FROM {} WHERE {condition} GROUP BY {}",
                 select_tail(&p),
                 quote(source),
                 group.join(", ")
             )
         };
         let sql = match frame.kind {
-            PeriodKind::Calendar(_) => calendar_sql("IS NOT NULL"),
+            PeriodKind::Calendar(_) => calendar_sql(None),
             PeriodKind::Rolling { days } => {
                 let offsets: Vec<String> = (0..days).map(|k| format!("({k})")).collect();
                 let p = "(\"__d\" + \"__k\")".to_string();
