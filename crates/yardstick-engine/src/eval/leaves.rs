@@ -272,12 +272,15 @@ impl Evaluator<'_> {
         aggs: &[String],
         context: &str,
     ) -> Result<Vec<Option<f64>>, EvalError> {
-        let table = self
+        // Any table of the session: a source, or one registered for a
+        // reconciliation or an alert.
+        let schema = self
             .catalog
-            .tables
-            .get(source)
-            .ok_or_else(|| EvalError::Internal(format!("source `{source}` is not registered")))?;
-        let schema = Arc::new(table.schema.as_arrow().clone());
+            .ctx
+            .table_provider(source)
+            .await
+            .map_err(|e| data_err(context, &e))?
+            .schema();
         let ctx = crate::sources::session(self.project.settings.timezone);
         incremental::copy_functions(&self.catalog.ctx, &ctx);
         let empty = datafusion::datasource::MemTable::try_new(schema, vec![Vec::new()])

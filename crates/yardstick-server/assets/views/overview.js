@@ -10,6 +10,25 @@ export function latestRows(rows, kpi) {
   return mine.filter((r) => r.start === last);
 }
 
+/// When the values were computed and what that cost: a refresh keeps what
+/// did not change and reads only rows appended since the last one.
+function evaluatedLine(meta) {
+  const e = meta.last_evaluation;
+  if (!e) return "";
+  const at = meta.evaluated_at.slice(0, 16).replace("T", " ");
+  const n = (k, one, many) => `${k} ${k === 1 ? one : many}`;
+  const parts = [];
+  if (e.groups_kept) parts.push(`${n(e.groups_kept, "query", "queries")} kept`);
+  if (e.groups_merged) parts.push(`${n(e.groups_merged, "query", "queries")} over new rows only`);
+  if (e.periods_recomputed) parts.push(`${n(e.periods_recomputed, "period", "periods")} recomputed`);
+  if (e.groups_read_whole) parts.push(`${n(e.groups_read_whole, "query", "queries")} over all rows`);
+  return `<p class="muted small" id="evaluated">Evaluated ${esc(at)} UTC in ${fmtSeconds(e.seconds)}${parts.length ? `: ${esc(parts.join(", "))}` : ""}.</p>`;
+}
+
+function fmtSeconds(s) {
+  return s < 1 ? `${Math.max(1, Math.round(s * 1000))} ms` : `${s.toFixed(1)} s`;
+}
+
 /// The packs issued on a schedule, newest first: one line per review,
 /// period and party, a link per format (the document exactly as issued).
 function issuedPacks(packs) {
@@ -77,7 +96,7 @@ export async function viewOverview() {
   const q = Math.floor(now.getUTCMonth() / 3);
   const last = q === 0 ? `${now.getUTCFullYear() - 1}-Q4` : `${now.getUTCFullYear()}-Q${q}`;
   const pack = ["html", "pdf", "xlsx"].map((f) => `<a href="/api/v1/reviews?period=${last}&format=${f}" target="_blank" rel="noopener">${f.toUpperCase()}</a>`).join(" · ");
-  let html = `<h1>${esc(state.meta.project)}</h1>
+  let html = `<h1>${esc(state.meta.project)}</h1>${evaluatedLine(state.meta)}
     <p class="muted small review-links">Review of ${esc(last)} (board pack): ${pack}</p>${issuedPacks(issued.packs)}
     <div class="filters">${select("level", "Level", values((k) => k.level))}${select("owner", "Owner", values((k) => k.owner))}${select("tag", "Tag", values((k) => k.tags))}${select("partnership", "Partnership", [...new Set(Object.values(pOf).flat())].sort())}</div>`;
   const lastScore = (s) => {

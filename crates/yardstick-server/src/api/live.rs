@@ -54,6 +54,7 @@ pub(crate) async fn meta(State(state): State<AppState>, Extension(p): Extension<
         "role": p.token.role,
         "party": p.token.party,
         "evaluated_at": snap.evaluated_at.to_rfc3339(),
+        "last_evaluation": super::last_evaluation(&snap),
         "partnership_of": partnership_of,
         "targets": target_bounds(project, &p),
         "definition_errors": snap.definition_errors,

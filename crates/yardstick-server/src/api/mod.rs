@@ -231,14 +231,18 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
             yardstick_store::Backend::Postgres => "postgres",
         },
         uptime_seconds: state.uptime().as_secs(),
-        last_evaluation: LastEvaluation {
-            seconds: snap.cost.seconds,
-            groups_kept: snap.cost.outcome.reused,
-            groups_merged: snap.cost.outcome.merged,
-            periods_recomputed: snap.cost.outcome.recomputed_periods,
-            groups_read_whole: snap.cost.outcome.full,
-        },
+        last_evaluation: last_evaluation(&snap),
     })
+}
+
+fn last_evaluation(snap: &crate::snapshot::Snapshot) -> LastEvaluation {
+    LastEvaluation {
+        seconds: snap.cost.seconds,
+        groups_kept: snap.cost.outcome.reused,
+        groups_merged: snap.cost.outcome.merged,
+        periods_recomputed: snap.cost.outcome.recomputed_periods,
+        groups_read_whole: snap.cost.outcome.full,
+    }
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {

@@ -345,6 +345,20 @@ async fn the_dashboard_logs_in_lists_kpis_charts_targets_and_updates_live() {
         )
         .await;
     assert_eq!(shown, json!(true));
+    // The refresh after a push read the pushed rows alone (or, had the
+    // minute ticked since, kept everything): the overview says so.
+    let line = browser
+        .until(
+            "the evaluation line",
+            "document.querySelector('#evaluated')?.textContent",
+        )
+        .await;
+    let line = line.as_str().unwrap_or_default().to_string();
+    assert!(line.starts_with("Evaluated "), "{line}");
+    assert!(
+        line.contains("over new rows only") || line.contains("kept"),
+        "{line}"
+    );
     browser.shot("overview-after-push").await;
 
     // A party's token, pasted on the login page, shows that party's share only.

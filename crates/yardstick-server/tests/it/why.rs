@@ -16,10 +16,14 @@ pub(crate) async fn demo_with_collapse() -> (tempfile::TempDir, Server, String) 
     (dir, s, month)
 }
 
-/// The demo at `today` and the month of the collapse.
+/// The demo as generated on a fixed day, and the month of the collapse.
+/// The demo's noise follows the day it is generated on; on some days the
+/// rest of EU happens to fall too in the collapse month, and `why` then
+/// (rightly, by its criterion) widens the root to the region. The tests
+/// pin a day on which the collapse stands alone.
 fn demo_and_collapse() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let today = chrono::Utc::now().date_naive();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 2).expect("a day");
     let files = yardstick_scaffold::demo(42, today);
     yardstick_scaffold::write_project(dir.path(), &files).expect("demo");
     let orders = &files
