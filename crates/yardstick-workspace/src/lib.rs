@@ -225,9 +225,19 @@ impl Workspace {
             .map(compact::Compaction::files)
             .unwrap_or_default();
         let project = &self.loaded.project;
-        let catalog = match self.engine.as_deref() {
-            None => {
-                yardstick_engine::register_sources_compacted(
+        let tz = project.settings.timezone;
+        // This process's session, or one whose queries run on the cluster.
+        let session = match self.engine.as_deref() {
+            None => Ok(yardstick_engine::sources::session(tz)),
+            Some(engine) => {
+                cluster_limits(project, engine, &mut d);
+                yardstick_cluster::remote_session(engine, tz).await
+            }
+        };
+        let catalog = match session {
+            Ok(ctx) => {
+                yardstick_engine::sources::register_sources_on(
+                    ctx,
                     project,
                     &self.dir,
                     &self.stored,
@@ -237,26 +247,9 @@ impl Workspace {
                 )
                 .await
             }
-            Some(engine) => {
-                cluster_limits(project, engine, &mut d);
-                match yardstick_cluster::remote_session(engine, project.settings.timezone).await {
-                    Ok(ctx) => {
-                        yardstick_engine::sources::register_sources_on(
-                            ctx,
-                            project,
-                            &self.dir,
-                            &self.stored,
-                            &compacted,
-                            &mut self.connections,
-                            &mut d,
-                        )
-                        .await
-                    }
-                    Err(e) => {
-                        d.push(yardstick_core::Diagnostic::error(e.code(), e.to_string()));
-                        yardstick_engine::sources::empty_catalog(project, &self.dir)
-                    }
-                }
+            Err(e) => {
+                d.push(yardstick_core::Diagnostic::error(e.code(), e.to_string()));
+                yardstick_engine::sources::empty_catalog(project, &self.dir)
             }
         };
         self.catalog = Arc::new(catalog);
