@@ -304,7 +304,7 @@ impl Refresher {
             seconds: started.elapsed().as_secs_f64(),
             outcome: self.ws.incremental_outcome(),
         };
-        tracing::info!(seconds = cost.seconds, outcome = ?cost.outcome, "evaluated");
+        tracing::debug!(seconds = cost.seconds, outcome = ?cost.outcome, "evaluated");
         let evaluation = match evaluated {
             Ok((_, d)) if d.has_errors() => {
                 let msg: Vec<String> = d.iter().map(|x| x.message.clone()).collect();
