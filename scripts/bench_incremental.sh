@@ -22,7 +22,10 @@
 # come once a minute of the server's clock: a run takes about three
 # minutes plus the evaluations.
 set -euo pipefail
-command -v faketime >/dev/null || { echo "needs faketime (apt-get install faketime)" >&2; exit 1; }
+# libfaketime is preloaded into the server itself (the `faketime` command
+# forks, and its child would outlive `kill`).
+faketime_lib=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1)
+[ -n "$faketime_lib" ] || { echo "needs libfaketime (apt-get install faketime)" >&2; exit 1; }
 bin=$(realpath "$1"); data=$(realpath "$2")
 here=$(cd "$(dirname "$0")/.." && pwd)
 kit="$here/../shared/bench"
@@ -58,8 +61,8 @@ token=$("$bin" token create --role viewer -C "$work/p" --format json | python3 -
 
 start_server() {
   : > "$work/serve.out"
-  FAKETIME="@2025-01-03 00:00:00" FAKETIME_DONT_FAKE_MONOTONIC=1 RUST_LOG=warn \
-    faketime -f "@2025-01-03 00:00:00" "$bin" serve "$work/p" --addr 127.0.0.1:0 > "$work/serve.out" 2>>"$work/serve.err" &
+  LD_PRELOAD="$faketime_lib" FAKETIME="@2025-01-03 00:00:00" FAKETIME_DONT_FAKE_MONOTONIC=1 RUST_LOG=warn \
+    "$bin" serve "$work/p" --addr 127.0.0.1:0 > "$work/serve.out" 2>>"$work/serve.err" &
   server=$!
   for _ in $(seq 1 6000); do grep -q "listening on" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
   base=$(sed -n 's/^listening on //p' "$work/serve.out")
