@@ -150,6 +150,8 @@ export async function viewKpi(id) {
         ? `<table class="bar-table"><tbody>${vals.map((r) => `<tr class="bar${focus && focus[dimSel.value] !== undefined && key(r) === String(focus[dimSel.value]) ? " focus" : ""}"><td class="label">${esc(key(r))}</td><td class="track"><div class="fill" style="width:${(Math.abs(r.value) / max) * 100}%"></div></td><td class="num nowrap">${fmt(r.value, k.unit)}</td></tr>`).join("")}</tbody></table>`
         : `<p class="muted">No values in ${esc(period)}.</p>`;
     };
+    // Answers go into this render's boxes (see `loadWhy`).
+    const barsBox = $("#bars");
     const $unfocus = $("#unfocus");
     if ($unfocus) $unfocus.addEventListener("click", (ev) => { ev.preventDefault(); delete UI.focus[id]; rerender(); });
     (within.length
@@ -157,41 +159,45 @@ export async function viewKpi(id) {
       ? api(`/api/v1/kpis/${encodeURIComponent(id)}/why?period=${encodeURIComponent(period)}&dimensions=${encodeURIComponent(dimSel.value)}&depth=1&top=1000&within=${encodeURIComponent(within.map(([d, v]) => `${d}=${v}`).join(","))}`)
         .then((x) => {
           const vals = x.causes.filter((c) => c.value !== null).map((c) => ({ value: c.value, name: Object.values(c.elements)[0] })).sort((a, c) => c.value - a.value);
-          $("#bars").innerHTML = `<p class="muted">Within ${esc(within.map(([d, v]) => `${d}=${v}`).join(" ∧ "))}, by ${esc(dimSel.value)}:</p>` + bars(vals, (r) => (r.name === null ? "(empty)" : String(r.name)));
+          barsBox.innerHTML = `<p class="muted">Within ${esc(within.map(([d, v]) => `${d}=${v}`).join(" ∧ "))}, by ${esc(dimSel.value)}:</p>` + bars(vals, (r) => (r.name === null ? "(empty)" : String(r.name)));
         })
       : api(`/api/v1/kpis/${encodeURIComponent(id)}/breakdown?by=${encodeURIComponent(dimSel.value)}${period ? `&period=${encodeURIComponent(period)}` : ""}`)
         .then((b) => {
           const vals = b.evaluations.filter((r) => r.value !== null).sort((a, c) => c.value - a.value);
-          $("#bars").innerHTML = bars(vals, (r) => Object.values(r.entity || {}).join(", "));
+          barsBox.innerHTML = bars(vals, (r) => Object.values(r.entity || {}).join(", "));
         }))
-      .catch((e) => { $("#bars").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
+      .catch((e) => { barsBox.innerHTML = `<p class="error">${esc(e.message)}</p>`; });
   }
+  const forecastBox = $("#forecast");
   const forecastEntity = entityParam(mine[0] && mine[0].entity);
   if (/^\d+d$/.test(k.period || "")) {
-    $("#forecast").innerHTML = '<p class="muted">Forecasts are made for calendar periods; this KPI is a rolling window.</p>';
+    forecastBox.innerHTML = '<p class="muted">Forecasts are made for calendar periods; this KPI is a rolling window.</p>';
   } else api(`/api/v1/kpis/${encodeURIComponent(id)}/forecast?horizon=3${forecastEntity ? `&entity=${encodeURIComponent(forecastEntity)}` : ""}`)
     .then((f) => {
       const one = f.forecasts[0];
-      $("#forecast").innerHTML = one
+      forecastBox.innerHTML = one
         ? `<table><thead><tr><th>Period</th><th class="num">Forecast</th><th class="num">80% range</th><th class="num hide-sm">95% range</th></tr></thead><tbody>${one.points.map((q) => `<tr><td class="nowrap">${esc(q.period)}</td><td class="num nowrap">${fmt(q.value, k.unit)}</td><td class="num">${fmtRange(q.low80, q.high80, k.unit)}</td><td class="num hide-sm">${fmtRange(q.low95, q.high95, k.unit)}</td></tr>`).join("")}</tbody></table><p class="muted">Model: ${esc(one.model)}${one.note ? ` — ${esc(one.note)}` : ""}</p>`
         : '<p class="muted">No complete period to forecast from yet.</p>';
     })
-    .catch((e) => { $("#forecast").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
+    .catch((e) => { forecastBox.innerHTML = `<p class="error">${esc(e.message)}</p>`; });
   const exSel = $("#explain-period");
   if (exSel) {
+    const explainBox = $("#explain");
     const load = () => {
-      UI.explain[id] = exSel.value;
+      const asked = exSel.value;
+      UI.explain[id] = asked;
       const row = mine.find((r) => r.period === exSel.value);
       const entity = entityParam(row && row.entity);
       api(`/api/v1/kpis/${encodeURIComponent(id)}/explain?period=${encodeURIComponent(exSel.value)}${entity ? `&entity=${encodeURIComponent(entity)}` : ""}`)
         .then((x) => {
-          $("#explain").innerHTML = `<p>${badge(x.status)} ${esc(x.reason)}</p>
+          if (exSel.value !== asked) return; // a later choice's answer is coming
+          explainBox.innerHTML = `<p>${badge(x.status)} ${esc(x.reason)}</p>
             <p class="muted">${esc(x.form)} · value ${fmt(x.value, x.unit)} · target ${esc(x.target || "none")}${x.target_note ? ` (${esc(x.target_note)})` : ""}</p>
             ${(x.inputs || []).length ? `<table><thead><tr><th>Input</th><th>Form</th><th>Period</th><th class="num">Value</th></tr></thead><tbody>${x.inputs.map((i) => `<tr><td>${esc(i.id)}</td><td>${esc(i.form)}</td><td>${esc(i.period)}</td><td class="num">${fmt(i.value)}</td></tr>`).join("")}</tbody></table>` : ""}
             ${x.sql ? `<pre>${esc(x.sql)}</pre>` : ""}
             ${x.database_sql ? `<p class="muted" id="database-sql-label">Sent to the database: the evaluation's aggregate, pushed down</p><pre id="database-sql">${esc(x.database_sql)}</pre>` : ""}`;
         })
-        .catch((e) => { $("#explain").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
+        .catch((e) => { if (exSel.value === asked) explainBox.innerHTML = `<p class="error">${esc(e.message)}</p>`; });
     };
     exSel.addEventListener("change", load);
     load();

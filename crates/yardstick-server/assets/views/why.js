@@ -64,15 +64,18 @@ export function loadWhy(id, k) {
   const rootsSel = $("#why-roots");
   vsSel.addEventListener("change", () => { UI.whyVs[id] = vsSel.value; rerender(); });
   rootsSel.addEventListener("change", () => { UI.whyRoots[id] = rootsSel.value; rerender(); });
+  // The answer goes into this render's box: a slower answer to an earlier
+  // choice lands in a box no longer shown, never over the newer one.
+  const box = $("#why");
   api(`/api/v1/kpis/${encodeURIComponent(id)}/why?period=${encodeURIComponent(sel.value)}&vs=${encodeURIComponent(vsSel.value)}&roots=${encodeURIComponent(rootsSel.value)}&top=8`)
     .then((x) => {
-      $("#why").innerHTML = render(id, k, x);
-      $("#why").querySelectorAll("button[data-act]").forEach((b) => b.addEventListener("click", () => {
+      box.innerHTML = render(id, k, x);
+      box.querySelectorAll("button[data-act]").forEach((b) => b.addEventListener("click", () => {
         UI.act[id] = { period: x.period, cause: x.causes[Number(b.dataset.act)].elements };
         rerender();
         setTimeout(() => { const h = $("#actions-heading"); if (h) h.scrollIntoView(); }, 50);
       }));
-      $("#why").querySelectorAll("a[data-cause]").forEach((a) => a.addEventListener("click", (ev) => {
+      box.querySelectorAll("a[data-cause]").forEach((a) => a.addEventListener("click", (ev) => {
         ev.preventDefault();
         const c = x.causes[Number(a.dataset.cause)];
         const dims = Object.keys(c.elements).filter((d) => k.dimensions.includes(d));
@@ -85,5 +88,5 @@ export function loadWhy(id, k) {
         setTimeout(() => { const h = $("#breakdown-heading"); if (h) h.scrollIntoView(); }, 50);
       }));
     })
-    .catch((e) => { $("#why").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
+    .catch((e) => { box.innerHTML = `<p class="error">${esc(e.message)}</p>`; });
 }

@@ -393,11 +393,29 @@ async fn the_kpi_page_shows_why_the_month_missed() {
             .await
             .expect("unfocus");
     }
-    // Every segment that moved unusually: the collapse still first.
+    // Every segment that moved unusually: the collapse still first. The
+    // answer to the earlier choice (the few that explain) is held back until
+    // after the later one's: the page must still show the later choice.
     c.set_window_size(1400, 1800).await.expect("size");
     b.until(
-        "the roots selector",
-        "document.querySelector('#why-roots') !== null",
+        "the page without focus",
+        "document.querySelector('#focus') === null && document.querySelector('#why .causes') !== null",
+    )
+    .await;
+    c.execute(
+        "const real = window.fetch;
+         window.fetch = (url, o) => String(url).includes('roots=explain')
+           ? new Promise((ok) => setTimeout(ok, 2500)).then(() => real(url, o))
+           : real(url, o);
+         window.__rendered = document.body.dataset.rendered;
+         const s = document.querySelector('#why-roots'); s.value = 'explain'; s.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await
+    .expect("hold back the explaining answer");
+    b.until(
+        "the page rendered again",
+        "document.body.dataset.rendered !== window.__rendered && document.querySelector('#why-roots')?.value === 'explain'",
     )
     .await;
     c.execute(
@@ -412,6 +430,22 @@ async fn the_kpi_page_shows_why_the_month_missed() {
             "document.querySelector('#why-roots')?.value === 'unusual' && (document.querySelector('#why > p.muted.small')?.innerText ?? '').includes('however little of the gap') && document.querySelector('#why .causes li .cause-head')?.innerText",
         )
         .await;
+    // The held-back answer has arrived by now; it must not have replaced it.
+    tokio::time::sleep(std::time::Duration::from_millis(3000)).await;
+    let shown = c
+        .execute(
+            "return document.querySelector('#why > p.muted.small')?.innerText ?? ''",
+            vec![],
+        )
+        .await
+        .expect("criterion");
+    assert!(
+        shown
+            .as_str()
+            .unwrap_or_default()
+            .contains("however little of the gap"),
+        "an earlier choice's answer replaced the later one: {shown}"
+    );
     assert!(first.contains("partner=CloudCo ∧ region=EU"), "{first}");
     c.execute("document.querySelector('#why-heading').scrollIntoView()", vec![])
         .await
