@@ -28,10 +28,13 @@
 //! leaves also moved unusually, in the same direction: `bitrate=4000`
 //! rather than `bitrate=4000 ∧ device=android` when every device at that
 //! bitrate dropped, android most. A segment's movement is *unusual* when
-//! its own factor is far from normal against the leaves' noise:
-//! `ln(k_S/k)² · n_S / σ² ≥` [`Settings::significance`], `σ` the robust
-//! spread (scaled median absolute deviation) of the leaves' `ln(v/(k·r))`
-//! and `n_S = (Σr²)² / Σr⁴` how many leaves' worth of evidence it holds.
+//! its own factor is far from normal against the leaves' noise
+//! ([`Fit::significance`], at least [`Settings::significance`] for a root
+//! of its own, [`Settings::widen`] to widen one already found). The noise
+//! is measured on the leaves ([`noise`]): a part whatever a leaf's size,
+//! and a part that shrinks with it — at least what counting makes when
+//! the leaves count events ([`Counted`]), so that one failure of five
+//! requests is not unusual while a percent of a million is.
 //!
 //! **Two readings of "root".** [`Roots::Explain`] (the default) names the
 //! few segments that explain the gap, as above. [`Roots::Unusual`] names
@@ -65,8 +68,10 @@ pub struct Fit {
     pub vv: f64,
     pub vr: f64,
     pub rr: f64,
-    /// `Σ r⁴`: with `rr`, how many leaves' worth of evidence the segment
-    /// holds ([`Fit::significance`]).
+    /// `Σ r³` and `Σ r⁴`: with `rr`, how many leaves' worth of evidence
+    /// the segment holds against each part of the noise
+    /// ([`Fit::significance`]).
+    pub r3: f64,
     pub r4: f64,
     /// `Σ v²` and `Σ v` over the leaves where nothing was expected
     /// (`r = 0`): new business (or, split by incident, new incidents)
@@ -85,6 +90,7 @@ impl Fit {
             vv: v * v,
             vr: v * r,
             rr: r * r,
+            r3: (r * r) * r,
             r4: (r * r) * (r * r),
             nv: if r == 0.0 { v * v } else { 0.0 },
             vn: if r == 0.0 { v } else { 0.0 },
@@ -97,6 +103,7 @@ impl Fit {
         self.vv += o.vv;
         self.vr += o.vr;
         self.rr += o.rr;
+        self.r3 += o.r3;
         self.r4 += o.r4;
         self.nv += o.nv;
         self.vn += o.vn;
@@ -109,6 +116,7 @@ impl Fit {
             vv: self.vv - o.vv,
             vr: self.vr - o.vr,
             rr: self.rr - o.rr,
+            r3: self.r3 - o.r3,
             r4: self.r4 - o.r4,
             nv: self.nv - o.nv,
             vn: self.vn - o.vn,
@@ -162,36 +170,117 @@ impl Fit {
     }
 
     /// How unusual the segment's movement is against the leaves' noise
-    /// `σ` (of `ln(v/(k·r))`): `ln(k_S/k)² · n_S / σ²` with `n_S = (Σr²)²/Σr⁴`
-    /// (infinite for a segment with values where nothing was expected).
-    pub fn significance(&self, k: f64, noise: f64) -> f64 {
+    /// `a/r + b` ([`Noise`]): `(Σr²)² / (b·Σr⁴/ln(k_S/k)² + a·Σr³/(k_S/k − 1)²)`.
+    /// The size-free part judges the change as a log (noise that scales
+    /// with the value: a segment that vanished moved by a thousandth); the
+    /// counting part as a difference (one failure of five requests is 20%,
+    /// not a log's −0.22 for every 4 of 5). With size-free noise alone,
+    /// `ln(k_S/k)² · n_S / b`, `n_S = (Σr²)²/Σr⁴` the leaves' worth of
+    /// evidence the segment holds. Infinite for a segment with values
+    /// where nothing was expected.
+    pub fn significance(&self, k: f64, noise: Noise) -> f64 {
         let tiny = 1e-12 * self.vv.max(self.rr * k * k);
         if self.rr <= tiny || self.r4 <= 0.0 {
             return if self.vv > tiny { f64::INFINITY } else { 0.0 };
         }
         let lf = self.log_factor(k);
-        let noise = noise.max(LEAST_NOISE);
-        lf * lf * (self.rr * self.rr / self.r4) / (noise * noise)
+        let lin = lf.exp() - 1.0;
+        if lf == 0.0 || lin == 0.0 {
+            return 0.0;
+        }
+        let spread = noise.level * self.r4 / (lf * lf) + noise.per_size * self.r3.max(0.0) / (lin * lin);
+        (self.rr * self.rr) / spread
     }
 }
 
-/// The leaves' noise: the scaled median absolute deviation of
-/// `ln(v/(k·r))` over leaves with a value and an expectation, at least
-/// 1%.
-pub fn noise(leaves: &[(f64, f64)], k: f64) -> f64 {
-    if k <= 0.0 || !k.is_finite() {
-        return LEAST_NOISE;
+/// The leaves' noise, as the variance of a leaf's log change:
+/// `per_size / r + level` for a leaf expected to hold `r`. The first part
+/// is the noise of counting (a rate over few requests jumps; over many it
+/// holds still); the second, noise whatever the size (a forecast's error).
+/// `level` is at least [`LEAST_NOISE`]².
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Noise {
+    pub per_size: f64,
+    pub level: f64,
+}
+
+impl Noise {
+    /// Noise of one level whatever the size: `σ²`, `σ` at least 1%.
+    pub fn level(sigma: f64) -> Noise {
+        Noise {
+            per_size: 0.0,
+            level: sigma.max(LEAST_NOISE).powi(2),
+        }
     }
-    let mut logs: Vec<f64> = leaves
+}
+
+/// What the leaves' values are, beyond numbers: counting has a noise of
+/// its own, which a small leaf shows most (a rate over five requests
+/// jumps by 20% on one failure).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Counted {
+    /// Amounts: their noise is measured on the leaves alone.
+    #[default]
+    No,
+    /// Whole numbers of events (orders, requests): at least Poisson's
+    /// noise, a variance as large as the count.
+    Counts,
+    /// A share of whole numbers (successes of requests, whole and never
+    /// more than the requests), now at this overall rate: at least the
+    /// binomial noise of its successes.
+    Share(f64),
+}
+
+impl Counted {
+    /// The variance of a leaf's log change that counting alone makes,
+    /// times the leaf's expected value `r`, at the normal factor `k`.
+    /// Counts: `Var(v) = k·r`, so `Var(v/(k·r)) = 1/(k·r)`. A share at
+    /// rate `p`: `Var(v) = d·p·(1−p)` over `d ≈ k·r/p` requests, so
+    /// `(1−p)/(k·r)`.
+    pub fn per_size(self, k: f64) -> f64 {
+        if k <= 0.0 || !k.is_finite() {
+            return 0.0;
+        }
+        match self {
+            Counted::No => 0.0,
+            Counted::Counts => 1.0 / k,
+            Counted::Share(p) => (1.0 - p).clamp(0.0, 1.0) / k,
+        }
+    }
+}
+
+/// The leaves' noise: the scaled median absolute deviation (MAD) `s` of
+/// `ln(v/(k·r))` over leaves with a value and an expectation. When the
+/// leaves count events, the part that shrinks with size is what counting
+/// makes ([`Counted::per_size`]), and the level what the leaves show
+/// beyond it: `s² − a·h`, `h` their median `1/r`. Otherwise one level for
+/// all, `s²`. The level is at least 1%² either way. (Measuring a part
+/// that shrinks with size on amounts was tried: a collapse of a segment
+/// of few large orders then looked like the noise of small ones.)
+pub fn noise(leaves: &[(f64, f64)], k: f64, counted: Counted) -> Noise {
+    if k <= 0.0 || !k.is_finite() {
+        return Noise::level(LEAST_NOISE);
+    }
+    let per_size = counted.per_size(k);
+    let logs: Vec<(f64, f64)> = leaves
         .iter()
         .filter(|(v, r)| *v > 0.0 && *r > 0.0 && v.is_finite() && r.is_finite())
-        .map(|(v, r)| (v / (k * r)).ln())
+        .map(|(v, r)| (*r, (v / (k * r)).ln()))
         .collect();
-    let Some(mid) = median(&mut logs) else {
-        return LEAST_NOISE;
-    };
-    let mut spread: Vec<f64> = logs.iter().map(|x| (x - mid).abs()).collect();
-    median(&mut spread).map_or(LEAST_NOISE, |m| (1.4826 * m).max(LEAST_NOISE))
+    let s = mad(logs.iter().map(|x| x.1).collect()).unwrap_or(0.0);
+    let mut inv: Vec<f64> = logs.iter().map(|x| 1.0 / x.0).collect();
+    let h = median(&mut inv).unwrap_or(0.0);
+    Noise {
+        per_size,
+        level: (s * s - per_size * h).max(LEAST_NOISE * LEAST_NOISE),
+    }
+}
+
+/// The scaled median absolute deviation (`None` for no value).
+fn mad(mut xs: Vec<f64>) -> Option<f64> {
+    let mid = median(&mut xs)?;
+    let mut spread: Vec<f64> = xs.iter().map(|x| (x - mid).abs()).collect();
+    median(&mut spread).map(|m| 1.4826 * m)
 }
 
 fn median(xs: &mut [f64]) -> Option<f64> {
@@ -251,8 +340,12 @@ pub struct Settings {
     /// explanatory power when roots are compared.
     pub depth_penalty: f64,
     /// A movement is unusual when its significance (see the module docs)
-    /// reaches this: widening a root, and every root of [`Roots::Unusual`].
+    /// reaches this: every root of [`Roots::Unusual`].
     pub significance: f64,
+    /// A root is widened to a parent whose other leaves moved the same way
+    /// with at least this significance: less than a root's own, as it
+    /// only asks whether a movement already found goes further.
+    pub widen: f64,
 }
 
 impl Settings {
@@ -280,6 +373,7 @@ impl Default for Settings {
             min_gain: 0.1,
             enough: 0.9,
             depth_penalty: 0.05,
+            widen: 25.0,
         }
     }
 }
@@ -340,13 +434,14 @@ pub fn search_normal(
     total: &Fit,
     leaves: &[(f64, f64)],
     ks: &[f64],
+    counted: Counted,
     settings: &Settings,
 ) -> Found {
     let mut tried: Vec<(f64, f64, Vec<Ranked>)> = ks
         .iter()
         .filter(|k| k.is_finite())
         .map(|&k| {
-            let ranked = search(candidates, total, k, noise(leaves, k), settings);
+            let ranked = search(candidates, total, k, noise(leaves, k, counted), settings);
             let energy = total.deviation(k);
             let explained: f64 = ranked.iter().filter(|r| r.root).map(|r| r.score).sum();
             (k, energy * (1.0 - explained.min(1.0)), ranked)
@@ -359,7 +454,7 @@ pub fn search_normal(
         Some((k, _, ranked)) => Found { k, ranked },
         None => Found {
             k: 1.0,
-            ranked: search(candidates, total, 1.0, noise(leaves, 1.0), settings),
+            ranked: search(candidates, total, 1.0, noise(leaves, 1.0, counted), settings),
         },
     }
 }
@@ -389,7 +484,13 @@ fn union(a: &Elements, b: &Elements) -> Elements {
 /// Ranks the candidates: the roots first, in the order chosen, then every
 /// other candidate by its own explanatory power. `total` is the fit of all
 /// leaves, `k` the normal factor, `noise` the leaves' ([`noise`]).
-pub fn search(candidates: &[Candidate], total: &Fit, k: f64, noise: f64, settings: &Settings) -> Vec<Ranked> {
+pub fn search(
+    candidates: &[Candidate],
+    total: &Fit,
+    k: f64,
+    noise: Noise,
+    settings: &Settings,
+) -> Vec<Ranked> {
     let energy = total.deviation(k);
     let by_elements: HashMap<&Elements, usize> = candidates
         .iter()
@@ -474,9 +575,10 @@ pub fn search(candidates: &[Candidate], total: &Fit, k: f64, noise: f64, setting
     out
 }
 
-/// The root chosen, widened while a parent's other leaves moved unusually
-/// in the same direction (the parent explaining most, when several did):
-/// its index and what it explains beside the roots before it.
+/// The root chosen, widened while a parent's other leaves (outside the
+/// roots before it) moved unusually in the same direction (the parent
+/// explaining most, when several did): its index and what it explains
+/// beside the roots before it.
 #[allow(clippy::too_many_arguments)]
 fn widened(
     mut i: usize,
@@ -485,12 +587,16 @@ fn widened(
     candidates: &[Candidate],
     by_elements: &HashMap<&Elements, usize>,
     k: f64,
-    noise: f64,
+    noise: Noise,
     settings: &Settings,
 ) -> (usize, f64) {
     loop {
         let c = &candidates[i];
-        let up_direction = c.fit.log_factor(k) > 0.0;
+        // Judged beside the roots before it, as the root itself was.
+        let Some(own) = fit_beside(c, roots, candidates, by_elements) else {
+            return (i, g);
+        };
+        let up_direction = own.log_factor(k) > 0.0;
         let mut up: Option<(usize, f64)> = None;
         for drop in 0..c.elements.len() {
             if c.elements.len() < 2 {
@@ -501,15 +607,14 @@ fn widened(
             let Some(&j) = by_elements.get(&parent) else {
                 continue;
             };
-            let rest = candidates[j].fit.minus(&c.fit);
-            let lf = rest.log_factor(k);
-            if lf == 0.0 || (lf > 0.0) != up_direction || rest.significance(k, noise) < settings.significance
-            {
-                continue;
-            }
             let Some(fit) = fit_beside(&candidates[j], roots, candidates, by_elements) else {
                 continue;
             };
+            let rest = fit.minus(&own);
+            let lf = rest.log_factor(k);
+            if lf == 0.0 || (lf > 0.0) != up_direction || rest.significance(k, noise) < settings.widen {
+                continue;
+            }
             let gj = fit.gain(k);
             if up.is_none_or(|(_, best)| gj > best) {
                 up = Some((j, gj));
@@ -614,7 +719,7 @@ mod tests {
         let (c, total) = cube(leaves, 3);
         let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
         let k = normal_factor(&pairs);
-        search(&c, &total, k, noise(&pairs, k), &Settings::default())
+        search(&c, &total, k, noise(&pairs, k, Counted::No), &Settings::default())
             .into_iter()
             .filter(|r| r.root)
             .map(|r| c[r.index].elements.clone())
@@ -660,7 +765,14 @@ mod tests {
         let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
         let median = normal_factor(&pairs);
         assert!((median - 0.5).abs() < 1e-9, "{median}");
-        let found = search_normal(&c, &total, &pairs, &[median, 1.0], &Settings::default());
+        let found = search_normal(
+            &c,
+            &total,
+            &pairs,
+            &[median, 1.0],
+            Counted::No,
+            &Settings::default(),
+        );
         // Either reading names one root; they explain the same, so the
         // factor nearer "nothing moved" is kept, and LATAM is normal.
         assert_eq!(found.k, 1.0);
@@ -727,6 +839,7 @@ mod tests {
                 &total,
                 &pairs,
                 &[normal_factor(&pairs), 1.0],
+                Counted::No,
                 &Settings::of(roots),
             )
             .ranked
@@ -754,16 +867,68 @@ mod tests {
             leaves.push((e(0.1), 1.0));
             leaves.push((e(-0.1), 1.0));
         }
-        assert!(
-            (noise(&leaves, 1.0) - 0.14826).abs() < 1e-9,
-            "{}",
-            noise(&leaves, 1.0)
-        );
+        let n = noise(&leaves, 1.0, Counted::No);
+        assert_eq!(n.per_size, 0.0);
+        assert!((n.level - 0.14826f64.powi(2)).abs() < 1e-12, "{n:?}");
         // Nothing moved: the least noise assumed.
-        assert_eq!(noise(&[(2.0, 2.0), (3.0, 3.0)], 1.0), 0.01);
+        assert_eq!(
+            noise(&[(2.0, 2.0), (3.0, 3.0)], 1.0, Counted::No),
+            Noise::level(0.01)
+        );
         let f = Fit::leaf(0.0, 10.0);
-        assert!((f.significance(1.0, 0.5) - (1e-3f64).ln().powi(2) / 0.25).abs() < 1e-9);
-        assert_eq!(Fit::leaf(5.0, 0.0).significance(1.0, 0.5), f64::INFINITY);
+        assert!((f.significance(1.0, Noise::level(0.5)) - (1e-3f64).ln().powi(2) / 0.25).abs() < 1e-9);
+        assert_eq!(
+            Fit::leaf(5.0, 0.0).significance(1.0, Noise::level(0.5)),
+            f64::INFINITY
+        );
+    }
+
+    #[test]
+    fn counting_noise_shrinks_with_size_and_the_rest_is_the_level() {
+        // Counts are at least Poisson's: 1/(k·r) for a leaf of r; a share
+        // at rate p binomial's: (1 − p)/(k·r).
+        let still: Vec<(f64, f64)> = (1..=20).map(|i| (f64::from(i), f64::from(i))).collect();
+        assert_eq!(noise(&still, 1.0, Counted::Counts).per_size, 1.0);
+        assert!((noise(&still, 2.0, Counted::Share(0.9)).per_size - 0.05).abs() < 1e-15);
+        assert_eq!(noise(&still, 1.0, Counted::No).per_size, 0.0);
+        // Leaves of r = 100 wobbling by 0 or ±0.2 in log: s² = 0.04·1.4826²;
+        // counting makes 1/100 of it (h = 1/100), the level is the rest.
+        let e = f64::exp;
+        let leaves: Vec<(f64, f64)> = (0..30)
+            .map(|i| (100.0 * e(f64::from(i % 3 - 1) * 0.2), 100.0))
+            .collect();
+        let n = noise(&leaves, 1.0, Counted::Counts);
+        let s2 = 0.04 * 1.4826f64.powi(2);
+        assert!((n.level - (s2 - 0.01)).abs() < 1e-12, "{n:?}");
+        // Counting that explains more than the leaves show: the least level.
+        let small: Vec<(f64, f64)> = leaves.iter().map(|(v, r)| (v / 50.0, r / 50.0)).collect();
+        assert_eq!(noise(&small, 1.0, Counted::Counts).level, 1e-4);
+        let n = noise(&leaves, 1.0, Counted::No);
+        assert!((n.level - s2).abs() < 1e-12, "{n:?}");
+    }
+
+    #[test]
+    fn one_failure_of_five_is_not_unusual_while_a_fifth_of_a_thousand_is() {
+        // A share of successes at 99%: binomial noise (1 − p)/(k·r).
+        let noise = Noise {
+            per_size: Counted::Share(0.99).per_size(1.0),
+            level: 1e-4,
+        };
+        // Five requests expected to succeed, four did: 20% down, one
+        // failure. Hand: a/r = 0.01/5 = 0.002 per leaf; z² =
+        // r⁴/(b·r⁴/ln(0.8)² + a·r³/0.2²) = 1/(1e-4/0.0498 + 0.002/0.04) ≈ 19.2.
+        let small = Fit::leaf(4.0, 5.0);
+        let z2 = small.significance(1.0, noise);
+        let hand = 1.0 / (1e-4 / 0.8f64.ln().powi(2) + 0.002 / 0.04);
+        assert!((z2 - hand).abs() < 1e-9 * hand, "{z2} against {hand}");
+        assert!(z2 < Settings::default().significance);
+        // The same fifth down over a thousand requests: 200 failures more
+        // than normal. z² = 1/(1e-4/ln(0.8)² + 0.01/(1000·0.04)) ≈ 443.
+        let large = Fit::leaf(800.0, 1000.0);
+        let z2 = large.significance(1.0, noise);
+        let hand = 1.0 / (1e-4 / 0.8f64.ln().powi(2) + 0.01 / (1000.0 * 0.04));
+        assert!((z2 - hand).abs() < 1e-9 * hand, "{z2} against {hand}");
+        assert!(z2 > Settings::default().significance);
     }
 
     #[test]

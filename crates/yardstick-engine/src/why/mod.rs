@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use yardstick_core::calendar::Period;
 use yardstick_core::model::{GrowthRef, Measure, MeasureDef, Project};
-use yardstick_core::why::search::{self, Candidate, Fit, Roots, Settings};
+use yardstick_core::why::search::{self, Candidate, Counted, Fit, Roots, Settings};
 use yardstick_core::why::{RatioParts, mix_rate, share};
 
 use crate::eval::{EvalError, EvalOptions};
@@ -175,14 +175,56 @@ const CRITERION: &str = "a cause is a segment that moved by a factor of its own,
 share of the unusual movement (squared distance from normal) it explains. Roots are chosen \
 greedily by that score, a segment with more dimensions only when it explains more, each \
 explaining at least 10% and stopping at 90%; a root is widened to its parent when the parent's \
-other segments also moved unusually (beyond the finest segments' noise) in the same direction.";
+other segments (outside the roots before it) also moved in the same direction beyond the finest \
+segments' noise (significance ≥ 25, see --roots unusual).";
 
 /// The criterion of `--roots unusual`, after what is normal.
 const CRITERION_UNUSUAL: &str = "A root is every segment whose own factor is unusual against the \
-finest segments' noise (ln(factor/normal)² × its segments' worth of evidence ÷ noise² ≥ 100, \
-noise the scaled median absolute deviation of the finest segments' log change), chosen greedily \
-by the share of the unusual movement it explains (up to 10, widened to a parent whose other \
-segments moved unusually the same way), however little of the gap that is.";
+finest segments' noise (significance ln(factor/normal)² × its segments' worth of evidence ÷ \
+noise² ≥ 100, noise the scaled median absolute deviation of the finest segments' log change; \
+when they count events, whole numbers or a share of them, counting's own Poisson or binomial \
+noise is added, judged on the difference rather than the log, so a small segment's jump counts \
+for less), chosen greedily by the share of the unusual movement it explains (up to 10, widened \
+to a parent whose other segments moved the same way with significance ≥ 25), however little of \
+the gap that is.";
+
+/// Whether the period's leaves count events, which has a noise of its own
+/// ([`Counted`]): whole numbers (a share's successes never more than its
+/// requests). Time, amounts with fractions and forecasts are not counted.
+fn counted(leaves: &[Leaf], effect: Option<&str>, form: Form, availability: bool) -> Counted {
+    let whole = |x: f64| x >= 0.0 && x.fract() == 0.0 && x < 9.0e15;
+    if availability || form == Form::Downtime || leaves.is_empty() {
+        return Counted::No;
+    }
+    match effect {
+        Some("rate") => {
+            if leaves
+                .iter()
+                .all(|l| whole(l.numerator) && whole(l.denominator) && l.numerator <= l.denominator)
+            {
+                let n: f64 = leaves.iter().map(|l| l.numerator).sum();
+                let d: f64 = leaves.iter().map(|l| l.denominator).sum();
+                Counted::Share((n + 0.5) / (d + 1.0))
+            } else {
+                Counted::No
+            }
+        }
+        Some(_) => {
+            if leaves.iter().all(|l| whole(l.denominator)) {
+                Counted::Counts
+            } else {
+                Counted::No
+            }
+        }
+        None => {
+            if leaves.iter().all(|l| whole(l.numerator)) {
+                Counted::Counts
+            } else {
+                Counted::No
+            }
+        }
+    }
+}
 
 /// Answers `why` for one KPI and period.
 pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result<Why, EvalError> {
@@ -370,6 +412,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         )
     };
     let availability = matches!(split, Split::Availability(_));
+    let counted = counted(&leaves, effect, form, availability);
     let ks: Vec<f64> = if availability {
         vec![1.0]
     } else {
@@ -398,7 +441,8 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
             fit: s.fit,
         })
         .collect();
-    let search::Found { k, ranked } = search::search_normal(&candidates, &total_fit, &model, &ks, &settings);
+    let search::Found { k, ranked } =
+        search::search_normal(&candidates, &total_fit, &model, &ks, counted, &settings);
     let whole = RatioParts {
         numerator: leaves.iter().map(|l| l.numerator).sum(),
         denominator: leaves.iter().map(|l| l.denominator).sum(),

@@ -278,7 +278,8 @@ pub(super) async fn segments(
     };
     let sql = format!(
         "SELECT {names}, {flags}, sum(v), sum(r), sum(v * v), sum(v * r), sum(r * r), sum(n), sum(d), sum(rn), sum(rd), \
-         sum((r * r) * (r * r)), sum(CASE WHEN r = 0 THEN v * v ELSE 0 END), sum(CASE WHEN r = 0 THEN v ELSE 0 END)\n\
+         sum((r * r) * (r * r)), sum(CASE WHEN r = 0 THEN v * v ELSE 0 END), sum(CASE WHEN r = 0 THEN v ELSE 0 END), \
+         sum((r * r) * r)\n\
          FROM leaves GROUP BY GROUPING SETS ({sets}){having}",
         names = names.join(", "),
         flags = flags.join(", "),
@@ -301,7 +302,7 @@ pub(super) async fn segments(
             .map(|i| cast(b.column(ndims + i), &DataType::Int32))
             .collect::<Result<_, _>>()
             .map_err(|e| internal(e.to_string()))?;
-        let nums: Vec<ArrayRef> = (0..12)
+        let nums: Vec<ArrayRef> = (0..13)
             .map(|i| cast(b.column(2 * ndims + i), &DataType::Float64))
             .collect::<Result<_, _>>()
             .map_err(|e| internal(e.to_string()))?;
@@ -330,6 +331,7 @@ pub(super) async fn segments(
                     vv: x(2),
                     vr: x(3),
                     rr: x(4),
+                    r3: x(12),
                     r4: x(9),
                     nv: x(10),
                     vn: x(11),
