@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use yardstick_core::why::search::Roots;
 use yardstick_engine::why::{Vs, Why, WhyOptions};
 
 use crate::{project, utc};
@@ -102,6 +103,10 @@ target = ">= 80%"
 "#;
 
 fn run(rows: &[Order], kpi: &str, vs: Vs, depth: usize, top: usize) -> Why {
+    run_as(rows, kpi, vs, depth, top, Roots::Explain)
+}
+
+fn run_as(rows: &[Order], kpi: &str, vs: Vs, depth: usize, top: usize, roots: Roots) -> Why {
     let mut csv = String::from("ordered_at,region,partner,product,amount,ok\n");
     for (i, o) in rows.iter().enumerate() {
         let day = 1 + (i % 28);
@@ -132,7 +137,7 @@ fn run(rows: &[Order], kpi: &str, vs: Vs, depth: usize, top: usize) -> Why {
         dimensions: None,
         depth,
         top,
-        roots: yardstick_core::why::search::Roots::Explain,
+        roots,
         as_of: utc("2026-07-02T00:00:00Z"),
     };
     rt.block_on(yardstick_engine::why::why(&loaded.project, &catalog, &o))
@@ -308,6 +313,46 @@ fn a_ratio_whose_rate_moved_but_not_its_mix_is_a_rate_cause() {
     assert!(close(apac.value.unwrap_or_default(), 0.5) && close(apac.reference.unwrap_or_default(), 0.9));
     // A quarter of the orders lost 40 points: 10 points of the whole.
     assert!(close(apac.contribution, -0.1), "{apac:?}");
+}
+
+#[test]
+fn one_more_failure_of_ten_is_counting_noise_not_an_unusual_segment() {
+    // APAC's share of good orders fell from 90% to 50% (200 orders); in
+    // one leaf of ten orders (EU ∧ p1 ∧ a) one more order failed. Every
+    // other leaf stayed exactly at 90%, so the leaves' spread alone is the
+    // least noise (1%) and that leaf's fall of 11% would be ten times it.
+    // Counting says otherwise: a binomial's one failure in ten.
+    let rate = |june: bool, r: &str| if june && r == "APAC" { 0.5 } else { 0.9 };
+    let mut rows = orders(|_, _, _| 1.0, flat, rate);
+    let one = rows
+        .iter_mut()
+        .find(|o| o.june && o.ok && (o.region, o.partner, o.product) == ("EU", "p1", "a"))
+        .expect("a good June order of the leaf");
+    one.ok = false;
+    let w = run_as(&rows, "ok_share", Vs::Previous, 3, 100, Roots::Unusual);
+    assert_eq!(w.effect, Some("rate"), "{w:#?}");
+    assert_eq!(roots(&w), vec!["region=APAC"], "{w:#?}");
+    // The leaf did fall: it is a cause, not a root.
+    let leaf = w
+        .causes
+        .iter()
+        .find(|c| {
+            c.elements.len() == 3
+                && c.elements
+                    .get("partner")
+                    .is_some_and(|p| p.as_deref() == Some("p1"))
+                && c.elements
+                    .get("region")
+                    .is_some_and(|r| r.as_deref() == Some("EU"))
+                && c.elements
+                    .get("product")
+                    .is_some_and(|p| p.as_deref() == Some("a"))
+        })
+        .expect("the leaf among the causes");
+    assert!(
+        !leaf.root && close(leaf.value.unwrap_or_default(), 0.8),
+        "{leaf:?}"
+    );
 }
 
 #[test]
