@@ -12,7 +12,8 @@ and each `--roots` reading (`explain`, the default, and `unusual`), each
 scored on its own row. Its `root: true` causes are the prediction. Predictions are scored by `utils.evaluation.score_root_causes`
 (exact element match, `dim=value` parts sorted) and summed to micro-F1 over
 the cases of a dataset: 2ΣTP / (2ΣTP + ΣFP + ΣFN). The repository's methods
-run on the same cases in this script with their default arguments.
+run on the same cases in this script with the defaults of its own command
+line (run.py's argument parser).
 
 Also reported: how often a true cause is contained in a predicted one
 (a predicted root whose elements are a subset of the true cause's).
@@ -145,6 +146,17 @@ def main():
     from utils.run_utils import read_dataframe, get_label, get_instances, run_method  # noqa: E402
     from utils.evaluation import score_root_causes, root_cause_postprocessing  # noqa: E402
 
+    # Each peer with the defaults of the repository's own command line
+    # (run.py's parser), as its README runs it.
+    from utils.argument_parser import get_input_arguments  # noqa: E402
+    peer_args = {}
+    for peer in [p for p in a.peers.split(",") if p]:
+        saved = sys.argv
+        sys.argv = ["run.py", peer]
+        try:
+            peer_args[peer] = get_input_arguments()[3]
+        finally:
+            sys.argv = saved
     work = tempfile.mkdtemp(prefix="ys-why-bench-")
     results = []
     for ds in a.datasets.split(","):
@@ -185,7 +197,7 @@ def main():
             for peer in [p for p in a.peers.split(",") if p]:
                 t0 = time.time()
                 try:
-                    rc = run_method(df, [df_a, df_b], attributes, peer, {}, derived, False)
+                    rc = run_method(df, [df_a, df_b], attributes, peer, peer_args[peer], derived, False)
                     pp = list(root_cause_postprocessing(rc, peer))
                 except Exception as e:
                     print(f"{ds} {file} {peer}: {e}", file=sys.stderr)
