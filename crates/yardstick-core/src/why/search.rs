@@ -34,7 +34,7 @@
 //! is measured on the leaves ([`noise`]): a part whatever a leaf's size,
 //! and a part that shrinks with it — at least what counting makes when
 //! the leaves count events ([`Counted`]), so that one failure of five
-//! requests is not unusual while a percent of a million is.
+//! requests is not unusual while a fifth of a thousand is.
 //!
 //! **Two readings of "root".** [`Roots::Explain`] (the default) names the
 //! few segments that explain the gap, as above. [`Roots::Unusual`] names
