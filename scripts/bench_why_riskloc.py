@@ -2,7 +2,7 @@
 """Root-cause accuracy of `yardstick why` on the RiskLoc repository's cases,
 scored with that repository's own rule, next to its methods.
 
-Each case becomes a Yardstick project — one CSV with the reference rows
+Each case becomes a Yardstick project — one Parquet file with the reference rows
 (dated in January) and the period's rows (February), a KPI split by the
 case's dimensions (a ratio of two sums for derived cases such as RS, a sum
 otherwise) — and `yardstick why KPI 2026-02 --vs previous --depth N` is
@@ -47,21 +47,24 @@ FULL = {"S": 1000, "L": 1000, "H": 100}
 
 
 def project(case_dir, df, attributes, derived):
+    """The case as a Yardstick project: its rows in Parquet (a case of H
+    has 24M leaves), the reference dated in January, the period in
+    February."""
+    import pandas as pd
     os.makedirs(os.path.join(case_dir, "data"), exist_ok=True)
     cols = list(attributes)
-    with open(os.path.join(case_dir, "data", "rows.csv"), "w", encoding="utf-8") as f:
-        f.write(",".join(["t"] + cols + ["ys_num", "ys_den"]) + "\n")
-        for row in df.itertuples(index=False):
-            r = row._asdict()
-            dims = [str(r[c]).replace(",", " ") for c in cols]
-            if derived:
-                before = (r["predict_a"], r["predict_b"])
-                now = (r["real_a"], r["real_b"])
-            else:
-                before = (r["predict"], 1.0)
-                now = (r["real"], 1.0)
-            f.write(",".join(["2026-01-15T00:00:00Z"] + dims + [repr(float(before[0])), repr(float(before[1]))]) + "\n")
-            f.write(",".join(["2026-02-15T00:00:00Z"] + dims + [repr(float(now[0])), repr(float(now[1]))]) + "\n")
+    if derived:
+        before, now = ("predict_a", "predict_b"), ("real_a", "real_b")
+    else:
+        before, now = ("predict", None), ("real", None)
+    halves = []
+    for when, (num, den) in (("2026-01-15", before), ("2026-02-15", now)):
+        h = df[cols].astype(str)
+        h.insert(0, "t", pd.Timestamp(when, tz="UTC"))
+        h["ys_num"] = df[num].astype("float64")
+        h["ys_den"] = df[den].astype("float64") if den else 1.0
+        halves.append(h)
+    pd.concat(halves, ignore_index=True).to_parquet(os.path.join(case_dir, "data", "rows.parquet"), index=False)
     types = ", ".join(f'{c} = "string"' for c in cols)
     dims = ", ".join(f'"{c}"' for c in cols)
     kpi = (
@@ -74,7 +77,7 @@ name = "case"
 timezone = "UTC"
 
 [source.rows]
-path = "data/rows.csv"
+path = "data/rows.parquet"
 time = "t"
 columns = {{ {types}, ys_num = "double", ys_den = "double" }}
 

@@ -27,7 +27,7 @@ use datafusion::arrow::datatypes::DataType;
 use yardstick_core::intervals::{Span, attributed, down_and_scheduled};
 use yardstick_core::model::{Project, Shape};
 
-use super::query::{Leaf, Window};
+use super::query::{Keys, Leaf, Window};
 use crate::eval::{EvalError, Evaluator, quote};
 use crate::sources::Catalog;
 
@@ -53,6 +53,7 @@ pub(super) enum By {
 /// period and the reference over the units looked at.
 pub(super) struct Split {
     pub leaves: Vec<Leaf>,
+    pub keys: Keys,
     pub by: By,
     pub scheduled: (i64, i64),
 }
@@ -312,7 +313,10 @@ pub(super) async fn leaves(
         by_unit.entry(key).or_default().push(i);
     }
 
-    let mut leaves = Leaves::default();
+    let mut leaves = Leaves {
+        keys: Keys::new(dims.len()),
+        ..Leaves::default()
+    };
     let hours = |us: i64| us as f64 / 3.6e9;
     let mut scheduled = [0i64; 2];
     // Split by incident: each row's own downtime (µs) per window.
@@ -379,6 +383,7 @@ pub(super) async fn leaves(
     }
     Ok(Split {
         leaves: leaves.leaves,
+        keys: leaves.keys,
         by,
         scheduled: (scheduled[0], scheduled[1]),
     })
@@ -388,11 +393,13 @@ pub(super) async fn leaves(
 #[derive(Default)]
 struct Leaves {
     leaves: Vec<Leaf>,
-    index: HashMap<Vec<Option<String>>, usize>,
+    keys: Keys,
+    index: HashMap<Box<[u32]>, usize>,
 }
 
 impl Leaves {
-    fn at(&mut self, key: Vec<Option<String>>) -> usize {
+    fn at(&mut self, values: Vec<Option<String>>) -> usize {
+        let key = self.keys.key(&values);
         if let Some(i) = self.index.get(&key) {
             return *i;
         }

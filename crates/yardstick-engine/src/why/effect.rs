@@ -252,12 +252,15 @@ async fn segment_value(
         Split::Additive(_) => Some(
             query::leaves(project, catalog, &split_parts(split), &dims, &conds, w, w)
                 .await?
+                .0
                 .iter()
                 .map(|l| l.numerator)
                 .sum(),
         ),
-        Split::Ratio { .. } => {
-            ratio(&query::leaves(project, catalog, &split_parts(split), &dims, &conds, w, w).await?)
-        }
+        Split::Ratio { .. } => ratio(
+            &query::leaves(project, catalog, &split_parts(split), &dims, &conds, w, w)
+                .await?
+                .0,
+        ),
     })
 }

@@ -8,13 +8,15 @@
 //! combination of the dimensions' values); one grouping-sets query over
 //! the leaves gives every segment of up to `depth` dimensions with the
 //! sums the search needs, pruned in the query to the segments that can
-//! matter; `core::why::search` ranks them. The arithmetic (contributions,
+//! matter (a cube too large for one query is computed grouping by
+//! grouping, `cube`); `core::why::search` ranks them. The arithmetic (contributions,
 //! mix and rate) is `core::why`'s. Availability has leaves of its own,
 //! from interval arithmetic (`availability`): by unit a ratio, by
 //! incident an additive share of downtime.
 
 mod availability;
 pub mod clauses;
+mod cube;
 pub mod effect;
 mod query;
 mod split;
@@ -30,6 +32,7 @@ use yardstick_core::why::{RatioParts, mix_rate, share};
 use crate::eval::{EvalError, EvalOptions};
 use crate::explain::resolve_period;
 use crate::sources::Catalog;
+pub use cube::set_budget as set_cube_budget;
 use query::{Leaf, Window};
 use split::{Form, Split, split_of, split_parts};
 
@@ -289,7 +292,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         .chain(o.within.iter().cloned())
         .map(|(c, v)| (c, Some(v)))
         .collect();
-    let (mut leaves, form, split_name) = match &split {
+    let (mut leaves, keys, form, split_name) = match &split {
         Split::Availability(spec) => {
             let fixed = |pairs: &[(String, String)]| -> Vec<(String, Option<String>)> {
                 pairs.iter().map(|(c, v)| (c.clone(), Some(v.clone()))).collect()
@@ -313,12 +316,12 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
                 )));
             }
             match a.by {
-                availability::By::Unit => (a.leaves, Form::Ratio, "units"),
-                availability::By::Incident => (a.leaves, Form::Downtime, "incidents"),
+                availability::By::Unit => (a.leaves, a.keys, Form::Ratio, "units"),
+                availability::By::Incident => (a.leaves, a.keys, Form::Downtime, "incidents"),
             }
         }
         Split::Additive(_) | Split::Ratio { .. } => {
-            let leaves = query::leaves(
+            let (leaves, keys) = query::leaves(
                 project,
                 catalog,
                 &split_parts(&split),
@@ -329,8 +332,8 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
             )
             .await?;
             match split {
-                Split::Additive(_) => (leaves, Form::Additive, "additive"),
-                _ => (leaves, Form::Ratio, "ratio"),
+                Split::Additive(_) => (leaves, keys, Form::Additive, "additive"),
+                _ => (leaves, keys, Form::Ratio, "ratio"),
             }
         }
     };
@@ -426,14 +429,25 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
     let depth = o.depth.clamp(1, dims.len().max(1));
     // Segments explaining less than a hundredth of what a root must
     // cannot matter; every unusual segment may, however little it explains.
-    let prune: Vec<(f64, f64)> = match o.roots {
-        Roots::Explain => ks
-            .iter()
-            .map(|k| (*k, 0.01 * settings.min_gain * total_fit.deviation(*k)))
-            .collect(),
-        Roots::Unusual => Vec::new(),
+    // A cube over budget keeps, of the segments deeper than two
+    // dimensions, the unusual ones.
+    let prune = match o.roots {
+        Roots::Explain => cube::Prune {
+            gain: ks
+                .iter()
+                .map(|k| (*k, 0.01 * settings.min_gain * total_fit.deviation(*k)))
+                .collect(),
+            unusual: Vec::new(),
+        },
+        Roots::Unusual => cube::Prune {
+            gain: Vec::new(),
+            unusual: ks
+                .iter()
+                .map(|k| (*k, search::noise(&model, *k, counted)))
+                .collect(),
+        },
     };
-    let segments = query::segments(&leaves, &model, dims.len(), depth, &prune).await?;
+    let segments = cube::segments(&leaves, &keys, &model, dims.len(), depth, &prune).await?;
     let candidates: Vec<Candidate> = segments
         .iter()
         .map(|s| Candidate {
@@ -506,7 +520,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
 }
 
 fn cause(
-    s: &query::Segment,
+    s: &cube::Segment,
     whole: &RatioParts,
     form: Form,
     gap: Option<f64>,

@@ -375,3 +375,89 @@ fn an_average_splits_as_the_ratio_of_its_sum_and_count() {
         .sum();
     assert!(close(sum, w.gap.unwrap_or_default()), "{sum}");
 }
+
+/// The causes, comparable: elements, root, contribution and score.
+fn causes(w: &Why) -> Vec<(String, bool, f64, f64)> {
+    w.causes
+        .iter()
+        .map(|c| {
+            let e = c
+                .elements
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join("&");
+            (e, c.root, c.contribution, c.score)
+        })
+        .collect()
+}
+
+#[test]
+fn a_cube_too_large_for_one_query_gives_the_same_causes_grouping_by_grouping() {
+    let cases: Vec<(Vec<Order>, &str)> = vec![
+        (
+            orders(
+                |r, p, _| if r == "EU" && p == "p3" { 0.05 } else { 1.0 },
+                flat,
+                always,
+            ),
+            "revenue",
+        ),
+        (
+            orders(
+                |r, _, p| (if r == "US" { 0.4 } else { 1.0 }) * (if p == "c" { 0.3 } else { 1.0 }),
+                flat,
+                always,
+            ),
+            "revenue",
+        ),
+        (
+            orders(
+                |_, _, _| 1.0,
+                flat,
+                |june, r| if june && r == "APAC" { 0.5 } else { 0.9 },
+            ),
+            "ok_share",
+        ),
+    ];
+    for (rows, kpi) in &cases {
+        for mode in [Roots::Explain, Roots::Unusual] {
+            yardstick_engine::why::set_cube_budget(usize::MAX);
+            let one = run_as(rows, kpi, Vs::Previous, 3, 1000, mode);
+            // Every leaf times every grouping is over a budget of none.
+            yardstick_engine::why::set_cube_budget(0);
+            let each = run_as(rows, kpi, Vs::Previous, 3, 1000, mode);
+            yardstick_engine::why::set_cube_budget(usize::MAX);
+            assert!(!roots(&one).is_empty(), "{one:#?}");
+            assert_eq!(roots(&each), roots(&one), "{kpi} {mode:?}");
+            let (a, b) = (causes(&one), causes(&each));
+            if mode == Roots::Explain {
+                // The same pruning: every cause, in the same order.
+                assert_eq!(a.len(), b.len(), "{kpi}");
+            } else {
+                // Grouping by grouping, `unusual` keeps fewer of the
+                // segments deeper than two dimensions.
+                assert!(
+                    b.len() <= a.len() && b.len() > 1,
+                    "{kpi}: {} of {}",
+                    b.len(),
+                    a.len()
+                );
+            }
+            // Each cause grouping by grouping is one of the single
+            // query's, with the same numbers (in the same order when the
+            // same causes are kept).
+            for (i, x) in b.iter().enumerate() {
+                let y = match mode {
+                    Roots::Explain => &a[i],
+                    Roots::Unusual => a
+                        .iter()
+                        .find(|y| y.0 == x.0)
+                        .expect("a cause of the single query"),
+                };
+                assert_eq!((&x.0, x.1), (&y.0, y.1), "{kpi} {mode:?}");
+                assert!(close(x.2, y.2) && (x.3 - y.3).abs() <= 1e-9, "{x:?} {y:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,500 @@
+//! The segments of `why`: every combination of the values of 1 to `depth`
+//! dimensions, with the sums the search needs, aggregated by DataFusion
+//! over the leaves.
+//!
+//! A cube within [`budget`] (leaves × groupings) is one grouping-sets
+//! query, pruned in its `HAVING`. A larger one — a case of 24M leaves of
+//! six dimensions would expand to 1.5 billion rows in one query — is
+//! computed one grouping at a time, each from the smallest grouping
+//! already computed that contains it (the sums add up: the "smallest
+//! parent" of data-cube computation), from the finest to the coarsest,
+//! with two levels in memory at a time; each grouping's segments are
+//! pruned as they arrive ([`Prune`]). Both paths give the same sums.
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, UInt32Array};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Schema, SchemaRef, UInt32Type};
+use datafusion::datasource::MemTable;
+use datafusion::functions_aggregate::expr_fn::sum;
+use datafusion::prelude::{SessionContext, col};
+use yardstick_core::why::RatioParts;
+use yardstick_core::why::search::{Elements, Fit, Noise};
+
+use super::query::{Keys, Leaf};
+use crate::eval::EvalError;
+use crate::sources::df_message;
+
+/// A segment with its fit and its parts.
+#[derive(Debug, Clone)]
+pub(super) struct Segment {
+    pub elements: Elements,
+    pub fit: Fit,
+    pub parts: RatioParts,
+}
+
+/// The sums per segment, in this order: `Σv, Σr, Σv², Σvr, Σr², Σn, Σd,
+/// Σrn, Σrd, Σr⁴, Σ_{r=0} v², Σ_{r=0} v, Σr³`.
+const SUMS: usize = 13;
+
+/// A movement this far from normal (in significance, see
+/// `core::why::search::Fit::significance`) can matter to `--roots
+/// unusual` in a cube over budget: a root needs 100, widening 25.
+const UNUSUAL: f64 = 9.0;
+
+/// Segments of up to this many dimensions are kept by `--roots unusual`
+/// however usual: a root judged beside a crossing root needs their
+/// intersection (`region=EU ∧ partner=p1` beside `product=a` needs the
+/// three), and the segments of three dimensions are few next to the
+/// deeper ones (300K of 45M in a case of 24M leaves).
+const ALWAYS: usize = 3;
+
+thread_local! {
+    /// The most rows (leaves × groupings) one grouping-sets query expands
+    /// to, on this thread.
+    static BUDGET: Cell<usize> = const { Cell::new(20_000_000) };
+}
+
+fn budget() -> usize {
+    BUDGET.with(Cell::get)
+}
+
+/// Sets the most rows (leaves × groupings) one grouping-sets query may
+/// expand to on this thread, beyond which the cube is computed grouping
+/// by grouping: tests compute a small cube both ways.
+pub fn set_budget(rows: usize) {
+    BUDGET.with(|b| b.set(rows));
+}
+
+/// Which segments can matter. Segments of one dimension are always kept:
+/// they partition the whole.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Prune {
+    /// Explanatory power, per normal factor tried: `(k, least)`, as the
+    /// upper bound `(Σvr − kΣr²)²/Σr² + Σ_{r=0} v²` (all of `Σv²` where
+    /// nothing was expected).
+    pub gain: Vec<(f64, f64)>,
+    /// Over budget only, per normal factor tried with the leaves' noise:
+    /// segments of more than [`ALWAYS`] dimensions are kept when their
+    /// movement is unusual, significance ≥ 9.
+    pub unusual: Vec<(f64, Noise)>,
+}
+
+impl Prune {
+    fn keeps(&self, fit: &Fit, dims: usize, over_budget: bool) -> bool {
+        if dims <= 1 {
+            return true;
+        }
+        if !self.gain.is_empty() {
+            let most = |k: f64| {
+                if fit.rr > 0.0 {
+                    let d = fit.vr - k * fit.rr;
+                    d * d / fit.rr + fit.nv
+                } else {
+                    fit.vv
+                }
+            };
+            if !self.gain.iter().any(|(k, least)| most(*k) >= *least) {
+                return false;
+            }
+        }
+        if over_budget && !self.unusual.is_empty() && dims > ALWAYS {
+            return self
+                .unusual
+                .iter()
+                .any(|(k, noise)| fit.significance(*k, *noise) >= UNUSUAL);
+        }
+        true
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> EvalError {
+    EvalError::Internal(format!("grouping the leaves: {e}"))
+}
+
+fn dim(i: usize) -> String {
+    format!("__d{i}")
+}
+
+/// The leaves as a table: each dimension's value number, then the terms
+/// whose sums the segments need ([`SUMS`]), in batches of 64Ki rows.
+fn leaf_table(
+    leaves: &[Leaf],
+    model: &[(f64, f64)],
+    ndims: usize,
+) -> Result<(SchemaRef, Vec<RecordBatch>), EvalError> {
+    let mut fields: Vec<Field> = (0..ndims)
+        .map(|i| Field::new(dim(i), DataType::UInt32, false))
+        .collect();
+    for i in 0..SUMS {
+        fields.push(Field::new(format!("s{i}"), DataType::Float64, false));
+    }
+    let schema: SchemaRef = Arc::new(Schema::new(fields));
+    let mut batches = Vec::new();
+    for (chunk, at) in leaves.chunks(1 << 16).zip((0..).step_by(1 << 16)) {
+        let mut columns: Vec<ArrayRef> = (0..ndims)
+            .map(|d| Arc::new(chunk.iter().map(|l| l.key[d]).collect::<UInt32Array>()) as ArrayRef)
+            .collect();
+        let term = |f: &dyn Fn(&Leaf, f64, f64) -> f64| -> ArrayRef {
+            Arc::new(
+                chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        let (v, r) = model[at + i];
+                        f(l, v, r)
+                    })
+                    .collect::<Float64Array>(),
+            )
+        };
+        columns.push(term(&|_, v, _| v));
+        columns.push(term(&|_, _, r| r));
+        columns.push(term(&|_, v, _| v * v));
+        columns.push(term(&|_, v, r| v * r));
+        columns.push(term(&|_, _, r| r * r));
+        columns.push(term(&|l, _, _| l.numerator));
+        columns.push(term(&|l, _, _| l.denominator));
+        columns.push(term(&|l, _, _| l.reference_numerator));
+        columns.push(term(&|l, _, _| l.reference_denominator));
+        columns.push(term(&|_, _, r| (r * r) * (r * r)));
+        columns.push(term(&|_, v, r| if r == 0.0 { v * v } else { 0.0 }));
+        columns.push(term(&|_, v, r| if r == 0.0 { v } else { 0.0 }));
+        columns.push(term(&|_, _, r| (r * r) * r));
+        batches.push(RecordBatch::try_new(schema.clone(), columns).map_err(internal)?);
+    }
+    Ok((schema, batches))
+}
+
+/// A segment from its elements and its sums in [`SUMS`]'s order.
+fn segment(elements: Elements, x: &dyn Fn(usize) -> f64) -> Segment {
+    Segment {
+        elements,
+        fit: Fit {
+            v: x(0),
+            r: x(1),
+            vv: x(2),
+            vr: x(3),
+            rr: x(4),
+            r3: x(12),
+            r4: x(9),
+            nv: x(10),
+            vn: x(11),
+        },
+        parts: RatioParts {
+            numerator: x(5),
+            denominator: x(6),
+            reference_numerator: x(7),
+            reference_denominator: x(8),
+        },
+    }
+}
+
+/// Every segment of 1 to `depth` dimensions with its fit over the leaves
+/// (`model`: each leaf's value and expected value) and its parts, the
+/// ones [`Prune`] keeps, sorted by elements.
+pub(super) async fn segments(
+    leaves: &[Leaf],
+    keys: &Keys,
+    model: &[(f64, f64)],
+    ndims: usize,
+    depth: usize,
+    prune: &Prune,
+) -> Result<Vec<Segment>, EvalError> {
+    let masks: Vec<u32> = (1u32..(1u32 << ndims))
+        .filter(|m| m.count_ones() as usize <= depth)
+        .collect();
+    let (schema, batches) = leaf_table(leaves, model, ndims)?;
+    let mut out = if leaves.len().saturating_mul(masks.len()) <= budget() {
+        one_query(schema, batches, keys, ndims, &masks, prune).await?
+    } else {
+        set_by_set(schema, batches, keys, ndims, depth, prune).await?
+    };
+    out.sort_by(|a, b| a.elements.cmp(&b.elements));
+    Ok(out)
+}
+
+fn table(schema: SchemaRef, batches: Vec<RecordBatch>, partitions: usize) -> Result<MemTable, EvalError> {
+    let mut parts: Vec<Vec<RecordBatch>> = vec![Vec::new(); partitions.max(1)];
+    let n = parts.len();
+    for (i, b) in batches.into_iter().enumerate() {
+        parts[i % n].push(b);
+    }
+    MemTable::try_new(schema, parts).map_err(internal)
+}
+
+/// The cube in one grouping-sets query, pruned in its `HAVING` by
+/// explanatory power.
+async fn one_query(
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+    keys: &Keys,
+    ndims: usize,
+    masks: &[u32],
+    prune: &Prune,
+) -> Result<Vec<Segment>, EvalError> {
+    let ctx = SessionContext::new();
+    let partitions = ctx.copied_config().target_partitions();
+    ctx.register_table("leaves", Arc::new(table(schema, batches, partitions)?))
+        .map_err(internal)?;
+    let q = |i: usize| format!("\"{}\"", dim(i));
+    let sets: Vec<String> = masks
+        .iter()
+        .map(|mask| {
+            let cols: Vec<String> = (0..ndims).filter(|d| mask & (1 << d) != 0).map(q).collect();
+            format!("({})", cols.join(", "))
+        })
+        .collect();
+    let names: Vec<String> = (0..ndims).map(q).collect();
+    let flags: Vec<String> = (0..ndims)
+        .map(|i| format!("CAST(grouping({}) AS INT) AS \"__g{i}\"", q(i)))
+        .collect();
+    let sums: Vec<String> = (0..SUMS).map(|i| format!("sum(s{i}) AS s{i}")).collect();
+    // A segment's explanatory power, at most, against any of the normal
+    // factors tried (as `Prune::keeps`).
+    let gain = prune
+        .gain
+        .iter()
+        .map(|(k, least)| {
+            format!("(CASE WHEN sum(s4) > 0 THEN (sum(s3) - {k:e} * sum(s4)) * (sum(s3) - {k:e} * sum(s4)) / sum(s4) + sum(s10) ELSE sum(s2) END) >= {least:e}")
+        })
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    // Single values are few and always kept: they partition the whole.
+    let single = (0..ndims)
+        .map(|i| format!("grouping({})", q(i)))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let having = if prune.gain.is_empty() {
+        String::new()
+    } else {
+        format!("\nHAVING {gain} OR {single} = {}", ndims - 1)
+    };
+    let sql = format!(
+        "SELECT {names}, {flags}, {sums}\nFROM leaves GROUP BY GROUPING SETS ({sets}){having}",
+        names = names.join(", "),
+        flags = flags.join(", "),
+        sums = sums.join(", "),
+        sets = sets.join(", "),
+    );
+    let batches = ctx
+        .sql(&sql)
+        .await
+        .map_err(|e| internal(df_message(&e)))?
+        .collect()
+        .await
+        .map_err(|e| internal(df_message(&e)))?;
+    let mut out = Vec::new();
+    for b in &batches {
+        let codes: Vec<ArrayRef> = (0..ndims)
+            .map(|i| cast(b.column(i), &DataType::UInt32))
+            .collect::<Result<_, _>>()
+            .map_err(internal)?;
+        let flags: Vec<ArrayRef> = (0..ndims)
+            .map(|i| cast(b.column(ndims + i), &DataType::Int32))
+            .collect::<Result<_, _>>()
+            .map_err(internal)?;
+        let nums = floats(b, 2 * ndims)?;
+        for row in 0..b.num_rows() {
+            let mut elements: Elements = Vec::new();
+            for d in 0..ndims {
+                if flags[d].as_primitive::<Int32Type>().value(row) == 0 {
+                    let c = codes[d].as_primitive::<UInt32Type>().value(row);
+                    elements.push((d, keys.value(d, c).map(str::to_string)));
+                }
+            }
+            out.push(segment(elements, &|i| value(&nums[i], row)));
+        }
+    }
+    Ok(out)
+}
+
+/// The [`SUMS`] columns of a batch from column `from`, as doubles.
+fn floats(b: &RecordBatch, from: usize) -> Result<Vec<Float64Array>, EvalError> {
+    (0..SUMS)
+        .map(|i| {
+            cast(b.column(from + i), &DataType::Float64)
+                .map(|a| a.as_primitive::<Float64Type>().clone())
+                .map_err(internal)
+        })
+        .collect()
+}
+
+fn value(a: &Float64Array, row: usize) -> f64 {
+    if a.is_null(row) { 0.0 } else { a.value(row) }
+}
+
+/// A computed grouping: its dimensions (a bit per dimension), its rows
+/// (each dimension's value number, then the sums) and how many.
+struct Grouping {
+    mask: u32,
+    batches: Vec<RecordBatch>,
+    rows: usize,
+}
+
+/// The cube one grouping at a time, each from its smallest parent, the
+/// finest first; each grouping's segments pruned as they arrive.
+async fn set_by_set(
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+    keys: &Keys,
+    ndims: usize,
+    depth: usize,
+    prune: &Prune,
+) -> Result<Vec<Segment>, EvalError> {
+    let ctx = SessionContext::new();
+    let partitions = ctx.copied_config().target_partitions();
+    let all = (1u32 << ndims) - 1;
+    let rows = batches.iter().map(RecordBatch::num_rows).sum();
+    let leaves = Grouping {
+        mask: all,
+        batches,
+        rows,
+    };
+    let mut out = Vec::new();
+    if depth >= ndims {
+        keep(&leaves, keys, ndims, prune, &mut out)?;
+    }
+    // The level above the one being computed (at first, the leaves: a
+    // grouping of `depth` dimensions is computed from them directly).
+    let mut parents = vec![leaves];
+    for size in (1..depth.min(ndims.saturating_sub(1)) + 1).rev() {
+        let mut level = Vec::new();
+        for mask in (1u32..=all).filter(|m| m.count_ones() as usize == size) {
+            let Some(parent) = parents
+                .iter()
+                .filter(|p| p.mask & mask == mask)
+                .min_by_key(|p| p.rows)
+            else {
+                return Err(internal(format!("no parent for grouping {mask:b}")));
+            };
+            let source = table(schema.clone(), parent.batches.clone(), partitions)?;
+            let groups: Vec<_> = (0..ndims)
+                .filter(|d| mask & (1 << d) != 0)
+                .map(|d| col(dim(d)))
+                .collect();
+            let sums: Vec<_> = (0..SUMS)
+                .map(|i| sum(col(format!("s{i}"))).alias(format!("s{i}")))
+                .collect();
+            let df = ctx
+                .read_table(Arc::new(source))
+                .and_then(|df| df.aggregate(groups, sums))
+                .map_err(|e| internal(df_message(&e)))?;
+            let got = df.collect().await.map_err(|e| internal(df_message(&e)))?;
+            let g = widen(got, &schema, mask, ndims)?;
+            keep(&g, keys, ndims, prune, &mut out)?;
+            level.push(g);
+        }
+        parents = level;
+    }
+    Ok(out)
+}
+
+/// A grouping's batches in the leaves' schema (a dimension it does not
+/// group by is 0, never read), so that it can be the parent of the next.
+fn widen(got: Vec<RecordBatch>, schema: &SchemaRef, mask: u32, ndims: usize) -> Result<Grouping, EvalError> {
+    let mut batches = Vec::new();
+    let mut rows = 0;
+    for b in got {
+        let n = b.num_rows();
+        let mut columns: Vec<ArrayRef> = Vec::new();
+        let mut at = 0;
+        for d in 0..ndims {
+            if mask & (1 << d) != 0 {
+                columns.push(cast(b.column(at), &DataType::UInt32).map_err(internal)?);
+                at += 1;
+            } else {
+                columns.push(Arc::new(UInt32Array::from(vec![0u32; n])));
+            }
+        }
+        for f in floats(&b, at)? {
+            columns.push(Arc::new(f));
+        }
+        batches.push(RecordBatch::try_new(schema.clone(), columns).map_err(internal)?);
+        rows += n;
+    }
+    Ok(Grouping { mask, batches, rows })
+}
+
+/// Adds the grouping's segments that [`Prune`] keeps (over budget).
+fn keep(
+    g: &Grouping,
+    keys: &Keys,
+    ndims: usize,
+    prune: &Prune,
+    out: &mut Vec<Segment>,
+) -> Result<(), EvalError> {
+    let dims: Vec<usize> = (0..ndims).filter(|d| g.mask & (1 << d) != 0).collect();
+    for b in &g.batches {
+        let nums = floats(b, ndims)?;
+        let codes: Vec<&UInt32Array> = (0..ndims)
+            .map(|d| b.column(d).as_primitive::<UInt32Type>())
+            .collect();
+        for row in 0..b.num_rows() {
+            let x = |i: usize| value(&nums[i], row);
+            let s = segment(Vec::new(), &x);
+            if !prune.keeps(&s.fit, dims.len(), true) {
+                continue;
+            }
+            let elements = dims
+                .iter()
+                .map(|&d| {
+                    let c = codes[d].value(row);
+                    (d, keys.value(d, c).map(str::to_string))
+                })
+                .collect();
+            out.push(Segment { elements, ..s });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Four leaves of 100 that each moved by `factor`.
+    fn four(factor: f64) -> Fit {
+        let mut fit = Fit::default();
+        for _ in 0..4 {
+            fit.add(&Fit::leaf(100.0 * factor, 100.0));
+        }
+        fit
+    }
+
+    #[test]
+    fn over_budget_unusual_keeps_the_shallow_and_the_unusual_segments() {
+        // Noise of 10%: four leaves 5% up weigh ln(1.05)²·4/0.01 ≈ 0.95,
+        // four halved ln(0.5)²·4/0.01 ≈ 192.
+        let prune = Prune {
+            gain: Vec::new(),
+            unusual: vec![(1.0, Noise::level(0.1))],
+        };
+        let (usual, halved) = (four(1.05), four(0.5));
+        assert!(prune.keeps(&usual, ALWAYS, true));
+        assert!(!prune.keeps(&usual, ALWAYS + 1, true));
+        assert!(
+            prune.keeps(&usual, ALWAYS + 1, false),
+            "within budget every segment is kept"
+        );
+        assert!(prune.keeps(&halved, ALWAYS + 1, true));
+    }
+
+    #[test]
+    fn explanatory_power_prunes_at_any_size_but_single_values() {
+        // Four leaves of 100 halved explain at most
+        // (Σvr − kΣr²)²/Σr² = (20000 − 40000)²/40000 = 10000.
+        let halved = four(0.5);
+        let prune = |least: f64| Prune {
+            gain: vec![(1.0, least)],
+            unusual: Vec::new(),
+        };
+        assert!(prune(10_000.0).keeps(&halved, 2, false));
+        assert!(!prune(10_000.1).keeps(&halved, 2, false));
+        assert!(
+            prune(1e12).keeps(&halved, 1, false),
+            "single values partition the whole"
+        );
+    }
+}
