@@ -174,6 +174,7 @@ def main():
             instances = instances[: a.limit]
         derived = ds == "RS"
         tally = {}
+        started = time.time()
         for i, (dataset, sub, file) in enumerate(instances):
             run_dir = os.path.join(data_root, dataset, sub)
             df, attributes, df_a, df_b = read_dataframe(run_dir, file, derived, derived)
@@ -210,6 +211,10 @@ def main():
                 t = tally.setdefault(peer, [0, 0, 0, 0.0, 0, 0])
                 t[0] += tp; t[1] += fp; t[2] += fn; t[3] += dt
                 t[4] += contained(pp, list(true_labels)); t[5] += len(true_labels)
+            # Progress on stderr: a case of H takes minutes.
+            print(f"{ds} {i + 1}/{len(instances)} ({time.time() - started:.0f} s) "
+                  + " ".join(f"{m} {t[0]}/{t[0] + t[1]}/{t[0] + t[2]}" for m, t in tally.items()),
+                  file=sys.stderr, flush=True)
         rows = []
         for method, (tp, fp, fn, secs, cont, total) in tally.items():
             f1 = 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else 0.0
