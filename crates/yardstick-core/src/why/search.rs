@@ -656,10 +656,20 @@ fn fit_beside(
         }
     }
     let mut fit = c.fit;
+    if crossed.is_empty() {
+        return Some(fit);
+    }
     for root in crossed {
         let both = union(&c.elements, root);
         let i = by_elements.get(&both)?;
         fit = fit.minus(&candidates[*i].fit);
+    }
+    // Nothing left beside the roots, up to rounding (the crossing roots
+    // cover it): what remains is the sums' rounding, whose movement would
+    // be noise of the summation order.
+    let rounding = |left: f64, whole: f64| left.abs() <= 1e-9 * whole.abs();
+    if rounding(fit.rr, c.fit.rr) && rounding(fit.vv, c.fit.vv) {
+        return None;
     }
     Some(fit)
 }
@@ -724,6 +734,24 @@ mod tests {
             .filter(|r| r.root)
             .map(|r| c[r.index].elements.clone())
             .collect()
+    }
+
+    #[test]
+    fn a_segment_the_crossing_roots_cover_is_nothing_beside_them() {
+        // Partner p9 sells only in EU: beside the root `region=EU` nothing
+        // of p9 is left but the sums' rounding.
+        let mut leaves = grid(|_, _, _| 1.0);
+        leaves.push((vec!["EU", "p9", "w"], 0.1 * 1.1 / 3.0, 1.0 / 3.0));
+        let (c, _) = cube(&leaves, 3);
+        let at = |e: &Elements| c.iter().position(|x| &x.elements == e).expect("a candidate");
+        let by: HashMap<&Elements, usize> = c.iter().enumerate().map(|(i, x)| (&x.elements, i)).collect();
+        let eu = at(&el(&[(0, "EU")]));
+        let p9 = &c[at(&el(&[(1, "p9")]))];
+        assert!(fit_beside(p9, &[(eu, 1.0)], &c, &by).is_none());
+        // A partner beside EU still is something: its other regions.
+        let p1 = &c[at(&el(&[(1, "p1")]))];
+        let rest = fit_beside(p1, &[(eu, 1.0)], &c, &by).expect("p1 outside EU");
+        assert!((rest.rr - 12.0 * 100.0 * 100.0).abs() < 1e-6, "{rest:?}");
     }
 
     #[test]

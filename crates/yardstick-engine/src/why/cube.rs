@@ -382,7 +382,7 @@ async fn set_by_set(
                 .and_then(|df| df.aggregate(groups, sums))
                 .map_err(|e| internal(df_message(&e)))?;
             let got = df.collect().await.map_err(|e| internal(df_message(&e)))?;
-            let g = widen(got, &schema, mask, ndims)?;
+            let g = as_parent(got, &schema, mask, ndims)?;
             keep(&g, keys, ndims, prune, &mut out)?;
             level.push(g);
         }
@@ -393,7 +393,12 @@ async fn set_by_set(
 
 /// A grouping's batches in the leaves' schema (a dimension it does not
 /// group by is 0, never read), so that it can be the parent of the next.
-fn widen(got: Vec<RecordBatch>, schema: &SchemaRef, mask: u32, ndims: usize) -> Result<Grouping, EvalError> {
+fn as_parent(
+    got: Vec<RecordBatch>,
+    schema: &SchemaRef,
+    mask: u32,
+    ndims: usize,
+) -> Result<Grouping, EvalError> {
     let mut batches = Vec::new();
     let mut rows = 0;
     for b in got {

@@ -429,8 +429,8 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
     let depth = o.depth.clamp(1, dims.len().max(1));
     // Segments explaining less than a hundredth of what a root must
     // cannot matter; every unusual segment may, however little it explains.
-    // A cube over budget keeps, of the segments deeper than two
-    // dimensions, the unusual ones.
+    // A cube over budget keeps, of the segments deeper than three
+    // dimensions, the unusual ones (`cube::Prune`).
     let prune = match o.roots {
         Roots::Explain => cube::Prune {
             gain: ks
