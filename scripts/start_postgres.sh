@@ -13,6 +13,13 @@ if [ -z "$bindir" ] || [ ! -x "$bindir/pg_ctl" ]; then
   (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null) >&2
   bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 fi
+# Servers of earlier runs that are no longer running leave their data behind:
+# remove those directories (each is a few hundred MB) before making another.
+for old in /tmp/yardstick-pg.*; do
+  [ -d "$old" ] || continue
+  pid=$(head -1 "$old/postmaster.pid" 2>/dev/null || true)
+  if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then rm -rf "$old"; fi
+done
 data=$(mktemp -d /tmp/yardstick-pg.XXXXXX)
 run() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
 if [ "$(id -u)" = 0 ]; then chown postgres "$data"; fi
