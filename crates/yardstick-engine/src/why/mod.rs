@@ -426,6 +426,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         total_fit.add(&Fit::leaf(*v, *r));
     }
     let settings = Settings::of(o.roots);
+    let normals = search::normals(&model, &ks, counted);
     let depth = o.depth.clamp(1, dims.len().max(1));
     // Segments explaining less than a hundredth of what a root must
     // cannot matter; every unusual segment may, however little it explains.
@@ -441,10 +442,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         },
         Roots::Unusual => cube::Prune {
             gain: Vec::new(),
-            unusual: ks
-                .iter()
-                .map(|k| (*k, search::noise(&model, *k, counted)))
-                .collect(),
+            unusual: normals.clone(),
         },
     };
     let segments = cube::segments(&leaves, &keys, &model, dims.len(), depth, &prune).await?;
@@ -455,8 +453,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
             fit: s.fit,
         })
         .collect();
-    let search::Found { k, ranked } =
-        search::search_normal(&candidates, &total_fit, &model, &ks, counted, &settings);
+    let search::Found { k, ranked } = search::search_normal(&candidates, &total_fit, &normals, &settings);
     let whole = RatioParts {
         numerator: leaves.iter().map(|l| l.numerator).sum(),
         denominator: leaves.iter().map(|l| l.denominator).sum(),

@@ -1,0 +1,303 @@
+//! The search's tests: roots, widening, the normal factor and noise on
+//! small grids whose answers are worked by hand.
+
+use super::*;
+
+fn el(pairs: &[(usize, &str)]) -> Elements {
+    let mut e: Elements = pairs.iter().map(|(d, v)| (*d, Some(v.to_string()))).collect();
+    e.sort();
+    e
+}
+
+/// Every segment of up to `depth` dimensions over the leaves, with its
+/// fit: what the grouping-sets query returns.
+fn cube(leaves: &[(Vec<&str>, f64, f64)], depth: usize) -> (Vec<Candidate>, Fit) {
+    let dims = leaves[0].0.len();
+    let mut map: HashMap<Elements, Fit> = HashMap::new();
+    let mut total = Fit::default();
+    for (vals, v, r) in leaves {
+        let f = Fit::leaf(*v, *r);
+        total.add(&f);
+        for mask in 1u32..(1 << dims) {
+            if mask.count_ones() as usize > depth {
+                continue;
+            }
+            let e: Elements = (0..dims)
+                .filter(|d| mask & (1 << d) != 0)
+                .map(|d| (d, Some(vals[d].to_string())))
+                .collect();
+            map.entry(e).or_default().add(&f);
+        }
+    }
+    let mut c: Vec<Candidate> = map
+        .into_iter()
+        .map(|(elements, fit)| Candidate { elements, fit })
+        .collect();
+    c.sort_by(|a, b| a.elements.cmp(&b.elements));
+    (c, total)
+}
+
+fn grid(f: impl Fn(&str, &str, &str) -> f64) -> Vec<(Vec<&'static str>, f64, f64)> {
+    let mut out = Vec::new();
+    for a in ["EU", "US", "APAC", "LATAM"] {
+        for b in ["p1", "p2", "p3", "p4"] {
+            for c in ["w", "x", "y", "z"] {
+                let r = 100.0;
+                out.push((vec![a, b, c], f(a, b, c) * r * 1.1, r));
+            }
+        }
+    }
+    out
+}
+
+fn roots(leaves: &[(Vec<&str>, f64, f64)]) -> Vec<Elements> {
+    let (c, total) = cube(leaves, 3);
+    let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
+    let k = normal_factor(&pairs);
+    search(&c, &total, k, noise(&pairs, k, Counted::No), &Settings::default())
+        .into_iter()
+        .filter(|r| r.root)
+        .map(|r| c[r.index].elements.clone())
+        .collect()
+}
+
+#[test]
+fn a_segment_the_crossing_roots_cover_is_nothing_beside_them() {
+    // Partner p9 sells only in EU: beside the root `region=EU` nothing
+    // of p9 is left but the sums' rounding.
+    let mut leaves = grid(|_, _, _| 1.0);
+    leaves.push((vec!["EU", "p9", "w"], 0.1 * 1.1 / 3.0, 1.0 / 3.0));
+    let (c, _) = cube(&leaves, 3);
+    let at = |e: &Elements| c.iter().position(|x| &x.elements == e).expect("a candidate");
+    let by: HashMap<&Elements, usize> = c.iter().enumerate().map(|(i, x)| (&x.elements, i)).collect();
+    let eu = at(&el(&[(0, "EU")]));
+    let p9 = &c[at(&el(&[(1, "p9")]))];
+    assert!(fit_beside(p9, &[(eu, 1.0)], &c, &by).is_none());
+    // A partner beside EU still is something: its other regions.
+    let p1 = &c[at(&el(&[(1, "p1")]))];
+    let rest = fit_beside(p1, &[(eu, 1.0)], &c, &by).expect("p1 outside EU");
+    assert!((rest.rr - 12.0 * 100.0 * 100.0).abs() < 1e-6, "{rest:?}");
+}
+
+#[test]
+fn the_normal_factor_ignores_a_collapsed_minority() {
+    let leaves = grid(|a, b, _| if a == "EU" && b == "p2" { 0.1 } else { 1.0 });
+    let k = normal_factor(&leaves.iter().map(|l| (l.1, l.2)).collect::<Vec<_>>());
+    assert!((k - 1.1).abs() < 1e-12, "{k}");
+    assert_eq!(normal_factor(&[(1.0, 0.0)]), 1.0);
+    assert_eq!(normal_factor(&[(1.0, 1.0), (3.0, 1.0)]), 2.0);
+}
+
+#[test]
+fn one_element_a_combination_and_crossing_causes_are_found() {
+    assert_eq!(
+        roots(&grid(|a, _, _| if a == "EU" { 0.5 } else { 1.0 })),
+        vec![el(&[(0, "EU")])]
+    );
+    assert_eq!(
+        roots(&grid(|a, b, _| if a == "EU" && b == "p2" { 0.1 } else { 1.0 })),
+        vec![el(&[(0, "EU"), (1, "p2")])]
+    );
+    let two = roots(&grid(|a, _, c| {
+        (if a == "US" { 0.5 } else { 1.0 }) * (if c == "z" { 0.4 } else { 1.0 })
+    }));
+    assert_eq!(two.len(), 2, "{two:?}");
+    assert!(
+        two.contains(&el(&[(0, "US")])) && two.contains(&el(&[(2, "z")])),
+        "{two:?}"
+    );
+}
+
+#[test]
+fn a_collapse_of_most_of_the_reference_is_the_cause_not_the_normal() {
+    // Three of four regions halve and LATAM stays: the median says
+    // "halving is normal" and names LATAM; "nothing moved" names the
+    // three that halved.
+    let leaves = grid(|a, _, _| if a == "LATAM" { 1.0 / 1.1 } else { 0.5 / 1.1 });
+    let (c, total) = cube(&leaves, 3);
+    let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
+    let median = normal_factor(&pairs);
+    assert!((median - 0.5).abs() < 1e-9, "{median}");
+    let found = search_normal(
+        &c,
+        &total,
+        &normals(&pairs, &[median, 1.0], Counted::No),
+        &Settings::default(),
+    );
+    // Either reading names one root; they explain the same, so the
+    // factor nearer "nothing moved" is kept, and LATAM is normal.
+    assert_eq!(found.k, 1.0);
+    let roots: Vec<&Elements> = found
+        .ranked
+        .iter()
+        .filter(|r| r.root)
+        .map(|r| &c[r.index].elements)
+        .collect();
+    assert!(!roots.contains(&&el(&[(0, "LATAM")])), "{roots:?}");
+}
+
+#[test]
+fn a_root_widens_to_its_parent_when_the_rest_of_it_moved_too() {
+    // EU ∧ p2 vanished and the rest of EU lost a fifth: EU ∧ p2 alone
+    // explains more than EU, but all of EU moved.
+    let leaves = grid(|a, b, _| match (a, b) {
+        ("EU", "p2") => 0.0,
+        ("EU", _) => 0.8,
+        _ => 1.0,
+    });
+    let (c, _) = cube(&leaves, 3);
+    let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
+    let k = normal_factor(&pairs);
+    let eu = c.iter().position(|x| x.elements == el(&[(0, "EU")])).unwrap();
+    let eu_p2 = c
+        .iter()
+        .position(|x| x.elements == el(&[(0, "EU"), (1, "p2")]))
+        .unwrap();
+    assert!(
+        c[eu_p2].fit.gain(k) * 0.95 > c[eu].fit.gain(k),
+        "the child explains more"
+    );
+    assert_eq!(roots(&leaves), vec![el(&[(0, "EU")])]);
+    // Only EU ∧ p2 moved: it stays as narrow as it is.
+    let only = grid(|a, b, _| if (a, b) == ("EU", "p2") { 0.0 } else { 1.0 });
+    assert_eq!(roots(&only), vec![el(&[(0, "EU"), (1, "p2")])]);
+}
+
+/// Leaves that move by a few percent each (a fixed pseudo-random
+/// pattern), EU halving, and one tiny leaf vanishing.
+fn noisy_with_a_small_collapse() -> Vec<(Vec<&'static str>, f64, f64)> {
+    let mut leaves = grid(|_, _, _| 1.0);
+    for (i, l) in leaves.iter_mut().enumerate() {
+        #[allow(clippy::cast_precision_loss)]
+        let wobble = 1.0 + 0.08 * (((i * 7919) % 13) as f64 / 12.0 - 0.5);
+        let half = if l.0[0] == "EU" { 0.5 } else { 1.0 };
+        l.1 = l.2 * wobble * half;
+    }
+    let tiny = leaves.iter().position(|l| l.0 == ["LATAM", "p4", "z"]).unwrap();
+    leaves[tiny].1 = 0.0;
+    leaves[tiny].2 = 1.0;
+    leaves
+}
+
+#[test]
+fn unusual_roots_include_a_small_segment_that_vanished() {
+    let leaves = noisy_with_a_small_collapse();
+    let (c, total) = cube(&leaves, 3);
+    let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
+    let found = |roots: Roots| -> Vec<Elements> {
+        search_normal(
+            &c,
+            &total,
+            &normals(&pairs, &[normal_factor(&pairs), 1.0], Counted::No),
+            &Settings::of(roots),
+        )
+        .ranked
+        .into_iter()
+        .filter(|r| r.root)
+        .map(|r| c[r.index].elements.clone())
+        .collect()
+    };
+    let eu = el(&[(0, "EU")]);
+    let tiny = el(&[(0, "LATAM"), (1, "p4"), (2, "z")]);
+    // It explains almost nothing of the gap: not a root to explain it.
+    assert_eq!(found(Roots::Explain), vec![eu.clone()]);
+    // It moved most unusually of all; the wobble of the others is noise.
+    let unusual = found(Roots::Unusual);
+    assert_eq!(unusual, vec![eu, tiny], "{unusual:?}");
+}
+
+#[test]
+fn the_noise_is_the_spread_of_the_leaves_log_changes() {
+    // Log changes 0 (twice), ±0.1 (three each way) and one outlier: the
+    // median absolute deviation is 0.1, whatever the outlier.
+    let e = f64::exp;
+    let mut leaves = vec![(1.0, 1.0), (2.0, 2.0), (e(5.0), 1.0)];
+    for _ in 0..3 {
+        leaves.push((e(0.1), 1.0));
+        leaves.push((e(-0.1), 1.0));
+    }
+    let n = noise(&leaves, 1.0, Counted::No);
+    assert_eq!(n.per_size, 0.0);
+    assert!((n.level - 0.14826f64.powi(2)).abs() < 1e-12, "{n:?}");
+    // Nothing moved: the least noise assumed.
+    assert_eq!(
+        noise(&[(2.0, 2.0), (3.0, 3.0)], 1.0, Counted::No),
+        Noise::level(0.01)
+    );
+    let f = Fit::leaf(0.0, 10.0);
+    assert!((f.significance(1.0, Noise::level(0.5)) - (1e-3f64).ln().powi(2) / 0.25).abs() < 1e-9);
+    assert_eq!(
+        Fit::leaf(5.0, 0.0).significance(1.0, Noise::level(0.5)),
+        f64::INFINITY
+    );
+}
+
+#[test]
+fn counting_noise_shrinks_with_size_and_the_rest_is_the_level() {
+    // Counts are at least Poisson's: 1/(k·r) for a leaf of r; a share
+    // at rate p binomial's: (1 − p)/(k·r).
+    let still: Vec<(f64, f64)> = (1..=20).map(|i| (f64::from(i), f64::from(i))).collect();
+    assert_eq!(noise(&still, 1.0, Counted::Counts).per_size, 1.0);
+    assert!((noise(&still, 2.0, Counted::Share(0.9)).per_size - 0.05).abs() < 1e-15);
+    assert_eq!(noise(&still, 1.0, Counted::No).per_size, 0.0);
+    // Leaves of r = 100 wobbling by 0 or ±0.2 in log: s² = 0.04·1.4826²;
+    // counting makes 1/100 of it (h = 1/100), the level is the rest.
+    let e = f64::exp;
+    let leaves: Vec<(f64, f64)> = (0..30)
+        .map(|i| (100.0 * e(f64::from(i % 3 - 1) * 0.2), 100.0))
+        .collect();
+    let n = noise(&leaves, 1.0, Counted::Counts);
+    let s2 = 0.04 * 1.4826f64.powi(2);
+    assert!((n.level - (s2 - 0.01)).abs() < 1e-12, "{n:?}");
+    // Counting that explains more than the leaves show: the least level.
+    let small: Vec<(f64, f64)> = leaves.iter().map(|(v, r)| (v / 50.0, r / 50.0)).collect();
+    assert_eq!(noise(&small, 1.0, Counted::Counts).level, 1e-4);
+    let n = noise(&leaves, 1.0, Counted::No);
+    assert!((n.level - s2).abs() < 1e-12, "{n:?}");
+}
+
+#[test]
+fn one_failure_of_five_is_not_unusual_while_a_fifth_of_a_thousand_is() {
+    // A share of successes at 99%: binomial noise (1 − p)/(k·r).
+    let noise = Noise {
+        per_size: Counted::Share(0.99).per_size(1.0),
+        level: 1e-4,
+    };
+    // Five requests expected to succeed, four did: 20% down, one
+    // failure. Hand: a/r = 0.01/5 = 0.002 per leaf; z² =
+    // r⁴/(b·r⁴/ln(0.8)² + a·r³/0.2²) = 1/(1e-4/0.0498 + 0.002/0.04) ≈ 19.2.
+    let small = Fit::leaf(4.0, 5.0);
+    let z2 = small.significance(1.0, noise);
+    let hand = 1.0 / (1e-4 / 0.8f64.ln().powi(2) + 0.002 / 0.04);
+    assert!((z2 - hand).abs() < 1e-9 * hand, "{z2} against {hand}");
+    assert!(z2 < Settings::default().significance);
+    // The same fifth down over a thousand requests: 200 failures more
+    // than normal. z² = 1/(1e-4/ln(0.8)² + 0.01/(1000·0.04)) ≈ 443.
+    let large = Fit::leaf(800.0, 1000.0);
+    let z2 = large.significance(1.0, noise);
+    let hand = 1.0 / (1e-4 / 0.8f64.ln().powi(2) + 0.01 / (1000.0 * 0.04));
+    assert!((z2 - hand).abs() < 1e-9 * hand, "{z2} against {hand}");
+    assert!(z2 > Settings::default().significance);
+}
+
+#[test]
+fn no_unusual_movement_has_no_root() {
+    assert!(roots(&grid(|_, _, _| 1.0)).is_empty());
+}
+
+#[test]
+fn a_segment_new_this_period_explains_itself() {
+    let mut leaves = grid(|_, _, _| 1.0);
+    leaves.push((vec!["EU", "p9", "x"], 5000.0, 0.0));
+    assert_eq!(roots(&leaves), vec![el(&[(1, "p9")])]);
+}
+
+#[test]
+fn nesting_and_disjointness() {
+    let eu = el(&[(0, "EU")]);
+    let eu_p2 = el(&[(0, "EU"), (1, "p2")]);
+    let us = el(&[(0, "US")]);
+    let z = el(&[(2, "z")]);
+    assert!(within(&eu_p2, &eu) && !within(&eu, &eu_p2));
+    assert!(disjoint(&eu, &us) && !disjoint(&eu, &z) && !disjoint(&eu_p2, &eu));
+}
