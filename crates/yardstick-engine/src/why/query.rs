@@ -2,9 +2,7 @@
 //! the period and the reference aggregated side by side in one scan of
 //! each source. The segments over them are `cube`'s.
 
-use std::collections::HashMap;
-
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use yardstick_core::model::{Project, Shape};
@@ -36,7 +34,7 @@ pub(super) struct Part {
 pub(super) struct Keys {
     /// Per dimension, each number's value (`None`: NULL, a value of its own).
     values: Vec<Vec<Option<String>>>,
-    index: Vec<HashMap<String, u32>>,
+    index: Vec<foldhash::HashMap<Box<str>, u32>>,
     null: Vec<Option<u32>>,
 }
 
@@ -44,7 +42,7 @@ impl Keys {
     pub(super) fn new(ndims: usize) -> Keys {
         Keys {
             values: vec![Vec::new(); ndims],
-            index: vec![HashMap::new(); ndims],
+            index: vec![foldhash::HashMap::default(); ndims],
             null: vec![None; ndims],
         }
     }
@@ -56,7 +54,7 @@ impl Keys {
             Some(s) => match self.index[d].get(s) {
                 Some(c) => return *c,
                 None => {
-                    self.index[d].insert(s.to_string(), next);
+                    self.index[d].insert(s.into(), next);
                     next
                 }
             },
@@ -70,6 +68,42 @@ impl Keys {
         };
         self.values[d].push(v.map(str::to_string));
         at
+    }
+
+    /// The numbers of a column of dimension `d`'s values, row by row. A
+    /// value repeating the row before's is not looked up again (a grouped
+    /// result holds runs of the same value).
+    fn code_column(&mut self, d: usize, column: &ArrayRef) -> Result<Vec<u32>, EvalError> {
+        fn run<'a>(keys: &mut Keys, d: usize, n: usize, get: impl Fn(usize) -> Option<&'a str>) -> Vec<u32> {
+            let mut out = Vec::with_capacity(n);
+            let mut last: Option<(Option<&'a str>, u32)> = None;
+            for row in 0..n {
+                let v = get(row);
+                let code = match last {
+                    Some((l, c)) if l == v => c,
+                    _ => keys.code(d, v),
+                };
+                last = Some((v, code));
+                out.push(code);
+            }
+            out
+        }
+        let n = column.len();
+        Ok(match column.data_type() {
+            DataType::Utf8View => {
+                let a = column.as_string_view();
+                run(self, d, n, |i| (!a.is_null(i)).then(|| a.value(i)))
+            }
+            DataType::Utf8 => {
+                let a = column.as_string::<i32>();
+                run(self, d, n, |i| (!a.is_null(i)).then(|| a.value(i)))
+            }
+            _ => {
+                let cast = cast(column, &DataType::Utf8).map_err(|e| EvalError::Internal(e.to_string()))?;
+                let a = cast.as_string::<i32>();
+                run(self, d, n, |i| (!a.is_null(i)).then(|| a.value(i)))
+            }
+        })
     }
 
     /// The key of a leaf with these values, one per dimension.
@@ -136,7 +170,7 @@ pub(super) async fn leaves(
     // One part: the query's keys are unique already. Two: merged by key.
     let mut out: Vec<Leaf> = Vec::new();
     let mut keys = Keys::new(dims.len());
-    let mut index: HashMap<Box<[u32]>, usize> = HashMap::new();
+    let mut index: foldhash::HashMap<Box<[u32]>, usize> = foldhash::HashMap::default();
     let merge = parts.len() > 1;
     let ev = Evaluator::new(project, catalog, chrono::Utc::now());
     for (which, part) in parts.iter().enumerate() {
@@ -202,21 +236,15 @@ pub(super) async fn leaves(
             )
             .await?;
         for b in &batches {
-            let cols: Vec<ArrayRef> = (0..dims.len())
-                .map(|i| cast(b.column(i), &DataType::Utf8))
-                .collect::<Result<_, _>>()
-                .map_err(|e| EvalError::Internal(e.to_string()))?;
-            let strings: Vec<&StringArray> = cols.iter().map(|c| c.as_string::<i32>()).collect();
+            let codes: Vec<Vec<u32>> = (0..dims.len())
+                .map(|d| keys.code_column(d, b.column(d)))
+                .collect::<Result<_, _>>()?;
             let num = |i: usize| b.column(i).as_primitive_opt::<Float64Type>();
             let (Some(v), Some(r)) = (num(dims.len()), num(dims.len() + 1)) else {
                 return Err(EvalError::Internal("leaf values are not doubles".into()));
             };
             for row in 0..b.num_rows() {
-                let key: Box<[u32]> = strings
-                    .iter()
-                    .enumerate()
-                    .map(|(d, s)| keys.code(d, (!s.is_null(row)).then(|| s.value(row))))
-                    .collect();
+                let key: Box<[u32]> = codes.iter().map(|c| c[row]).collect();
                 let get = |a: &Float64Array| if a.is_null(row) { 0.0 } else { a.value(row) };
                 let at = match index.get(&key) {
                     Some(i) if merge => *i,
