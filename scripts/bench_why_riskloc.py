@@ -25,6 +25,14 @@ Usage:
 --riskloc is a checkout of github.com/shaido987/riskloc (its data/RS is
 used as is; S, L and H are generated there with generate_dataset.py and the
 paper's seeds — 121, 122, 123 — when missing, `--limit` cases each).
+
+--stream generates each case of S, L or H in this process instead, with the
+repository's own `generate_dataset` (the same random draws, in the same
+order: the same cases as its CSV files), runs it and discards it. H in full
+is 100 cases of 24M leaves, 1.2 GB of CSV each: more than a disk holds. The
+one line changed builds the 24M combinations as categorical columns rather
+than a list of 24M Python tuples (`product_frame`); `--verify-stream` checks
+the streamed cases against the CSV files already generated.
 """
 import argparse
 import json
@@ -50,21 +58,31 @@ def project(case_dir, df, attributes, derived):
     """The case as a Yardstick project: its rows in Parquet (a case of H
     has 24M leaves), the reference dated in January, the period in
     February."""
-    import pandas as pd
+    import datetime
+    import pyarrow as pa
+    import pyarrow.parquet as pq
     os.makedirs(os.path.join(case_dir, "data"), exist_ok=True)
     cols = list(attributes)
     if derived:
         before, now = ("predict_a", "predict_b"), ("real_a", "real_b")
     else:
         before, now = ("predict", None), ("real", None)
+    # Each dimension as Arrow strings once (a categorical column is cast in
+    # Arrow, not through 24M Python strings).
+    dims = {}
+    for c in cols:
+        a = pa.array(df[c]) if str(df[c].dtype) == "category" else pa.array(df[c].astype(str))
+        dims[c] = a.cast(pa.string())
+    n = len(df)
     halves = []
     for when, (num, den) in (("2026-01-15", before), ("2026-02-15", now)):
-        h = df[cols].astype(str)
-        h.insert(0, "t", pd.Timestamp(when, tz="UTC"))
-        h["ys_num"] = df[num].astype("float64")
-        h["ys_den"] = df[den].astype("float64") if den else 1.0
-        halves.append(h)
-    pd.concat(halves, ignore_index=True).to_parquet(os.path.join(case_dir, "data", "rows.parquet"), index=False)
+        t = datetime.datetime.fromisoformat(when).replace(tzinfo=datetime.timezone.utc)
+        h = {"t": pa.repeat(pa.scalar(t, type=pa.timestamp("us", tz="UTC")), n)}
+        h.update(dims)
+        h["ys_num"] = pa.array(df[num].to_numpy(dtype="float64"))
+        h["ys_den"] = pa.array(df[den].to_numpy(dtype="float64")) if den else pa.repeat(pa.scalar(1.0), n)
+        halves.append(pa.table(h))
+    pq.write_table(pa.concat_tables(halves), os.path.join(case_dir, "data", "rows.parquet"))
     types = ", ".join(f'{c} = "string"' for c in cols)
     dims = ", ".join(f'"{c}"' for c in cols)
     kpi = (
@@ -98,6 +116,76 @@ dimensions = [{dims}]
 """
     with open(os.path.join(case_dir, "yardstick.toml"), "w", encoding="utf-8") as f:
         f.write(toml)
+
+
+def product_frame(dimensions):
+    """Every combination of the dimensions' values, in itertools.product's
+    order (the last dimension fastest), as categorical columns."""
+    import numpy as np
+    import pandas as pd
+    sizes = list(dimensions.values())
+    total = int(np.prod(sizes))
+    cols = {}
+    inner = total
+    for d, k in dimensions.items():
+        inner //= k
+        codes = np.tile(np.repeat(np.arange(k, dtype=np.int16), inner), total // (inner * k))
+        cols[d] = pd.Categorical.from_codes(codes, categories=[f"{d}{i}" for i in range(1, k + 1)])
+    return pd.DataFrame(cols)
+
+
+def streamed_cases(riskloc, ds, n):
+    """The first `n` cases of generated dataset `ds` as the repository's
+    generator makes them, one at a time: (name, frame, label)."""
+    import inspect
+    import textwrap
+    saved = sys.argv
+    out = tempfile.mkdtemp(prefix="ys-why-gen-")
+    sys.argv = ["generate_dataset.py", "--num", str(n), "--dataset-name", ds, "--seed", str(SEEDS[ds]),
+                "--data-root", out] + EXTRA.get(ds, [])
+    try:
+        import io
+        import contextlib
+        # A fresh import per dataset: it parses sys.argv and seeds its rng.
+        sys.modules.pop("generate_dataset", None)
+        with contextlib.redirect_stdout(io.StringIO()):
+            import generate_dataset as g
+    finally:
+        sys.argv = saved
+    line = "df = pd.DataFrame(list(itertools.product(*dimension_values)), columns=dimensions.keys())"
+    src = textwrap.dedent(inspect.getsource(g.generate_dataset))
+    if line not in src:
+        raise RuntimeError("generate_dataset.py changed: its product line is not found")
+    g.product_frame = product_frame
+    exec(src.replace(line, "df = product_frame(dimensions)"), g.__dict__)
+    used = set()
+    for _ in range(n):
+        name = g.generate_filename(6, used)
+        used.add(name)
+        with contextlib.redirect_stdout(io.StringIO()):
+            df, labels, _meta = g.generate_dataset(g.dimensions)
+        yield name, df, labels
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def verify_stream(riskloc, ds, n):
+    """The first `n` streamed cases equal the CSV files in data/DS."""
+    import numpy as np
+    import pandas as pd
+    info = pd.read_csv(os.path.join(riskloc, "data", ds, "injection_info.csv"))
+    for name, df, labels in streamed_cases(riskloc, ds, n):
+        csv = pd.read_csv(os.path.join(riskloc, "data", ds, name + ".csv"), float_precision="round_trip")
+        same = list(csv.columns) == list(df.columns) and len(csv) == len(df)
+        for c in csv.columns:
+            if c in ("real", "predict"):
+                same = same and np.array_equal(csv[c].to_numpy(), df[c].to_numpy())
+            else:
+                same = same and (csv[c].astype(str).to_numpy() == df[c].astype(str).to_numpy()).all()
+        expected = info.loc[info["timestamp"] == int(name), "set"].iloc[0]
+        print(f"{ds} {name}: rows {'equal' if same else 'DIFFER'}, label {labels!r} "
+              f"{'equal' if labels == expected else 'DIFFERS from ' + repr(expected)}", flush=True)
+        if not same or labels != expected:
+            sys.exit(1)
 
 
 def yardstick_roots(binary, case_dir, depth, mode):
@@ -142,6 +230,10 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="cases per dataset (0: all)")
     ap.add_argument("--peers", default="riskloc,adtributor")
     ap.add_argument("--modes", default="explain,unusual", help="`why --roots` readings to score")
+    ap.add_argument("--stream", action="store_true",
+                    help="generate S, L and H case by case in this process, without their CSV files")
+    ap.add_argument("--verify-stream", action="store_true",
+                    help="check that the first --limit (3) streamed cases equal data/DS's CSV files, and stop")
     a = ap.parse_args()
     binary = os.path.abspath(a.binary)
     sys.path.insert(0, a.riskloc)
@@ -160,25 +252,43 @@ def main():
             peer_args[peer] = get_input_arguments()[3]
         finally:
             sys.argv = saved
+    if a.verify_stream:
+        for ds in a.datasets.split(","):
+            verify_stream(a.riskloc, ds, a.limit or 3)
+        return
     work = tempfile.mkdtemp(prefix="ys-why-bench-")
     results = []
     for ds in a.datasets.split(","):
         data_root = os.path.join(a.riskloc, "data")
-        if ds != "RS" and not os.path.isdir(os.path.join(data_root, ds)):
-            n = a.limit or FULL[ds]
-            subprocess.run([sys.executable, "generate_dataset.py", "--num", str(n), "--dataset-name", ds,
-                            "--seed", str(SEEDS[ds]), "--data-root", data_root] + EXTRA.get(ds, []), check=True,
-                           stdout=subprocess.DEVNULL)
-        instances = sorted(get_instances(data_root, ds))
-        if a.limit:
-            instances = instances[: a.limit]
         derived = ds == "RS"
+        if a.stream and ds != "RS":
+            n = a.limit or FULL[ds]
+
+            def cases(ds=ds, n=n):
+                for name, df, label in streamed_cases(a.riskloc, ds, n):
+                    attributes = sorted(c for c in df.columns if c not in ("real", "predict"))
+                    if a.peers:  # the peers were written for string columns
+                        df[attributes] = df[attributes].astype(str)
+                    yield name, df, attributes, None, None, label
+        else:
+            if ds != "RS" and not os.path.isdir(os.path.join(data_root, ds)):
+                n = a.limit or FULL[ds]
+                subprocess.run([sys.executable, "generate_dataset.py", "--num", str(n), "--dataset-name", ds,
+                                "--seed", str(SEEDS[ds]), "--data-root", data_root] + EXTRA.get(ds, []),
+                               check=True, stdout=subprocess.DEVNULL)
+            instances = sorted(get_instances(data_root, ds))
+            if a.limit:
+                instances = instances[: a.limit]
+            n = len(instances)
+
+            def cases(instances=instances):
+                for dataset, sub, file in instances:
+                    run_dir = os.path.join(data_root, dataset, sub)
+                    df, attributes, df_a, df_b = read_dataframe(run_dir, file, derived, derived)
+                    yield file, df, attributes, df_a, df_b, get_label(run_dir, file, derived)
         tally = {}
         started = time.time()
-        for i, (dataset, sub, file) in enumerate(instances):
-            run_dir = os.path.join(data_root, dataset, sub)
-            df, attributes, df_a, df_b = read_dataframe(run_dir, file, derived, derived)
-            label = get_label(run_dir, file, derived)
+        for i, (file, df, attributes, df_a, df_b, label) in enumerate(cases()):
             case_dir = os.path.join(work, f"{ds}-{i}")
             project(case_dir, df, attributes, derived)
             # Causes of as many dimensions as the case has (the CLI's
@@ -212,13 +322,13 @@ def main():
                 t[0] += tp; t[1] += fp; t[2] += fn; t[3] += dt
                 t[4] += contained(pp, list(true_labels)); t[5] += len(true_labels)
             # Progress on stderr: a case of H takes minutes.
-            print(f"{ds} {i + 1}/{len(instances)} ({time.time() - started:.0f} s) "
+            print(f"{ds} {i + 1}/{n} ({time.time() - started:.0f} s) "
                   + " ".join(f"{m} {t[0]}/{t[0] + t[1]}/{t[0] + t[2]}" for m, t in tally.items()),
                   file=sys.stderr, flush=True)
         rows = []
         for method, (tp, fp, fn, secs, cont, total) in tally.items():
             f1 = 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else 0.0
-            rows.append((ds, len(instances), method, f1, tp, fp, fn, secs / max(len(instances), 1),
+            rows.append((ds, n, method, f1, tp, fp, fn, secs / max(n, 1),
                          cont / max(total, 1)))
         # Each dataset's figures as soon as it is done: a full run takes hours.
         report(rows, header=not results)
