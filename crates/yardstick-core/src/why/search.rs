@@ -160,22 +160,41 @@ const FLOOR: f64 = 1e-3;
 const LEAST_NOISE: f64 = 0.01;
 
 impl Fit {
+    /// Whether the segment's factor is the ratio of its sums (`Σv/Σr`
+    /// where something was expected): whenever its reference sums to more
+    /// than nothing. Otherwise (references of both signs) the least-squares
+    /// `Σvr/Σr²`. The ratio of sums, because the reference is as noisy as
+    /// the period when it is one (`--vs previous`): a leaf whose reference
+    /// came out high then weighs more in `Σvr/Σr²` and shows a fall, so
+    /// that every large segment seemed to fall by about the noise's square
+    /// — significant, over millions of leaves, where nothing moved.
+    fn by_sums(&self) -> bool {
+        self.r > 0.0
+    }
+
     /// The segment's own factor against normal, as a log (0 when nothing
     /// was expected here or normal is no value at all).
     fn log_factor(&self, k: f64) -> f64 {
         if self.rr <= 0.0 || k <= 0.0 {
             return 0.0;
         }
-        ((self.vr / self.rr).max(FLOOR * k) / k).ln()
+        let own = if self.by_sums() {
+            (self.v - self.vn) / self.r
+        } else {
+            self.vr / self.rr
+        };
+        (own.max(FLOOR * k) / k).ln()
     }
 
     /// How unusual the segment's movement is against the leaves' noise
-    /// `a/r + b` ([`Noise`]): `(Σr²)² / (b·Σr⁴/ln(k_S/k)² + a·Σr³/(k_S/k − 1)²)`.
+    /// `a/r + b` ([`Noise`]): the squared movement over its variance,
+    /// `1 / (b·Σr²/(Σr)²/ln(k_S/k)² + a·Σr/(Σr)²/(k_S/k − 1)²)` for the
+    /// ratio of sums (`Σr⁴/(Σr²)²` and `Σr³/(Σr²)²` for least squares).
     /// The size-free part judges the change as a log (noise that scales
     /// with the value: a segment that vanished moved by a thousandth); the
     /// counting part as a difference (one failure of five requests is 20%,
     /// not a log's −0.22 for every 4 of 5). With size-free noise alone,
-    /// `ln(k_S/k)² · n_S / b`, `n_S = (Σr²)²/Σr⁴` the leaves' worth of
+    /// `ln(k_S/k)² · n_S / b`, `n_S = (Σr)²/Σr²` the leaves' worth of
     /// evidence the segment holds. Infinite for a segment with values
     /// where nothing was expected.
     pub fn significance(&self, k: f64, noise: Noise) -> f64 {
@@ -188,8 +207,15 @@ impl Fit {
         if lf == 0.0 || lin == 0.0 {
             return 0.0;
         }
-        let spread = noise.level * self.r4 / (lf * lf) + noise.per_size * self.r3.max(0.0) / (lin * lin);
-        (self.rr * self.rr) / spread
+        // The factor's variance per unit of each part of the noise.
+        let (per_level, per_count) = if self.by_sums() {
+            let r2 = self.r * self.r;
+            (self.rr / r2, self.r / r2)
+        } else {
+            let rr2 = self.rr * self.rr;
+            (self.r4 / rr2, self.r3.max(0.0) / rr2)
+        };
+        1.0 / (noise.level * per_level / (lf * lf) + noise.per_size * per_count / (lin * lin))
     }
 }
 

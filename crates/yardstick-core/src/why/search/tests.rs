@@ -257,6 +257,33 @@ fn counting_noise_shrinks_with_size_and_the_rest_is_the_level() {
 }
 
 #[test]
+fn noise_on_either_side_is_no_movement_however_many_leaves() {
+    // Pairs of leaves where once the period and once the reference came
+    // out a quarter high: nothing moved.
+    let mut f = Fit::default();
+    for _ in 0..10_000 {
+        f.add(&Fit::leaf(1.25, 1.0));
+        f.add(&Fit::leaf(1.0, 1.25));
+    }
+    assert_eq!(f.significance(1.0, Noise::level(0.1)), 0.0);
+    // The least-squares factor Σvr/Σr² = 2.5/2.5625 saw a fall of 2.4%,
+    // significant over 20,000 leaves: ln(0.9756)²·(Σr²)²/Σr⁴/σ² ≈ 1,160.
+    let least_squares = (f.vr / f.rr).ln().powi(2) * f.rr * f.rr / f.r4 / 0.01;
+    assert!(least_squares > 1000.0, "{least_squares}");
+    // The same leaves all 2.4% down in the period: ln(0.976)²·n_S/σ²,
+    // n_S = (Σr)²/Σr² = 22500²/25625 ≈ 19,756 leaves' worth: ≈ 1,166.
+    let mut g = Fit::default();
+    for _ in 0..10_000 {
+        g.add(&Fit::leaf(1.25 * 0.976, 1.0));
+        g.add(&Fit::leaf(0.976, 1.25));
+    }
+    let hand = 0.976f64.ln().powi(2) * 22_500f64.powi(2) / 25_625.0 / 0.01;
+    let z2 = g.significance(1.0, Noise::level(0.1));
+    assert!((z2 - hand).abs() < 1e-6 * hand, "{z2} against {hand}");
+    assert!(z2 > Settings::default().significance);
+}
+
+#[test]
 fn one_failure_of_five_is_not_unusual_while_a_fifth_of_a_thousand_is() {
     // A share of successes at 99%: binomial noise (1 − p)/(k·r).
     let noise = Noise {
@@ -265,7 +292,7 @@ fn one_failure_of_five_is_not_unusual_while_a_fifth_of_a_thousand_is() {
     };
     // Five requests expected to succeed, four did: 20% down, one
     // failure. Hand: a/r = 0.01/5 = 0.002 per leaf; z² =
-    // r⁴/(b·r⁴/ln(0.8)² + a·r³/0.2²) = 1/(1e-4/0.0498 + 0.002/0.04) ≈ 19.2.
+    // 1/(b·r²/r²/ln(0.8)² + a·r/r²/0.2²) = 1/(1e-4/0.0498 + 0.002/0.04) ≈ 19.2.
     let small = Fit::leaf(4.0, 5.0);
     let z2 = small.significance(1.0, noise);
     let hand = 1.0 / (1e-4 / 0.8f64.ln().powi(2) + 0.002 / 0.04);
