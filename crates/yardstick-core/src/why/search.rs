@@ -68,9 +68,10 @@ pub struct Fit {
     pub vv: f64,
     pub vr: f64,
     pub rr: f64,
-    /// `Σ r³` and `Σ r⁴`: with `rr`, how many leaves' worth of evidence
-    /// the segment holds against each part of the noise
-    /// ([`Fit::significance`]).
+    /// `Σ r³` and `Σ r⁴`: with `rr`, the evidence of the least-squares
+    /// factor, which [`Fit::significance`] falls back to only when the
+    /// reference sums to nothing or less (otherwise the ratio of sums'
+    /// evidence is `(Σr)²/Σr²`).
     pub r3: f64,
     pub r4: f64,
     /// `Σ v²` and `Σ v` over the leaves where nothing was expected
