@@ -21,6 +21,7 @@ Also reported: how often a true cause is contained in a predicted one
 Usage:
   scripts/bench_why_riskloc.py target/release/yardstick --riskloc /tmp/riskloc \
       [--datasets RS,S,L,H] [--limit N] [--peers riskloc,adtributor] [--modes explain,unusual]
+      [--stream] [--cases-out FILE]
 
 --riskloc is a checkout of github.com/shaido987/riskloc (its data/RS is
 used as is; S, L and H are generated there with generate_dataset.py and the
@@ -33,6 +34,9 @@ is 100 cases of 24M leaves, 1.2 GB of CSV each: more than a disk holds. The
 one line changed builds the 24M combinations as categorical columns rather
 than a list of 24M Python tuples (`product_frame`); `--verify-stream` checks
 the streamed cases against the CSV files already generated.
+
+--cases-out FILE writes each case's predictions, labels and counts (one JSON
+object a line), for reading where a method went wrong.
 """
 import argparse
 import json
@@ -232,6 +236,8 @@ def main():
     ap.add_argument("--modes", default="explain,unusual", help="`why --roots` readings to score")
     ap.add_argument("--stream", action="store_true",
                     help="generate S, L and H case by case in this process, without their CSV files")
+    ap.add_argument("--cases-out", metavar="FILE",
+                    help="also write each case's predictions, labels and counts to FILE, one JSON object a line")
     ap.add_argument("--verify-stream", action="store_true",
                     help="check that the first --limit (3) streamed cases equal data/DS's CSV files, and stop")
     a = ap.parse_args()
@@ -258,6 +264,15 @@ def main():
         return
     work = tempfile.mkdtemp(prefix="ys-why-bench-")
     results = []
+    cases_out = open(a.cases_out, "w") if a.cases_out else None
+
+    def log_case(ds, file, method, pred, label, tp, fp, fn, secs):
+        if cases_out:
+            cases_out.write(json.dumps({"dataset": ds, "case": str(file), "method": method, "predicted": list(pred),
+                                        "labels": str(label),
+                                        "tp": int(tp), "fp": int(fp), "fn": int(fn), "seconds": round(secs, 3)}) + "\n")
+            cases_out.flush()
+
     for ds in a.datasets.split(","):
         data_root = os.path.join(a.riskloc, "data")
         derived = ds == "RS"
@@ -304,6 +319,7 @@ def main():
                 dt = time.time() - t0
                 tp, fp, fn, true_labels = score_root_causes(pred, label)
                 name = "yardstick" if mode == "explain" else f"yardstick-{mode}"
+                log_case(ds, file, name, pred, label, tp, fp, fn, dt)
                 t = tally.setdefault(name, [0, 0, 0, 0.0, 0, 0])
                 t[0] += tp; t[1] += fp; t[2] += fn; t[3] += dt
                 t[4] += contained(pred, list(true_labels)); t[5] += len(true_labels)
@@ -318,6 +334,7 @@ def main():
                     pp = []
                 dt = time.time() - t0
                 tp, fp, fn, true_labels = score_root_causes(pp, label)
+                log_case(ds, file, peer, pp, label, tp, fp, fn, dt)
                 t = tally.setdefault(peer, [0, 0, 0, 0.0, 0, 0])
                 t[0] += tp; t[1] += fp; t[2] += fn; t[3] += dt
                 t[4] += contained(pp, list(true_labels)); t[5] += len(true_labels)
@@ -334,6 +351,8 @@ def main():
         report(rows, header=not results)
         results += rows
     shutil.rmtree(work, ignore_errors=True)
+    if cases_out:
+        cases_out.close()
 
 
 if __name__ == "__main__":
