@@ -54,7 +54,9 @@
 //! child. So the search names `region=EU ∧ partner=P7` when only P7's EU
 //! business collapsed, and `region=EU` when all of EU did.
 
-use std::collections::HashMap;
+mod beside;
+
+use beside::{Beside, Index};
 
 /// The dimension values a segment fixes: `(dimension index, value)`,
 /// sorted by dimension; `None` is SQL's NULL (a value of its own).
@@ -478,10 +480,11 @@ pub fn search_normal(
     normals: &[(f64, Noise)],
     settings: &Settings,
 ) -> Found {
+    let index = Index::of(candidates);
     let mut tried: Vec<(f64, f64, Vec<Ranked>)> = normals
         .iter()
         .map(|&(k, n)| {
-            let ranked = search(candidates, total, k, n, settings);
+            let ranked = search_in(&index, candidates, total, k, n, settings);
             let energy = total.deviation(k);
             let explained: f64 = ranked.iter().filter(|r| r.root).map(|r| r.score).sum();
             (k, energy * (1.0 - explained.min(1.0)), ranked)
@@ -495,7 +498,7 @@ pub fn search_normal(
         // No factor given: nothing moved, at the least noise.
         None => Found {
             k: 1.0,
-            ranked: search(candidates, total, 1.0, Noise::level(0.0), settings),
+            ranked: search_in(&index, candidates, total, 1.0, Noise::level(0.0), settings),
         },
     }
 }
@@ -532,12 +535,19 @@ pub fn search(
     noise: Noise,
     settings: &Settings,
 ) -> Vec<Ranked> {
+    search_in(&Index::of(candidates), candidates, total, k, noise, settings)
+}
+
+/// [`search`] with the candidates' index built already.
+fn search_in(
+    index: &Index<'_>,
+    candidates: &[Candidate],
+    total: &Fit,
+    k: f64,
+    noise: Noise,
+    settings: &Settings,
+) -> Vec<Ranked> {
     let energy = total.deviation(k);
-    let by_elements: HashMap<&Elements, usize> = candidates
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (&c.elements, i))
-        .collect();
     let own: Vec<f64> = candidates.iter().map(|c| c.fit.gain(k)).collect();
     let penalty = |c: &Candidate| {
         let extra = c.elements.len().saturating_sub(1) as f64;
@@ -545,6 +555,7 @@ pub fn search(
     };
     let unusual = settings.roots == Roots::Unusual;
     let mut roots: Vec<(usize, f64)> = Vec::new();
+    let mut beside = Beside::new(candidates, index);
     let mut explained = 0.0;
     if energy > 0.0 {
         while roots.len() < settings.max_roots && explained < settings.enough * energy {
@@ -554,7 +565,7 @@ pub fn search(
                 {
                     continue;
                 }
-                let Some(fit) = fit_beside(c, &roots, candidates, &by_elements) else {
+                let Some(fit) = beside.fit(i) else {
                     continue;
                 };
                 if unusual && fit.significance(k, noise) < settings.significance {
@@ -577,9 +588,12 @@ pub fn search(
             }
             match best {
                 Some((i, g, judged)) if judged > 0.0 && judged >= settings.min_gain * energy => {
-                    let (i, g) = widened(i, g, &roots, candidates, &by_elements, k, noise, settings);
+                    let (i, g) = widened(i, g, &beside, candidates, k, noise, settings);
                     roots.push((i, g / energy));
                     explained += g;
+                    if roots.len() < settings.max_roots && explained < settings.enough * energy {
+                        beside.add(i);
+                    }
                 }
                 _ => break,
             }
@@ -620,13 +634,11 @@ pub fn search(
 /// roots before it) moved unusually in the same direction (the parent
 /// explaining most, when several did): its index and what it explains
 /// beside the roots before it.
-#[allow(clippy::too_many_arguments)]
 fn widened(
     mut i: usize,
     mut g: f64,
-    roots: &[(usize, f64)],
+    beside: &Beside<'_>,
     candidates: &[Candidate],
-    by_elements: &HashMap<&Elements, usize>,
     k: f64,
     noise: Noise,
     settings: &Settings,
@@ -634,7 +646,7 @@ fn widened(
     loop {
         let c = &candidates[i];
         // Judged beside the roots before it, as the root itself was.
-        let Some(own) = fit_beside(c, roots, candidates, by_elements) else {
+        let Some(own) = beside.fit(i) else {
             return (i, g);
         };
         let up_direction = own.log_factor(k) > 0.0;
@@ -645,10 +657,10 @@ fn widened(
             }
             let mut parent = c.elements.clone();
             parent.remove(drop);
-            let Some(&j) = by_elements.get(&parent) else {
+            let Some(j) = beside.index().get(&parent) else {
                 continue;
             };
-            let Some(fit) = fit_beside(&candidates[j], roots, candidates, by_elements) else {
+            let Some(fit) = beside.fit(j) else {
                 continue;
             };
             let rest = fit.minus(&own);
@@ -669,50 +681,6 @@ fn widened(
             None => return (i, g),
         }
     }
-}
-
-/// What `c` is beside the roots already chosen (its leaves outside them):
-/// `None` when it nests with one of them, or crosses roots in a way the
-/// candidates cannot measure (their intersection was not computed, or the
-/// roots it crosses themselves overlap).
-fn fit_beside(
-    c: &Candidate,
-    roots: &[(usize, f64)],
-    candidates: &[Candidate],
-    by_elements: &HashMap<&Elements, usize>,
-) -> Option<Fit> {
-    let mut crossed: Vec<&Elements> = Vec::new();
-    for (r, _) in roots {
-        let root = &candidates[*r].elements;
-        if within(&c.elements, root) || within(root, &c.elements) {
-            return None;
-        }
-        if !disjoint(&c.elements, root) {
-            crossed.push(root);
-        }
-    }
-    for (i, a) in crossed.iter().enumerate() {
-        if crossed[i + 1..].iter().any(|b| !disjoint(a, b)) {
-            return None;
-        }
-    }
-    let mut fit = c.fit;
-    if crossed.is_empty() {
-        return Some(fit);
-    }
-    for root in crossed {
-        let both = union(&c.elements, root);
-        let i = by_elements.get(&both)?;
-        fit = fit.minus(&candidates[*i].fit);
-    }
-    // Nothing left beside the roots, up to rounding (the crossing roots
-    // cover it): what remains is the sums' rounding, whose movement would
-    // be noise of the summation order.
-    let rounding = |left: f64, whole: f64| left.abs() <= 1e-9 * whole.abs();
-    if rounding(fit.rr, c.fit.rr) && rounding(fit.vv, c.fit.vv) {
-        return None;
-    }
-    Some(fit)
 }
 
 #[cfg(test)]

@@ -206,13 +206,54 @@ pub(super) async fn segments(
         .filter(|m| m.count_ones() as usize <= depth)
         .collect();
     let (schema, batches) = leaf_table(leaves, model, ndims)?;
-    let mut out = if leaves.len().saturating_mul(masks.len()) <= budget() {
-        one_query(schema, batches, keys, ndims, &masks, prune).await?
+    let mut order = Order::new(keys, depth);
+    let out = if leaves.len().saturating_mul(masks.len()) <= budget() {
+        one_query(schema, batches, keys, ndims, &masks, prune, &mut order).await?
     } else {
-        set_by_set(schema, batches, keys, ndims, depth, prune).await?
+        set_by_set(schema, batches, keys, ndims, depth, prune, &mut order).await?
     };
-    out.sort_by(|a, b| a.elements.cmp(&b.elements));
-    Ok(out)
+    Ok(order.sorted(out))
+}
+
+/// The segments' order by their elements (dimension, then value), kept
+/// as numbers while they are found: each element a number that sorts as
+/// `(dimension, value)` does, a segment `depth` of them (0 after its
+/// last), so that millions of segments sort without comparing strings.
+struct Order {
+    ranks: Vec<Vec<u32>>,
+    depth: usize,
+    keys: Vec<u64>,
+}
+
+impl Order {
+    fn new(keys: &Keys, depth: usize) -> Order {
+        Order {
+            ranks: keys.ranks(),
+            depth,
+            keys: Vec::new(),
+        }
+    }
+
+    /// The next segment's elements: dimensions ascending, each with its
+    /// value's number.
+    fn push(&mut self, elements: impl Iterator<Item = (usize, u32)>) {
+        let at = self.keys.len();
+        for (d, code) in elements {
+            let rank = self.ranks[d].get(code as usize).copied().unwrap_or(u32::MAX);
+            self.keys.push(((d as u64 + 1) << 32) | u64::from(rank));
+        }
+        self.keys.resize(at + self.depth, 0);
+    }
+
+    /// The segments, pushed in this order, sorted by their elements.
+    fn sorted(self, segments: Vec<Segment>) -> Vec<Segment> {
+        let key = |i: usize| &self.keys[i * self.depth..(i + 1) * self.depth];
+        let mut by: Vec<usize> = (0..segments.len()).collect();
+        // No two segments have the same elements.
+        by.sort_unstable_by(|a, b| key(*a).cmp(key(*b)));
+        let mut slots: Vec<Option<Segment>> = segments.into_iter().map(Some).collect();
+        by.into_iter().filter_map(|i| slots[i].take()).collect()
+    }
 }
 
 fn table(schema: SchemaRef, batches: Vec<RecordBatch>, partitions: usize) -> Result<MemTable, EvalError> {
@@ -233,6 +274,7 @@ async fn one_query(
     ndims: usize,
     masks: &[u32],
     prune: &Prune,
+    order: &mut Order,
 ) -> Result<Vec<Segment>, EvalError> {
     let ctx = SessionContext::new();
     let partitions = ctx.copied_config().target_partitions();
@@ -297,13 +339,15 @@ async fn one_query(
             .map_err(internal)?;
         let nums = floats(b, 2 * ndims)?;
         for row in 0..b.num_rows() {
-            let mut elements: Elements = Vec::new();
-            for d in 0..ndims {
-                if flags[d].as_primitive::<Int32Type>().value(row) == 0 {
-                    let c = codes[d].as_primitive::<UInt32Type>().value(row);
-                    elements.push((d, keys.value(d, c).map(str::to_string)));
-                }
-            }
+            let fixed: Vec<(usize, u32)> = (0..ndims)
+                .filter(|d| flags[*d].as_primitive::<Int32Type>().value(row) == 0)
+                .map(|d| (d, codes[d].as_primitive::<UInt32Type>().value(row)))
+                .collect();
+            let elements: Elements = fixed
+                .iter()
+                .map(|&(d, c)| (d, keys.value(d, c).map(str::to_string)))
+                .collect();
+            order.push(fixed.into_iter());
             out.push(segment(elements, &|i| value(&nums[i], row)));
         }
     }
@@ -342,6 +386,7 @@ async fn set_by_set(
     ndims: usize,
     depth: usize,
     prune: &Prune,
+    order: &mut Order,
 ) -> Result<Vec<Segment>, EvalError> {
     let ctx = SessionContext::new();
     let partitions = ctx.copied_config().target_partitions();
@@ -354,7 +399,7 @@ async fn set_by_set(
     };
     let mut out = Vec::new();
     if depth >= ndims {
-        keep(&leaves, keys, ndims, prune, &mut out)?;
+        keep(&leaves, keys, ndims, prune, &mut out, order)?;
     }
     // The level above the one being computed (at first, the leaves: a
     // grouping of `depth` dimensions is computed from them directly).
@@ -383,7 +428,7 @@ async fn set_by_set(
                 .map_err(|e| internal(df_message(&e)))?;
             let got = df.collect().await.map_err(|e| internal(df_message(&e)))?;
             let g = as_parent(got, &schema, mask, ndims)?;
-            keep(&g, keys, ndims, prune, &mut out)?;
+            keep(&g, keys, ndims, prune, &mut out, order)?;
             level.push(g);
         }
         parents = level;
@@ -429,6 +474,7 @@ fn keep(
     ndims: usize,
     prune: &Prune,
     out: &mut Vec<Segment>,
+    order: &mut Order,
 ) -> Result<(), EvalError> {
     let dims: Vec<usize> = (0..ndims).filter(|d| g.mask & (1 << d) != 0).collect();
     for b in &g.batches {
@@ -449,6 +495,7 @@ fn keep(
                     (d, keys.value(d, c).map(str::to_string))
                 })
                 .collect();
+            order.push(dims.iter().map(|&d| (d, codes[d].value(row))));
             out.push(Segment { elements, ..s });
         }
     }
@@ -484,6 +531,52 @@ mod tests {
             "within budget every segment is kept"
         );
         assert!(prune.keeps(&halved, ALWAYS + 1, true));
+    }
+
+    #[test]
+    fn segments_are_ordered_by_their_elements_without_comparing_strings() {
+        // Values numbered in the order met, not the order they sort in;
+        // NULL sorts first, as `Option` does.
+        let mut keys = Keys::new(3);
+        let vals: [&[Option<&str>]; 3] = [
+            &[Some("US"), Some("EU"), None, Some("APAC")],
+            &[Some("p2"), Some("p10"), Some("p1")],
+            &[Some("z"), None, Some("a")],
+        ];
+        for (d, vs) in vals.iter().enumerate() {
+            for v in *vs {
+                keys.code(d, *v);
+            }
+        }
+        let mut order = Order::new(&keys, 2);
+        let mut segments = Vec::new();
+        // Every segment of one or two dimensions, pushed in reverse.
+        let mut all: Vec<Vec<(usize, u32)>> = Vec::new();
+        for a in 0..3 {
+            for ca in 0..vals[a].len() as u32 {
+                all.push(vec![(a, ca)]);
+                for b in a + 1..3 {
+                    for cb in 0..vals[b].len() as u32 {
+                        all.push(vec![(a, ca), (b, cb)]);
+                    }
+                }
+            }
+        }
+        for fixed in all.iter().rev() {
+            order.push(fixed.iter().copied());
+            let elements = fixed
+                .iter()
+                .map(|&(d, c)| (d, keys.value(d, c).map(str::to_string)))
+                .collect();
+            segments.push(segment(elements, &|_| 0.0));
+        }
+        let sorted: Vec<Elements> = order.sorted(segments).into_iter().map(|s| s.elements).collect();
+        let mut expected = sorted.clone();
+        expected.sort();
+        assert_eq!(sorted.len(), all.len());
+        assert_eq!(sorted, expected);
+        assert_eq!(sorted[0], vec![(0, None)]);
+        assert_eq!(sorted[1], vec![(0, None), (1, Some("p1".to_string()))]);
     }
 
     #[test]

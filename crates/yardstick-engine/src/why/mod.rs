@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use yardstick_core::calendar::Period;
 use yardstick_core::model::{GrowthRef, Measure, MeasureDef, Project};
-use yardstick_core::why::search::{self, Candidate, Counted, Fit, Roots, Settings};
+use yardstick_core::why::search::{self, Candidate, Counted, Elements, Fit, Roots, Settings};
 use yardstick_core::why::{RatioParts, mix_rate, share};
 
 use crate::eval::{EvalError, EvalOptions};
@@ -446,13 +446,16 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         },
     };
     let segments = cube::segments(&leaves, &keys, &model, dims.len(), depth, &prune).await?;
-    let candidates: Vec<Candidate> = segments
-        .iter()
-        .map(|s| Candidate {
-            elements: s.elements.clone(),
-            fit: s.fit,
+    let (candidates, parts): (Vec<Candidate>, Vec<RatioParts>) = segments
+        .into_iter()
+        .map(|s| {
+            let candidate = Candidate {
+                elements: s.elements,
+                fit: s.fit,
+            };
+            (candidate, s.parts)
         })
-        .collect();
+        .unzip();
     let search::Found { k, ranked } = search::search_normal(&candidates, &total_fit, &normals, &settings);
     let whole = RatioParts {
         numerator: leaves.iter().map(|l| l.numerator).sum(),
@@ -478,11 +481,11 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         if !r.root && causes.len() >= o.top.max(causes.iter().filter(|c: &&Cause| c.root).count()) {
             break;
         }
-        let s = &segments[r.index];
         if r.root {
             explained += r.score;
         }
-        causes.push(cause(s, &whole, form, gap, r.score, r.root, &dims));
+        let (elements, p) = (&candidates[r.index].elements, &parts[r.index]);
+        causes.push(cause(elements, p, &whole, form, gap, r, &dims));
     }
     Ok(Why {
         kpi: o.kpi.clone(),
@@ -517,20 +520,18 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
 }
 
 fn cause(
-    s: &cube::Segment,
+    elements: &Elements,
+    p: &RatioParts,
     whole: &RatioParts,
     form: Form,
     gap: Option<f64>,
-    score: f64,
-    root: bool,
+    ranked: &search::Ranked,
     dims: &[String],
 ) -> Cause {
-    let elements = s
-        .elements
+    let elements = elements
         .iter()
         .map(|(d, v)| (dims[*d].clone(), v.clone()))
         .collect();
-    let p = &s.parts;
     if form == Form::Ratio {
         let r = |n: f64, d: f64| (d != 0.0).then(|| n / d);
         // The segment against the rest: its term of the ratio moved by
@@ -551,8 +552,8 @@ fn cause(
             share: gap.and_then(|g| share(contribution, g)),
             mix: Some(mix),
             rate: Some(rate),
-            score,
-            root,
+            score: ranked.score,
+            root: ranked.root,
         }
     } else {
         // Split by incident: the availability had only the segment's
@@ -570,8 +571,8 @@ fn cause(
             share: gap.and_then(|g| share(contribution, g)),
             mix: None,
             rate: None,
-            score,
-            root,
+            score: ranked.score,
+            root: ranked.root,
         }
     }
 }

@@ -115,6 +115,24 @@ impl Keys {
             .collect()
     }
 
+    /// Per dimension, each number's rank among the dimension's values in
+    /// their order (NULL first, then by bytes): numbers that sort as the
+    /// values do.
+    pub(super) fn ranks(&self) -> Vec<Vec<u32>> {
+        self.values
+            .iter()
+            .map(|values| {
+                let mut order: Vec<u32> = (0..values.len() as u32).collect();
+                order.sort_unstable_by(|a, b| values[*a as usize].cmp(&values[*b as usize]));
+                let mut rank = vec![0u32; values.len()];
+                for (r, code) in order.into_iter().enumerate() {
+                    rank[code as usize] = r as u32;
+                }
+                rank
+            })
+            .collect()
+    }
+
     /// Dimension `d`'s value numbered `code`.
     pub(super) fn value(&self, d: usize, code: u32) -> Option<&str> {
         self.values[d].get(code as usize).and_then(|v| v.as_deref())

@@ -1,6 +1,11 @@
 //! The search's tests: roots, widening, the normal factor and noise on
 //! small grids whose answers are worked by hand.
 
+use std::collections::HashMap;
+
+use proptest::prelude::*;
+
+use super::beside::{Beside, Index};
 use super::*;
 
 fn el(pairs: &[(usize, &str)]) -> Elements {
@@ -69,14 +74,90 @@ fn a_segment_the_crossing_roots_cover_is_nothing_beside_them() {
     leaves.push((vec!["EU", "p9", "w"], 0.1 * 1.1 / 3.0, 1.0 / 3.0));
     let (c, _) = cube(&leaves, 3);
     let at = |e: &Elements| c.iter().position(|x| &x.elements == e).expect("a candidate");
-    let by: HashMap<&Elements, usize> = c.iter().enumerate().map(|(i, x)| (&x.elements, i)).collect();
-    let eu = at(&el(&[(0, "EU")]));
-    let p9 = &c[at(&el(&[(1, "p9")]))];
-    assert!(fit_beside(p9, &[(eu, 1.0)], &c, &by).is_none());
+    let index = Index::of(&c);
+    let mut beside = Beside::new(&c, &index);
+    beside.add(at(&el(&[(0, "EU")])));
+    assert!(beside.fit(at(&el(&[(1, "p9")]))).is_none());
     // A partner beside EU still is something: its other regions.
-    let p1 = &c[at(&el(&[(1, "p1")]))];
-    let rest = fit_beside(p1, &[(eu, 1.0)], &c, &by).expect("p1 outside EU");
+    let rest = beside.fit(at(&el(&[(1, "p1")]))).expect("p1 outside EU");
     assert!((rest.rr - 12.0 * 100.0 * 100.0).abs() < 1e-6, "{rest:?}");
+}
+
+/// A candidate beside the roots, from scratch: its sums less its
+/// intersections with every root it crosses, in the roots' order — the
+/// definition [`Beside`] keeps up to date root by root.
+fn beside_from_scratch(c: &Candidate, roots: &[usize], candidates: &[Candidate]) -> Option<Fit> {
+    let mut crossed: Vec<&Elements> = Vec::new();
+    for r in roots {
+        let root = &candidates[*r].elements;
+        if within(&c.elements, root) || within(root, &c.elements) {
+            return None;
+        }
+        if !disjoint(&c.elements, root) {
+            crossed.push(root);
+        }
+    }
+    for (i, a) in crossed.iter().enumerate() {
+        if crossed[i + 1..].iter().any(|b| !disjoint(a, b)) {
+            return None;
+        }
+    }
+    if crossed.is_empty() {
+        return Some(c.fit);
+    }
+    let mut fit = c.fit;
+    for root in crossed {
+        let both = union(&c.elements, root);
+        let i = candidates.iter().position(|x| x.elements == both)?;
+        fit = fit.minus(&candidates[i].fit);
+    }
+    let rounding = |left: f64, whole: f64| left.abs() <= 1e-9 * whole.abs();
+    (!(rounding(fit.rr, c.fit.rr) && rounding(fit.vv, c.fit.vv))).then_some(fit)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Kept root by root, what every candidate is beside the roots equals
+    /// its definition computed from scratch, to the last bit — also where
+    /// roots nest, overlap or their intersections were pruned away.
+    #[test]
+    fn beside_the_roots_kept_root_by_root_is_its_definition(
+        factors in proptest::collection::vec(0.0f64..3.0, 27),
+        depth in 1usize..=3,
+        picks in proptest::collection::vec(any::<prop::sample::Index>(), 1..6),
+        pruned in proptest::collection::vec(any::<prop::sample::Index>(), 0..8),
+    ) {
+        let mut leaves = Vec::new();
+        let mut n = 0;
+        for a in ["a1", "a2", "a3"] {
+            for b in ["b1", "b2", "b3"] {
+                for c in ["c1", "c2", "c3"] {
+                    leaves.push((vec![a, b, c], factors[n] * 100.0, 100.0 + n as f64));
+                    n += 1;
+                }
+            }
+        }
+        let (mut c, _) = cube(&leaves, depth);
+        // Segments the cube's pruning dropped (single values never are).
+        for p in &pruned {
+            let i = p.index(c.len());
+            if c[i].elements.len() > 1 {
+                c.remove(i);
+            }
+        }
+        let index = Index::of(&c);
+        let mut beside = Beside::new(&c, &index);
+        let mut roots = Vec::new();
+        for p in &picks {
+            let r = p.index(c.len());
+            beside.add(r);
+            roots.push(r);
+            for (i, x) in c.iter().enumerate() {
+                prop_assert_eq!(beside.fit(i), beside_from_scratch(x, &roots, &c), "candidate {:?} beside {:?}", x.elements, roots);
+            }
+        }
+    }
 }
 
 #[test]
