@@ -552,11 +552,11 @@ mod tests {
         let mut segments = Vec::new();
         // Every segment of one or two dimensions, pushed in reverse.
         let mut all: Vec<Vec<(usize, u32)>> = Vec::new();
-        for a in 0..3 {
-            for ca in 0..vals[a].len() as u32 {
+        for (a, va) in vals.iter().enumerate() {
+            for ca in 0..va.len() as u32 {
                 all.push(vec![(a, ca)]);
-                for b in a + 1..3 {
-                    for cb in 0..vals[b].len() as u32 {
+                for (b, vb) in vals.iter().enumerate().skip(a + 1) {
+                    for cb in 0..vb.len() as u32 {
                         all.push(vec![(a, ca), (b, cb)]);
                     }
                 }
