@@ -245,14 +245,30 @@ impl Order {
         self.keys.resize(at + self.depth, 0);
     }
 
-    /// The segments, pushed in this order, sorted by their elements.
-    fn sorted(self, segments: Vec<Segment>) -> Vec<Segment> {
+    /// The segments, pushed in this order, sorted by their elements (in
+    /// place: a case of H keeps tens of millions).
+    fn sorted(self, mut segments: Vec<Segment>) -> Vec<Segment> {
         let key = |i: usize| &self.keys[i * self.depth..(i + 1) * self.depth];
+        // `by[j]`: the segment that belongs at `j`. No two segments have
+        // the same elements.
         let mut by: Vec<usize> = (0..segments.len()).collect();
-        // No two segments have the same elements.
         by.sort_unstable_by(|a, b| key(*a).cmp(key(*b)));
-        let mut slots: Vec<Option<Segment>> = segments.into_iter().map(Some).collect();
-        by.into_iter().filter_map(|i| slots[i].take()).collect()
+        // Each cycle of the permutation by swaps: the segment first at
+        // `start` travels along it to the place it belongs.
+        let mut placed = vec![false; segments.len()];
+        for start in 0..segments.len() {
+            let mut j = start;
+            while !placed[j] {
+                placed[j] = true;
+                let from = by[j];
+                if from == start {
+                    break;
+                }
+                segments.swap(j, from);
+                j = from;
+            }
+        }
+        segments
     }
 }
 
@@ -550,7 +566,7 @@ mod tests {
         }
         let mut order = Order::new(&keys, 2);
         let mut segments = Vec::new();
-        // Every segment of one or two dimensions, pushed in reverse.
+        // Every segment of one or two dimensions.
         let mut all: Vec<Vec<(usize, u32)>> = Vec::new();
         for (a, va) in vals.iter().enumerate() {
             for ca in 0..va.len() as u32 {
@@ -562,7 +578,10 @@ mod tests {
                 }
             }
         }
-        for fixed in all.iter().rev() {
+        // Pushed in a scrambled order (37 is prime to their number, 43):
+        // the permutation that sorts them has cycles of many lengths.
+        assert_eq!(all.len(), 43);
+        for fixed in (0..all.len()).map(|i| &all[(i * 37) % all.len()]) {
             order.push(fixed.iter().copied());
             let elements = fixed
                 .iter()
