@@ -201,6 +201,54 @@ impl Fit {
     /// evidence the segment holds. Infinite for a segment with values
     /// where nothing was expected.
     pub fn significance(&self, k: f64, noise: Noise) -> f64 {
+        self.significance_beside(k, noise, (0.0, 0.0))
+    }
+
+    /// The factor of these leaves' sums (the ratio of sums, or least
+    /// squares when the reference sums to nothing or less): `None` when
+    /// nothing was expected.
+    fn factor(&self) -> Option<f64> {
+        if self.rr <= 0.0 {
+            return None;
+        }
+        let f = if self.by_sums() {
+            (self.v - self.vn) / self.r
+        } else {
+            self.vr / self.rr
+        };
+        (f.is_finite() && f > 0.0).then_some(f)
+    }
+
+    /// The variance of [`Fit::factor`]'s log per unit of each part of the
+    /// noise: `(level, counting)`.
+    fn variance_parts(&self) -> (f64, f64) {
+        if self.by_sums() {
+            let r2 = self.r * self.r;
+            (self.rr / r2, self.r / r2)
+        } else {
+            let rr2 = self.rr * self.rr;
+            (self.r4 / rr2, self.r3.max(0.0) / rr2)
+        }
+    }
+
+    /// How unusual the segment's movement is against `rest`'s (the
+    /// leaves outside it and outside the roots): a two-sample test, the
+    /// squared difference of their log factors over the sum of their
+    /// variances. Normal (`k`) is what the leaves' median says; the rest
+    /// is what the segment's sums are compared with, so that a bias of
+    /// the median against sums (noise that is not symmetric in the log)
+    /// does not make every large segment unusual. When the rest has no
+    /// factor, against `k`.
+    pub fn significance_apart(&self, rest: &Fit, k: f64, noise: Noise) -> f64 {
+        match rest.factor() {
+            Some(kr) => self.significance_beside(kr, noise, rest.variance_parts()),
+            None => self.significance(k, noise),
+        }
+    }
+
+    /// [`Fit::significance`] against `k`, whose own variance (per unit of
+    /// each part of the noise) is `known`.
+    fn significance_beside(&self, k: f64, noise: Noise, known: (f64, f64)) -> f64 {
         let tiny = 1e-12 * self.vv.max(self.rr * k * k);
         if self.rr <= tiny || self.r4 <= 0.0 {
             return if self.vv > tiny { f64::INFINITY } else { 0.0 };
@@ -211,13 +259,8 @@ impl Fit {
             return 0.0;
         }
         // The factor's variance per unit of each part of the noise.
-        let (per_level, per_count) = if self.by_sums() {
-            let r2 = self.r * self.r;
-            (self.rr / r2, self.r / r2)
-        } else {
-            let rr2 = self.rr * self.rr;
-            (self.r4 / rr2, self.r3.max(0.0) / rr2)
-        };
+        let (per_level, per_count) = self.variance_parts();
+        let (per_level, per_count) = (per_level + known.0, per_count + known.1);
         1.0 / (noise.level * per_level / (lf * lf) + noise.per_size * per_count / (lin * lin))
     }
 }
@@ -556,6 +599,8 @@ fn search_in(
     let unusual = settings.roots == Roots::Unusual;
     let mut roots: Vec<(usize, f64)> = Vec::new();
     let mut beside = Beside::new(candidates, index);
+    // The leaves outside the roots chosen.
+    let mut outside = *total;
     let mut explained = 0.0;
     if energy > 0.0 {
         while roots.len() < settings.max_roots && explained < settings.enough * energy {
@@ -568,7 +613,7 @@ fn search_in(
                 let Some(fit) = beside.fit(i) else {
                     continue;
                 };
-                if unusual && fit.significance(k, noise) < settings.significance {
+                if unusual && fit.significance_apart(&outside.minus(&fit), k, noise) < settings.significance {
                     continue;
                 }
                 let g = fit.gain(k);
@@ -588,9 +633,12 @@ fn search_in(
             }
             match best {
                 Some((i, g, judged)) if judged > 0.0 && judged >= settings.min_gain * energy => {
-                    let (i, g) = widened(i, g, &beside, candidates, k, noise, settings);
+                    let (i, g) = widened(i, g, &beside, &outside, candidates, k, noise, settings);
                     roots.push((i, g / energy));
                     explained += g;
+                    if let Some(fit) = beside.fit(i) {
+                        outside = outside.minus(&fit);
+                    }
                     if roots.len() < settings.max_roots && explained < settings.enough * energy {
                         beside.add(i);
                     }
@@ -634,10 +682,12 @@ fn search_in(
 /// roots before it) moved unusually in the same direction (the parent
 /// explaining most, when several did): its index and what it explains
 /// beside the roots before it.
+#[allow(clippy::too_many_arguments)]
 fn widened(
     mut i: usize,
     mut g: f64,
     beside: &Beside<'_>,
+    outside: &Fit,
     candidates: &[Candidate],
     k: f64,
     noise: Noise,
@@ -649,7 +699,6 @@ fn widened(
         let Some(own) = beside.fit(i) else {
             return (i, g);
         };
-        let up_direction = own.log_factor(k) > 0.0;
         let mut up: Option<(usize, f64)> = None;
         for drop in 0..c.elements.len() {
             if c.elements.len() < 2 {
@@ -663,9 +712,13 @@ fn widened(
             let Some(fit) = beside.fit(j) else {
                 continue;
             };
+            let _ = outside;
             let rest = fit.minus(&own);
             let lf = rest.log_factor(k);
-            if lf == 0.0 || (lf > 0.0) != up_direction || rest.significance(k, noise) < settings.widen {
+            if lf == 0.0
+                || (lf > 0.0) != (own.log_factor(k) > 0.0)
+                || rest.significance(k, noise) < settings.widen
+            {
                 continue;
             }
             let gj = fit.gain(k);
