@@ -41,7 +41,9 @@
 //! every segment that moved unusually (by the test above, up to
 //! [`Settings::max_roots`]) however little of the gap it explains — a
 //! small partner whose orders stopped entirely, hidden in a month where
-//! everything else moved by a few percent.
+//! everything else moved by a few percent. A single leaf must also stand
+//! out among the leaves ([`Leaves`]): over millions of them, the noise's
+//! tail holds hundreds that moved as far as any cause.
 //!
 //! What is normal is ambiguous when more than half of the reference moved
 //! together (a collapse of the biggest team): [`search_normal`] tries both
@@ -55,8 +57,10 @@
 //! business collapsed, and `region=EU` when all of EU did.
 
 mod beside;
+mod tail;
 
 use beside::{Beside, Index};
+pub use tail::Leaves;
 
 /// The dimension values a segment fixes: `(dimension index, value)`,
 /// sorted by dimension; `None` is SQL's NULL (a value of its own).
@@ -521,13 +525,14 @@ pub fn search_normal(
     candidates: &[Candidate],
     total: &Fit,
     normals: &[(f64, Noise)],
+    leaves: &Leaves,
     settings: &Settings,
 ) -> Found {
     let index = Index::of(candidates);
     let mut tried: Vec<(f64, f64, Vec<Ranked>)> = normals
         .iter()
         .map(|&(k, n)| {
-            let ranked = search_in(&index, candidates, total, k, n, settings);
+            let ranked = search_in(&index, candidates, total, k, n, leaves, settings);
             let energy = total.deviation(k);
             let explained: f64 = ranked.iter().filter(|r| r.root).map(|r| r.score).sum();
             (k, energy * (1.0 - explained.min(1.0)), ranked)
@@ -541,7 +546,15 @@ pub fn search_normal(
         // No factor given: nothing moved, at the least noise.
         None => Found {
             k: 1.0,
-            ranked: search_in(&index, candidates, total, 1.0, Noise::level(0.0), settings),
+            ranked: search_in(
+                &index,
+                candidates,
+                total,
+                1.0,
+                Noise::level(0.0),
+                leaves,
+                settings,
+            ),
         },
     }
 }
@@ -570,7 +583,8 @@ fn union(a: &Elements, b: &Elements) -> Elements {
 
 /// Ranks the candidates: the roots first, in the order chosen, then every
 /// other candidate by its own explanatory power. `total` is the fit of all
-/// leaves, `k` the normal factor, `noise` the leaves' ([`noise`]).
+/// leaves, `k` the normal factor, `noise` the leaves' ([`noise`]). No
+/// leaf is judged against the others' tail ([`Leaves`]), which needs them.
 pub fn search(
     candidates: &[Candidate],
     total: &Fit,
@@ -578,16 +592,26 @@ pub fn search(
     noise: Noise,
     settings: &Settings,
 ) -> Vec<Ranked> {
-    search_in(&Index::of(candidates), candidates, total, k, noise, settings)
+    search_in(
+        &Index::of(candidates),
+        candidates,
+        total,
+        k,
+        noise,
+        &Leaves::none(),
+        settings,
+    )
 }
 
 /// [`search`] with the candidates' index built already.
+#[allow(clippy::too_many_arguments)]
 fn search_in(
     index: &Index<'_>,
     candidates: &[Candidate],
     total: &Fit,
     k: f64,
     noise: Noise,
+    leaves: &Leaves,
     settings: &Settings,
 ) -> Vec<Ranked> {
     let energy = total.deviation(k);
@@ -613,7 +637,10 @@ fn search_in(
                 let Some(fit) = beside.fit(i) else {
                     continue;
                 };
-                if unusual && fit.significance_apart(&outside.minus(&fit), k, noise) < settings.significance {
+                if unusual
+                    && (fit.significance_apart(&outside.minus(&fit), k, noise) < settings.significance
+                        || !leaves.stands_out(c.elements.len(), &c.fit, k, settings.max_roots))
+                {
                     continue;
                 }
                 let g = fit.gain(k);
@@ -633,7 +660,7 @@ fn search_in(
             }
             match best {
                 Some((i, g, judged)) if judged > 0.0 && judged >= settings.min_gain * energy => {
-                    let (i, g) = widened(i, g, &beside, &outside, candidates, k, noise, settings);
+                    let (i, g) = widened(i, g, &beside, candidates, k, noise, settings);
                     roots.push((i, g / energy));
                     explained += g;
                     if let Some(fit) = beside.fit(i) {
@@ -682,12 +709,10 @@ fn search_in(
 /// roots before it) moved unusually in the same direction (the parent
 /// explaining most, when several did): its index and what it explains
 /// beside the roots before it.
-#[allow(clippy::too_many_arguments)]
 fn widened(
     mut i: usize,
     mut g: f64,
     beside: &Beside<'_>,
-    outside: &Fit,
     candidates: &[Candidate],
     k: f64,
     noise: Noise,
@@ -712,7 +737,6 @@ fn widened(
             let Some(fit) = beside.fit(j) else {
                 continue;
             };
-            let _ = outside;
             let rest = fit.minus(&own);
             let lf = rest.log_factor(k);
             if lf == 0.0

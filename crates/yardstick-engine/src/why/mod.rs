@@ -456,7 +456,9 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
             (candidate, s.parts)
         })
         .unzip();
-    let search::Found { k, ranked } = search::search_normal(&candidates, &total_fit, &normals, &settings);
+    let tail = search::Leaves::of(&model, dims.len());
+    let search::Found { k, ranked } =
+        search::search_normal(&candidates, &total_fit, &normals, &tail, &settings);
     let whole = RatioParts {
         numerator: leaves.iter().map(|l| l.numerator).sum(),
         denominator: leaves.iter().map(|l| l.denominator).sum(),

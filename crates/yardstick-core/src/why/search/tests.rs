@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use proptest::prelude::*;
 
 use super::beside::{Beside, Index};
+use super::tail::Leaves;
 use super::*;
 
 fn el(pairs: &[(usize, &str)]) -> Elements {
@@ -203,6 +204,7 @@ fn a_collapse_of_most_of_the_reference_is_the_cause_not_the_normal() {
         &c,
         &total,
         &normals(&pairs, &[median, 1.0], Counted::No),
+        &Leaves::of(&pairs, 3),
         &Settings::default(),
     );
     // Either reading names one root; they explain the same, so the
@@ -270,6 +272,7 @@ fn unusual_roots_include_a_small_segment_that_vanished() {
             &c,
             &total,
             &normals(&pairs, &[normal_factor(&pairs), 1.0], Counted::No),
+            &Leaves::of(&pairs, 3),
             &Settings::of(roots),
         )
         .ranked
@@ -487,4 +490,93 @@ fn a_median_biased_against_the_sums_makes_no_large_segment_unusual() {
         "{}",
         a0.fit.significance(k, noise)
     );
+}
+
+#[test]
+fn a_leaf_counts_the_leaves_that_moved_as_far_itself_included() {
+    // v/r: 0.5, 0.9, 1.0, 1.0, 1.1, 2.0, −1 (below nothing), 0 (vanished);
+    // one leaf new (r = 0) and one empty.
+    let pairs = [
+        (50.0, 100.0),
+        (90.0, 100.0),
+        (10.0, 10.0),
+        (10.0, 10.0),
+        (11.0, 10.0),
+        (20.0, 10.0),
+        (-5.0, 5.0),
+        (0.0, 7.0),
+        (3.0, 0.0),
+        (0.0, 0.0),
+    ];
+    let leaves = Leaves::of(&pairs, 2);
+    let far = |v: f64, r: f64| leaves.as_far(&Fit::leaf(v, r), 1.0);
+    assert_eq!(far(50.0, 100.0), 3, "0.5, and the two at or below nothing");
+    assert_eq!(far(0.0, 7.0), 2, "vanished and below nothing move alike");
+    assert_eq!(far(-5.0, 5.0), 2);
+    assert_eq!(far(20.0, 10.0), 1);
+    assert_eq!(far(11.0, 10.0), 2);
+    assert_eq!(far(3.0, 0.0), 1, "the one new leaf");
+    assert_eq!(far(10.0, 10.0), 8, "no movement: every leaf expected");
+    // A segment of one dimension is no leaf; one of two is.
+    assert!(leaves.stands_out(1, &Fit::leaf(50.0, 100.0), 1.0, 2));
+    assert!(!leaves.stands_out(2, &Fit::leaf(50.0, 100.0), 1.0, 2));
+    assert!(leaves.stands_out(2, &Fit::leaf(0.0, 7.0), 1.0, 2));
+    assert!(Leaves::none().stands_out(9, &Fit::leaf(50.0, 100.0), 1.0, 0));
+}
+
+/// 40 × 50 leaves of a forecast with 5% noise; `vanished` of them hold
+/// nothing.
+fn noisy_leaves(vanished: &[usize]) -> Vec<(Vec<String>, f64, f64)> {
+    let eps = normals_from(0x2545_f491_4f6c_dd1d, 40 * 50);
+    let mut out = Vec::new();
+    for a in 0..40 {
+        for b in 0..50 {
+            let n = a * 50 + b;
+            let r = 100.0 + (n % 89) as f64;
+            let v = if vanished.contains(&n) {
+                0.0
+            } else {
+                r * (1.0 + 0.05 * eps[n])
+            };
+            out.push((vec![format!("a{a}"), format!("b{b}")], v, r));
+        }
+    }
+    out
+}
+
+fn unusual_roots(leaves: &[(Vec<String>, f64, f64)]) -> Vec<Elements> {
+    let borrowed: Vec<(Vec<&str>, f64, f64)> = leaves
+        .iter()
+        .map(|(k, v, r)| (k.iter().map(String::as_str).collect(), *v, *r))
+        .collect();
+    let (c, total) = cube(&borrowed, 2);
+    let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
+    let k = normal_factor(&pairs);
+    search_normal(
+        &c,
+        &total,
+        &normals(&pairs, &[k, 1.0], Counted::No),
+        &Leaves::of(&pairs, 2),
+        &Settings::of(Roots::Unusual),
+    )
+    .ranked
+    .into_iter()
+    .filter(|r| r.root)
+    .map(|r| c[r.index].elements.clone())
+    .collect()
+}
+
+#[test]
+fn a_leaf_that_vanished_alone_is_unusual_but_not_one_of_many() {
+    // One leaf vanished: it is the root.
+    let one = unusual_roots(&noisy_leaves(&[1234]));
+    assert_eq!(one, vec![el(&[(0, "a24"), (1, "b34")])]);
+    // Thirty vanished, scattered (no value of a dimension holds more than
+    // one): naming ten of them would be arbitrary, so none is named.
+    let many: Vec<usize> = (0..30).map(|i| i * 51 + 7).collect();
+    let scattered = noisy_leaves(&many);
+    let mut a_values: Vec<&String> = many.iter().map(|n| &scattered[*n].0[0]).collect();
+    a_values.dedup();
+    assert_eq!(a_values.len(), 30);
+    assert_eq!(unusual_roots(&scattered), Vec::<Elements>::new());
 }
