@@ -21,7 +21,7 @@ use datafusion::datasource::MemTable;
 use datafusion::functions_aggregate::expr_fn::sum;
 use datafusion::prelude::{SessionContext, col};
 use yardstick_core::why::RatioParts;
-use yardstick_core::why::search::{Elements, Fit, Leaves, Noise};
+use yardstick_core::why::search::{Elements, Fit, Noise};
 
 use super::query::{Keys, Leaf};
 use crate::eval::EvalError;
@@ -71,7 +71,7 @@ pub fn set_budget(rows: usize) {
 /// Which segments can matter. Segments of one dimension are always kept:
 /// they partition the whole.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Prune<'a> {
+pub(super) struct Prune {
     /// Explanatory power, per normal factor tried: `(k, least)`, as the
     /// upper bound `(Σvr − kΣr²)²/Σr² + Σ_{r=0} v²` (all of `Σv²` where
     /// nothing was expected).
@@ -80,15 +80,9 @@ pub(super) struct Prune<'a> {
     /// segments of more than [`ALWAYS`] dimensions are kept when their
     /// movement is unusual, significance ≥ 9.
     pub unusual: Vec<(f64, Noise)>,
-    /// With `unusual`, over budget: a leaf (a segment of every dimension)
-    /// is kept only when it stands out among the leaves, at most this many
-    /// having moved as far (`Leaves::stands_out`), as the search asks of a
-    /// root. A collapse of a fifth of 24M leaves otherwise keeps millions
-    /// that moved alike.
-    pub leaves: Option<(&'a Leaves, usize)>,
 }
 
-impl Prune<'_> {
+impl Prune {
     fn keeps(&self, fit: &Fit, dims: usize, over_budget: bool) -> bool {
         if dims <= 1 {
             return true;
@@ -107,12 +101,10 @@ impl Prune<'_> {
             }
         }
         if over_budget && !self.unusual.is_empty() && dims > ALWAYS {
-            return self.unusual.iter().any(|(k, noise)| {
-                fit.significance(*k, *noise) >= UNUSUAL
-                    && self
-                        .leaves
-                        .is_none_or(|(leaves, most)| leaves.stands_out(dims, fit, *k, most))
-            });
+            return self
+                .unusual
+                .iter()
+                .any(|(k, noise)| fit.significance(*k, *noise) >= UNUSUAL);
         }
         true
     }
@@ -208,7 +200,7 @@ pub(super) async fn segments(
     model: &[(f64, f64)],
     ndims: usize,
     depth: usize,
-    prune: &Prune<'_>,
+    prune: &Prune,
 ) -> Result<Vec<Segment>, EvalError> {
     let masks: Vec<u32> = (1u32..(1u32 << ndims))
         .filter(|m| m.count_ones() as usize <= depth)
@@ -297,7 +289,7 @@ async fn one_query(
     keys: &Keys,
     ndims: usize,
     masks: &[u32],
-    prune: &Prune<'_>,
+    prune: &Prune,
     order: &mut Order,
 ) -> Result<Vec<Segment>, EvalError> {
     let ctx = SessionContext::new();
@@ -409,7 +401,7 @@ async fn set_by_set(
     keys: &Keys,
     ndims: usize,
     depth: usize,
-    prune: &Prune<'_>,
+    prune: &Prune,
     order: &mut Order,
 ) -> Result<Vec<Segment>, EvalError> {
     let ctx = SessionContext::new();
@@ -496,7 +488,7 @@ fn keep(
     g: &Grouping,
     keys: &Keys,
     ndims: usize,
-    prune: &Prune<'_>,
+    prune: &Prune,
     out: &mut Vec<Segment>,
     order: &mut Order,
 ) -> Result<(), EvalError> {
@@ -546,7 +538,6 @@ mod tests {
         let prune = Prune {
             gain: Vec::new(),
             unusual: vec![(1.0, Noise::level(0.1))],
-            leaves: None,
         };
         let (usual, halved) = (four(1.05), four(0.5));
         assert!(prune.keeps(&usual, ALWAYS, true));
@@ -556,29 +547,6 @@ mod tests {
             "within budget every segment is kept"
         );
         assert!(prune.keeps(&halved, ALWAYS + 1, true));
-    }
-
-    #[test]
-    fn over_budget_unusual_keeps_a_leaf_only_when_it_stands_out() {
-        // Leaves of four dimensions (deeper than those always kept): three
-        // halved, one vanished, the rest (96) still. At most two may have
-        // moved as far.
-        let mut pairs = vec![(100.0, 100.0); 96];
-        pairs.extend([(50.0, 100.0), (50.0, 100.0), (50.0, 100.0), (0.0, 100.0)]);
-        let leaves = Leaves::of(&pairs, ALWAYS + 1);
-        let prune = Prune {
-            gain: Vec::new(),
-            unusual: vec![(1.0, Noise::level(0.1))],
-            leaves: Some((&leaves, 2)),
-        };
-        let leaf = ALWAYS + 1;
-        assert!(prune.keeps(&Fit::leaf(0.0, 100.0), leaf, true));
-        assert!(
-            !prune.keeps(&Fit::leaf(50.0, 100.0), leaf, true),
-            "one of four as far"
-        );
-        assert!(prune.keeps(&Fit::leaf(50.0, 100.0), leaf, false), "within budget");
-        assert!(prune.keeps(&four(0.5), ALWAYS, true), "no leaf");
     }
 
     #[test]
@@ -638,7 +606,6 @@ mod tests {
         let prune = |least: f64| Prune {
             gain: vec![(1.0, least)],
             unusual: Vec::new(),
-            leaves: None,
         };
         assert!(prune(10_000.0).keeps(&halved, 2, false));
         assert!(!prune(10_000.1).keeps(&halved, 2, false));

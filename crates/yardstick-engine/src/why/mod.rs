@@ -428,7 +428,6 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
     let settings = Settings::of(o.roots);
     let normals = search::normals(&model, &ks, counted);
     let depth = o.depth.clamp(1, dims.len().max(1));
-    let tail = search::Leaves::of(&model, dims.len());
     // Segments explaining less than a hundredth of what a root must
     // cannot matter; every unusual segment may, however little it explains.
     // A cube over budget keeps, of the segments deeper than three
@@ -440,12 +439,10 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
                 .map(|k| (*k, 0.01 * settings.min_gain * total_fit.deviation(*k)))
                 .collect(),
             unusual: Vec::new(),
-            leaves: None,
         },
         Roots::Unusual => cube::Prune {
             gain: Vec::new(),
             unusual: normals.clone(),
-            leaves: Some((&tail, settings.max_roots)),
         },
     };
     let segments = cube::segments(&leaves, &keys, &model, dims.len(), depth, &prune).await?;
@@ -459,6 +456,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
             (candidate, s.parts)
         })
         .unzip();
+    let tail = search::Leaves::of(&model, dims.len());
     let search::Found { k, ranked } =
         search::search_normal(&candidates, &total_fit, &normals, &tail, &settings);
     let whole = RatioParts {
