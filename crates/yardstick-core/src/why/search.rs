@@ -42,8 +42,8 @@
 //! [`Settings::max_roots`]) however little of the gap it explains — a
 //! small partner whose orders stopped entirely, hidden in a month where
 //! everything else moved by a few percent. A single leaf must also stand
-//! out among the leaves ([`Leaves`]): over millions of them, the noise's
-//! tail holds hundreds that moved as far as any cause.
+//! out among the leaves outside the roots ([`Leaves`]): over millions of
+//! them, the noise's tail holds hundreds that moved as far as any cause.
 //!
 //! What is normal is ambiguous when more than half of the reference moved
 //! together (a collapse of the biggest team): [`search_normal`] tries both
@@ -60,7 +60,8 @@ mod beside;
 mod tail;
 
 use beside::{Beside, Index};
-pub use tail::Leaves;
+use tail::Tail;
+pub use tail::{LeafKeys, Leaves};
 
 /// The dimension values a segment fixes: `(dimension index, value)`,
 /// sorted by dimension; `None` is SQL's NULL (a value of its own).
@@ -525,7 +526,7 @@ pub fn search_normal(
     candidates: &[Candidate],
     total: &Fit,
     normals: &[(f64, Noise)],
-    leaves: &Leaves,
+    leaves: &Leaves<'_>,
     settings: &Settings,
 ) -> Found {
     let index = Index::of(candidates);
@@ -611,7 +612,7 @@ fn search_in(
     total: &Fit,
     k: f64,
     noise: Noise,
-    leaves: &Leaves,
+    leaves: &Leaves<'_>,
     settings: &Settings,
 ) -> Vec<Ranked> {
     let energy = total.deviation(k);
@@ -625,6 +626,14 @@ fn search_in(
     let mut beside = Beside::new(candidates, index);
     // The leaves outside the roots chosen.
     let mut outside = *total;
+    // The leaves outside the roots, when a leaf may be a root.
+    let judge_leaves =
+        unusual && leaves.judged() && candidates.iter().any(|c| leaves.is_leaf(c.elements.len()));
+    let mut tail = if judge_leaves {
+        leaves.outside(&[])
+    } else {
+        Tail::default()
+    };
     let mut explained = 0.0;
     if energy > 0.0 {
         while roots.len() < settings.max_roots && explained < settings.enough * energy {
@@ -639,7 +648,7 @@ fn search_in(
                 };
                 if unusual
                     && (fit.significance_apart(&outside.minus(&fit), k, noise) < settings.significance
-                        || !leaves.stands_out(c.elements.len(), &c.fit, k, settings.max_roots))
+                        || (leaves.is_leaf(c.elements.len()) && tail.as_far(&c.fit, k) > settings.max_roots))
                 {
                     continue;
                 }
@@ -668,6 +677,11 @@ fn search_in(
                     }
                     if roots.len() < settings.max_roots && explained < settings.enough * energy {
                         beside.add(i);
+                        if judge_leaves {
+                            let chosen: Vec<&Elements> =
+                                roots.iter().map(|r| &candidates[r.0].elements).collect();
+                            tail = leaves.outside(&chosen);
+                        }
                     }
                 }
                 _ => break,

@@ -456,7 +456,11 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
             (candidate, s.parts)
         })
         .unzip();
-    let tail = search::Leaves::of(&model, dims.len());
+    let index = query::LeafIndex {
+        leaves: &leaves,
+        keys: &keys,
+    };
+    let tail = search::Leaves::of(&model, dims.len(), &index);
     let search::Found { k, ranked } =
         search::search_normal(&candidates, &total_fit, &normals, &tail, &settings);
     let whole = RatioParts {

@@ -8,6 +8,7 @@ use datafusion::arrow::datatypes::{DataType, Float64Type};
 use yardstick_core::model::{Project, Shape};
 use yardstick_core::sql::SqlFragment;
 use yardstick_core::why::RatioParts;
+use yardstick_core::why::search::{Elements, LeafKeys};
 
 use crate::eval::{EvalError, Evaluator, quote};
 use crate::sources::Catalog;
@@ -133,6 +134,14 @@ impl Keys {
             .collect()
     }
 
+    /// The number of dimension `d`'s value `v`, if met.
+    pub(super) fn find(&self, d: usize, v: Option<&str>) -> Option<u32> {
+        match v {
+            Some(s) => self.index.get(d)?.get(s).copied(),
+            None => *self.null.get(d)?,
+        }
+    }
+
     /// Dimension `d`'s value numbered `code`.
     pub(super) fn value(&self, d: usize, code: u32) -> Option<&str> {
         self.values[d].get(code as usize).and_then(|v| v.as_deref())
@@ -149,6 +158,31 @@ pub(super) struct Leaf {
     pub denominator: f64,
     pub reference_numerator: f64,
     pub reference_denominator: f64,
+}
+
+/// The leaves, numbered in order, by their keys: which lie inside a
+/// segment, for the search's judging of one leaf among the others.
+pub(super) struct LeafIndex<'a> {
+    pub leaves: &'a [Leaf],
+    pub keys: &'a Keys,
+}
+
+impl LeafKeys for LeafIndex<'_> {
+    fn within<'s>(&'s self, elements: &Elements) -> Box<dyn Fn(u32) -> bool + 's> {
+        let codes: Option<Vec<(usize, u32)>> = elements
+            .iter()
+            .map(|(d, v)| self.keys.find(*d, v.as_deref()).map(|c| (*d, c)))
+            .collect();
+        match codes {
+            Some(codes) => Box::new(move |i| {
+                self.leaves
+                    .get(i as usize)
+                    .is_some_and(|l| codes.iter().all(|(d, c)| l.key.get(*d) == Some(c)))
+            }),
+            // A value never met: no leaf holds it.
+            None => Box::new(|_| false),
+        }
+    }
 }
 
 impl Leaf {

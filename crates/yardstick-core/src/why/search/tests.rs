@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use proptest::prelude::*;
 
 use super::beside::{Beside, Index};
-use super::tail::Leaves;
 use super::*;
 
 fn el(pairs: &[(usize, &str)]) -> Elements {
@@ -41,6 +40,30 @@ fn cube(leaves: &[(Vec<&str>, f64, f64)], depth: usize) -> (Vec<Candidate>, Fit)
         .collect();
     c.sort_by(|a, b| a.elements.cmp(&b.elements));
     (c, total)
+}
+
+/// The leaves' values, leaf by leaf, for [`Leaves`].
+struct Named(Vec<Vec<String>>);
+
+impl Named {
+    fn of<S: AsRef<str>>(leaves: &[(Vec<S>, f64, f64)]) -> Named {
+        Named(
+            leaves
+                .iter()
+                .map(|l| l.0.iter().map(|v| v.as_ref().to_string()).collect())
+                .collect(),
+        )
+    }
+}
+
+impl LeafKeys for Named {
+    fn within<'s>(&'s self, elements: &Elements) -> Box<dyn Fn(u32) -> bool + 's> {
+        let e = elements.clone();
+        Box::new(move |i| {
+            e.iter()
+                .all(|(d, v)| v.as_deref() == Some(self.0[i as usize][*d].as_str()))
+        })
+    }
 }
 
 fn grid(f: impl Fn(&str, &str, &str) -> f64) -> Vec<(Vec<&'static str>, f64, f64)> {
@@ -204,7 +227,7 @@ fn a_collapse_of_most_of_the_reference_is_the_cause_not_the_normal() {
         &c,
         &total,
         &normals(&pairs, &[median, 1.0], Counted::No),
-        &Leaves::of(&pairs, 3),
+        &Leaves::of(&pairs, 3, &Named::of(&leaves)),
         &Settings::default(),
     );
     // Either reading names one root; they explain the same, so the
@@ -267,12 +290,13 @@ fn unusual_roots_include_a_small_segment_that_vanished() {
     let leaves = noisy_with_a_small_collapse();
     let (c, total) = cube(&leaves, 3);
     let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
+    let named = Named::of(&leaves);
     let found = |roots: Roots| -> Vec<Elements> {
         search_normal(
             &c,
             &total,
             &normals(&pairs, &[normal_factor(&pairs), 1.0], Counted::No),
-            &Leaves::of(&pairs, 3),
+            &Leaves::of(&pairs, 3, &named),
             &Settings::of(roots),
         )
         .ranked
@@ -493,9 +517,10 @@ fn a_median_biased_against_the_sums_makes_no_large_segment_unusual() {
 }
 
 #[test]
-fn a_leaf_counts_the_leaves_that_moved_as_far_itself_included() {
+fn a_leaf_counts_the_leaves_outside_the_roots_that_moved_as_far_itself_included() {
     // v/r: 0.5, 0.9, 1.0, 1.0, 1.1, 2.0, −1 (below nothing), 0 (vanished);
-    // one leaf new (r = 0) and one empty.
+    // one leaf new (r = 0) and one empty. Dimension 0 is "x" for the
+    // first four leaves, "y" for the rest.
     let pairs = [
         (50.0, 100.0),
         (90.0, 100.0),
@@ -508,8 +533,14 @@ fn a_leaf_counts_the_leaves_that_moved_as_far_itself_included() {
         (3.0, 0.0),
         (0.0, 0.0),
     ];
-    let leaves = Leaves::of(&pairs, 2);
-    let far = |v: f64, r: f64| leaves.as_far(&Fit::leaf(v, r), 1.0);
+    let named = Named(
+        (0..pairs.len())
+            .map(|i| vec![if i < 4 { "x" } else { "y" }.to_string(), format!("l{i}")])
+            .collect(),
+    );
+    let leaves = Leaves::of(&pairs, 2, &named);
+    let all = leaves.outside(&[]);
+    let far = |v: f64, r: f64| all.as_far(&Fit::leaf(v, r), 1.0);
     assert_eq!(far(50.0, 100.0), 3, "0.5, and the two at or below nothing");
     assert_eq!(far(0.0, 7.0), 2, "vanished and below nothing move alike");
     assert_eq!(far(-5.0, 5.0), 2);
@@ -517,11 +548,16 @@ fn a_leaf_counts_the_leaves_that_moved_as_far_itself_included() {
     assert_eq!(far(11.0, 10.0), 2);
     assert_eq!(far(3.0, 0.0), 1, "the one new leaf");
     assert_eq!(far(10.0, 10.0), 8, "no movement: every leaf expected");
-    // A segment of one dimension is no leaf; one of two is.
-    assert!(leaves.stands_out(1, &Fit::leaf(50.0, 100.0), 1.0, 2));
-    assert!(!leaves.stands_out(2, &Fit::leaf(50.0, 100.0), 1.0, 2));
-    assert!(leaves.stands_out(2, &Fit::leaf(0.0, 7.0), 1.0, 2));
-    assert!(Leaves::none().stands_out(9, &Fit::leaf(50.0, 100.0), 1.0, 0));
+    // Outside the root x = "y": the first four leaves.
+    let y = el(&[(0, "y")]);
+    let beside = leaves.outside(&[&y]);
+    assert_eq!(beside.as_far(&Fit::leaf(50.0, 100.0), 1.0), 1);
+    assert_eq!(beside.as_far(&Fit::leaf(3.0, 0.0), 1.0), 0);
+    assert_eq!(beside.as_far(&Fit::leaf(10.0, 10.0), 1.0), 4);
+    // A segment of one dimension is no leaf; one of two is; with no
+    // leaves given, none is.
+    assert!(!leaves.is_leaf(1) && leaves.is_leaf(2));
+    assert!(!Leaves::none().is_leaf(9));
 }
 
 /// 40 × 50 leaves of a forecast with 5% noise; `vanished` of them hold
@@ -556,7 +592,7 @@ fn unusual_roots(leaves: &[(Vec<String>, f64, f64)]) -> Vec<Elements> {
         &c,
         &total,
         &normals(&pairs, &[k, 1.0], Counted::No),
-        &Leaves::of(&pairs, 2),
+        &Leaves::of(&pairs, 2, &Named::of(leaves)),
         &Settings::of(Roots::Unusual),
     )
     .ranked
@@ -579,4 +615,16 @@ fn a_leaf_that_vanished_alone_is_unusual_but_not_one_of_many() {
     a_values.dedup();
     assert_eq!(a_values.len(), 30);
     assert_eq!(unusual_roots(&scattered), Vec::<Elements>::new());
+}
+
+#[test]
+fn a_leaf_that_vanished_beside_a_vanished_value_stands_out_among_the_rest() {
+    // The whole of a3 (fifty leaves) vanished, and one leaf elsewhere: the
+    // fifty say nothing of that leaf once a3 is a root.
+    let mut vanished: Vec<usize> = (150..200).collect();
+    vanished.push(1234);
+    let roots = unusual_roots(&noisy_leaves(&vanished));
+    assert_eq!(roots.len(), 2, "{roots:?}");
+    assert!(roots.contains(&el(&[(0, "a3")])), "{roots:?}");
+    assert!(roots.contains(&el(&[(0, "a24"), (1, "b34")])), "{roots:?}");
 }
