@@ -38,10 +38,14 @@
 //!
 //! **Two readings of "root".** [`Roots::Explain`] (the default) names the
 //! few segments that explain the gap, as above. [`Roots::Unusual`] names
-//! every segment that moved unusually (by the test above, up to
-//! [`Settings::max_roots`]) however little of the gap it explains — a
-//! small partner whose orders stopped entirely, hidden in a month where
-//! everything else moved by a few percent. A single leaf must also stand
+//! every segment that moved unusually (up to [`Settings::max_roots`])
+//! however little of the gap it explains — a small partner whose orders
+//! stopped entirely, hidden in a month where everything else moved by a
+//! few percent. Its test is the one above with two samples: the segment's
+//! factor against the sums of the leaves outside it and the roots
+//! ([`Fit::significance_apart`]), so that a median biased against the
+//! sums (noise not symmetric in the log) does not make every large
+//! segment of millions of leaves unusual. A single leaf must also stand
 //! out among the leaves outside the roots ([`Leaves`]): over millions of
 //! them, the noise's tail holds hundreds that moved as far as any cause.
 //!
@@ -274,7 +278,7 @@ impl Fit {
 /// `per_size / r + level` for a leaf expected to hold `r`. The first part
 /// is the noise of counting (a rate over few requests jumps; over many it
 /// holds still); the second, noise whatever the size (a forecast's error).
-/// `level` is at least [`LEAST_NOISE`]².
+/// `level` is at least `LEAST_NOISE`².
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Noise {
     pub per_size: f64,
