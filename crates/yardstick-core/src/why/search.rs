@@ -634,7 +634,7 @@ fn search_in(
     let judge_leaves =
         unusual && leaves.judged() && candidates.iter().any(|c| leaves.is_leaf(c.elements.len()));
     let mut tail = if judge_leaves {
-        leaves.outside(&[])
+        leaves.tail(settings.max_roots)
     } else {
         Tail::default()
     };
@@ -652,7 +652,7 @@ fn search_in(
                 };
                 if unusual
                     && (fit.significance_apart(&outside.minus(&fit), k, noise) < settings.significance
-                        || (leaves.is_leaf(c.elements.len()) && tail.as_far(&c.fit, k) > settings.max_roots))
+                        || (leaves.is_leaf(c.elements.len()) && !tail.stands_out(&c.fit, k)))
                 {
                     continue;
                 }
@@ -684,7 +684,7 @@ fn search_in(
                         if judge_leaves {
                             let chosen: Vec<&Elements> =
                                 roots.iter().map(|r| &candidates[r.0].elements).collect();
-                            tail = leaves.outside(&chosen);
+                            leaves.beside(&mut tail, &candidates[i].elements, &chosen);
                         }
                     }
                 }

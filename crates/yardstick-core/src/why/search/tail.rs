@@ -49,12 +49,51 @@ impl std::fmt::Debug for Leaves<'_> {
     }
 }
 
-/// The leaves outside the roots chosen so far: their ratios ascending and
-/// how many hold a value where nothing was expected.
+/// The few leaves outside the roots chosen so far that moved furthest
+/// each way: enough to tell whether at most `most` moved as far as a leaf.
+/// Roots are only ever added, so a leaf found inside one stays inside;
+/// each end is walked once over a search, past the leaves of the roots.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Tail {
-    ratios: Vec<f64>,
-    unexpected: usize,
+    most: usize,
+    /// From the lowest ratio up, from the highest down, and the leaves
+    /// where nothing was expected.
+    low: Front,
+    high: Front,
+    unexpected: Front,
+}
+
+/// Up to `most + 1` leaves outside the roots, in the order walked, and
+/// where the walk stopped.
+#[derive(Debug, Clone, Default)]
+struct Front {
+    found: Vec<(f64, u32)>,
+    next: usize,
+}
+
+impl Front {
+    /// Drops the leaves inside `root` and walks on (`at(j)`: the `j`-th
+    /// leaf in this end's order) until `most + 1` outside every root are
+    /// found or the leaves end.
+    fn refill(
+        &mut self,
+        most: usize,
+        len: usize,
+        at: impl Fn(usize) -> (f64, u32),
+        root: Option<&dyn Fn(u32) -> bool>,
+        outside: impl Fn(u32) -> bool,
+    ) {
+        if let Some(inside) = root {
+            self.found.retain(|(_, i)| !inside(*i));
+        }
+        while self.found.len() <= most && self.next < len {
+            let (q, i) = at(self.next);
+            self.next += 1;
+            if outside(i) {
+                self.found.push((q, i));
+            }
+        }
+    }
 }
 
 impl<'a> Leaves<'a> {
@@ -102,44 +141,79 @@ impl<'a> Leaves<'a> {
         self.keys.is_some() && dims >= self.dims
     }
 
-    /// The leaves outside every one of `roots`.
-    pub(super) fn outside(&self, roots: &[&Elements]) -> Tail {
+    /// The tail of every leaf, before any root: enough to tell whether
+    /// at most `most` moved as far as one.
+    pub(super) fn tail(&self, most: usize) -> Tail {
+        let mut tail = Tail {
+            most,
+            ..Tail::default()
+        };
+        self.refill(&mut tail, None, &[]);
+        tail
+    }
+
+    /// The tail beside one more root, `root` (the roots before it in
+    /// `roots`, the new one among them).
+    pub(super) fn beside(&self, tail: &mut Tail, root: &Elements, roots: &[&Elements]) {
         let Some(keys) = self.keys else {
-            return Tail::default();
+            return;
+        };
+        let inside = keys.within(root);
+        self.refill(tail, Some(&*inside), roots);
+    }
+
+    fn refill(&self, tail: &mut Tail, root: Option<&dyn Fn(u32) -> bool>, roots: &[&Elements]) {
+        let Some(keys) = self.keys else {
+            return;
         };
         let tests: Vec<Box<dyn Fn(u32) -> bool + '_>> = roots.iter().map(|e| keys.within(e)).collect();
-        let out = |i: u32| !tests.iter().any(|t| t(i));
-        Tail {
-            ratios: self
-                .ratios
-                .iter()
-                .filter(|(_, i)| out(*i))
-                .map(|(q, _)| *q)
-                .collect(),
-            unexpected: self.unexpected.iter().filter(|i| out(**i)).count(),
-        }
+        let outside = |i: u32| !tests.iter().any(|t| t(i));
+        let (n, most) = (self.ratios.len(), tail.most);
+        tail.low.refill(most, n, |j| self.ratios[j], root, outside);
+        tail.high
+            .refill(most, n, |j| self.ratios[n - 1 - j], root, outside);
+        tail.unexpected.refill(
+            most,
+            self.unexpected.len(),
+            |j| (0.0, self.unexpected[j]),
+            root,
+            outside,
+        );
     }
 }
 
 impl Tail {
-    /// How many of these leaves moved at least as far as `leaf` (one
-    /// leaf's sums) in its direction from the normal factor `k`, itself
-    /// included. Below `FLOOR · k` every factor is the same movement (a
-    /// leaf that vanished and one that went below nothing moved alike), as
-    /// in [`Fit::significance`].
+    /// How many of the leaves outside the roots moved at least as far as
+    /// `leaf` (one leaf's sums) in its direction from the normal factor
+    /// `k`, itself included — counted up to `most + 1`, which stands for
+    /// more than `most`. Below `FLOOR · k` every factor is the same
+    /// movement (a leaf that vanished and one that went below nothing
+    /// moved alike), as in [`Fit::significance`].
     pub(super) fn as_far(&self, leaf: &Fit, k: f64) -> usize {
+        let more = self.most + 1;
         if leaf.r <= 0.0 {
-            return if leaf.v != 0.0 { self.unexpected } else { 0 };
+            return if leaf.v != 0.0 {
+                self.unexpected.found.len()
+            } else {
+                0
+            };
         }
         let q = leaf.v / leaf.r;
         if !q.is_finite() || q == k {
-            return self.ratios.len();
+            return more;
         }
-        if q < k {
+        let n = if q < k {
             let t = q.max(FLOOR * k);
-            self.ratios.partition_point(|x| *x <= t)
+            self.low.found.iter().take_while(|(x, _)| *x <= t).count()
         } else {
-            self.ratios.len() - self.ratios.partition_point(|x| *x < q)
-        }
+            self.high.found.iter().take_while(|(x, _)| *x >= q).count()
+        };
+        n.min(more)
+    }
+
+    /// Whether at most `most` of the leaves outside the roots moved as far
+    /// as `leaf`.
+    pub(super) fn stands_out(&self, leaf: &Fit, k: f64) -> bool {
+        self.as_far(leaf, k) <= self.most
     }
 }

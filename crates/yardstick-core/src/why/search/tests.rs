@@ -539,7 +539,7 @@ fn a_leaf_counts_the_leaves_outside_the_roots_that_moved_as_far_itself_included(
             .collect(),
     );
     let leaves = Leaves::of(&pairs, 2, &named);
-    let all = leaves.outside(&[]);
+    let all = leaves.tail(8);
     let far = |v: f64, r: f64| all.as_far(&Fit::leaf(v, r), 1.0);
     assert_eq!(far(50.0, 100.0), 3, "0.5, and the two at or below nothing");
     assert_eq!(far(0.0, 7.0), 2, "vanished and below nothing move alike");
@@ -547,13 +547,24 @@ fn a_leaf_counts_the_leaves_outside_the_roots_that_moved_as_far_itself_included(
     assert_eq!(far(20.0, 10.0), 1);
     assert_eq!(far(11.0, 10.0), 2);
     assert_eq!(far(3.0, 0.0), 1, "the one new leaf");
-    assert_eq!(far(10.0, 10.0), 8, "no movement: every leaf expected");
-    // Outside the root x = "y": the first four leaves.
+    assert_eq!(far(10.0, 10.0), 9, "no movement: more than eight");
+    // Counted up to one more than asked.
+    let two = leaves.tail(2);
+    assert_eq!(two.as_far(&Fit::leaf(90.0, 100.0), 1.0), 3);
+    assert!(two.stands_out(&Fit::leaf(0.0, 7.0), 1.0));
+    assert!(!two.stands_out(&Fit::leaf(50.0, 100.0), 1.0));
+    // Beside the root x = "y": the first four leaves.
     let y = el(&[(0, "y")]);
-    let beside = leaves.outside(&[&y]);
+    let mut beside = leaves.tail(8);
+    leaves.beside(&mut beside, &y, &[&y]);
     assert_eq!(beside.as_far(&Fit::leaf(50.0, 100.0), 1.0), 1);
     assert_eq!(beside.as_far(&Fit::leaf(3.0, 0.0), 1.0), 0);
-    assert_eq!(beside.as_far(&Fit::leaf(10.0, 10.0), 1.0), 4);
+    assert_eq!(beside.as_far(&Fit::leaf(90.0, 100.0), 1.0), 2);
+    // Beside a root of no leaf, nothing changes.
+    let none = el(&[(0, "z")]);
+    let mut same = leaves.tail(2);
+    leaves.beside(&mut same, &none, &[&none]);
+    assert_eq!(same.as_far(&Fit::leaf(50.0, 100.0), 1.0), 3);
     // A segment of one dimension is no leaf; one of two is; with no
     // leaves given, none is.
     assert!(!leaves.is_leaf(1) && leaves.is_leaf(2));
@@ -627,4 +638,76 @@ fn a_leaf_that_vanished_beside_a_vanished_value_stands_out_among_the_rest() {
     assert_eq!(roots.len(), 2, "{roots:?}");
     assert!(roots.contains(&el(&[(0, "a3")])), "{roots:?}");
     assert!(roots.contains(&el(&[(0, "a24"), (1, "b34")])), "{roots:?}");
+}
+
+#[test]
+fn the_tail_kept_root_by_root_counts_as_its_definition() {
+    // 6 × 5 × 4 leaves, a third vanished or new, the rest at random
+    // ratios; roots added one by one. After each, every leaf's count is
+    // what counting the leaves outside the roots from scratch gives.
+    let draws = normals_from(0x51_7cc1_b727_220a, 2 * 120);
+    let mut leaves: Vec<(Vec<String>, f64, f64)> = Vec::new();
+    for n in 0..120 {
+        let (a, b, c) = (n / 20, (n / 4) % 5, n % 4);
+        let (v, r) = match n % 6 {
+            0 => (0.0, 10.0),
+            1 => (5.0, 0.0),
+            _ => ((10.0 * (1.0 + 0.5 * draws[2 * n])).round(), 10.0 + (n % 7) as f64),
+        };
+        leaves.push((vec![format!("a{a}"), format!("b{b}"), format!("c{c}")], v, r));
+    }
+    let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
+    let named = Named::of(&leaves);
+    let index = Leaves::of(&pairs, 3, &named);
+    let roots = [
+        el(&[(0, "a1")]),
+        el(&[(1, "b2"), (2, "c0")]),
+        el(&[(0, "a4"), (1, "b0"), (2, "c3")]),
+        el(&[(2, "c1")]),
+    ];
+    let k = 1.0;
+    let naive = |chosen: &[&Elements], leaf: &Fit, most: usize| -> usize {
+        let outside: Vec<&(Vec<String>, f64, f64)> = leaves
+            .iter()
+            .filter(|l| {
+                !chosen
+                    .iter()
+                    .any(|e| e.iter().all(|(d, v)| v.as_deref() == Some(l.0[*d].as_str())))
+            })
+            .collect();
+        let n = if leaf.r <= 0.0 {
+            outside.iter().filter(|l| l.2 <= 0.0 && l.1 != 0.0).count()
+        } else {
+            let q = leaf.v / leaf.r;
+            outside
+                .iter()
+                .filter(|l| l.2 > 0.0)
+                .filter(|l| {
+                    let x = l.1 / l.2;
+                    if q < k { x <= q.max(FLOOR * k) } else { x >= q }
+                })
+                .count()
+        };
+        n.min(most + 1)
+    };
+    for most in [0, 2, 10] {
+        let mut tail = index.tail(most);
+        for at in 0..=roots.len() {
+            let chosen: Vec<&Elements> = roots[..at].iter().collect();
+            if at > 0 {
+                index.beside(&mut tail, &roots[at - 1], &chosen);
+            }
+            for (_, v, r) in &leaves {
+                let leaf = Fit::leaf(*v, *r);
+                if leaf.r > 0.0 && leaf.v / leaf.r == k {
+                    continue;
+                }
+                assert_eq!(
+                    tail.as_far(&leaf, k),
+                    naive(&chosen, &leaf, most),
+                    "leaf {v}/{r}, {at} roots, most {most}"
+                );
+            }
+        }
+    }
 }
