@@ -182,14 +182,16 @@ other segments (outside the roots before it) also moved in the same direction be
 segments' noise (significance ≥ 25, see --roots unusual).";
 
 /// The criterion of `--roots unusual`, after what is normal.
-const CRITERION_UNUSUAL: &str = "A root is every segment whose own factor is unusual against the \
-finest segments' noise (significance ln(factor/normal)² × its segments' worth of evidence ÷ \
-noise² ≥ 100, noise the scaled median absolute deviation of the finest segments' log change; \
-when they count events, whole numbers or a share of them, counting's own Poisson or binomial \
-noise is added, judged on the difference rather than the log, so a small segment's jump counts \
-for less), chosen greedily by the share of the unusual movement it explains (up to 10, widened \
-to a parent whose other segments moved the same way with significance ≥ 25), however little of \
-the gap that is.";
+const CRITERION_UNUSUAL: &str = "A root is every segment whose own factor is unusual against \
+that of the segments outside it and the roots before it, given the finest segments' noise \
+(significance ln(factor/their factor)² ÷ noise² ÷ (1/its segments' worth of evidence + 1/theirs) \
+≥ 100, noise the scaled median absolute deviation of the finest segments' log change; when they \
+count events, whole numbers or a share of them, counting's own Poisson or binomial noise is \
+added, judged on the difference rather than the log, so a small segment's jump counts for less), \
+chosen greedily by the share of the unusual movement it explains (up to 10, widened to a parent \
+whose other segments moved the same way with significance ≥ 25), however little of the gap that \
+is. A single finest segment is a root only when at most 10 of the finest segments outside the \
+roots moved as far in its direction.";
 
 /// Whether the period's leaves count events, which has a noise of its own
 /// ([`Counted`]): whole numbers (a share's successes never more than its
