@@ -462,7 +462,11 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         leaves: &leaves,
         keys: &keys,
     };
-    let tail = search::Leaves::of(&model, dims.len(), &index);
+    // Only the unusual reading judges a leaf among the others.
+    let tail = match o.roots {
+        Roots::Unusual => search::Leaves::of(&model, dims.len(), &index),
+        Roots::Explain => search::Leaves::none(),
+    };
     let search::Found { k, ranked } =
         search::search_normal(&candidates, &total_fit, &normals, &tail, &settings);
     let whole = RatioParts {
