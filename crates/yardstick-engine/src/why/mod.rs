@@ -191,7 +191,8 @@ added, judged on the difference rather than the log, so a small segment's jump c
 chosen greedily by the share of the unusual movement it explains (up to 10, widened to a parent \
 whose other segments moved the same way with significance ≥ 25), however little of the gap that \
 is. A single finest segment is a root only when at most 10 of the finest segments outside the \
-roots moved as far in its direction.";
+roots moved as far in its direction, and the tail of the others beyond the 11th (an exponential in \
+the log, its scale fitted on the 30 after the 11th) expects fewer than 0.05 of them as far.";
 
 /// Whether the period's leaves count events, which has a noise of its own
 /// ([`Counted`]): whole numbers (a share's successes never more than its

@@ -14,8 +14,33 @@
 //! of its own and its leaves, which vanished alike, say nothing of a leaf
 //! elsewhere. Larger segments are judged by their significance alone:
 //! their sums average the noise out.
+//!
+//! Among the few, the most extreme draws of the noise are there by
+//! construction: the tenth furthest of millions is always tenth. So a leaf
+//! must also lie beyond the first leaf *not* among the few (the `most +
+//! 1`-th) further than the noise's tail reaches. Far out, the tail of any
+//! common noise, taken as a log, falls off like an exponential; its scale
+//! `β` is fitted on the [`SPAN`] leaves after the `most + 1`-th, from their
+//! spacing (`E[x₍ᵢ₎ − x₍ⱼ₎] = β·Σ_{l=i}^{j−1} 1/l` for the order
+//! statistics of an exponential tail), and a leaf stands out when fewer
+//! than [`EXPECTED`] leaves of that tail are expected as far as it:
+//! `(most + 1)·e^{−(x − x₍ₘₒₛₜ₊₁₎)/β}`. Where a side holds too few leaves
+//! to fit a tail (fewer than [`MIN_SPAN`] beyond the `most + 1`-th), the
+//! count alone decides. The leaves where nothing was expected are judged
+//! by their count alone: they have no ratio to measure a tail on.
 
 use super::{Elements, FLOOR, Fit};
+
+/// How many leaves after the `most + 1`-th fit the tail's scale.
+pub(super) const SPAN: usize = 30;
+
+/// The fewest leaves after the `most + 1`-th, on the leaf's side of
+/// normal, that a tail is fitted on.
+const MIN_SPAN: usize = 10;
+
+/// A leaf stands out when fewer leaves than this are expected as far as
+/// it from the noise's tail.
+const EXPECTED: f64 = 0.05;
 
 /// Which leaves lie inside a segment: the caller knows the leaves' keys.
 pub trait LeafKeys {
@@ -63,8 +88,8 @@ pub(super) struct Tail {
     unexpected: Front,
 }
 
-/// Up to `most + 1` leaves outside the roots, in the order walked, and
-/// where the walk stopped.
+/// Up to `most + 1 + SPAN` leaves outside the roots, in the order
+/// walked, and where the walk stopped.
 #[derive(Debug, Clone, Default)]
 struct Front {
     found: Vec<(f64, u32)>,
@@ -73,11 +98,11 @@ struct Front {
 
 impl Front {
     /// Drops the leaves inside `root` and walks on (`at(j)`: the `j`-th
-    /// leaf in this end's order) until `most + 1` outside every root are
+    /// leaf in this end's order) until `keep` outside every root are
     /// found or the leaves end.
     fn refill(
         &mut self,
-        most: usize,
+        keep: usize,
         len: usize,
         at: impl Fn(usize) -> (f64, u32),
         root: Option<&dyn Fn(u32) -> bool>,
@@ -86,7 +111,7 @@ impl Front {
         if let Some(inside) = root {
             self.found.retain(|(_, i)| !inside(*i));
         }
-        while self.found.len() <= most && self.next < len {
+        while self.found.len() < keep && self.next < len {
             let (q, i) = at(self.next);
             self.next += 1;
             if outside(i) {
@@ -168,12 +193,12 @@ impl<'a> Leaves<'a> {
         };
         let tests: Vec<Box<dyn Fn(u32) -> bool + '_>> = roots.iter().map(|e| keys.within(e)).collect();
         let outside = |i: u32| !tests.iter().any(|t| t(i));
-        let (n, most) = (self.ratios.len(), tail.most);
-        tail.low.refill(most, n, |j| self.ratios[j], root, outside);
+        let (n, keep) = (self.ratios.len(), tail.most + 1 + SPAN);
+        tail.low.refill(keep, n, |j| self.ratios[j], root, outside);
         tail.high
-            .refill(most, n, |j| self.ratios[n - 1 - j], root, outside);
+            .refill(keep, n, |j| self.ratios[n - 1 - j], root, outside);
         tail.unexpected.refill(
-            most,
+            tail.most + 1,
             self.unexpected.len(),
             |j| (0.0, self.unexpected[j]),
             root,
@@ -212,8 +237,56 @@ impl Tail {
     }
 
     /// Whether at most `most` of the leaves outside the roots moved as far
-    /// as `leaf`.
+    /// as `leaf`, and the noise's tail beyond the `most + 1`-th is not
+    /// expected to reach it (see the module docs).
     pub(super) fn stands_out(&self, leaf: &Fit, k: f64) -> bool {
-        self.as_far(leaf, k) <= self.most
+        self.as_far(leaf, k) <= self.most && self.expected_as_far(leaf, k) < EXPECTED
+    }
+
+    /// How many leaves the noise's tail beyond the `most + 1`-th leaf on
+    /// `leaf`'s side of `k` is expected to hold as far as `leaf`: 0 when
+    /// no tail can be fitted there (too few leaves, or a leaf where
+    /// nothing was expected).
+    pub(super) fn expected_as_far(&self, leaf: &Fit, k: f64) -> f64 {
+        if leaf.r <= 0.0 || k <= 0.0 {
+            return 0.0;
+        }
+        let q = leaf.v / leaf.r;
+        if !q.is_finite() || q == k {
+            return f64::INFINITY;
+        }
+        // Distances out from normal, as logs: below it down to the floor.
+        let (front, out): (&Front, Box<dyn Fn(f64) -> f64>) = if q < k {
+            (&self.low, Box::new(move |x: f64| (k / x.max(FLOOR * k)).ln()))
+        } else {
+            (&self.high, Box::new(move |x: f64| (x / k).ln()))
+        };
+        let side: Vec<f64> = front
+            .found
+            .iter()
+            .map(|(x, _)| *x)
+            .take_while(|x| if q < k { *x < k } else { *x > k })
+            .map(&out)
+            .collect();
+        let first = self.most;
+        if side.len() < first + 1 + MIN_SPAN {
+            return 0.0;
+        }
+        let last = (side.len() - 1).min(first + SPAN);
+        // `Σ_{l=first+1}^{last} 1/l`: the spacing of an exponential
+        // tail's order statistics `first + 1` and `last + 1`, in `β`.
+        #[allow(clippy::cast_precision_loss)]
+        let spacing: f64 = (first + 1..=last).map(|l| 1.0 / l as f64).sum();
+        let beta = (side[first] - side[last]) / spacing;
+        let beyond = out(q) - side[first];
+        #[allow(clippy::cast_precision_loss)]
+        let at = (first + 1) as f64;
+        if beyond <= 0.0 {
+            at
+        } else if beta <= 0.0 {
+            0.0
+        } else {
+            at * (-beyond / beta).exp()
+        }
     }
 }

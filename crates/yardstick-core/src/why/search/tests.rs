@@ -711,3 +711,48 @@ fn the_tail_kept_root_by_root_counts_as_its_definition() {
         }
     }
 }
+
+#[test]
+fn the_furthest_draws_of_the_noise_do_not_stand_out_but_a_leaf_beyond_its_tail_does() {
+    // 2 × 1000 leaves whose log ratios sit at an exponential tail's
+    // quantiles (scale 0.05), above normal and below: the furthest ten
+    // are where such noise puts them, the first of all ln 11 scales beyond
+    // the eleventh.
+    let (beta, n) = (0.05, 1000);
+    let x = |i: usize| beta * (f64::from(n) / i as f64).ln();
+    let mut pairs: Vec<(f64, f64)> = Vec::new();
+    for i in 1..=n as usize {
+        pairs.push((100.0 * x(i).exp(), 100.0));
+        pairs.push((100.0 * (-x(i)).exp(), 100.0));
+    }
+    let judge = |pairs: &[(f64, f64)], leaf: (f64, f64)| -> (usize, bool) {
+        let named = Named((0..pairs.len()).map(|i| vec![format!("l{i}")]).collect());
+        let leaves = Leaves::of(pairs, 1, &named);
+        let tail = leaves.tail(10);
+        let fit = Fit::leaf(leaf.0, leaf.1);
+        (tail.as_far(&fit, 1.0), tail.stands_out(&fit, 1.0))
+    };
+    assert_eq!(judge(&pairs, pairs[0]), (1, false), "the furthest above");
+    assert_eq!(judge(&pairs, pairs[1]), (1, false), "the furthest below");
+    // One leaf further out, by `s` scales past where the eleventh now is
+    // (the old tenth).
+    let beyond = |s: f64| (100.0 * (x(10) + s * beta).exp(), 100.0);
+    for (s, stands) in [(8.0, true), (4.0, false)] {
+        let mut with = pairs.clone();
+        with.push(beyond(s));
+        assert_eq!(judge(&with, beyond(s)), (1, stands), "{s} scales beyond");
+    }
+    // Below normal alike, down to a leaf that vanished.
+    let mut with = pairs.clone();
+    with.push((0.0, 100.0));
+    assert_eq!(judge(&with, (0.0, 100.0)), (1, true));
+    // Twenty leaves a side are too few to fit a tail on: the count alone
+    // decides.
+    let few: Vec<(f64, f64)> = pairs
+        .iter()
+        .copied()
+        .step_by(100)
+        .chain(pairs.iter().copied().skip(1).step_by(100))
+        .collect();
+    assert_eq!(judge(&few, few[0]), (1, true));
+}
