@@ -21,7 +21,8 @@
 //! ([`Settings::depth_penalty`] per extra dimension), and a root never
 //! nests inside another root. Two roots may cross (`region=EU` and
 //! `product=SKU-1`): the second is then judged on its leaves outside the
-//! first, which needs their intersection among the candidates.
+//! first, which needs their intersection among the candidates (or summed
+//! from the leaves, [`LeafKeys::sums`]).
 //!
 //! **Wider, not narrower, when the rest moved too.** The segment chosen is
 //! widened to its parent (one dimension fewer) when the parent's other
@@ -680,7 +681,7 @@ fn search_in(
                         outside = outside.minus(&fit);
                     }
                     if roots.len() < settings.max_roots && explained < settings.enough * energy {
-                        beside.add(i);
+                        beside.add(i, leaves.keys());
                         if judge_leaves {
                             let chosen: Vec<&Elements> =
                                 roots.iter().map(|r| &candidates[r.0].elements).collect();

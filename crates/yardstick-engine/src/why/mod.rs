@@ -462,6 +462,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
     let index = query::LeafIndex {
         leaves: &leaves,
         keys: &keys,
+        model: &model,
     };
     // Only the unusual reading judges a leaf among the others.
     let tail = match o.roots {

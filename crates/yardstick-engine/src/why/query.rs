@@ -8,7 +8,7 @@ use datafusion::arrow::datatypes::{DataType, Float64Type};
 use yardstick_core::model::{Project, Shape};
 use yardstick_core::sql::SqlFragment;
 use yardstick_core::why::RatioParts;
-use yardstick_core::why::search::{Elements, LeafKeys};
+use yardstick_core::why::search::{Elements, Fit, LeafKeys};
 
 use crate::eval::{EvalError, Evaluator, quote};
 use crate::sources::Catalog;
@@ -161,19 +161,37 @@ pub(super) struct Leaf {
 }
 
 /// The leaves, numbered in order, by their keys: which lie inside a
-/// segment, for the search's judging of one leaf among the others.
+/// segment, for the search's judging of one leaf among the others, and
+/// the sums (of `model`, each leaf's value and expected value) of
+/// segments a pruned cube lacks.
 pub(super) struct LeafIndex<'a> {
     pub leaves: &'a [Leaf],
     pub keys: &'a Keys,
+    pub model: &'a [(f64, f64)],
+}
+
+/// The most leaf-and-grouping pairs [`LeafIndex::sums`] looks up beside
+/// one root: a root of millions of leaves crossed in many groupings is
+/// not summed (about a second at most).
+const MOST_LOOKUPS: usize = 20_000_000;
+
+/// Segments of one grouping by their values (in its dimensions' order):
+/// each one's place.
+type Segments = foldhash::HashMap<Box<[u32]>, usize>;
+
+impl LeafIndex<'_> {
+    /// A segment's values as numbers: `None` when one was never met.
+    fn codes(&self, elements: &Elements) -> Option<Vec<(usize, u32)>> {
+        elements
+            .iter()
+            .map(|(d, v)| self.keys.find(*d, v.as_deref()).map(|c| (*d, c)))
+            .collect()
+    }
 }
 
 impl LeafKeys for LeafIndex<'_> {
     fn within<'s>(&'s self, elements: &Elements) -> Box<dyn Fn(u32) -> bool + 's> {
-        let codes: Option<Vec<(usize, u32)>> = elements
-            .iter()
-            .map(|(d, v)| self.keys.find(*d, v.as_deref()).map(|c| (*d, c)))
-            .collect();
-        match codes {
+        match self.codes(elements) {
             Some(codes) => Box::new(move |i| {
                 self.leaves
                     .get(i as usize)
@@ -182,6 +200,50 @@ impl LeafKeys for LeafIndex<'_> {
             // A value never met: no leaf holds it.
             None => Box::new(|_| false),
         }
+    }
+
+    fn sums(&self, root: &Elements, wanted: &[Elements]) -> Option<Vec<Fit>> {
+        let mut out = vec![Fit::default(); wanted.len()];
+        let Some(root) = self.codes(root) else {
+            return Some(out);
+        };
+        // The wanted segments by the dimensions they fix: per grouping,
+        // each segment's values (in its dimensions' order) to its place.
+        let mut groupings: Vec<(Vec<usize>, Segments)> = Vec::new();
+        for (at, w) in wanted.iter().enumerate() {
+            // A value never met: no leaf holds it, its sums are nothing.
+            let Some(codes) = self.codes(w) else {
+                continue;
+            };
+            let dims: Vec<usize> = codes.iter().map(|c| c.0).collect();
+            let values: Box<[u32]> = codes.iter().map(|c| c.1).collect();
+            match groupings.iter_mut().find(|g| g.0 == dims) {
+                Some(g) => {
+                    g.1.insert(values, at);
+                }
+                None => groupings.push((dims, std::iter::once((values, at)).collect())),
+            }
+        }
+        let inside: Vec<u32> = (0u32..)
+            .zip(self.leaves)
+            .filter(|(_, l)| root.iter().all(|(d, c)| l.key.get(*d) == Some(c)))
+            .map(|(i, _)| i)
+            .collect();
+        if inside.len().saturating_mul(groupings.len()) > MOST_LOOKUPS {
+            return None;
+        }
+        let mut key: Vec<u32> = Vec::new();
+        for i in inside {
+            let (leaf, (v, r)) = (&self.leaves[i as usize], self.model.get(i as usize)?);
+            for (dims, segments) in &groupings {
+                key.clear();
+                key.extend(dims.iter().map(|d| leaf.key.get(*d).copied().unwrap_or(u32::MAX)));
+                if let Some(at) = segments.get(key.as_slice()) {
+                    out[*at].add(&Fit::leaf(*v, *r));
+                }
+            }
+        }
+        Some(out)
     }
 }
 
@@ -323,4 +385,62 @@ pub(super) async fn leaves(
         }
     }
     Ok((out, keys))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_segment_the_cube_lacks_is_summed_from_the_leaves_inside_the_root() {
+        // Every leaf of regions × partners × channels, each valued apart.
+        let mut keys = Keys::new(3);
+        let mut leaves = Vec::new();
+        let mut model = Vec::new();
+        let names = [["EU", "US", "APAC"], ["p1", "p2", "p3"], ["web", "shop", "app"]];
+        for (i, (a, b, c)) in (0..27).map(|n| (n / 9, (n / 3) % 3, n % 3)).enumerate() {
+            let values = [a, b, c].map(|x| x as usize);
+            let key = keys.key(&[0, 1, 2].map(|d| Some(names[d][values[d]].to_string())));
+            leaves.push(Leaf {
+                key,
+                ..Leaf::default()
+            });
+            model.push((i as f64 + 1.0, 2.0 * i as f64));
+        }
+        let index = LeafIndex {
+            leaves: &leaves,
+            keys: &keys,
+            model: &model,
+        };
+        let el = |pairs: &[(usize, &str)]| -> Elements {
+            pairs.iter().map(|(d, v)| (*d, Some(v.to_string()))).collect()
+        };
+        let naive = |root: &Elements, w: &Elements| {
+            let (in_root, in_w) = (index.within(root), index.within(w));
+            let mut fit = Fit::default();
+            for (i, (v, r)) in (0u32..).zip(&model) {
+                if in_root(i) && in_w(i) {
+                    fit.add(&Fit::leaf(*v, *r));
+                }
+            }
+            fit
+        };
+        let root = el(&[(0, "EU")]);
+        let wanted = vec![
+            el(&[(0, "EU"), (1, "p2")]),
+            el(&[(0, "EU"), (1, "p3"), (2, "app")]),
+            el(&[(0, "EU"), (2, "web")]),
+            el(&[(0, "EU"), (1, "p9")]),
+        ];
+        let sums = index.sums(&root, &wanted).expect("few enough to sum");
+        assert_eq!(sums.len(), wanted.len());
+        for (w, got) in wanted.iter().zip(&sums) {
+            assert_eq!(*got, naive(&root, w), "{w:?}");
+        }
+        assert!(sums[0].v > 0.0 && sums[1].v > 0.0);
+        assert_eq!(sums[3], Fit::default(), "a value never met holds nothing");
+        // A root of a value never met holds no leaf.
+        let none = index.sums(&el(&[(0, "LATAM")]), &wanted).expect("nothing to sum");
+        assert!(none.iter().all(|f| *f == Fit::default()));
+    }
 }

@@ -4,13 +4,14 @@
 //! A candidate crossing a root (`partner=p1` beside `region=EU`) is
 //! judged on its leaves outside it: its sums less those of the
 //! intersection (`region=EU ∧ partner=p1`), which must be among the
-//! candidates. Each root's intersection with each candidate is looked up
-//! once, when the root is added, rather than in every round of the search
-//! that follows; the sums are taken off in the order the roots were
-//! chosen, so that the result is the same to the last bit whenever it is
-//! asked for.
+//! candidates — or, where a cube too large to keep whole pruned it, is
+//! summed from the leaves inside the root ([`LeafKeys::sums`]). Each
+//! root's intersection with each candidate is looked up once, when the
+//! root is added, rather than in every round of the search that follows;
+//! the sums are taken off in the order the roots were chosen, so that the
+//! result is the same to the last bit whenever it is asked for.
 
-use super::{Candidate, Elements, Fit, disjoint, union, within};
+use super::{Candidate, Elements, Fit, LeafKeys, disjoint, union, within};
 
 /// The candidates by their elements: intersections and parents are looked
 /// up in it. Built once for every normal factor tried.
@@ -89,8 +90,10 @@ impl<'a> Beside<'a> {
         }
     }
 
-    /// Adds candidate `r` as the next root.
-    pub(super) fn add(&mut self, r: usize) {
+    /// Adds candidate `r` as the next root. A candidate crossing it whose
+    /// intersection with it the candidates lack is measured with the
+    /// intersection's sums from `keys`, when given and they can sum it.
+    pub(super) fn add(&mut self, r: usize, keys: Option<&dyn LeafKeys>) {
         let candidates = self.candidates;
         let root = &candidates[r].elements;
         // The roots before it that it overlaps: a candidate crossing one
@@ -101,7 +104,10 @@ impl<'a> Beside<'a> {
             .map(|&q| &candidates[q].elements)
             .filter(|q| !disjoint(q, root))
             .collect();
-        for (c, rest) in candidates.iter().zip(self.rest.iter_mut()) {
+        // Intersections the candidates lack: each once, and who needs it.
+        let mut lacking: foldhash::HashMap<Elements, usize> = foldhash::HashMap::default();
+        let mut waiting: Vec<(usize, usize, Fit)> = Vec::new();
+        for (i, (c, rest)) in candidates.iter().zip(self.rest.iter_mut()).enumerate() {
             let base = match *rest {
                 Rest::Unmeasured => continue,
                 Rest::Whole => c.fit,
@@ -115,12 +121,36 @@ impl<'a> Beside<'a> {
             } else if overlapping.iter().any(|q| !disjoint(e, q)) {
                 *rest = Rest::Unmeasured;
             } else {
-                *rest = match self.index.get(&union(e, root)) {
+                let both = union(e, root);
+                *rest = match self.index.get(&both) {
                     Some(both) => Rest::Less(base.minus(&candidates[both].fit)),
-                    None => Rest::Unmeasured,
+                    None => {
+                        if keys.is_some() && lacking.len() < MOST_LACKING {
+                            let n = lacking.len();
+                            let at = *lacking.entry(both).or_insert(n);
+                            waiting.push((i, at, base));
+                        }
+                        Rest::Unmeasured
+                    }
                 };
+            }
+        }
+        if let Some(keys) = keys.filter(|_| !waiting.is_empty()) {
+            let mut wanted: Vec<(usize, Elements)> = lacking.into_iter().map(|(e, at)| (at, e)).collect();
+            wanted.sort_unstable_by_key(|w| w.0);
+            let wanted: Vec<Elements> = wanted.into_iter().map(|w| w.1).collect();
+            if let Some(sums) = keys.sums(root, &wanted) {
+                for (i, at, base) in waiting {
+                    if let Some(both) = sums.get(at) {
+                        self.rest[i] = Rest::Less(base.minus(both));
+                    }
+                }
             }
         }
         self.roots.push(r);
     }
 }
+
+/// The most intersections summed from the leaves beside one root: beyond,
+/// the candidates crossing it there are not measured.
+const MOST_LACKING: usize = 100_000;

@@ -47,6 +47,17 @@ pub trait LeafKeys {
     /// A test of leaf numbers (as given to [`Leaves::of`]) for lying
     /// inside the segment `elements`.
     fn within<'s>(&'s self, elements: &Elements) -> Box<dyn Fn(u32) -> bool + 's>;
+
+    /// The sums of the leaves inside each of `wanted`, segments the
+    /// candidates lack that all lie inside `root` (a root's intersections
+    /// with the candidates crossing it, pruned from a cube too large to
+    /// keep whole): [`Fit::default`] for one holding no leaf. `None` when
+    /// they are too many to sum here; the candidates crossing the root
+    /// there are then not measured beside it.
+    fn sums(&self, root: &Elements, wanted: &[Elements]) -> Option<Vec<Fit>> {
+        let _ = (root, wanted);
+        None
+    }
 }
 
 /// The leaves' movements, sorted, for counting how many moved as far as
@@ -154,6 +165,11 @@ impl<'a> Leaves<'a> {
             unexpected: Vec::new(),
             keys: None,
         }
+    }
+
+    /// The leaves' keys, when given.
+    pub(super) fn keys(&self) -> Option<&'a dyn LeafKeys> {
+        self.keys
     }
 
     /// Whether any leaf is judged among the others.

@@ -100,7 +100,7 @@ fn a_segment_the_crossing_roots_cover_is_nothing_beside_them() {
     let at = |e: &Elements| c.iter().position(|x| &x.elements == e).expect("a candidate");
     let index = Index::of(&c);
     let mut beside = Beside::new(&c, &index);
-    beside.add(at(&el(&[(0, "EU")])));
+    beside.add(at(&el(&[(0, "EU")])), None);
     assert!(beside.fit(at(&el(&[(1, "p9")]))).is_none());
     // A partner beside EU still is something: its other regions.
     let rest = beside.fit(at(&el(&[(1, "p1")]))).expect("p1 outside EU");
@@ -175,7 +175,7 @@ proptest! {
         let mut roots = Vec::new();
         for p in &picks {
             let r = p.index(c.len());
-            beside.add(r);
+            beside.add(r, None);
             roots.push(r);
             for (i, x) in c.iter().enumerate() {
                 prop_assert_eq!(beside.fit(i), beside_from_scratch(x, &roots, &c), "candidate {:?} beside {:?}", x.elements, roots);
@@ -598,12 +598,24 @@ fn unusual_roots(leaves: &[(Vec<String>, f64, f64)]) -> Vec<Elements> {
         .collect();
     let (c, total) = cube(&borrowed, 2);
     let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
-    let k = normal_factor(&pairs);
+    unusual_among(&c, &total, &pairs, 2, &Named::of(leaves))
+}
+
+/// The roots `--roots unusual` names among candidates `c` over leaves
+/// `pairs` of `dims` dimensions.
+fn unusual_among(
+    c: &[Candidate],
+    total: &Fit,
+    pairs: &[(f64, f64)],
+    dims: usize,
+    keys: &dyn LeafKeys,
+) -> Vec<Elements> {
+    let k = normal_factor(pairs);
     search_normal(
-        &c,
-        &total,
-        &normals(&pairs, &[k, 1.0], Counted::No),
-        &Leaves::of(&pairs, 2, &Named::of(leaves)),
+        c,
+        total,
+        &normals(pairs, &[k, 1.0], Counted::No),
+        &Leaves::of(pairs, dims, keys),
         &Settings::of(Roots::Unusual),
     )
     .ranked
@@ -755,4 +767,78 @@ fn the_furthest_draws_of_the_noise_do_not_stand_out_but_a_leaf_beyond_its_tail_d
         .chain(pairs.iter().copied().skip(1).step_by(100))
         .collect();
     assert_eq!(judge(&few, few[0]), (1, true));
+}
+
+/// [`Named`] that also sums the leaves inside a segment.
+struct Summed<'a> {
+    named: Named,
+    pairs: &'a [(f64, f64)],
+}
+
+impl LeafKeys for Summed<'_> {
+    fn within<'s>(&'s self, elements: &Elements) -> Box<dyn Fn(u32) -> bool + 's> {
+        self.named.within(elements)
+    }
+
+    fn sums(&self, root: &Elements, wanted: &[Elements]) -> Option<Vec<Fit>> {
+        let in_root = self.named.within(root);
+        Some(
+            wanted
+                .iter()
+                .map(|w| {
+                    let inside = self.named.within(w);
+                    let mut fit = Fit::default();
+                    for (i, (v, r)) in (0u32..).zip(self.pairs) {
+                        if in_root(i) && inside(i) {
+                            fit.add(&Fit::leaf(*v, *r));
+                        }
+                    }
+                    fit
+                })
+                .collect(),
+        )
+    }
+}
+
+#[test]
+fn an_intersection_the_cube_pruned_is_summed_from_the_leaves() {
+    // Channel w halved everywhere, and EU ∧ p1 collapsed: EU ∧ p1 crosses
+    // the root w, and their intersection — one leaf — was pruned from the
+    // candidates, as a cube too large to keep whole prunes it.
+    let leaves = grid(|a, b, c| {
+        if a == "EU" && b == "p1" {
+            0.2
+        } else if c == "w" {
+            0.5
+        } else {
+            1.0
+        }
+    });
+    let (full, total) = cube(&leaves, 3);
+    let leaf = el(&[(0, "EU"), (1, "p1"), (2, "w")]);
+    let pruned: Vec<Candidate> = full.iter().filter(|c| c.elements != leaf).cloned().collect();
+    let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
+    let keys = Summed {
+        named: Named::of(&leaves),
+        pairs: &pairs,
+    };
+    let at = |c: &[Candidate], e: &Elements| c.iter().position(|x| &x.elements == e).expect("a candidate");
+    let (crossing, root) = (el(&[(0, "EU"), (1, "p1")]), el(&[(2, "w")]));
+    let beside_root = |c: &[Candidate], keys: Option<&dyn LeafKeys>| {
+        let index = Index::of(c);
+        let mut beside = Beside::new(c, &index);
+        beside.add(at(c, &root), keys);
+        beside.fit(at(c, &crossing))
+    };
+    let measured = beside_root(&full, None).expect("EU ∧ p1 beside w");
+    assert_eq!(
+        beside_root(&pruned, None),
+        None,
+        "not measured without the leaves"
+    );
+    assert_eq!(beside_root(&pruned, Some(&keys)), Some(measured));
+    // And so the search names EU ∧ p1 beside w, as over the whole cube.
+    let found = |c: &[Candidate]| unusual_among(c, &total, &pairs, 3, &keys);
+    assert_eq!(found(&full), vec![root.clone(), crossing.clone()]);
+    assert_eq!(found(&pruned), found(&full));
 }
