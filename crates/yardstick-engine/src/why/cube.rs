@@ -18,8 +18,7 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBat
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Schema, SchemaRef, UInt32Type};
 use datafusion::datasource::MemTable;
-use datafusion::functions_aggregate::expr_fn::sum;
-use datafusion::prelude::{SessionContext, col};
+use datafusion::prelude::SessionContext;
 use yardstick_core::why::RatioParts;
 use yardstick_core::why::search::{Elements, Fit, Noise};
 
@@ -118,8 +117,47 @@ fn dim(i: usize) -> String {
     format!("__d{i}")
 }
 
-/// The leaves as a table: each dimension's value number, then the terms
-/// whose sums the segments need ([`SUMS`]), in batches of 64Ki rows.
+/// A leaf's terms in the leaf table, after its dimensions: its value and
+/// expected value (`v`, `r`) and its parts (`n`, `d`, `rn`, `rd`). The
+/// products [`SUMS`] adds are made as each batch is aggregated, not
+/// stored: a case of 24M leaves holds 6 doubles a leaf, not 13.
+const TERMS: [&str; 6] = ["v", "r", "n", "d", "rn", "rd"];
+
+/// Sum `i` of [`SUMS`] as SQL: over the leaf table's [`TERMS`]
+/// (`leaves`), the product `Fit::leaf` makes; over a computed grouping,
+/// its sum `s{i}`.
+fn sum_sql(i: usize, leaves: bool) -> String {
+    if !leaves {
+        return format!("sum(s{i})");
+    }
+    // `abs`: -0 is nothing expected too (as `r == 0.0` in Rust).
+    let term = match i {
+        0 => "v",
+        1 => "r",
+        2 => "v * v",
+        3 => "v * r",
+        4 => "r * r",
+        5 => "n",
+        6 => "d",
+        7 => "rn",
+        8 => "rd",
+        9 => "(r * r) * (r * r)",
+        10 => "CASE WHEN abs(r) = 0 THEN v * v ELSE 0 END",
+        11 => "CASE WHEN abs(r) = 0 THEN v ELSE 0 END",
+        _ => "(r * r) * r",
+    };
+    format!("sum({term})")
+}
+
+/// The [`SUMS`] as a select list, `s0…s12`.
+fn sums_sql(leaves: bool) -> Vec<String> {
+    (0..SUMS)
+        .map(|i| format!("{} AS s{i}", sum_sql(i, leaves)))
+        .collect()
+}
+
+/// The leaves as a table: each dimension's value number, then the
+/// [`TERMS`], in batches of 64Ki rows.
 fn leaf_table(
     leaves: &[Leaf],
     model: &[(f64, f64)],
@@ -128,8 +166,8 @@ fn leaf_table(
     let mut fields: Vec<Field> = (0..ndims)
         .map(|i| Field::new(dim(i), DataType::UInt32, false))
         .collect();
-    for i in 0..SUMS {
-        fields.push(Field::new(format!("s{i}"), DataType::Float64, false));
+    for t in TERMS {
+        fields.push(Field::new(t, DataType::Float64, false));
     }
     let schema: SchemaRef = Arc::new(Schema::new(fields));
     let mut batches = Vec::new();
@@ -137,34 +175,37 @@ fn leaf_table(
         let mut columns: Vec<ArrayRef> = (0..ndims)
             .map(|d| Arc::new(chunk.iter().map(|l| l.key[d]).collect::<UInt32Array>()) as ArrayRef)
             .collect();
+        let model = &model[at..at + chunk.len()];
         let term = |f: &dyn Fn(&Leaf, f64, f64) -> f64| -> ArrayRef {
             Arc::new(
                 chunk
                     .iter()
-                    .enumerate()
-                    .map(|(i, l)| {
-                        let (v, r) = model[at + i];
-                        f(l, v, r)
-                    })
+                    .zip(model)
+                    .map(|(l, (v, r))| f(l, *v, *r))
                     .collect::<Float64Array>(),
             )
         };
         columns.push(term(&|_, v, _| v));
         columns.push(term(&|_, _, r| r));
-        columns.push(term(&|_, v, _| v * v));
-        columns.push(term(&|_, v, r| v * r));
-        columns.push(term(&|_, _, r| r * r));
         columns.push(term(&|l, _, _| l.numerator));
         columns.push(term(&|l, _, _| l.denominator));
         columns.push(term(&|l, _, _| l.reference_numerator));
         columns.push(term(&|l, _, _| l.reference_denominator));
-        columns.push(term(&|_, _, r| (r * r) * (r * r)));
-        columns.push(term(&|_, v, r| if r == 0.0 { v * v } else { 0.0 }));
-        columns.push(term(&|_, v, r| if r == 0.0 { v } else { 0.0 }));
-        columns.push(term(&|_, _, r| (r * r) * r));
         batches.push(RecordBatch::try_new(schema.clone(), columns).map_err(internal)?);
     }
     Ok((schema, batches))
+}
+
+/// A computed grouping's schema: each dimension's value number, then the
+/// [`SUMS`] `s0…s12`.
+fn sums_schema(ndims: usize) -> SchemaRef {
+    let mut fields: Vec<Field> = (0..ndims)
+        .map(|i| Field::new(dim(i), DataType::UInt32, false))
+        .collect();
+    for i in 0..SUMS {
+        fields.push(Field::new(format!("s{i}"), DataType::Float64, false));
+    }
+    Arc::new(Schema::new(fields))
 }
 
 /// A segment from its elements and its sums in [`SUMS`]'s order.
@@ -308,14 +349,16 @@ async fn one_query(
     let flags: Vec<String> = (0..ndims)
         .map(|i| format!("CAST(grouping({}) AS INT) AS \"__g{i}\"", q(i)))
         .collect();
-    let sums: Vec<String> = (0..SUMS).map(|i| format!("sum(s{i}) AS s{i}")).collect();
+    let sums = sums_sql(true);
     // A segment's explanatory power, at most, against any of the normal
     // factors tried (as `Prune::keeps`).
     let gain = prune
         .gain
         .iter()
         .map(|(k, least)| {
-            format!("(CASE WHEN sum(s4) > 0 THEN (sum(s3) - {k:e} * sum(s4)) * (sum(s3) - {k:e} * sum(s4)) / sum(s4) + sum(s10) ELSE sum(s2) END) >= {least:e}")
+            let s = |i| sum_sql(i, true);
+            let (vv, vr, rr, nv) = (s(2), s(3), s(4), s(10));
+            format!("(CASE WHEN {rr} > 0 THEN ({vr} - {k:e} * {rr}) * ({vr} - {k:e} * {rr}) / {rr} + {nv} ELSE {vv} END) >= {least:e}")
         })
         .collect::<Vec<_>>()
         .join(" OR ");
@@ -385,10 +428,13 @@ fn value(a: &Float64Array, row: usize) -> f64 {
     if a.is_null(row) { 0.0 } else { a.value(row) }
 }
 
-/// A computed grouping: its dimensions (a bit per dimension), its rows
-/// (each dimension's value number, then the sums) and how many.
+/// A computed grouping (or the leaves): its dimensions (a bit per
+/// dimension), its rows (each dimension's value number, then the sums,
+/// or for the leaves their [`TERMS`]) and how many.
 struct Grouping {
     mask: u32,
+    leaves: bool,
+    schema: SchemaRef,
     batches: Vec<RecordBatch>,
     rows: usize,
 }
@@ -410,9 +456,12 @@ async fn set_by_set(
     let rows = batches.iter().map(RecordBatch::num_rows).sum();
     let leaves = Grouping {
         mask: all,
+        leaves: true,
+        schema,
         batches,
         rows,
     };
+    let sums = sums_schema(ndims);
     let mut out = Vec::new();
     if depth >= ndims {
         keep(&leaves, keys, ndims, prune, &mut out, order)?;
@@ -430,20 +479,24 @@ async fn set_by_set(
             else {
                 return Err(internal(format!("no parent for grouping {mask:b}")));
             };
-            let source = table(schema.clone(), parent.batches.clone(), partitions)?;
-            let groups: Vec<_> = (0..ndims)
+            let source = table(parent.schema.clone(), parent.batches.clone(), partitions)?;
+            ctx.register_table("parent", Arc::new(source)).map_err(internal)?;
+            let groups: Vec<String> = (0..ndims)
                 .filter(|d| mask & (1 << d) != 0)
-                .map(|d| col(dim(d)))
+                .map(|d| format!("\"{}\"", dim(d)))
                 .collect();
-            let sums: Vec<_> = (0..SUMS)
-                .map(|i| sum(col(format!("s{i}"))).alias(format!("s{i}")))
-                .collect();
-            let df = ctx
-                .read_table(Arc::new(source))
-                .and_then(|df| df.aggregate(groups, sums))
-                .map_err(|e| internal(df_message(&e)))?;
-            let got = df.collect().await.map_err(|e| internal(df_message(&e)))?;
-            let g = as_parent(got, &schema, mask, ndims)?;
+            let sql = format!(
+                "SELECT {groups}, {sums} FROM parent GROUP BY {groups}",
+                groups = groups.join(", "),
+                sums = sums_sql(parent.leaves).join(", "),
+            );
+            let got = match ctx.sql(&sql).await {
+                Ok(df) => df.collect().await,
+                Err(e) => Err(e),
+            };
+            ctx.deregister_table("parent").map_err(internal)?;
+            let got = got.map_err(|e| internal(df_message(&e)))?;
+            let g = as_parent(got, &sums, mask, ndims)?;
             keep(&g, keys, ndims, prune, &mut out, order)?;
             level.push(g);
         }
@@ -452,7 +505,7 @@ async fn set_by_set(
     Ok(out)
 }
 
-/// A grouping's batches in the leaves' schema (a dimension it does not
+/// A grouping's batches in the sums' schema (a dimension it does not
 /// group by is 0, never read), so that it can be the parent of the next.
 fn as_parent(
     got: Vec<RecordBatch>,
@@ -480,7 +533,13 @@ fn as_parent(
         batches.push(RecordBatch::try_new(schema.clone(), columns).map_err(internal)?);
         rows += n;
     }
-    Ok(Grouping { mask, batches, rows })
+    Ok(Grouping {
+        mask,
+        leaves: false,
+        schema: schema.clone(),
+        batches,
+        rows,
+    })
 }
 
 /// Adds the grouping's segments that [`Prune`] keeps (over budget).
@@ -494,13 +553,21 @@ fn keep(
 ) -> Result<(), EvalError> {
     let dims: Vec<usize> = (0..ndims).filter(|d| g.mask & (1 << d) != 0).collect();
     for b in &g.batches {
-        let nums = floats(b, ndims)?;
         let codes: Vec<&UInt32Array> = (0..ndims)
-            .map(|d| b.column(d).as_primitive::<UInt32Type>())
-            .collect();
+            .map(|d| b.column(d).as_primitive_opt::<UInt32Type>())
+            .collect::<Option<_>>()
+            .ok_or_else(|| internal("a value number is not u32"))?;
+        let nums: Vec<&Float64Array> = (ndims..b.num_columns())
+            .map(|i| b.column(i).as_primitive_opt::<Float64Type>())
+            .collect::<Option<_>>()
+            .ok_or_else(|| internal("a sum is not a double"))?;
         for row in 0..b.num_rows() {
-            let x = |i: usize| value(&nums[i], row);
-            let s = segment(Vec::new(), &x);
+            let x = |i: usize| value(nums[i], row);
+            let s = if g.leaves {
+                leaf_segment(&x)
+            } else {
+                segment(Vec::new(), &x)
+            };
             if !prune.keeps(&s.fit, dims.len(), true) {
                 continue;
             }
@@ -516,6 +583,20 @@ fn keep(
         }
     }
     Ok(())
+}
+
+/// A leaf as a segment, from its [`TERMS`] in their order.
+fn leaf_segment(x: &dyn Fn(usize) -> f64) -> Segment {
+    Segment {
+        elements: Vec::new(),
+        fit: Fit::leaf(x(0), x(1)),
+        parts: RatioParts {
+            numerator: x(2),
+            denominator: x(3),
+            reference_numerator: x(4),
+            reference_denominator: x(5),
+        },
+    }
 }
 
 #[cfg(test)]
