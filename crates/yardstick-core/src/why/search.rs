@@ -69,8 +69,10 @@ use tail::Tail;
 pub use tail::{LeafKeys, Leaves};
 
 /// The dimension values a segment fixes: `(dimension index, value)`,
-/// sorted by dimension; `None` is SQL's NULL (a value of its own).
-pub type Elements = Vec<(usize, Option<String>)>;
+/// sorted by dimension; `None` is SQL's NULL (a value of its own). A value
+/// is shared, not copied, by the segments that fix it: a case keeps tens
+/// of millions of segments.
+pub type Elements = Vec<(usize, Option<std::sync::Arc<str>>)>;
 
 /// Sums over a segment's leaves, enough to fit and judge it.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

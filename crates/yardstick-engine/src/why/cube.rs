@@ -402,10 +402,7 @@ async fn one_query(
                 .filter(|d| flags[*d].as_primitive::<Int32Type>().value(row) == 0)
                 .map(|d| (d, codes[d].as_primitive::<UInt32Type>().value(row)))
                 .collect();
-            let elements: Elements = fixed
-                .iter()
-                .map(|&(d, c)| (d, keys.value(d, c).map(str::to_string)))
-                .collect();
+            let elements: Elements = fixed.iter().map(|&(d, c)| (d, keys.shared(d, c))).collect();
             order.push(fixed.into_iter());
             out.push(segment(elements, &|i| value(&nums[i], row)));
         }
@@ -575,7 +572,7 @@ fn keep(
                 .iter()
                 .map(|&d| {
                     let c = codes[d].value(row);
-                    (d, keys.value(d, c).map(str::to_string))
+                    (d, keys.shared(d, c))
                 })
                 .collect();
             order.push(dims.iter().map(|&d| (d, codes[d].value(row))));
@@ -664,10 +661,7 @@ mod tests {
         assert_eq!(all.len(), 43);
         for fixed in (0..all.len()).map(|i| &all[(i * 37) % all.len()]) {
             order.push(fixed.iter().copied());
-            let elements = fixed
-                .iter()
-                .map(|&(d, c)| (d, keys.value(d, c).map(str::to_string)))
-                .collect();
+            let elements = fixed.iter().map(|&(d, c)| (d, keys.shared(d, c))).collect();
             segments.push(segment(elements, &|_| 0.0));
         }
         let sorted: Vec<Elements> = order.sorted(segments).into_iter().map(|s| s.elements).collect();
@@ -676,7 +670,7 @@ mod tests {
         assert_eq!(sorted.len(), all.len());
         assert_eq!(sorted, expected);
         assert_eq!(sorted[0], vec![(0, None)]);
-        assert_eq!(sorted[1], vec![(0, None), (1, Some("p1".to_string()))]);
+        assert_eq!(sorted[1], vec![(0, None), (1, Some("p1".into()))]);
     }
 
     #[test]

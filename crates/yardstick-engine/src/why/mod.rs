@@ -449,16 +449,16 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         },
     };
     let segments = cube::segments(&leaves, &keys, &model, dims.len(), depth, &prune).await?;
-    let (candidates, parts): (Vec<Candidate>, Vec<RatioParts>) = segments
+    // The candidates take the segments' place in memory (collected in
+    // place), not a second copy beside them.
+    let parts: Vec<RatioParts> = segments.iter().map(|s| s.parts).collect();
+    let candidates: Vec<Candidate> = segments
         .into_iter()
-        .map(|s| {
-            let candidate = Candidate {
-                elements: s.elements,
-                fit: s.fit,
-            };
-            (candidate, s.parts)
+        .map(|s| Candidate {
+            elements: s.elements,
+            fit: s.fit,
         })
-        .unzip();
+        .collect();
     let index = query::LeafIndex {
         leaves: &leaves,
         keys: &keys,
@@ -544,7 +544,7 @@ fn cause(
 ) -> Cause {
     let elements = elements
         .iter()
-        .map(|(d, v)| (dims[*d].clone(), v.clone()))
+        .map(|(d, v)| (dims[*d].clone(), v.as_deref().map(str::to_string)))
         .collect();
     if form == Form::Ratio {
         let r = |n: f64, d: f64| (d != 0.0).then(|| n / d);

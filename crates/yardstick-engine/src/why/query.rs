@@ -2,6 +2,8 @@
 //! the period and the reference aggregated side by side in one scan of
 //! each source. The segments over them are `cube`'s.
 
+use std::sync::Arc;
+
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
@@ -34,7 +36,7 @@ pub(super) struct Part {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Keys {
     /// Per dimension, each number's value (`None`: NULL, a value of its own).
-    values: Vec<Vec<Option<String>>>,
+    values: Vec<Vec<Option<Arc<str>>>>,
     index: Vec<foldhash::HashMap<Box<str>, u32>>,
     null: Vec<Option<u32>>,
 }
@@ -67,7 +69,7 @@ impl Keys {
                 }
             },
         };
-        self.values[d].push(v.map(str::to_string));
+        self.values[d].push(v.map(Arc::from));
         at
     }
 
@@ -142,9 +144,9 @@ impl Keys {
         }
     }
 
-    /// Dimension `d`'s value numbered `code`.
-    pub(super) fn value(&self, d: usize, code: u32) -> Option<&str> {
-        self.values[d].get(code as usize).and_then(|v| v.as_deref())
+    /// Dimension `d`'s value numbered `code`, shared.
+    pub(super) fn shared(&self, d: usize, code: u32) -> Option<Arc<str>> {
+        self.values[d].get(code as usize).cloned().flatten()
     }
 }
 
@@ -413,7 +415,7 @@ mod tests {
             model: &model,
         };
         let el = |pairs: &[(usize, &str)]| -> Elements {
-            pairs.iter().map(|(d, v)| (*d, Some(v.to_string()))).collect()
+            pairs.iter().map(|(d, v)| (*d, Some((*v).into()))).collect()
         };
         let naive = |root: &Elements, w: &Elements| {
             let (in_root, in_w) = (index.within(root), index.within(w));

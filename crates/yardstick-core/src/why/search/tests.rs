@@ -9,7 +9,7 @@ use super::beside::{Beside, Index};
 use super::*;
 
 fn el(pairs: &[(usize, &str)]) -> Elements {
-    let mut e: Elements = pairs.iter().map(|(d, v)| (*d, Some(v.to_string()))).collect();
+    let mut e: Elements = pairs.iter().map(|(d, v)| (*d, Some((*v).into()))).collect();
     e.sort();
     e
 }
@@ -29,7 +29,7 @@ fn cube(leaves: &[(Vec<&str>, f64, f64)], depth: usize) -> (Vec<Candidate>, Fit)
             }
             let e: Elements = (0..dims)
                 .filter(|d| mask & (1 << d) != 0)
-                .map(|d| (d, Some(vals[d].to_string())))
+                .map(|d| (d, Some(vals[d].into())))
                 .collect();
             map.entry(e).or_default().add(&f);
         }
