@@ -676,7 +676,7 @@ fn search_in(
             }
             match best {
                 Some((i, g, judged)) if judged > 0.0 && judged >= settings.min_gain * energy => {
-                    let (i, g) = widened(i, g, &beside, candidates, k, noise, settings);
+                    let (i, g) = widened(i, g, &beside, candidates, &outside, k, noise, settings);
                     roots.push((i, g / energy));
                     explained += g;
                     if let Some(fit) = beside.fit(i) {
@@ -729,12 +729,18 @@ fn search_in(
 /// The root chosen, widened while a parent's other leaves (outside the
 /// roots before it) moved unusually in the same direction (the parent
 /// explaining most, when several did): its index and what it explains
-/// beside the roots before it.
+/// beside the roots before it. `outside`: the leaves outside the roots
+/// before it. Read as [`Roots::Unusual`], the other leaves are judged as
+/// a root is, against the leaves outside the parent and the roots: a
+/// parent of a million leaves whose median is a little off its sums is
+/// not unusual for it.
+#[allow(clippy::too_many_arguments)]
 fn widened(
     mut i: usize,
     mut g: f64,
     beside: &Beside<'_>,
     candidates: &[Candidate],
+    outside: &Fit,
     k: f64,
     noise: Noise,
     settings: &Settings,
@@ -760,10 +766,11 @@ fn widened(
             };
             let rest = fit.minus(&own);
             let lf = rest.log_factor(k);
-            if lf == 0.0
-                || (lf > 0.0) != (own.log_factor(k) > 0.0)
-                || rest.significance(k, noise) < settings.widen
-            {
+            let significance = match settings.roots {
+                Roots::Unusual => rest.significance_apart(&outside.minus(&fit), k, noise),
+                Roots::Explain => rest.significance(k, noise),
+            };
+            if lf == 0.0 || (lf > 0.0) != (own.log_factor(k) > 0.0) || significance < settings.widen {
                 continue;
             }
             let gj = fit.gain(k);
