@@ -72,7 +72,10 @@ pub use tail::{LeafKeys, Leaves};
 /// sorted by dimension; `None` is SQL's NULL (a value of its own). A value
 /// is shared, not copied, by the segments that fix it: a case keeps tens
 /// of millions of segments.
-pub type Elements = Vec<(usize, Option<std::sync::Arc<str>>)>;
+pub type Elements = Vec<(usize, Value)>;
+
+/// A dimension's value in [`Elements`]: `None` is SQL's NULL.
+pub type Value = Option<std::sync::Arc<str>>;
 
 /// Sums over a segment's leaves, enough to fit and judge it.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -773,6 +776,21 @@ fn widened(
             if lf == 0.0 || (lf > 0.0) != (own.log_factor(k) > 0.0) || significance < settings.widen {
                 continue;
             }
+            if settings.roots == Roots::Unusual
+                && !across(
+                    &parent,
+                    &c.elements[drop],
+                    &rest,
+                    &fit,
+                    beside,
+                    outside,
+                    k,
+                    noise,
+                    settings,
+                )
+            {
+                continue;
+            }
             let gj = fit.gain(k);
             if up.is_none_or(|(_, best)| gj > best) {
                 up = Some((j, gj));
@@ -786,6 +804,55 @@ fn widened(
             None => return (i, g),
         }
     }
+}
+
+/// Whether the rest of a parent (`rest`: its leaves outside the root
+/// being widened; `parent`: all of it, beside the roots before) moved
+/// across it, not in a few of its children in the root's dimension `d`
+/// (the root's siblings, `own` its value) that are unusual as roots of their own: `b=b4 ∧ f=f7` is not
+/// the cause when, beside `b=b4 ∧ d=d12 ∧ f=f7`, only `d=d5` of its other
+/// twenty values of `d` moved. It did when the rest's unusual children in
+/// the same direction hold most of its reference, or when what they
+/// leave is unusual still.
+#[allow(clippy::too_many_arguments)]
+fn across(
+    parent: &Elements,
+    (d, own): &(usize, Value),
+    rest: &Fit,
+    whole: &Fit,
+    beside: &Beside<'_>,
+    outside: &Fit,
+    k: f64,
+    noise: Noise,
+    settings: &Settings,
+) -> bool {
+    let down = rest.log_factor(k) < 0.0;
+    let at = parent.partition_point(|(x, _)| x < d);
+    let mut unusual = Fit::default();
+    let mut sibling = parent.clone();
+    sibling.insert(at, (*d, None));
+    for v in beside.index().values(*d).iter().filter(|v| **v != own) {
+        sibling[at].1.clone_from(v);
+        // A child the cube pruned moved usually.
+        let Some(fit) = beside.index().get(&sibling).and_then(|j| beside.fit(j)) else {
+            continue;
+        };
+        let lf = fit.log_factor(k);
+        if lf != 0.0
+            && (lf < 0.0) == down
+            && fit.significance_apart(&outside.minus(&fit), k, noise) >= settings.significance
+        {
+            unusual.add(&fit);
+        }
+    }
+    if rest.r > 0.0 && unusual.r >= 0.5 * rest.r {
+        return true;
+    }
+    let left = rest.minus(&unusual);
+    let lf = left.log_factor(k);
+    lf != 0.0
+        && (lf < 0.0) == down
+        && left.significance_apart(&outside.minus(whole), k, noise) >= settings.widen
 }
 
 #[cfg(test)]

@@ -894,3 +894,52 @@ fn unusual_widens_only_when_the_rest_of_the_parent_moved_apart_from_the_other_le
         vec![cause]
     );
 }
+
+/// Leaves `a0..a3 × b0..b19 × c0..c7` with 5% noise, each moved by
+/// `f(a, b)`.
+fn three_noisy(f: impl Fn(usize, usize) -> f64) -> Vec<(Vec<String>, f64, f64)> {
+    let eps = normals_from(0x2545_f491_4f6c_dd1d, 4 * 20 * 8);
+    let mut out = Vec::new();
+    for a in 0..4 {
+        for b in 0..20 {
+            for c in 0..8 {
+                let n = (a * 20 + b) * 8 + c;
+                let r = 100.0 + (n % 37) as f64;
+                let v = r * (1.0 + 0.05 * eps[n]) * f(a, b);
+                out.push((vec![format!("a{a}"), format!("b{b}"), format!("c{c}")], v, r));
+            }
+        }
+    }
+    out
+}
+
+fn unusual_of(leaves: &[(Vec<String>, f64, f64)]) -> Vec<Elements> {
+    let borrowed: Vec<(Vec<&str>, f64, f64)> = leaves
+        .iter()
+        .map(|(k, v, r)| (k.iter().map(String::as_str).collect(), *v, *r))
+        .collect();
+    let (c, total) = cube(&borrowed, 3);
+    let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
+    let mut roots = unusual_among(&c, &total, &pairs, 3, &Named::of(leaves));
+    roots.sort();
+    roots
+}
+
+#[test]
+fn unusual_does_not_widen_to_a_parent_whose_rest_moved_in_one_other_child() {
+    // a1 ∧ b5 and a1 ∧ b12 collapsed: a1's rest beside either is unusual,
+    // but only through the other; the other eighteen values of b did not
+    // move.
+    let two = three_noisy(|a, b| if a == 1 && (b == 5 || b == 12) { 0.2 } else { 1.0 });
+    assert_eq!(
+        unusual_of(&two),
+        vec![el(&[(0, "a1"), (1, "b12")]), el(&[(0, "a1"), (1, "b5")])]
+    );
+    // All of a1 lost a third, b5 most: a1 moved across.
+    let all = three_noisy(|a, b| match (a, b) {
+        (1, 5) => 0.1,
+        (1, _) => 0.67,
+        _ => 1.0,
+    });
+    assert_eq!(unusual_of(&all), vec![el(&[(0, "a1")])]);
+}
