@@ -111,6 +111,17 @@ impl Browser {
         panic!("timed out waiting for {what}: last {last}");
     }
 
+    /// Clicks the element at `selector` once it is there, looked up and
+    /// clicked in one script: a page that re-renders may replace it
+    /// between a look and a click.
+    pub(crate) async fn click(&self, what: &str, selector: &str) {
+        self.until(
+            what,
+            &format!("(() => {{ const e = document.querySelector({selector:?}); if (!e) return false; e.click(); return true; }})()"),
+        )
+        .await;
+    }
+
     /// Waits until `script` gives text, and returns it.
     pub(crate) async fn until_text(&self, what: &str, script: &str) -> String {
         self.until(what, script)

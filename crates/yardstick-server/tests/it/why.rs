@@ -375,12 +375,7 @@ async fn the_kpi_page_shows_why_the_month_missed() {
             .expect("scroll");
         b.shot(&format!("kpi-why-{name}")).await;
         // The cause's link focuses the breakdown: by region, within CloudCo.
-        c.execute(
-            "document.querySelector('#why a[data-cause=\"0\"]').click()",
-            vec![],
-        )
-        .await
-        .expect("click");
+        b.click("the cause's link", "#why a[data-cause=\"0\"]").await;
         let bars = b
             .until(
                 "the focused breakdown",
@@ -389,9 +384,7 @@ async fn the_kpi_page_shows_why_the_month_missed() {
             .await;
         assert_eq!(bars, json!("EU"), "{name}");
         b.shot(&format!("kpi-why-focus-{name}")).await;
-        c.execute("document.querySelector('#unfocus').click()", vec![])
-            .await
-            .expect("unfocus");
+        b.click("the unfocus link", "#unfocus").await;
     }
     // Every segment that moved unusually: the collapse still first. The
     // answer to the earlier choice (the few that explain) is held back until
@@ -454,17 +447,8 @@ async fn the_kpi_page_shows_why_the_month_missed() {
 
     // Acting on the cause: the form is filled with it, and the recorded
     // action shows the segment before and after.
-    b.until(
-        "the causes",
-        "document.querySelector('#why button[data-act=\"0\"]') !== null",
-    )
-    .await;
-    c.execute(
-        "document.querySelector('#why button[data-act=\"0\"]').click()",
-        vec![],
-    )
-    .await
-    .expect("act");
+    b.click("the cause's act button", "#why button[data-act=\"0\"]")
+        .await;
     let cause = b
         .until(
             "the prefilled form",
