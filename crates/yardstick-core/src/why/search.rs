@@ -35,7 +35,12 @@
 //! is measured on the leaves ([`noise`]): a part whatever a leaf's size,
 //! and a part that shrinks with it — at least what counting makes when
 //! the leaves count events ([`Counted`]), so that one failure of five
-//! requests is not unusual while a fifth of a thousand is.
+//! requests is not unusual while a fifth of a thousand is. Read as
+//! [`Roots::Unusual`], the rest is judged as a root is, against the leaves
+//! outside the parent, and must have moved across the parent, not only in
+//! a few other children that are unusual as roots of their own
+//! (`across`): `b=b4 ∧ d=d12 ∧ f=f7` and `b=b4 ∧ d=d5 ∧ f=f7` are two
+//! causes, not `b=b4 ∧ f=f7`.
 //!
 //! **Two readings of "root".** [`Roots::Explain`] (the default) names the
 //! few segments that explain the gap, as above. [`Roots::Unusual`] names
