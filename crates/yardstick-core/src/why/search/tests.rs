@@ -591,14 +591,27 @@ fn noisy_leaves(vanished: &[usize]) -> Vec<(Vec<String>, f64, f64)> {
     out
 }
 
-fn unusual_roots(leaves: &[(Vec<String>, f64, f64)]) -> Vec<Elements> {
+/// [`cube`] over leaves whose values are owned, and the leaves' `(v, r)`.
+fn owned_cube(leaves: &[(Vec<String>, f64, f64)], depth: usize) -> (Vec<Candidate>, Fit, Vec<(f64, f64)>) {
     let borrowed: Vec<(Vec<&str>, f64, f64)> = leaves
         .iter()
         .map(|(k, v, r)| (k.iter().map(String::as_str).collect(), *v, *r))
         .collect();
-    let (c, total) = cube(&borrowed, 2);
-    let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
-    unusual_among(&c, &total, &pairs, 2, &Named::of(leaves))
+    let (c, total) = cube(&borrowed, depth);
+    (c, total, leaves.iter().map(|l| (l.1, l.2)).collect())
+}
+
+/// The roots `--roots unusual` names over the leaves, with a cube of up
+/// to `depth` dimensions, sorted.
+fn unusual_at(leaves: &[(Vec<String>, f64, f64)], depth: usize) -> Vec<Elements> {
+    let (c, total, pairs) = owned_cube(leaves, depth);
+    let mut roots = unusual_among(&c, &total, &pairs, leaves[0].0.len(), &Named::of(leaves));
+    roots.sort();
+    roots
+}
+
+fn unusual_roots(leaves: &[(Vec<String>, f64, f64)]) -> Vec<Elements> {
+    unusual_at(leaves, 2)
 }
 
 /// The roots `--roots unusual` names among candidates `c` over leaves
@@ -870,12 +883,7 @@ fn skewed_with_a_cause(per: usize) -> Vec<(Vec<String>, f64, f64)> {
 #[test]
 fn unusual_widens_only_when_the_rest_of_the_parent_moved_apart_from_the_other_leaves() {
     let leaves = skewed_with_a_cause(600);
-    let borrowed: Vec<(Vec<&str>, f64, f64)> = leaves
-        .iter()
-        .map(|(k, v, r)| (k.iter().map(String::as_str).collect(), *v, *r))
-        .collect();
-    let (c, total) = cube(&borrowed, 2);
-    let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
+    let (c, total, pairs) = owned_cube(&leaves, 2);
     let k = normal_factor(&pairs);
     let noise = normals(&pairs, &[k], Counted::No)[0].1;
     let at = |e: &Elements| c.iter().position(|x| &x.elements == e).unwrap();
@@ -913,18 +921,6 @@ fn three_noisy(f: impl Fn(usize, usize) -> f64) -> Vec<(Vec<String>, f64, f64)> 
     out
 }
 
-fn unusual_of(leaves: &[(Vec<String>, f64, f64)]) -> Vec<Elements> {
-    let borrowed: Vec<(Vec<&str>, f64, f64)> = leaves
-        .iter()
-        .map(|(k, v, r)| (k.iter().map(String::as_str).collect(), *v, *r))
-        .collect();
-    let (c, total) = cube(&borrowed, 3);
-    let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
-    let mut roots = unusual_among(&c, &total, &pairs, 3, &Named::of(leaves));
-    roots.sort();
-    roots
-}
-
 #[test]
 fn unusual_does_not_widen_to_a_parent_whose_rest_moved_in_one_other_child() {
     // a1 ∧ b5 and a1 ∧ b12 collapsed: a1's rest beside either is unusual,
@@ -932,7 +928,7 @@ fn unusual_does_not_widen_to_a_parent_whose_rest_moved_in_one_other_child() {
     // move.
     let two = three_noisy(|a, b| if a == 1 && (b == 5 || b == 12) { 0.2 } else { 1.0 });
     assert_eq!(
-        unusual_of(&two),
+        unusual_at(&two, 3),
         vec![el(&[(0, "a1"), (1, "b12")]), el(&[(0, "a1"), (1, "b5")])]
     );
     // All of a1 lost a third, b5 most: a1 moved across.
@@ -941,5 +937,5 @@ fn unusual_does_not_widen_to_a_parent_whose_rest_moved_in_one_other_child() {
         (1, _) => 0.67,
         _ => 1.0,
     });
-    assert_eq!(unusual_of(&all), vec![el(&[(0, "a1")])]);
+    assert_eq!(unusual_at(&all, 3), vec![el(&[(0, "a1")])]);
 }
