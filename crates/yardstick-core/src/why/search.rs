@@ -36,11 +36,10 @@
 //! and a part that shrinks with it — at least what counting makes when
 //! the leaves count events ([`Counted`]), so that one failure of five
 //! requests is not unusual while a fifth of a thousand is. Read as
-//! [`Roots::Unusual`], the rest is judged as a root is, against the leaves
-//! outside the parent, and must have moved across the parent, not only in
-//! a few other children that are unusual as roots of their own
-//! (`across`): `b=b4 ∧ d=d12 ∧ f=f7` and `b=b4 ∧ d=d5 ∧ f=f7` are two
-//! causes, not `b=b4 ∧ f=f7`.
+//! [`Roots::Unusual`], the rest's factor is judged against that of the
+//! leaves outside the parent and the roots, not against the median's: a
+//! parent of a million leaves is not unusual for a median a little off
+//! the sums.
 //!
 //! **Two readings of "root".** [`Roots::Explain`] (the default) names the
 //! few segments that explain the gap, as above. [`Roots::Unusual`] names
@@ -738,10 +737,10 @@ fn search_in(
 /// roots before it) moved unusually in the same direction (the parent
 /// explaining most, when several did): its index and what it explains
 /// beside the roots before it. `outside`: the leaves outside the roots
-/// before it. Read as [`Roots::Unusual`], the other leaves are judged as
-/// a root is, against the leaves outside the parent and the roots: a
-/// parent of a million leaves whose median is a little off its sums is
-/// not unusual for it.
+/// before it. Read as [`Roots::Unusual`], the other leaves are judged
+/// against the factor of the leaves outside the parent and the roots
+/// rather than the median's: a parent of a million leaves whose median is
+/// a little off its sums is not unusual for it.
 #[allow(clippy::too_many_arguments)]
 fn widened(
     mut i: usize,
@@ -775,25 +774,10 @@ fn widened(
             let rest = fit.minus(&own);
             let lf = rest.log_factor(k);
             let significance = match settings.roots {
-                Roots::Unusual => rest.significance_apart(&outside.minus(&fit), k, noise),
+                Roots::Unusual => rest.significance(outside.minus(&fit).factor().unwrap_or(k), noise),
                 Roots::Explain => rest.significance(k, noise),
             };
             if lf == 0.0 || (lf > 0.0) != (own.log_factor(k) > 0.0) || significance < settings.widen {
-                continue;
-            }
-            if settings.roots == Roots::Unusual
-                && !across(
-                    &parent,
-                    &c.elements[drop],
-                    &rest,
-                    &fit,
-                    beside,
-                    outside,
-                    k,
-                    noise,
-                    settings,
-                )
-            {
                 continue;
             }
             let gj = fit.gain(k);
@@ -809,55 +793,6 @@ fn widened(
             None => return (i, g),
         }
     }
-}
-
-/// Whether the rest of a parent (`rest`: its leaves outside the root
-/// being widened; `parent`: all of it, beside the roots before) moved
-/// across it, not in a few of its children in the root's dimension `d`
-/// (the root's siblings, `own` its value) that are unusual as roots of their own: `b=b4 ∧ f=f7` is not
-/// the cause when, beside `b=b4 ∧ d=d12 ∧ f=f7`, only `d=d5` of its other
-/// twenty values of `d` moved. It did when the rest's unusual children in
-/// the same direction hold most of its reference, or when what they
-/// leave is unusual still.
-#[allow(clippy::too_many_arguments)]
-fn across(
-    parent: &Elements,
-    (d, own): &(usize, Value),
-    rest: &Fit,
-    whole: &Fit,
-    beside: &Beside<'_>,
-    outside: &Fit,
-    k: f64,
-    noise: Noise,
-    settings: &Settings,
-) -> bool {
-    let down = rest.log_factor(k) < 0.0;
-    let at = parent.partition_point(|(x, _)| x < d);
-    let mut unusual = Fit::default();
-    let mut sibling = parent.clone();
-    sibling.insert(at, (*d, None));
-    for v in beside.index().values(*d).iter().filter(|v| **v != own) {
-        sibling[at].1.clone_from(v);
-        // A child the cube pruned moved usually.
-        let Some(fit) = beside.index().get(&sibling).and_then(|j| beside.fit(j)) else {
-            continue;
-        };
-        let lf = fit.log_factor(k);
-        if lf != 0.0
-            && (lf < 0.0) == down
-            && fit.significance_apart(&outside.minus(&fit), k, noise) >= settings.significance
-        {
-            unusual.add(&fit);
-        }
-    }
-    if rest.r > 0.0 && unusual.r >= 0.5 * rest.r {
-        return true;
-    }
-    let left = rest.minus(&unusual);
-    let lf = left.log_factor(k);
-    lf != 0.0
-        && (lf < 0.0) == down
-        && left.significance_apart(&outside.minus(whole), k, noise) >= settings.widen
 }
 
 #[cfg(test)]

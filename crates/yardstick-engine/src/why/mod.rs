@@ -189,10 +189,8 @@ that of the segments outside it and the roots before it, given the finest segmen
 count events, whole numbers or a share of them, counting's own Poisson or binomial noise is \
 added, judged on the difference rather than the log, so a small segment's jump counts for less), \
 chosen greedily by the share of the unusual movement it explains (up to 10, widened to a parent \
-whose other segments moved the same way, against the segments outside the parent, with \
-significance ≥ 25 — across the parent, not only in a few of its other children that are unusual \
-as roots of their own: those hold at least half of the rest's reference, or what they leave is \
-unusual still), however little of the gap that is. A single finest segment is a root only when at most 10 of the finest segments outside the \
+whose other segments moved the same way, against the factor of the segments outside the parent \
+and the roots, with significance ≥ 25), however little of the gap that is. A single finest segment is a root only when at most 10 of the finest segments outside the \
 roots moved as far in its direction, and the tail of the others beyond the 11th (an exponential in \
 the log, its scale fitted on the 30 after the 11th) expects fewer than 0.05 of them as far.";
 

@@ -11,42 +11,23 @@
 //! the sums are taken off in the order the roots were chosen, so that the
 //! result is the same to the last bit whenever it is asked for.
 
-use super::{Candidate, Elements, Fit, LeafKeys, Value, disjoint, union, within};
+use super::{Candidate, Elements, Fit, LeafKeys, disjoint, union, within};
 
-/// The candidates by their elements: intersections, parents and
-/// siblings are looked up in it. Built once for every normal factor
-/// tried.
+/// The candidates by their elements: intersections and parents are looked
+/// up in it. Built once for every normal factor tried.
 pub(super) struct Index<'a> {
     by: foldhash::HashMap<&'a Elements, usize>,
-    /// Each dimension's values, from the segments of one dimension (never
-    /// pruned).
-    values: Vec<Vec<&'a Value>>,
 }
 
 impl<'a> Index<'a> {
     pub(super) fn of(candidates: &'a [Candidate]) -> Index<'a> {
-        let mut values: Vec<Vec<&'a Value>> = Vec::new();
-        for c in candidates {
-            if let [(d, v)] = c.elements.as_slice() {
-                if values.len() <= *d {
-                    values.resize_with(*d + 1, Vec::new);
-                }
-                values[*d].push(v);
-            }
-        }
         Index {
             by: candidates
                 .iter()
                 .enumerate()
                 .map(|(i, c)| (&c.elements, i))
                 .collect(),
-            values,
         }
-    }
-
-    /// Dimension `d`'s values.
-    pub(super) fn values(&self, d: usize) -> &[&'a Value] {
-        self.values.get(d).map_or(&[], Vec::as_slice)
     }
 
     /// The candidate with exactly these elements.
