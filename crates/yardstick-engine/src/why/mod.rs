@@ -190,9 +190,10 @@ count events, whole numbers or a share of them, counting's own Poisson or binomi
 added, judged on the difference rather than the log, so a small segment's jump counts for less), \
 chosen greedily by the share of the unusual movement it explains (up to 10, widened to a parent \
 whose other segments moved the same way, against the factor of the segments outside the parent \
-and the roots, with significance ≥ 25), however little of the gap that is. A single finest segment is a root only when at most 10 of the finest segments outside the \
-roots moved as far in its direction, and the tail of the others beyond the 11th (an exponential in \
-the log, its scale fitted on the 30 after the 11th) expects fewer than 0.05 of them as far.";
+and the roots, with significance ≥ 25), however little of the gap that is. A single finest \
+segment is a root only when at most 10 of the finest segments outside the roots moved as far in \
+its direction, and the tail of the others beyond the 11th (an exponential in the log, its scale \
+fitted on the 30 after the 11th) expects fewer than 0.05 of them as far.";
 
 /// Whether the period's leaves count events, which has a noise of its own
 /// ([`Counted`]): whole numbers (a share's successes never more than its
@@ -449,8 +450,9 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         },
     };
     let segments = cube::segments(&leaves, &keys, &model, dims.len(), depth, &prune).await?;
-    // The candidates take the segments' place in memory (collected in
-    // place), not a second copy beside them.
+    // The candidates take the segments' place in memory (the standard
+    // library collects a `Vec`'s `into_iter().map()` in place when the
+    // layouts allow), not a second copy beside them.
     let parts: Vec<RatioParts> = segments.iter().map(|s| s.parts).collect();
     let candidates: Vec<Candidate> = segments
         .into_iter()
