@@ -37,7 +37,8 @@ pub(super) struct Part {
 pub(super) struct Keys {
     /// Per dimension, each number's value (`None`: NULL, a value of its own).
     values: Vec<Vec<Option<Arc<str>>>>,
-    index: Vec<foldhash::HashMap<Box<str>, u32>>,
+    /// Per dimension, each value's number (the same `Arc` as in `values`).
+    index: Vec<foldhash::HashMap<Arc<str>, u32>>,
     null: Vec<Option<u32>>,
 }
 
@@ -53,24 +54,25 @@ impl Keys {
     /// The number of dimension `d`'s value `v`, numbering it when new.
     pub(super) fn code(&mut self, d: usize, v: Option<&str>) -> u32 {
         let next = self.values[d].len() as u32;
-        let at = match v {
+        let value = match v {
             Some(s) => match self.index[d].get(s) {
                 Some(c) => return *c,
                 None => {
-                    self.index[d].insert(s.into(), next);
-                    next
+                    let shared: Arc<str> = Arc::from(s);
+                    self.index[d].insert(shared.clone(), next);
+                    Some(shared)
                 }
             },
             None => match self.null[d] {
                 Some(c) => return c,
                 None => {
                     self.null[d] = Some(next);
-                    next
+                    None
                 }
             },
         };
-        self.values[d].push(v.map(Arc::from));
-        at
+        self.values[d].push(value);
+        next
     }
 
     /// The numbers of a column of dimension `d`'s values, row by row. A
