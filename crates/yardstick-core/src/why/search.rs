@@ -437,6 +437,10 @@ pub struct Settings {
     /// with at least this significance: less than a root's own, as it
     /// only asks whether a movement already found goes further.
     pub widen: f64,
+    /// Of the other candidates, at most this many are ranked after the
+    /// roots (the best): a cube of millions of segments is not sorted
+    /// whole for a `--top` of ten.
+    pub others: usize,
 }
 
 impl Settings {
@@ -465,6 +469,7 @@ impl Default for Settings {
             enough: 0.9,
             depth_penalty: 0.05,
             widen: 25.0,
+            others: usize::MAX,
         }
     }
 }
@@ -718,7 +723,10 @@ fn search_in(
             root: false,
         })
         .collect();
-    rest.sort_by(|a, b| {
+    // Best first; equal scores, fewer dimensions first, then by elements
+    // (no two candidates have the same): a total order, so the best
+    // `others` selected and sorted are the first `others` of all sorted.
+    let order = |a: &Ranked, b: &Ranked| {
         b.score
             .total_cmp(&a.score)
             .then(
@@ -728,7 +736,16 @@ fn search_in(
                     .cmp(&candidates[b.index].elements.len()),
             )
             .then(candidates[a.index].elements.cmp(&candidates[b.index].elements))
-    });
+    };
+    if rest.len() > settings.others {
+        if settings.others == 0 {
+            rest.clear();
+        } else {
+            rest.select_nth_unstable_by(settings.others - 1, order);
+            rest.truncate(settings.others);
+        }
+    }
+    rest.sort_unstable_by(order);
     out.extend(rest);
     out
 }

@@ -429,7 +429,11 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
     for (v, r) in &model {
         total_fit.add(&Fit::leaf(*v, *r));
     }
-    let settings = Settings::of(o.roots);
+    // Of the causes not roots, `--top` at most are shown: no more are ranked.
+    let settings = Settings {
+        others: o.top,
+        ..Settings::of(o.roots)
+    };
     let normals = search::normals(&model, &ks, counted);
     let depth = o.depth.clamp(1, dims.len().max(1));
     // Segments explaining less than a hundredth of what a root must

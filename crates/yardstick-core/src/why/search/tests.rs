@@ -182,6 +182,35 @@ proptest! {
             }
         }
     }
+
+    /// Ranking only the best `others` of the candidates not roots gives
+    /// the first `others` of ranking them all, in the same order: also
+    /// where many tie (factors from a few values), which the segment with
+    /// fewer dimensions, then the lesser elements, wins.
+    #[test]
+    fn the_best_others_alone_are_the_first_of_all_ranked(
+        factors in proptest::collection::vec(prop::sample::select(vec![0.5f64, 1.0, 1.1, 2.0]), 27),
+        others in 0usize..40,
+        unusual in any::<bool>(),
+    ) {
+        let mut leaves = Vec::new();
+        let mut n = 0;
+        for a in ["a1", "a2", "a3"] {
+            for b in ["b1", "b2", "b3"] {
+                for c in ["c1", "c2", "c3"] {
+                    leaves.push((vec![a, b, c], factors[n] * 100.0, 100.0));
+                    n += 1;
+                }
+            }
+        }
+        let (c, total) = cube(&leaves, 3);
+        let settings = Settings::of(if unusual { Roots::Unusual } else { Roots::Explain });
+        let all = search(&c, &total, 1.0, Noise::level(0.1), &settings);
+        let best = search(&c, &total, 1.0, Noise::level(0.1), &Settings { others, ..settings });
+        let roots = all.iter().filter(|r| r.root).count();
+        prop_assert_eq!(best.len(), roots + others.min(all.len() - roots));
+        prop_assert_eq!(&best[..], &all[..best.len()]);
+    }
 }
 
 #[test]
