@@ -480,6 +480,36 @@ impl Evaluator<'_> {
             .map_err(|e| data_err(context, &e))?;
         df.collect().await.map_err(|e| data_err(context, &e))
     }
+
+    /// [`Evaluator::collect`] a batch at a time: each is handed to `each`
+    /// and dropped, for a result too large to hold whole beside what is
+    /// made of it (`why`'s leaves).
+    pub(crate) async fn for_each_batch(
+        &self,
+        sql: &str,
+        context: &str,
+        mut each: impl FnMut(&RecordBatch) -> Result<(), EvalError>,
+    ) -> Result<(), EvalError> {
+        use futures::StreamExt;
+        let df = self
+            .catalog
+            .ctx
+            .sql(sql)
+            .await
+            .map_err(|e| data_err(context, &e))?;
+        let mut stream = df.execute_stream().await.map_err(|e| data_err(context, &e))?;
+        while let Some(batch) = stream.next().await {
+            each(&batch.map_err(|e| data_err(context, &e))?)?;
+        }
+        Ok(())
+    }
+
+    /// The type of column `column` of table `table`, if both exist.
+    pub(crate) async fn column_type(&self, table: &str, column: &str) -> Option<DataType> {
+        let provider = self.catalog.ctx.table_provider(table).await.ok()?;
+        let schema = provider.schema();
+        schema.field_with_name(column).ok().map(|f| f.data_type().clone())
+    }
 }
 
 /// Shared with the CLI: evaluation on a fresh catalog for a project folder.

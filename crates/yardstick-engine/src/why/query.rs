@@ -330,11 +330,21 @@ pub(super) async fn leaves(
                 None => format!("{} IS NULL", quote(c)),
             });
         }
-        let dcols: Vec<String> = dims
-            .iter()
-            .enumerate()
-            .map(|(i, d)| format!("CAST({} AS VARCHAR) AS {}", quote(d), dim(i)))
-            .collect();
+        // A column of text is grouped as it is (Parquet's strings are
+        // views: a cast would copy every one); any other is grouped as its
+        // text, as the segments name it.
+        let mut dcols: Vec<String> = Vec::new();
+        for (i, d) in dims.iter().enumerate() {
+            let text = matches!(
+                ev.column_type(&part.source, d).await,
+                Some(DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
+            );
+            dcols.push(if text {
+                format!("{} AS {}", quote(d), dim(i))
+            } else {
+                format!("CAST({} AS VARCHAR) AS {}", quote(d), dim(i))
+            });
+        }
         let names: Vec<String> = (0..dims.len()).map(dim).collect();
         let sql = format!(
             "SELECT {names}, CAST(({value}) AS DOUBLE) AS \"__v\", CAST(({before}) AS DOUBLE) AS \"__r\"\n\
@@ -347,13 +357,10 @@ pub(super) async fn leaves(
             src = quote(&part.source),
             conds = conds.join(" AND "),
         );
-        let batches = ev
-            .collect(
-                &sql,
-                &format!("splitting `{}` by {}", part.source, dims.join(", ")),
-            )
-            .await?;
-        for b in &batches {
+        // Batch by batch: the leaves of a large case (24M) are not held
+        // twice, as query results and as leaves.
+        let context = format!("splitting `{}` by {}", part.source, dims.join(", "));
+        ev.for_each_batch(&sql, &context, |b| {
             let codes: Vec<Vec<u32>> = (0..dims.len())
                 .map(|d| keys.code_column(d, b.column(d)))
                 .collect::<Result<_, _>>()?;
@@ -386,7 +393,9 @@ pub(super) async fn leaves(
                     leaf.reference_denominator += get(r);
                 }
             }
-        }
+            Ok(())
+        })
+        .await?;
     }
     Ok((out, keys))
 }
