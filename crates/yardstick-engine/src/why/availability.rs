@@ -27,7 +27,7 @@ use datafusion::arrow::datatypes::DataType;
 use yardstick_core::intervals::{Span, attributed, down_and_scheduled};
 use yardstick_core::model::{Project, Shape};
 
-use super::query::{Keys, Leaf, Window};
+use super::query::{Keys, Leaves, Window};
 use crate::eval::{EvalError, Evaluator, quote};
 use crate::sources::Catalog;
 
@@ -52,7 +52,7 @@ pub(super) enum By {
 /// The leaves, what they are split by, and the scheduled time (µs) of the
 /// period and the reference over the units looked at.
 pub(super) struct Split {
-    pub leaves: Vec<Leaf>,
+    pub leaves: Leaves,
     pub keys: Keys,
     pub by: By,
     pub scheduled: (i64, i64),
@@ -313,9 +313,10 @@ pub(super) async fn leaves(
         by_unit.entry(key).or_default().push(i);
     }
 
-    let mut leaves = Leaves {
+    let mut leaves = ByKey {
+        leaves: Leaves::new(dims.len()),
         keys: Keys::new(dims.len()),
-        ..Leaves::default()
+        index: HashMap::new(),
     };
     let hours = |us: i64| us as f64 / 3.6e9;
     let mut scheduled = [0i64; 2];
@@ -390,25 +391,21 @@ pub(super) async fn leaves(
 }
 
 /// Leaves by key, in the order first met.
-#[derive(Default)]
-struct Leaves {
-    leaves: Vec<Leaf>,
+struct ByKey {
+    leaves: Leaves,
     keys: Keys,
     index: HashMap<Box<[u32]>, usize>,
 }
 
-impl Leaves {
+impl ByKey {
     fn at(&mut self, values: Vec<Option<String>>) -> usize {
         let key = self.keys.key(&values);
         if let Some(i) = self.index.get(&key) {
             return *i;
         }
-        self.index.insert(key.clone(), self.leaves.len());
-        self.leaves.push(Leaf {
-            key,
-            ..Leaf::default()
-        });
-        self.leaves.len() - 1
+        let at = self.leaves.push(&key);
+        self.index.insert(key, at);
+        at
     }
 }
 

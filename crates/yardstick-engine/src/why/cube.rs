@@ -22,7 +22,7 @@ use datafusion::prelude::SessionContext;
 use yardstick_core::why::RatioParts;
 use yardstick_core::why::search::{Elements, Fit, Noise};
 
-use super::query::{Keys, Leaf};
+use super::query::{Keys, Leaf, Leaves};
 use crate::eval::EvalError;
 use crate::sources::df_message;
 
@@ -159,7 +159,7 @@ fn sums_sql(leaves: bool) -> Vec<String> {
 /// The leaves as a table: each dimension's value number, then the
 /// [`TERMS`], in batches of 64Ki rows.
 fn leaf_table(
-    leaves: &[Leaf],
+    leaves: &Leaves,
     model: &[(f64, f64)],
     ndims: usize,
 ) -> Result<(SchemaRef, Vec<RecordBatch>), EvalError> {
@@ -173,7 +173,10 @@ fn leaf_table(
     let mut batches = Vec::new();
     for (chunk, at) in leaves.chunks(1 << 16).zip((0..).step_by(1 << 16)) {
         let mut columns: Vec<ArrayRef> = (0..ndims)
-            .map(|d| Arc::new(chunk.iter().map(|l| l.key[d]).collect::<UInt32Array>()) as ArrayRef)
+            .map(|d| {
+                let codes = (at..at + chunk.len()).map(|i| leaves.key(i).get(d).copied().unwrap_or(u32::MAX));
+                Arc::new(codes.collect::<UInt32Array>()) as ArrayRef
+            })
             .collect();
         let model = &model[at..at + chunk.len()];
         let term = |f: &dyn Fn(&Leaf, f64, f64) -> f64| -> ArrayRef {
@@ -236,7 +239,7 @@ fn segment(elements: Elements, x: &dyn Fn(usize) -> f64) -> Segment {
 /// (`model`: each leaf's value and expected value) and its parts, the
 /// ones [`Prune`] keeps, sorted by elements.
 pub(super) async fn segments(
-    leaves: &[Leaf],
+    leaves: &Leaves,
     keys: &Keys,
     model: &[(f64, f64)],
     ndims: usize,

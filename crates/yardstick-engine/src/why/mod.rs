@@ -361,7 +361,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
                 let n: f64 = leaves.iter().map(|l| l.reference_numerator).sum();
                 let d: f64 = leaves.iter().map(|l| l.reference_denominator).sum();
                 let rate = n / d;
-                for l in &mut leaves {
+                for l in leaves.iter_mut() {
                     if rate.is_finite() && rate != 0.0 {
                         l.reference_numerator *= t / rate;
                     } else {
