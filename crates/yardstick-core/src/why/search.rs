@@ -654,6 +654,9 @@ fn search_in(
         Tail::default()
     };
     let mut explained = 0.0;
+    // Leaves whose movement alone made a segment unusual, without standing
+    // out of the noise's tail themselves: their numbers and sums.
+    let mut noise_leaves: Vec<(u32, Fit)> = Vec::new();
     if energy > 0.0 {
         while roots.len() < settings.max_roots && explained < settings.enough * energy {
             let mut best: Option<(usize, f64, f64)> = None;
@@ -682,12 +685,45 @@ fn search_in(
                         (judged > b && !tie) || (tie && candidates[j].elements.len() > c.elements.len())
                     }
                 };
-                if better {
+                // A segment whose movement is a leaf's set aside as noise
+                // is not a root (the leaf's own segment never is one).
+                let one_leafs = |fit: &Fit| {
+                    !leaves.is_leaf(c.elements.len())
+                        && noise_leaves.iter().any(|(leaf, lf)| {
+                            fit.minus(lf).significance_apart(&outside.minus(fit), k, noise)
+                                < settings.significance
+                                && leaves.holds(&c.elements, *leaf)
+                        })
+                };
+                if better && !one_leafs(&fit) {
                     best = Some((i, g, judged));
                 }
             }
             match best {
                 Some((i, g, judged)) if judged > 0.0 && judged >= settings.min_gain * energy => {
+                    // Is its movement one leaf's, a leaf that does not stand
+                    // out of the noise's tail? Then that leaf is set aside
+                    // and the round looks again.
+                    if judge_leaves
+                        && noise_leaves.len() < MOST_NOISE_LEAVES
+                        && !leaves.is_leaf(candidates[i].elements.len())
+                        && let Some(fit) = beside.fit(i)
+                    {
+                        let chosen: Vec<&Elements> =
+                            roots.iter().map(|r| &candidates[r.0].elements).collect();
+                        let rest = outside.minus(&fit);
+                        let strongest = leaves.strongest(&candidates[i].elements, &fit, &chosen, |left| {
+                            left.significance_apart(&rest, k, noise)
+                        });
+                        if let Some((leaf, lf, left)) = strongest
+                            && left < settings.significance
+                            && !tail.stands_out(&lf, k)
+                            && !noise_leaves.iter().any(|n| n.0 == leaf)
+                        {
+                            noise_leaves.push((leaf, lf));
+                            continue;
+                        }
+                    }
                     let (i, g) = widened(i, g, &beside, candidates, &outside, k, noise, settings);
                     roots.push((i, g / energy));
                     explained += g;
@@ -749,6 +785,10 @@ fn search_in(
     out.extend(rest);
     out
 }
+
+/// The most leaves one search sets aside as noise that made a segment
+/// unusual on its own (each costs a look at every leaf and another round).
+const MOST_NOISE_LEAVES: usize = 32;
 
 /// The root chosen, widened while a parent's other leaves (outside the
 /// roots before it) moved unusually in the same direction (the parent

@@ -72,6 +72,8 @@ pub struct Leaves<'a> {
     /// The leaves with a value where nothing (or less than nothing) was
     /// expected.
     unexpected: Vec<u32>,
+    /// Every leaf's value and expected value, by number.
+    model: &'a [(f64, f64)],
     keys: Option<&'a dyn LeafKeys>,
 }
 
@@ -135,7 +137,7 @@ impl Front {
 impl<'a> Leaves<'a> {
     /// The leaves `(v, r)` of a cube over `dims` dimensions, numbered in
     /// this order for `keys`.
-    pub fn of(leaves: &[(f64, f64)], dims: usize, keys: &'a dyn LeafKeys) -> Leaves<'a> {
+    pub fn of(leaves: &'a [(f64, f64)], dims: usize, keys: &'a dyn LeafKeys) -> Leaves<'a> {
         let mut ratios: Vec<(f64, u32)> = leaves
             .iter()
             .zip(0u32..)
@@ -153,6 +155,7 @@ impl<'a> Leaves<'a> {
             dims,
             ratios,
             unexpected,
+            model: leaves,
             keys: Some(keys),
         }
     }
@@ -163,8 +166,43 @@ impl<'a> Leaves<'a> {
             dims: usize::MAX,
             ratios: Vec::new(),
             unexpected: Vec::new(),
+            model: &[],
             keys: None,
         }
+    }
+
+    /// The leaf inside `elements` and outside `roots` whose sums, taken
+    /// from `fit` (the segment's beside the roots), leave the least
+    /// `significance` in what remains: its number, its sums and that
+    /// significance. `None` without the leaves' keys, or when no leaf is
+    /// inside.
+    pub(super) fn strongest(
+        &self,
+        elements: &Elements,
+        fit: &Fit,
+        roots: &[&Elements],
+        significance: impl Fn(&Fit) -> f64,
+    ) -> Option<(u32, Fit, f64)> {
+        let keys = self.keys?;
+        let inside = keys.within(elements);
+        let tests: Vec<Box<dyn Fn(u32) -> bool + '_>> = roots.iter().map(|e| keys.within(e)).collect();
+        let mut best: Option<(u32, Fit, f64)> = None;
+        for (i, (v, r)) in (0u32..).zip(self.model) {
+            if !inside(i) || tests.iter().any(|t| t(i)) {
+                continue;
+            }
+            let leaf = Fit::leaf(*v, *r);
+            let left = significance(&fit.minus(&leaf));
+            if best.as_ref().is_none_or(|b| left < b.2) {
+                best = Some((i, leaf, left));
+            }
+        }
+        best
+    }
+
+    /// Whether leaf number `leaf` lies inside `elements`.
+    pub(super) fn holds(&self, elements: &Elements, leaf: u32) -> bool {
+        self.keys.is_some_and(|keys| keys.within(elements)(leaf))
     }
 
     /// The leaves' keys, when given.

@@ -683,6 +683,48 @@ fn a_leaf_that_vanished_alone_is_unusual_but_not_one_of_many() {
 }
 
 #[test]
+fn a_segment_unusual_only_by_a_leaf_lost_in_the_noise_is_not_a_root() {
+    // 40 × 50 × 3 leaves with 5% noise; thirty vanished, scattered (none
+    // stands out of the others), each taking a third of its `a ∧ b`
+    // (three leaves) with it, and `a5 ∧ b7` fell by half, all three leaves.
+    let eps = normals_from(0x9e37_79b9_7f4a_7c15, 40 * 50 * 3);
+    let vanished: Vec<usize> = (0..30).map(|i| (i * 51 + 20) * 3 + i % 3).collect();
+    let mut leaves = Vec::new();
+    for a in 0..40 {
+        for b in 0..50 {
+            for c in 0..3 {
+                let n = (a * 50 + b) * 3 + c;
+                let r = 100.0 + (n % 89) as f64;
+                let v = if vanished.contains(&n) {
+                    0.0
+                } else if (a, b) == (5, 7) {
+                    0.5 * r * (1.0 + 0.05 * eps[n])
+                } else {
+                    r * (1.0 + 0.05 * eps[n])
+                };
+                leaves.push((vec![format!("a{a}"), format!("b{b}"), format!("c{c}")], v, r));
+            }
+        }
+    }
+    // Each `a ∧ b` holding a vanished leaf moved a third: unusual alone.
+    let (c, total, pairs) = owned_cube(&leaves, 3);
+    let k = normal_factor(&pairs);
+    let noise = normals(&pairs, &[k], Counted::No)[0].1;
+    let holding = c
+        .iter()
+        .filter(|x| x.elements.len() == 2 && x.elements[0].0 == 0 && x.elements[1].0 == 1)
+        .filter(|x| x.fit.v < 0.8 * x.fit.r && x.elements != el(&[(0, "a5"), (1, "b7")]))
+        .collect::<Vec<_>>();
+    assert_eq!(holding.len(), 30);
+    assert!(
+        holding
+            .iter()
+            .all(|x| x.fit.significance_apart(&total.minus(&x.fit), k, noise) >= 100.0)
+    );
+    assert_eq!(unusual_at(&leaves, 3), vec![el(&[(0, "a5"), (1, "b7")])]);
+}
+
+#[test]
 fn a_leaf_that_vanished_beside_a_vanished_value_stands_out_among_the_rest() {
     // The whole of a3 (fifty leaves) vanished, and one leaf elsewhere: the
     // fifty say nothing of that leaf once a3 is a root.
