@@ -193,7 +193,9 @@ whose other segments moved the same way, against the factor of the segments outs
 and the roots, with significance ≥ 25), however little of the gap that is. A single finest \
 segment is a root only when at most 10 of the finest segments outside the roots moved as far in \
 its direction, and the tail of the others beyond the 11th (an exponential in the log, its scale \
-fitted on the 30 after the 11th) expects fewer than 0.05 of them as far.";
+fitted on the 30 after the 11th) expects fewer than 0.05 of them as far. A larger segment that \
+is unusual only by one finest segment inside it (without it, its significance < 100) is a root \
+only when that one is.";
 
 /// Whether the period's leaves count events, which has a noise of its own
 /// ([`Counted`]): whole numbers (a share's successes never more than its
