@@ -269,7 +269,11 @@ impl Fit {
     /// each part of the noise) is `known`.
     fn significance_beside(&self, k: f64, noise: Noise, known: (f64, f64)) -> f64 {
         let tiny = 1e-12 * self.vv.max(self.rr * k * k);
-        if self.rr <= tiny || self.r4 <= 0.0 {
+        // `Σr⁴` matters to least squares alone. Beside a root it is the
+        // difference of two large sums, which can round to nothing or less
+        // for a small rest (a leaf of 0.07 beside one of 844: 5·10¹¹ less
+        // 5·10¹¹); read there, it made the rest infinitely unusual.
+        if self.rr <= tiny || (!self.by_sums() && self.r4 <= 0.0) {
             return if self.vv > tiny { f64::INFINITY } else { 0.0 };
         }
         let lf = self.log_factor(k);

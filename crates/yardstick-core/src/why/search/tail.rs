@@ -192,7 +192,14 @@ impl<'a> Leaves<'a> {
                 continue;
             }
             let leaf = Fit::leaf(*v, *r);
-            let left = significance(&fit.minus(&leaf));
+            let rest = fit.minus(&leaf);
+            // Nothing left but the sums' rounding: nothing moved.
+            let rounding = |left: f64, all: f64| left.abs() <= 1e-9 * all.abs();
+            let left = if rounding(rest.rr, fit.rr) && rounding(rest.vv, fit.vv) {
+                0.0
+            } else {
+                significance(&rest)
+            };
             if best.as_ref().is_none_or(|b| left < b.2) {
                 best = Some((i, leaf, left));
             }

@@ -601,3 +601,24 @@ fn a_leaf_counts_the_leaves_outside_the_roots_that_moved_as_far_itself_included(
 }
 
 mod unusual;
+
+#[test]
+fn a_small_rest_beside_a_large_leaf_is_judged_by_its_own_movement_not_the_rounding() {
+    // A segment of a leaf of hundreds (inside a root) and one of 0.07 that
+    // moved 2.7% against noise of 4%: beside the root, only the small one
+    // is left, and its `Σr⁴` is the difference of two sums of 10¹¹.
+    let mut rounded_away = 0;
+    for i in 0..200 {
+        let big = 300.0 + 3.7 * f64::from(i);
+        let mut segment = Fit::leaf(0.6 * big, big);
+        segment.add(&Fit::leaf(0.06795, 0.06618));
+        let rest = segment.minus(&Fit::leaf(0.6 * big, big));
+        if rest.r4 <= 0.0 {
+            rounded_away += 1;
+        }
+        let s = rest.significance(1.0, Noise::level(0.04));
+        assert!(s < 1.0, "{big}: {s}");
+    }
+    // The case the guard is for occurs among these sizes.
+    assert!(rounded_away > 0);
+}
