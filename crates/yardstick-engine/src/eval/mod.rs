@@ -471,13 +471,13 @@ impl Evaluator<'_> {
             .ok_or_else(|| EvalError::Internal(format!("measure `{id}` vanished after checking")))
     }
 
+    /// The query planned, its errors in `context`.
+    async fn plan(&self, sql: &str, context: &str) -> Result<datafusion::dataframe::DataFrame, EvalError> {
+        self.catalog.ctx.sql(sql).await.map_err(|e| data_err(context, &e))
+    }
+
     pub(crate) async fn collect(&self, sql: &str, context: &str) -> Result<Vec<RecordBatch>, EvalError> {
-        let df = self
-            .catalog
-            .ctx
-            .sql(sql)
-            .await
-            .map_err(|e| data_err(context, &e))?;
+        let df = self.plan(sql, context).await?;
         df.collect().await.map_err(|e| data_err(context, &e))
     }
 
@@ -491,12 +491,7 @@ impl Evaluator<'_> {
         mut each: impl FnMut(&RecordBatch) -> Result<(), EvalError>,
     ) -> Result<(), EvalError> {
         use futures::StreamExt;
-        let df = self
-            .catalog
-            .ctx
-            .sql(sql)
-            .await
-            .map_err(|e| data_err(context, &e))?;
+        let df = self.plan(sql, context).await?;
         let mut stream = df.execute_stream().await.map_err(|e| data_err(context, &e))?;
         while let Some(batch) = stream.next().await {
             each(&batch.map_err(|e| data_err(context, &e))?)?;
