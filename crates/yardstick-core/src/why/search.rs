@@ -194,6 +194,14 @@ impl Fit {
         self.r > 0.0
     }
 
+    /// Whether these sums, what is left of `whole` once parts of it are
+    /// taken away, are nothing but the rounding of that subtraction
+    /// (sums in another order).
+    pub(super) fn only_rounding_of(&self, whole: &Fit) -> bool {
+        let rounding = |left: f64, all: f64| left.abs() <= 1e-9 * all.abs();
+        rounding(self.rr, whole.rr) && rounding(self.vv, whole.vv)
+    }
+
     /// The segment's own factor against normal, as a log (0 when nothing
     /// was expected here or normal is no value at all).
     fn log_factor(&self, k: f64) -> f64 {

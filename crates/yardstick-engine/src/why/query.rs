@@ -246,7 +246,7 @@ impl LeafKeys for LeafIndex<'_> {
         match self.codes(elements) {
             Some(codes) => Box::new(move |i| {
                 let key = self.leaves.key(i as usize);
-                !key.is_empty() && codes.iter().all(|(d, c)| key.get(*d) == Some(c))
+                (i as usize) < self.leaves.len() && codes.iter().all(|(d, c)| key.get(*d) == Some(c))
             }),
             // A value never met: no leaf holds it.
             None => Box::new(|_| false),

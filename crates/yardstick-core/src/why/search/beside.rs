@@ -83,10 +83,7 @@ impl<'a> Beside<'a> {
         match self.rest[i] {
             Rest::Whole => Some(*whole),
             Rest::Unmeasured => None,
-            Rest::Less(fit) => {
-                let rounding = |left: f64, all: f64| left.abs() <= 1e-9 * all.abs();
-                (!(rounding(fit.rr, whole.rr) && rounding(fit.vv, whole.vv))).then_some(fit)
-            }
+            Rest::Less(fit) => (!fit.only_rounding_of(whole)).then_some(fit),
         }
     }
 

@@ -194,8 +194,7 @@ impl<'a> Leaves<'a> {
             let leaf = Fit::leaf(*v, *r);
             let rest = fit.minus(&leaf);
             // Nothing left but the sums' rounding: nothing moved.
-            let rounding = |left: f64, all: f64| left.abs() <= 1e-9 * all.abs();
-            let left = if rounding(rest.rr, fit.rr) && rounding(rest.vv, fit.vv) {
+            let left = if rest.only_rounding_of(fit) {
                 0.0
             } else {
                 significance(&rest)
