@@ -193,7 +193,9 @@ whose other segments moved the same way, against the factor of the segments outs
 and the roots, with significance ≥ 25), however little of the gap that is. A single finest \
 segment is a root only when at most 10 of the finest segments outside the roots moved as far in \
 its direction, and the tail of the others beyond the 11th (an exponential in the log, its scale \
-fitted on the 30 after the 11th) expects fewer than 0.05 of them as far. A larger segment that \
+fitted on the 30 after the 11th) expects fewer than 0.05 of them as far; one that came to \
+nothing (or less, or under a thousandth of normal) and one that came where nothing was expected \
+moved as far, the two ways, and are counted together. A larger segment that \
 is unusual only by one finest segment inside it (without it, its significance < 100) is a root \
 only when that one is.";
 

@@ -28,6 +28,16 @@
 //! to fit a tail (fewer than [`MIN_SPAN`] beyond the `most + 1`-th), the
 //! count alone decides. The leaves where nothing was expected are judged
 //! by their count alone: they have no ratio to measure a tail on.
+//!
+//! A leaf where something came though nothing was expected, and one
+//! where nothing (or less than nothing, or under [`FLOOR`] of normal) came
+//! though something was, moved as far as a leaf can, the two ways: its
+//! forecast broke down. Noise that breaks forecasts one way breaks them
+//! the other (an error beyond −100% leaves nothing expected, or nothing
+//! come, depending on which side erred), so the two are counted together:
+//! such a leaf stands out only when at most `most` of the leaves outside
+//! the roots broke down, either way. Over millions of leaves under a noise
+//! of a quarter, a handful break down each way, and none is a cause.
 
 use super::{Elements, FLOOR, Fit};
 
@@ -273,23 +283,26 @@ impl Tail {
     /// `k`, itself included — counted up to `most + 1`, which stands for
     /// more than `most`. Below `FLOOR · k` every factor is the same
     /// movement (a leaf that vanished and one that went below nothing
-    /// moved alike), as in [`Fit::significance`].
+    /// moved alike), as in [`Fit::significance`]; and a leaf where nothing
+    /// was expected moved as far, the other way: each is a forecast that
+    /// broke down, and they are counted together (see the module docs).
     pub(super) fn as_far(&self, leaf: &Fit, k: f64) -> usize {
         let more = self.most + 1;
+        let floor = FLOOR * k;
+        // The leaves whose forecast broke down, one way or the other.
+        let broke =
+            || self.unexpected.found.len() + self.low.found.iter().take_while(|(x, _)| *x <= floor).count();
         if leaf.r <= 0.0 {
-            return if leaf.v != 0.0 {
-                self.unexpected.found.len()
-            } else {
-                0
-            };
+            return if leaf.v != 0.0 { broke().min(more) } else { 0 };
         }
         let q = leaf.v / leaf.r;
         if !q.is_finite() || q == k {
             return more;
         }
-        let n = if q < k {
-            let t = q.max(FLOOR * k);
-            self.low.found.iter().take_while(|(x, _)| *x <= t).count()
+        let n = if q < k && q <= floor {
+            broke()
+        } else if q < k {
+            self.low.found.iter().take_while(|(x, _)| *x <= q).count()
         } else {
             self.high.found.iter().take_while(|(x, _)| *x >= q).count()
         };

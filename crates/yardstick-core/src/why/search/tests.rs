@@ -571,16 +571,19 @@ fn a_leaf_counts_the_leaves_outside_the_roots_that_moved_as_far_itself_included(
     let all = leaves.tail(8);
     let far = |v: f64, r: f64| all.as_far(&Fit::leaf(v, r), 1.0);
     assert_eq!(far(50.0, 100.0), 3, "0.5, and the two at or below nothing");
-    assert_eq!(far(0.0, 7.0), 2, "vanished and below nothing move alike");
-    assert_eq!(far(-5.0, 5.0), 2);
+    // Vanished, below nothing and new where nothing was expected: each a
+    // forecast that broke down.
+    assert_eq!(far(0.0, 7.0), 3, "vanished, below nothing and new");
+    assert_eq!(far(-5.0, 5.0), 3);
+    assert_eq!(far(3.0, 0.0), 3);
     assert_eq!(far(20.0, 10.0), 1);
     assert_eq!(far(11.0, 10.0), 2);
-    assert_eq!(far(3.0, 0.0), 1, "the one new leaf");
     assert_eq!(far(10.0, 10.0), 9, "no movement: more than eight");
     // Counted up to one more than asked.
     let two = leaves.tail(2);
     assert_eq!(two.as_far(&Fit::leaf(90.0, 100.0), 1.0), 3);
-    assert!(two.stands_out(&Fit::leaf(0.0, 7.0), 1.0));
+    assert!(two.stands_out(&Fit::leaf(20.0, 10.0), 1.0));
+    assert!(!two.stands_out(&Fit::leaf(0.0, 7.0), 1.0), "three broke down");
     assert!(!two.stands_out(&Fit::leaf(50.0, 100.0), 1.0));
     // Beside the root x = "y": the first four leaves.
     let y = el(&[(0, "y")]);

@@ -87,6 +87,28 @@ fn a_leaf_that_vanished_alone_is_unusual_but_not_one_of_many() {
 }
 
 #[test]
+fn leaves_whose_forecast_broke_down_either_way_are_counted_together() {
+    // Six leaves vanished and six appeared where nothing was expected,
+    // scattered: six of either alone are few enough to name, twelve that
+    // broke down are not.
+    let gone: Vec<usize> = (0..6).map(|i| i * 301 + 7).collect();
+    let new: Vec<usize> = (0..6).map(|i| i * 293 + 150).collect();
+    let with = |gone: &[usize], new: &[usize]| {
+        let mut leaves = noisy_leaves(gone);
+        for n in new {
+            leaves[*n].1 = 40.0 + *n as f64 / 100.0;
+            leaves[*n].2 = 0.0;
+        }
+        leaves
+    };
+    assert_eq!(unusual_roots(&with(&gone, &[])).len(), 6);
+    assert_eq!(unusual_roots(&with(&[], &new)).len(), 6);
+    assert_eq!(unusual_roots(&with(&gone, &new)), Vec::<Elements>::new());
+    // One of each is two causes.
+    assert_eq!(unusual_roots(&with(&gone[..1], &new[..1])).len(), 2);
+}
+
+#[test]
 fn a_segment_unusual_only_by_a_leaf_lost_in_the_noise_is_not_a_root() {
     // 40 × 50 × 3 leaves with 5% noise; thirty vanished, scattered (none
     // stands out of the others), each taking a third of its `a ∧ b`
@@ -175,8 +197,17 @@ fn the_tail_kept_root_by_root_counts_as_its_definition() {
                     .any(|e| e.iter().all(|(d, v)| v.as_deref() == Some(l.0[*d].as_str())))
             })
             .collect();
-        let n = if leaf.r <= 0.0 {
-            outside.iter().filter(|l| l.2 <= 0.0 && l.1 != 0.0).count()
+        // Nothing came where something was expected, or something where
+        // nothing was: the forecast broke down, either way.
+        let broke = |l: &&&(Vec<String>, f64, f64)| {
+            if l.2 <= 0.0 {
+                l.1 != 0.0
+            } else {
+                l.1 / l.2 <= FLOOR * k
+            }
+        };
+        let n = if leaf.r <= 0.0 || leaf.v / leaf.r <= FLOOR * k {
+            outside.iter().filter(broke).count()
         } else {
             let q = leaf.v / leaf.r;
             outside
@@ -184,7 +215,7 @@ fn the_tail_kept_root_by_root_counts_as_its_definition() {
                 .filter(|l| l.2 > 0.0)
                 .filter(|l| {
                     let x = l.1 / l.2;
-                    if q < k { x <= q.max(FLOOR * k) } else { x >= q }
+                    if q < k { x <= q } else { x >= q }
                 })
                 .count()
         };
