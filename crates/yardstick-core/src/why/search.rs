@@ -28,7 +28,10 @@
 //! widened to its parent (one dimension fewer) when the parent's other
 //! leaves also moved unusually, in the same direction: `bitrate=4000`
 //! rather than `bitrate=4000 ∧ device=android` when every device at that
-//! bitrate dropped, android most. A segment's movement is *unusual* when
+//! bitrate dropped, android most — but not when the rest's movement is
+//! that of a few other children (`device=ios` at that bitrate collapsed
+//! too, the other devices did not move): each of those is a root of its
+//! own ([`widen`]). A segment's movement is *unusual* when
 //! its own factor is far from normal against the leaves' noise
 //! ([`Fit::significance`], at least [`Settings::significance`] for a root
 //! of its own, [`Settings::widen`] to widen one already found). The noise
@@ -67,10 +70,12 @@
 
 mod beside;
 mod tail;
+mod widen;
 
 use beside::{Beside, Index};
 use tail::Tail;
 pub use tail::{LeafKeys, Leaves};
+use widen::{Values, widened};
 
 /// The dimension values a segment fixes: `(dimension index, value)`,
 /// sorted by dimension; `None` is SQL's NULL (a value of its own). A value
@@ -655,6 +660,8 @@ fn search_in(
     let unusual = settings.roots == Roots::Unusual;
     let mut roots: Vec<(usize, f64)> = Vec::new();
     let mut beside = Beside::new(candidates, index);
+    // Each dimension's values, looked up when a root is first widened.
+    let values = Values::of(candidates);
     // The leaves outside the roots chosen.
     let mut outside = *total;
     // The leaves outside the roots, when a leaf may be a root.
@@ -736,7 +743,7 @@ fn search_in(
                             continue;
                         }
                     }
-                    let (i, g) = widened(i, g, &beside, candidates, &outside, k, noise, settings);
+                    let (i, g) = widened(i, g, &beside, &values, &outside, k, noise, settings);
                     roots.push((i, g / energy));
                     explained += g;
                     if let Some(fit) = beside.fit(i) {
@@ -801,68 +808,6 @@ fn search_in(
 /// The most leaves one search sets aside as noise that made a segment
 /// unusual on its own (each costs a look at every leaf and another round).
 const MOST_NOISE_LEAVES: usize = 32;
-
-/// The root chosen, widened while a parent's other leaves (outside the
-/// roots before it) moved unusually in the same direction (the parent
-/// explaining most, when several did): its index and what it explains
-/// beside the roots before it. `outside`: the leaves outside the roots
-/// before it. Read as [`Roots::Unusual`], the other leaves are judged
-/// against the factor of the leaves outside the parent and the roots
-/// rather than the median's: a parent of a million leaves whose median is
-/// a little off its sums is not unusual for it.
-#[allow(clippy::too_many_arguments)]
-fn widened(
-    mut i: usize,
-    mut g: f64,
-    beside: &Beside<'_>,
-    candidates: &[Candidate],
-    outside: &Fit,
-    k: f64,
-    noise: Noise,
-    settings: &Settings,
-) -> (usize, f64) {
-    loop {
-        let c = &candidates[i];
-        // Judged beside the roots before it, as the root itself was.
-        let Some(own) = beside.fit(i) else {
-            return (i, g);
-        };
-        let mut up: Option<(usize, f64)> = None;
-        for drop in 0..c.elements.len() {
-            if c.elements.len() < 2 {
-                break;
-            }
-            let mut parent = c.elements.clone();
-            parent.remove(drop);
-            let Some(j) = beside.index().get(&parent) else {
-                continue;
-            };
-            let Some(fit) = beside.fit(j) else {
-                continue;
-            };
-            let rest = fit.minus(&own);
-            let lf = rest.log_factor(k);
-            let significance = match settings.roots {
-                Roots::Unusual => rest.significance(outside.minus(&fit).factor().unwrap_or(k), noise),
-                Roots::Explain => rest.significance(k, noise),
-            };
-            if lf == 0.0 || (lf > 0.0) != (own.log_factor(k) > 0.0) || significance < settings.widen {
-                continue;
-            }
-            let gj = fit.gain(k);
-            if up.is_none_or(|(_, best)| gj > best) {
-                up = Some((j, gj));
-            }
-        }
-        match up {
-            Some((j, gj)) => {
-                i = j;
-                g = gj;
-            }
-            None => return (i, g),
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests;

@@ -298,6 +298,44 @@ fn a_root_widens_to_its_parent_when_the_rest_of_it_moved_too() {
     assert_eq!(roots(&only), vec![el(&[(0, "EU"), (1, "p2")])]);
 }
 
+#[test]
+fn a_root_does_not_widen_to_a_parent_whose_rest_moved_through_one_other_child() {
+    // EU ∧ p2 and EU ∧ p7 vanished, of ten partners: beside EU ∧ p2, the
+    // rest of EU lost a ninth, all of it EU ∧ p7's.
+    let partners: Vec<String> = (0..10).map(|p| format!("p{p}")).collect();
+    let leaves = |f: &dyn Fn(&str, &str) -> f64| -> Vec<(Vec<&str>, f64, f64)> {
+        let mut out = Vec::new();
+        for a in ["EU", "US"] {
+            for b in &partners {
+                for c in ["w", "x"] {
+                    out.push((vec![a, b.as_str(), c], 100.0 * f(a, b), 100.0));
+                }
+            }
+        }
+        out
+    };
+    let two = leaves(&|a, b| {
+        if a == "EU" && (b == "p2" || b == "p7") {
+            0.0
+        } else {
+            1.0
+        }
+    });
+    let mut found = roots(&two);
+    found.sort();
+    assert_eq!(
+        found,
+        vec![el(&[(0, "EU"), (1, "p2")]), el(&[(0, "EU"), (1, "p7")])]
+    );
+    // The rest of EU lost a fifth besides: EU moved, and it is the root.
+    let spread = leaves(&|a, b| match (a, b) {
+        ("EU", "p2" | "p7") => 0.0,
+        ("EU", _) => 0.8,
+        _ => 1.0,
+    });
+    assert_eq!(roots(&spread), vec![el(&[(0, "EU")])]);
+}
+
 /// Leaves that move by a few percent each (a fixed pseudo-random
 /// pattern), EU halving, and one tiny leaf vanishing.
 fn noisy_with_a_small_collapse() -> Vec<(Vec<&'static str>, f64, f64)> {

@@ -1,0 +1,180 @@
+//! Widening a root to its parent when the parent's other leaves moved
+//! with it — and not when only a few of the parent's other children did.
+//!
+//! A root `S` (`bitrate=4000 ∧ device=android`) is widened to a parent
+//! `P` (`bitrate=4000`) when the rest of `P`, its leaves outside `S` and
+//! the roots before it, moved unusually in the same direction: every
+//! device at that bitrate dropped, android most. But the rest's movement
+//! may be one sibling's (`P ∧ device=ios` collapsed, the other 23 devices
+//! did not move): the parent did not move, two of its children did, and
+//! each is a root of its own. So the siblings carrying the rest's
+//! movement are peeled off, the strongest first (the one whose removal
+//! leaves the least movement); when the rest is ordinary after fewer than
+//! half of the siblings are peeled, the root is not widened to that
+//! parent — the siblings peeled are found in the rounds that follow. With
+//! one sibling or two, that is never: two of three children that moved
+//! are the parent's movement, said in fewer words.
+
+use std::cell::OnceCell;
+
+use super::beside::Beside;
+use super::{Candidate, Elements, Fit, Noise, Roots, Settings, Value};
+
+/// Each dimension's values, from the candidates fixing one dimension:
+/// looked up the first time a root is widened, as most searches never
+/// widen one.
+pub(super) struct Values<'a> {
+    candidates: &'a [Candidate],
+    by_dimension: OnceCell<Vec<Vec<Value>>>,
+}
+
+impl<'a> Values<'a> {
+    pub(super) fn of(candidates: &'a [Candidate]) -> Values<'a> {
+        Values {
+            candidates,
+            by_dimension: OnceCell::new(),
+        }
+    }
+
+    /// The values of dimension `d` that a segment fixing it alone has.
+    fn of_dimension(&self, d: usize) -> &[Value] {
+        let all = self.by_dimension.get_or_init(|| {
+            let mut all: Vec<Vec<Value>> = Vec::new();
+            for c in self.candidates {
+                if let [(dim, value)] = c.elements.as_slice() {
+                    if all.len() <= *dim {
+                        all.resize(dim + 1, Vec::new());
+                    }
+                    all[*dim].push(value.clone());
+                }
+            }
+            all
+        });
+        all.get(d).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The root chosen, widened while a parent's other leaves (outside the
+/// roots before it) moved unusually in the same direction, and not
+/// through a few of the parent's other children alone (see the module
+/// docs; the parent explaining most, when several qualify): its index and
+/// what it explains beside the roots before it. `outside`: the leaves
+/// outside the roots before it. Read as [`Roots::Unusual`], the other
+/// leaves are judged against the factor of the leaves outside the parent
+/// and the roots rather than the median's: a parent of a million leaves
+/// whose median is a little off its sums is not unusual for it.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn widened(
+    mut i: usize,
+    mut g: f64,
+    beside: &Beside<'_>,
+    values: &Values<'_>,
+    outside: &Fit,
+    k: f64,
+    noise: Noise,
+    settings: &Settings,
+) -> (usize, f64) {
+    let candidates = values.candidates;
+    loop {
+        let c = &candidates[i];
+        // Judged beside the roots before it, as the root itself was.
+        let Some(own) = beside.fit(i) else {
+            return (i, g);
+        };
+        let up_own = own.log_factor(k) > 0.0;
+        let mut up: Option<(usize, f64)> = None;
+        for drop in 0..c.elements.len() {
+            if c.elements.len() < 2 {
+                break;
+            }
+            let mut parent = c.elements.clone();
+            parent.remove(drop);
+            let Some(j) = beside.index().get(&parent) else {
+                continue;
+            };
+            let Some(fit) = beside.fit(j) else {
+                continue;
+            };
+            let against = match settings.roots {
+                Roots::Unusual => outside.minus(&fit).factor().unwrap_or(k),
+                Roots::Explain => k,
+            };
+            // Whether leaves moved unusually in the root's direction.
+            let moved = |rest: &Fit| {
+                let lf = rest.log_factor(k);
+                lf != 0.0 && (lf > 0.0) == up_own && rest.significance(against, noise) >= settings.widen
+            };
+            let rest = fit.minus(&own);
+            if !moved(&rest) {
+                continue;
+            }
+            let siblings = siblings(&c.elements, drop, values, beside);
+            let significance = |rest: &Fit| rest.significance(against, noise);
+            if carried_by_few(rest, &siblings, settings.max_roots, moved, significance) {
+                continue;
+            }
+            let gj = fit.gain(k);
+            if up.is_none_or(|(_, best)| gj > best) {
+                up = Some((j, gj));
+            }
+        }
+        match up {
+            Some((j, gj)) => {
+                i = j;
+                g = gj;
+            }
+            None => return (i, g),
+        }
+    }
+}
+
+/// The sums, beside the roots, of the other children of the parent that
+/// `elements` has without its `drop`-th element: the segments fixing
+/// another value there, among the candidates and measurable beside the
+/// roots.
+fn siblings(elements: &Elements, drop: usize, values: &Values<'_>, beside: &Beside<'_>) -> Vec<Fit> {
+    let (d, own) = &elements[drop];
+    let mut sibling = elements.clone();
+    values
+        .of_dimension(*d)
+        .iter()
+        .filter(|v| *v != own)
+        .filter_map(|v| {
+            sibling[drop].1.clone_from(v);
+            beside.index().get(&sibling).and_then(|s| beside.fit(s))
+        })
+        .collect()
+}
+
+/// Whether `rest`'s movement is that of fewer than half of `siblings`
+/// (the children making it up), and of at most `most` (the roots a search
+/// names): peeled off one at a time, the one leaving the least
+/// `significance` first, the rest stops having `moved` before half of
+/// them are gone.
+fn carried_by_few(
+    mut rest: Fit,
+    siblings: &[Fit],
+    most: usize,
+    moved: impl Fn(&Fit) -> bool,
+    significance: impl Fn(&Fit) -> f64,
+) -> bool {
+    let mut left: Vec<Fit> = siblings.to_vec();
+    let mut peeled = 0;
+    while peeled < most && 2 * (peeled + 1) < siblings.len() {
+        let Some((at, without)) = left
+            .iter()
+            .enumerate()
+            .map(|(at, s)| (at, rest.minus(s)))
+            .min_by(|a, b| significance(&a.1).total_cmp(&significance(&b.1)))
+        else {
+            return false;
+        };
+        left.swap_remove(at);
+        rest = without;
+        peeled += 1;
+        if !moved(&rest) {
+            return true;
+        }
+    }
+    false
+}
