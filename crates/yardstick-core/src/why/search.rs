@@ -56,6 +56,10 @@
 //! segment of millions of leaves unusual. A single leaf must also stand
 //! out among the leaves outside the roots ([`Leaves`]): over millions of
 //! them, the noise's tail holds hundreds that moved as far as any cause.
+//! And a larger segment unusual only by one leaf that does not stand out
+//! (without it, its significance falls below [`Settings::significance`]
+//! and its other leaves did not move its way beyond [`Settings::widen`])
+//! is no root: the leaf is set aside as noise and the round looks again.
 //!
 //! What is normal is ambiguous when more than half of the reference moved
 //! together (a collapse of the biggest team): [`search_normal`] tries both
@@ -707,11 +711,10 @@ fn search_in(
                 // A segment whose movement is a leaf's set aside as noise
                 // is not a root (the leaf's own segment never is one).
                 let one_leafs = |fit: &Fit| {
+                    let rest = outside.minus(fit);
                     !leaves.is_leaf(c.elements.len())
                         && noise_leaves.iter().any(|(leaf, lf)| {
-                            fit.minus(lf).significance_apart(&outside.minus(fit), k, noise)
-                                < settings.significance
-                                && leaves.holds(&c.elements, *leaf)
+                            only_by(fit, lf, &rest, k, noise, settings) && leaves.holds(&c.elements, *leaf)
                         })
                 };
                 if better && !one_leafs(&fit) {
@@ -734,8 +737,8 @@ fn search_in(
                         let strongest = leaves.strongest(&candidates[i].elements, &fit, &chosen, |left| {
                             left.significance_apart(&rest, k, noise)
                         });
-                        if let Some((leaf, lf, left)) = strongest
-                            && left < settings.significance
+                        if let Some((leaf, lf, _)) = strongest
+                            && only_by(&fit, &lf, &rest, k, noise, settings)
                             && !tail.stands_out(&lf, k)
                             && !noise_leaves.iter().any(|n| n.0 == leaf)
                         {
@@ -803,6 +806,20 @@ fn search_in(
     rest.sort_unstable_by(order);
     out.extend(rest);
     out
+}
+
+/// Whether a segment's movement (`fit`, beside the roots) is that of
+/// `leaf` alone: without it, what is left is not unusual on its own
+/// against `rest` (the leaves outside the segment and the roots), and did
+/// not move the segment's way beyond the bar of widening either — the
+/// segment's other leaves did not move with its largest.
+fn only_by(fit: &Fit, leaf: &Fit, rest: &Fit, k: f64, noise: Noise, settings: &Settings) -> bool {
+    let without = fit.minus(leaf);
+    let left = without.significance_apart(rest, k, noise);
+    let against = rest.factor().unwrap_or(k);
+    let (own, theirs) = (fit.log_factor(against), without.log_factor(against));
+    let with_it = left >= settings.widen && theirs != 0.0 && (theirs > 0.0) == (own > 0.0);
+    left < settings.significance && !with_it
 }
 
 /// The most leaves one search sets aside as noise that made a segment

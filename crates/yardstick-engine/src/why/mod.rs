@@ -199,8 +199,8 @@ its direction, and the tail of the others beyond the 11th (an exponential in the
 fitted on the 30 after the 11th) expects fewer than 0.05 of them as far; one that came to \
 nothing (or less, or under a thousandth of normal) and one that came where nothing was expected \
 moved as far, the two ways, and are counted together. A larger segment that \
-is unusual only by one finest segment inside it (without it, its significance < 100) is a root \
-only when that one is.";
+is unusual only by one finest segment inside it (without it, its significance < 100, and its \
+others did not move its way with significance ≥ 25) is a root only when that one is.";
 
 /// Whether the period's leaves count events, which has a noise of its own
 /// ([`Counted`]): whole numbers (a share's successes never more than its

@@ -151,6 +151,46 @@ fn a_segment_unusual_only_by_a_leaf_lost_in_the_noise_is_not_a_root() {
 }
 
 #[test]
+fn a_segment_whose_other_leaves_moved_with_its_largest_is_a_root() {
+    // 40 × 50 × 3 leaves with 5% noise, thirty vanished and scattered (so
+    // no leaf that fell by a third stands out), and `a5 ∧ b7` fell by a
+    // third, all three of its leaves (100, 100 and 10).
+    let eps = normals_from(0x9e37_79b9_7f4a_7c15, 40 * 50 * 3);
+    let vanished: Vec<usize> = (0..30).map(|i| (i * 51 + 20) * 3 + i % 3).collect();
+    let mut leaves = Vec::new();
+    for a in 0..40 {
+        for b in 0..50 {
+            for c in 0..3 {
+                let n = (a * 50 + b) * 3 + c;
+                let r = if (a, b, c) == (5, 7, 2) { 10.0 } else { 100.0 };
+                let v = if vanished.contains(&n) {
+                    0.0
+                } else if (a, b) == (5, 7) {
+                    0.68 * r
+                } else {
+                    r * (1.0 + 0.05 * eps[n])
+                };
+                leaves.push((vec![format!("a{a}"), format!("b{b}"), format!("c{c}")], v, r));
+            }
+        }
+    }
+    // Without a leaf of 100, `a5 ∧ b7` is not unusual enough to be a root
+    // of its own; but its other leaves fell with it.
+    let (c, total, pairs) = owned_cube(&leaves, 3);
+    let k = normal_factor(&pairs);
+    let noise = normals(&pairs, &[k], Counted::No)[0].1;
+    let ab = el(&[(0, "a5"), (1, "b7")]);
+    let seg = c.iter().find(|x| x.elements == ab).expect("a5 ∧ b7").fit;
+    let rest = total.minus(&seg);
+    assert!(seg.significance_apart(&rest, k, noise) >= 100.0);
+    let left = seg
+        .minus(&Fit::leaf(68.0, 100.0))
+        .significance_apart(&rest, k, noise);
+    assert!((25.0..100.0).contains(&left), "{left}");
+    assert_eq!(unusual_at(&leaves, 3), vec![ab]);
+}
+
+#[test]
 fn a_leaf_that_vanished_beside_a_vanished_value_stands_out_among_the_rest() {
     // The whole of a3 (fifty leaves) vanished, and one leaf elsewhere: the
     // fifty say nothing of that leaf once a3 is a root.
