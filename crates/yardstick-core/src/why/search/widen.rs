@@ -81,7 +81,6 @@ pub(super) fn widened(
         let Some(own) = beside.fit(i) else {
             return (i, g);
         };
-        let up_own = own.log_factor(k) > 0.0;
         let mut up: Option<(usize, f64)> = None;
         for drop in 0..c.elements.len() {
             if c.elements.len() < 2 {
@@ -99,9 +98,13 @@ pub(super) fn widened(
                 Roots::Unusual => outside.minus(&fit).factor().unwrap_or(k),
                 Roots::Explain => k,
             };
-            // Whether leaves moved unusually in the root's direction.
+            // Whether leaves moved unusually in the root's direction, both
+            // from what they are judged against: a rest above the leaves
+            // outside the parent did not fall with a root below them,
+            // however far below normal both are.
+            let up_own = own.log_factor(against) > 0.0;
             let moved = |rest: &Fit| {
-                let lf = rest.log_factor(k);
+                let lf = rest.log_factor(against);
                 lf != 0.0 && (lf > 0.0) == up_own && rest.significance(against, noise) >= settings.widen
             };
             let rest = fit.minus(&own);

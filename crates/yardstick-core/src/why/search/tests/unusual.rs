@@ -191,6 +191,33 @@ fn a_segment_whose_other_leaves_moved_with_its_largest_is_a_root() {
 }
 
 #[test]
+fn a_root_below_the_leaves_outside_its_parent_does_not_widen_to_a_rest_above_them() {
+    // 10 × 10 × 40 leaves: a4 ∧ d4 vanished, a2 ∧ d8 halved (found
+    // second), the rest of d4 moved 0.2% down, everything else nothing.
+    // Beside a4 ∧ d4, the leaves outside d4 moved 0.56% down (a2 ∧ d8):
+    // the rest of d4 is below normal but above them, and did not fall
+    // with a4 ∧ d4 as far as they say.
+    let mut leaves = Vec::new();
+    for a in 0..10 {
+        for d in 0..10 {
+            for e in 0..40 {
+                let v = match (a, d) {
+                    (4, 4) => 0.0,
+                    (2, 8) => 50.0,
+                    (_, 4) => 99.8,
+                    _ => 100.0,
+                };
+                leaves.push((vec![format!("a{a}"), format!("d{d}"), format!("e{e}")], v, 100.0));
+            }
+        }
+    }
+    assert_eq!(
+        unusual_at(&leaves, 3),
+        vec![el(&[(0, "a2"), (1, "d8")]), el(&[(0, "a4"), (1, "d4")])]
+    );
+}
+
+#[test]
 fn a_leaf_that_vanished_beside_a_vanished_value_stands_out_among_the_rest() {
     // The whole of a3 (fifty leaves) vanished, and one leaf elsewhere: the
     // fifty say nothing of that leaf once a3 is a root.
