@@ -336,6 +336,43 @@ fn a_root_does_not_widen_to_a_parent_whose_rest_moved_through_one_other_child() 
     assert_eq!(roots(&spread), vec![el(&[(0, "EU")])]);
 }
 
+#[test]
+fn a_root_widens_when_the_few_children_carrying_most_of_the_rest_moved() {
+    // In EU, p0 (3000 a leaf) vanished and p1 and p2 (1000 each) lost a
+    // fifth: most of the rest of EU, by reference; the seven small
+    // partners (50 each) did not move. EU moved.
+    let partners: Vec<String> = (0..10).map(|p| format!("p{p}")).collect();
+    let mut leaves: Vec<(Vec<&str>, f64, f64)> = Vec::new();
+    for a in ["EU", "US"] {
+        for (i, b) in partners.iter().enumerate() {
+            for c in ["w", "x"] {
+                let r = match i {
+                    0 => 3000.0,
+                    1 | 2 => 1000.0,
+                    _ => 50.0,
+                };
+                let v = match (a, i) {
+                    ("EU", 0) => 0.0,
+                    ("EU", 1 | 2) => 0.8 * r,
+                    _ => r,
+                };
+                leaves.push((vec![a, b.as_str(), c], v, r));
+            }
+        }
+    }
+    // EU ∧ p0 alone explains more than EU.
+    let (c, _) = cube(&leaves, 3);
+    let gain = |e: &Elements| {
+        c.iter()
+            .find(|x| &x.elements == e)
+            .expect("a segment")
+            .fit
+            .gain(1.0)
+    };
+    assert!(gain(&el(&[(0, "EU"), (1, "p0")])) * 0.95 > gain(&el(&[(0, "EU")])));
+    assert_eq!(roots(&leaves), vec![el(&[(0, "EU")])]);
+}
+
 /// Leaves that move by a few percent each (a fixed pseudo-random
 /// pattern), EU halving, and one tiny leaf vanishing.
 fn noisy_with_a_small_collapse() -> Vec<(Vec<&'static str>, f64, f64)> {

@@ -9,11 +9,12 @@
 //! did not move): the parent did not move, two of its children did, and
 //! each is a root of its own. So the siblings carrying the rest's
 //! movement are peeled off, the strongest first (the one whose removal
-//! leaves the least movement); when the rest is ordinary after fewer than
-//! half of the siblings are peeled, the root is not widened to that
-//! parent — the siblings peeled are found in the rounds that follow. With
-//! one sibling or two, that is never: two of three children that moved
-//! are the parent's movement, said in fewer words.
+//! leaves the least movement); when the rest is ordinary once siblings
+//! holding less than half of its reference are peeled, the root is not
+//! widened to that parent — the siblings peeled are found in the rounds
+//! that follow. Half of the reference, not of the siblings: where a few
+//! devices carry most of the traffic and all of them dropped, the
+//! bitrate dropped, however many small devices did not.
 
 use std::cell::OnceCell;
 
@@ -149,11 +150,11 @@ fn siblings(elements: &Elements, drop: usize, values: &Values<'_>, beside: &Besi
         .collect()
 }
 
-/// Whether `rest`'s movement is that of fewer than half of `siblings`
-/// (the children making it up), and of at most `most` (the roots a search
-/// names): peeled off one at a time, the one leaving the least
-/// `significance` first, the rest stops having `moved` before half of
-/// them are gone.
+/// Whether `rest`'s movement is that of a few of `siblings` (the
+/// children making it up) holding less than half of its reference, and
+/// at most `most` of them (the roots a search names): peeled off one at a
+/// time, the one leaving the least `significance` first, the rest stops
+/// having `moved` before half of its reference is gone.
 fn carried_by_few(
     mut rest: Fit,
     siblings: &[Fit],
@@ -161,9 +162,10 @@ fn carried_by_few(
     moved: impl Fn(&Fit) -> bool,
     significance: impl Fn(&Fit) -> f64,
 ) -> bool {
+    let half = rest.r / 2.0;
     let mut left: Vec<Fit> = siblings.to_vec();
-    let mut peeled = 0;
-    while peeled < most && 2 * (peeled + 1) < siblings.len() {
+    let mut peeled = 0.0;
+    for _ in 0..most {
         let Some((at, without)) = left
             .iter()
             .enumerate()
@@ -172,9 +174,12 @@ fn carried_by_few(
         else {
             return false;
         };
+        peeled += left[at].r.max(0.0);
+        if peeled >= half {
+            return false;
+        }
         left.swap_remove(at);
         rest = without;
-        peeled += 1;
         if !moved(&rest) {
             return true;
         }
