@@ -179,9 +179,7 @@ share of the unusual movement (squared distance from normal) it explains. Roots 
 greedily by that score, a segment with more dimensions only when it explains more, each \
 explaining at least 10% and stopping at 90%; a root is widened to its parent when the parent's \
 other segments (outside the roots before it) also moved in the same direction beyond the finest \
-segments' noise (significance ≥ 25, see --roots unusual), and not only through a few of its \
-other children (their movement gone once at most 5 of them, holding less than half of its \
-reference, are taken out).";
+segments' noise (significance ≥ 25, see --roots unusual).";
 
 /// The criterion of `--roots unusual`, after what is normal.
 const CRITERION_UNUSUAL: &str = "A root is every segment whose own factor is unusual against \
@@ -192,8 +190,9 @@ count events, whole numbers or a share of them, counting's own Poisson or binomi
 added, judged on the difference rather than the log, so a small segment's jump counts for less), \
 chosen greedily by the share of the unusual movement it explains (up to 10, widened to a parent \
 whose other segments moved the same way, against the factor of the segments outside the parent \
-and the roots, with significance ≥ 25, and not only through a few of its other children \
-holding less than half of its reference, at most 10), however little of the gap that is. A single finest \
+and the roots, with significance ≥ 25 — but not when, without its other children that moved \
+so on their own, it did not, and no more of them moved than did not), however little of the \
+gap that is. A single finest \
 segment is a root only when at most 10 of the finest segments outside the roots moved as far in \
 its direction, and the tail of the others beyond the 11th (an exponential in the log, its scale \
 fitted on the 30 after the 11th) expects fewer than 0.05 of them as far; one that came to \

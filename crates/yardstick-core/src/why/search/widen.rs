@@ -7,14 +7,15 @@
 //! device at that bitrate dropped, android most. But the rest's movement
 //! may be one sibling's (`P ∧ device=ios` collapsed, the other 23 devices
 //! did not move): the parent did not move, two of its children did, and
-//! each is a root of its own. So the siblings carrying the rest's
-//! movement are peeled off, the strongest first (the one whose removal
-//! leaves the least movement); when the rest is ordinary once siblings
-//! holding less than half of its reference are peeled, the root is not
-//! widened to that parent — the siblings peeled are found in the rounds
-//! that follow. Half of the reference, not of the siblings: where a few
-//! devices carry most of the traffic and all of them dropped, the
-//! bitrate dropped, however many small devices did not.
+//! each is a root of its own. So, read as [`Roots::Unusual`] (every
+//! segment that moved), the siblings that moved on their own are taken
+//! out of the rest: when what is left did not move, and no more of the
+//! siblings moved than did not, the root is not widened to that parent —
+//! the siblings that moved are found in the rounds that follow. Counted,
+//! not weighed: at a bitrate where five devices of eight fell and the
+//! two largest did not, the bitrate fell. Read as [`Roots::Explain`] (the
+//! few segments that explain the gap), the parent is the shorter answer
+//! and is kept.
 
 use std::cell::OnceCell;
 
@@ -112,9 +113,9 @@ pub(super) fn widened(
             if !moved(&rest) {
                 continue;
             }
-            let siblings = siblings(&c.elements, drop, values, beside);
-            let significance = |rest: &Fit| rest.significance(against, noise);
-            if carried_by_few(rest, &siblings, settings.max_roots, moved, significance) {
+            if settings.roots == Roots::Unusual
+                && carried_by_few(rest, &siblings(&c.elements, drop, values, beside), moved)
+            {
                 continue;
             }
             let gj = fit.gain(k);
@@ -151,38 +152,14 @@ fn siblings(elements: &Elements, drop: usize, values: &Values<'_>, beside: &Besi
 }
 
 /// Whether `rest`'s movement is that of a few of `siblings` (the
-/// children making it up) holding less than half of its reference, and
-/// at most `most` of them (the roots a search names): peeled off one at a
-/// time, the one leaving the least `significance` first, the rest stops
-/// having `moved` before half of its reference is gone.
-fn carried_by_few(
-    mut rest: Fit,
-    siblings: &[Fit],
-    most: usize,
-    moved: impl Fn(&Fit) -> bool,
-    significance: impl Fn(&Fit) -> f64,
-) -> bool {
-    let half = rest.r / 2.0;
-    let mut left: Vec<Fit> = siblings.to_vec();
-    let mut peeled = 0.0;
-    for _ in 0..most {
-        let Some((at, without)) = left
-            .iter()
-            .enumerate()
-            .map(|(at, s)| (at, rest.minus(s)))
-            .min_by(|a, b| significance(&a.1).total_cmp(&significance(&b.1)))
-        else {
-            return false;
-        };
-        peeled += left[at].r.max(0.0);
-        if peeled >= half {
-            return false;
-        }
-        left.swap_remove(at);
-        rest = without;
-        if !moved(&rest) {
-            return true;
-        }
+/// children making it up): without those that `moved` on their own, what
+/// is left did not, and no more of them moved than did not.
+fn carried_by_few(rest: Fit, siblings: &[Fit], moved: impl Fn(&Fit) -> bool) -> bool {
+    let mut left = rest;
+    let mut few = 0;
+    for s in siblings.iter().filter(|s| moved(s)) {
+        left = left.minus(s);
+        few += 1;
     }
-    false
+    few <= siblings.len() - few && !moved(&left)
 }

@@ -190,6 +190,80 @@ fn a_segment_whose_other_leaves_moved_with_its_largest_is_a_root() {
     assert_eq!(unusual_at(&leaves, 3), vec![ab]);
 }
 
+/// `EU`/`US` × ten partners × two channels of `r(partner)` each, EU's
+/// partners at `v = f(partner) · r`, US's unmoved.
+fn partners(r: impl Fn(usize) -> f64, f: impl Fn(usize) -> f64) -> Vec<(Vec<String>, f64, f64)> {
+    let mut out = Vec::new();
+    for a in ["EU", "US"] {
+        for p in 0..10 {
+            for c in ["w", "x"] {
+                let v = if a == "EU" { f(p) * r(p) } else { r(p) };
+                out.push((vec![a.to_string(), format!("p{p}"), c.to_string()], v, r(p)));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_root_does_not_widen_to_a_parent_whose_rest_moved_through_one_other_child() {
+    // EU ∧ p2 and EU ∧ p7 vanished, of ten partners: beside EU ∧ p2, the
+    // rest of EU lost a ninth, all of it EU ∧ p7's.
+    let two = partners(|_| 100.0, |p| if p == 2 || p == 7 { 0.0 } else { 1.0 });
+    assert_eq!(
+        unusual_at(&two, 3),
+        vec![el(&[(0, "EU"), (1, "p2")]), el(&[(0, "EU"), (1, "p7")])]
+    );
+    // The few segments that explain the gap: EU says it in fewer words.
+    let borrowed: Vec<(Vec<&str>, f64, f64)> = two
+        .iter()
+        .map(|(k, v, r)| (k.iter().map(String::as_str).collect(), *v, *r))
+        .collect();
+    assert_eq!(roots(&borrowed), vec![el(&[(0, "EU")])]);
+    // The rest of EU lost a fifth besides: EU moved, and it is the root.
+    let spread = partners(
+        |_| 100.0,
+        |p| match p {
+            2 | 7 => 0.0,
+            _ => 0.8,
+        },
+    );
+    assert_eq!(unusual_at(&spread, 3), vec![el(&[(0, "EU")])]);
+}
+
+#[test]
+fn a_root_widens_when_most_of_the_other_children_moved_though_the_largest_did_not() {
+    // In EU, p0 vanished and p1..p6 (100 a leaf) lost a fifth; p7..p9 did
+    // not move, p7 ten times the size of the others. Most of EU's
+    // partners fell: EU fell.
+    let most = partners(
+        |p| if p == 7 { 1000.0 } else { 100.0 },
+        |p| match p {
+            0 => 0.0,
+            1..=6 => 0.8,
+            _ => 1.0,
+        },
+    );
+    assert_eq!(unusual_at(&most, 3), vec![el(&[(0, "EU")])]);
+    // Only p1 and p2 of them: they are roots of their own beside p0.
+    let few = partners(
+        |p| if p == 7 { 1000.0 } else { 100.0 },
+        |p| match p {
+            0 => 0.0,
+            1 | 2 => 0.8,
+            _ => 1.0,
+        },
+    );
+    assert_eq!(
+        unusual_at(&few, 3),
+        vec![
+            el(&[(0, "EU"), (1, "p0")]),
+            el(&[(0, "EU"), (1, "p1")]),
+            el(&[(0, "EU"), (1, "p2")])
+        ]
+    );
+}
+
 #[test]
 fn a_root_below_the_leaves_outside_its_parent_does_not_widen_to_a_rest_above_them() {
     // 10 × 10 × 40 leaves: a4 ∧ d4 vanished, a2 ∧ d8 halved (found
