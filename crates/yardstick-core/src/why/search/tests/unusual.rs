@@ -108,11 +108,13 @@ fn leaves_whose_forecast_broke_down_either_way_are_counted_together() {
     assert_eq!(unusual_roots(&with(&gone[..1], &new[..1])).len(), 2);
 }
 
-#[test]
-fn a_segment_unusual_only_by_a_leaf_lost_in_the_noise_is_not_a_root() {
-    // 40 × 50 × 3 leaves with 5% noise; thirty vanished, scattered (none
-    // stands out of the others), each taking a third of its `a ∧ b`
-    // (three leaves) with it, and `a5 ∧ b7` fell by half, all three leaves.
+/// 40 × 50 × 3 leaves of `r(at, n)` (`at` the leaf's `[a, b, c]`, `n` its
+/// number) with 5% noise, thirty vanished and scattered, each a third of
+/// its `a ∧ b`; `a5 ∧ b7`'s leaves at `cause(r, ε)`.
+fn scattered_with(
+    r: impl Fn([usize; 3], usize) -> f64,
+    cause: impl Fn(f64, f64) -> f64,
+) -> Vec<(Vec<String>, f64, f64)> {
     let eps = normals_from(0x9e37_79b9_7f4a_7c15, 40 * 50 * 3);
     let vanished: Vec<usize> = (0..30).map(|i| (i * 51 + 20) * 3 + i % 3).collect();
     let mut leaves = Vec::new();
@@ -120,11 +122,11 @@ fn a_segment_unusual_only_by_a_leaf_lost_in_the_noise_is_not_a_root() {
         for b in 0..50 {
             for c in 0..3 {
                 let n = (a * 50 + b) * 3 + c;
-                let r = 100.0 + (n % 89) as f64;
+                let r = r([a, b, c], n);
                 let v = if vanished.contains(&n) {
                     0.0
                 } else if (a, b) == (5, 7) {
-                    0.5 * r * (1.0 + 0.05 * eps[n])
+                    cause(r, eps[n])
                 } else {
                     r * (1.0 + 0.05 * eps[n])
                 };
@@ -132,6 +134,15 @@ fn a_segment_unusual_only_by_a_leaf_lost_in_the_noise_is_not_a_root() {
             }
         }
     }
+    leaves
+}
+
+#[test]
+fn a_segment_unusual_only_by_a_leaf_lost_in_the_noise_is_not_a_root() {
+    // 40 × 50 × 3 leaves with 5% noise; thirty vanished, scattered (none
+    // stands out of the others), each taking a third of its `a ∧ b`
+    // (three leaves) with it, and `a5 ∧ b7` fell by half, all three leaves.
+    let leaves = scattered_with(|_, n| 100.0 + (n % 89) as f64, |r, e| 0.5 * r * (1.0 + 0.05 * e));
     // Each `a ∧ b` holding a vanished leaf moved a third: unusual alone.
     let (c, total, pairs) = owned_cube(&leaves, 3);
     let k = normal_factor(&pairs);
@@ -155,25 +166,10 @@ fn a_segment_whose_other_leaves_moved_with_its_largest_is_a_root() {
     // 40 × 50 × 3 leaves with 5% noise, thirty vanished and scattered (so
     // no leaf that fell by a third stands out), and `a5 ∧ b7` fell by a
     // third, all three of its leaves (100, 100 and 10).
-    let eps = normals_from(0x9e37_79b9_7f4a_7c15, 40 * 50 * 3);
-    let vanished: Vec<usize> = (0..30).map(|i| (i * 51 + 20) * 3 + i % 3).collect();
-    let mut leaves = Vec::new();
-    for a in 0..40 {
-        for b in 0..50 {
-            for c in 0..3 {
-                let n = (a * 50 + b) * 3 + c;
-                let r = if (a, b, c) == (5, 7, 2) { 10.0 } else { 100.0 };
-                let v = if vanished.contains(&n) {
-                    0.0
-                } else if (a, b) == (5, 7) {
-                    0.68 * r
-                } else {
-                    r * (1.0 + 0.05 * eps[n])
-                };
-                leaves.push((vec![format!("a{a}"), format!("b{b}"), format!("c{c}")], v, r));
-            }
-        }
-    }
+    let leaves = scattered_with(
+        |at, _| if at == [5, 7, 2] { 10.0 } else { 100.0 },
+        |r, _| 0.68 * r,
+    );
     // Without a leaf of 100, `a5 ∧ b7` is not unusual enough to be a root
     // of its own; but its other leaves fell with it.
     let (c, total, pairs) = owned_cube(&leaves, 3);
