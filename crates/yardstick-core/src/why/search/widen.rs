@@ -57,9 +57,10 @@ impl<'a> Values<'a> {
 }
 
 /// The root chosen, widened while a parent's other leaves (outside the
-/// roots before it) moved unusually in the same direction, and not
-/// through a few of the parent's other children alone (see the module
-/// docs; the parent explaining most, when several qualify): its index and
+/// roots before it) moved unusually in the same direction — read as
+/// [`Roots::Unusual`], not through a few of the parent's other children
+/// alone (see the module docs) — the parent explaining most, when
+/// several qualify: its index and
 /// what it explains beside the roots before it. `outside`: the leaves
 /// outside the roots before it. Read as [`Roots::Unusual`], the other
 /// leaves are judged against the factor of the leaves outside the parent
