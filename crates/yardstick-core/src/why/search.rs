@@ -711,11 +711,13 @@ fn search_in(
                 // A segment whose movement is a leaf's set aside as noise
                 // is not a root (the leaf's own segment never is one).
                 let one_leafs = |fit: &Fit| {
+                    if noise_leaves.is_empty() || leaves.is_leaf(c.elements.len()) {
+                        return false;
+                    }
                     let rest = outside.minus(fit);
-                    !leaves.is_leaf(c.elements.len())
-                        && noise_leaves.iter().any(|(leaf, lf)| {
-                            only_by(fit, lf, &rest, k, noise, settings) && leaves.holds(&c.elements, *leaf)
-                        })
+                    noise_leaves.iter().any(|(leaf, lf)| {
+                        only_by(fit, lf, &rest, k, noise, settings) && leaves.holds(&c.elements, *leaf)
+                    })
                 };
                 if better && !one_leafs(&fit) {
                     best = Some((i, g, judged));
@@ -734,10 +736,10 @@ fn search_in(
                         let chosen: Vec<&Elements> =
                             roots.iter().map(|r| &candidates[r.0].elements).collect();
                         let rest = outside.minus(&fit);
-                        let strongest = leaves.strongest(&candidates[i].elements, &fit, &chosen, |left| {
-                            left.significance_apart(&rest, k, noise)
+                        let strongest = leaves.strongest(&candidates[i].elements, &fit, &chosen, |without| {
+                            left_without(&fit, without, &rest, k, noise)
                         });
-                        if let Some((leaf, lf, _)) = strongest
+                        if let Some((leaf, lf)) = strongest
                             && only_by(&fit, &lf, &rest, k, noise, settings)
                             && !tail.stands_out(&lf, k)
                             && !noise_leaves.iter().any(|n| n.0 == leaf)
@@ -815,11 +817,22 @@ fn search_in(
 /// segment's other leaves did not move with its largest.
 fn only_by(fit: &Fit, leaf: &Fit, rest: &Fit, k: f64, noise: Noise, settings: &Settings) -> bool {
     let without = fit.minus(leaf);
-    let left = without.significance_apart(rest, k, noise);
+    let left = left_without(fit, &without, rest, k, noise);
     let against = rest.factor().unwrap_or(k);
     let (own, theirs) = (fit.log_factor(against), without.log_factor(against));
     let with_it = left >= settings.widen && theirs != 0.0 && (theirs > 0.0) == (own > 0.0);
     left < settings.significance && !with_it
+}
+
+/// How unusual what is left of a segment (`fit`) without part of it is
+/// (`without`), against `rest`: nothing when it is only the rounding of
+/// the subtraction (nothing moved).
+fn left_without(fit: &Fit, without: &Fit, rest: &Fit, k: f64, noise: Noise) -> f64 {
+    if without.only_rounding_of(fit) {
+        0.0
+    } else {
+        without.significance_apart(rest, k, noise)
+    }
 }
 
 /// The most leaves one search sets aside as noise that made a segment

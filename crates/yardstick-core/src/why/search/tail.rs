@@ -181,18 +181,17 @@ impl<'a> Leaves<'a> {
         }
     }
 
-    /// The leaf inside `elements` and outside `roots` whose sums, taken
-    /// from `fit` (the segment's beside the roots), leave the least
-    /// `significance` in what remains: its number, its sums and that
-    /// significance. `None` without the leaves' keys, or when no leaf is
-    /// inside.
+    /// The leaf inside `elements` and outside `roots` whose removal from
+    /// `fit` (the segment's sums beside the roots) leaves the least
+    /// `significance` in what remains: its number and its sums. `None`
+    /// without the leaves' keys, or when no leaf is inside.
     pub(super) fn strongest(
         &self,
         elements: &Elements,
         fit: &Fit,
         roots: &[&Elements],
         significance: impl Fn(&Fit) -> f64,
-    ) -> Option<(u32, Fit, f64)> {
+    ) -> Option<(u32, Fit)> {
         let keys = self.keys?;
         let inside = keys.within(elements);
         let tests: Vec<Box<dyn Fn(u32) -> bool + '_>> = roots.iter().map(|e| keys.within(e)).collect();
@@ -202,18 +201,12 @@ impl<'a> Leaves<'a> {
                 continue;
             }
             let leaf = Fit::leaf(*v, *r);
-            let rest = fit.minus(&leaf);
-            // Nothing left but the sums' rounding: nothing moved.
-            let left = if rest.only_rounding_of(fit) {
-                0.0
-            } else {
-                significance(&rest)
-            };
+            let left = significance(&fit.minus(&leaf));
             if best.as_ref().is_none_or(|b| left < b.2) {
                 best = Some((i, leaf, left));
             }
         }
-        best
+        best.map(|(i, leaf, _)| (i, leaf))
     }
 
     /// Whether leaf number `leaf` lies inside `elements`.
