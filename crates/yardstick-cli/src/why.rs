@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use comfy_table::{Cell, CellAlignment};
 use yardstick_core::format;
 use yardstick_core::why::search::Roots;
-use yardstick_engine::why::{Vs, Why, WhyOptions};
+use yardstick_engine::why::{Stage, Vs, Why, WhyOptions};
 
 use crate::Format;
 use crate::args::{AsOf, ProjectOpt};
@@ -76,7 +76,22 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
         print_diagnostics(loaded, ws.source_diagnostics().clone().into_vec(), color)?;
         return Ok(crate::fault::project());
     }
-    let x = match rt.block_on(yardstick_engine::why::why(&loaded.project, ws.catalog(), &opts)) {
+    let bar = progress_bar();
+    let report = |stage: Stage| {
+        if let Some(bar) = &bar {
+            bar.set_message(progress_message(stage));
+        }
+    };
+    let got = rt.block_on(yardstick_engine::why::why_with_progress(
+        &loaded.project,
+        ws.catalog(),
+        &opts,
+        &report,
+    ));
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let x = match got {
         Ok(x) => x,
         Err(e) => return Ok(crate::fault::eval_error(e)),
     };
@@ -95,6 +110,37 @@ pub(crate) fn run(a: Args, color: Color) -> Result<ExitCode, String> {
         .map_err(io)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A spinner on standard error while `why` works, when it is a terminal:
+/// a large split takes a while.
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    Some(bar)
+}
+
+/// What the spinner says at each stage.
+fn progress_message(stage: Stage) -> String {
+    match stage {
+        Stage::Reading => "reading the rows".into(),
+        Stage::Grouping { leaves, done, total } => format!(
+            "adding up {} by combinations of dimensions: {done} of {total}",
+            count(leaves, "leaf", "leaves")
+        ),
+        Stage::Searching { segments } => format!("searching {}", count(segments, "segment", "segments")),
+    }
+}
+
+/// `n` of a thing, in grouped digits: `1 leaf`, `24,000,000 leaves`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let digits = format::grouped(n as f64, 0);
+    format!("{digits} {}", if n == 1 { one } else { many })
 }
 
 /// A bar of `width` cells for a share in [-1, 1] of the largest.
@@ -218,4 +264,26 @@ fn text(x: &Why, currency: Option<&str>, color: Color) -> String {
         x.criterion
     );
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spinner_says_where_why_is_in_grouped_digits() {
+        assert_eq!(progress_message(Stage::Reading), "reading the rows");
+        assert_eq!(
+            progress_message(Stage::Grouping {
+                leaves: 24_000_000,
+                done: 12,
+                total: 63
+            }),
+            "adding up 24,000,000 leaves by combinations of dimensions: 12 of 63"
+        );
+        assert_eq!(
+            progress_message(Stage::Searching { segments: 1 }),
+            "searching 1 segment"
+        );
+    }
 }

@@ -237,7 +237,8 @@ fn segment(elements: Elements, x: &dyn Fn(usize) -> f64) -> Segment {
 
 /// Every segment of 1 to `depth` dimensions with its fit over the leaves
 /// (`model`: each leaf's value and expected value) and its parts, the
-/// ones [`Prune`] keeps, sorted by elements.
+/// ones [`Prune`] keeps, sorted by elements. `grouped(done, total)` is
+/// told how many of the groupings are computed, from none to all.
 pub(super) async fn segments(
     leaves: &Leaves,
     keys: &Keys,
@@ -245,16 +246,22 @@ pub(super) async fn segments(
     ndims: usize,
     depth: usize,
     prune: &Prune,
+    grouped: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<Segment>, EvalError> {
     let masks: Vec<u32> = (1u32..(1u32 << ndims))
         .filter(|m| m.count_ones() as usize <= depth)
         .collect();
+    let total = masks.len();
+    grouped(0, total);
     let (schema, batches) = leaf_table(leaves, model, ndims)?;
     let mut order = Order::new(keys, depth);
-    let out = if leaves.len().saturating_mul(masks.len()) <= budget() {
-        one_query(schema, batches, keys, ndims, &masks, prune, &mut order).await?
+    let out = if leaves.len().saturating_mul(total) <= budget() {
+        let out = one_query(schema, batches, keys, ndims, &masks, prune, &mut order).await?;
+        grouped(total, total);
+        out
     } else {
-        set_by_set(schema, batches, keys, ndims, depth, prune, &mut order).await?
+        let done = |n: usize| grouped(n, total);
+        set_by_set(schema, batches, keys, ndims, depth, prune, &mut order, &done).await?
     };
     Ok(order.sorted(out))
 }
@@ -440,7 +447,9 @@ struct Grouping {
 }
 
 /// The cube one grouping at a time, each from its smallest parent, the
-/// finest first; each grouping's segments pruned as they arrive.
+/// finest first; each grouping's segments pruned as they arrive. `done`
+/// is told how many groupings are computed after each.
+#[allow(clippy::too_many_arguments)]
 async fn set_by_set(
     schema: SchemaRef,
     batches: Vec<RecordBatch>,
@@ -449,6 +458,7 @@ async fn set_by_set(
     depth: usize,
     prune: &Prune,
     order: &mut Order,
+    done: &(dyn Fn(usize) + Sync),
 ) -> Result<Vec<Segment>, EvalError> {
     let ctx = SessionContext::new();
     let partitions = ctx.copied_config().target_partitions();
@@ -463,8 +473,11 @@ async fn set_by_set(
     };
     let sums = sums_schema(ndims);
     let mut out = Vec::new();
+    let mut computed = 0;
     if depth >= ndims {
         keep(&leaves, keys, ndims, prune, &mut out, order)?;
+        computed += 1;
+        done(computed);
     }
     // The level above the one being computed (at first, the leaves: a
     // grouping of `depth` dimensions is computed from them directly).
@@ -499,6 +512,8 @@ async fn set_by_set(
             let g = as_parent(got, &sums, mask, ndims)?;
             keep(&g, keys, ndims, prune, &mut out, order)?;
             level.push(g);
+            computed += 1;
+            done(computed);
         }
         parents = level;
     }

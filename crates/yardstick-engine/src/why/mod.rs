@@ -36,6 +36,24 @@ pub use cube::set_budget as set_cube_budget;
 use query::{Leaf, Window};
 use split::{Form, Split, split_of, split_parts};
 
+/// How far a `why` has come, for a progress display: on large data it
+/// takes a while (a case of 24M leaves, a minute).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Reading the rows into leaves, one per combination of the
+    /// dimensions' values.
+    Reading,
+    /// Adding up the leaves into segments: `done` of `total` groupings
+    /// (combinations of dimensions) so far.
+    Grouping {
+        leaves: usize,
+        done: usize,
+        total: usize,
+    },
+    /// Searching the segments kept for the causes.
+    Searching { segments: usize },
+}
+
 /// What the period is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -241,6 +259,16 @@ fn counted(leaves: &[Leaf], effect: Option<&str>, form: Form, availability: bool
 
 /// Answers `why` for one KPI and period.
 pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result<Why, EvalError> {
+    why_with_progress(project, catalog, o, &|_| {}).await
+}
+
+/// [`why`], telling `progress` each [`Stage`] as it is reached.
+pub async fn why_with_progress(
+    project: &Project,
+    catalog: &Catalog,
+    o: &WhyOptions,
+    progress: &(dyn Fn(Stage) + Sync),
+) -> Result<Why, EvalError> {
     let (kpi, _, period) = resolve_period(project, &o.kpi, &o.period)?;
     // Growth is explained through what grows, against its own reference.
     let (kpi, vs, through) = match kpi.measure.as_ref().map(|m| &m.value) {
@@ -302,6 +330,7 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
         .chain(o.within.iter().cloned())
         .map(|(c, v)| (c, Some(v)))
         .collect();
+    progress(Stage::Reading);
     let (mut leaves, keys, form, split_name) = match &split {
         Split::Availability(spec) => {
             let fixed = |pairs: &[(String, String)]| -> Vec<(String, Option<String>)> {
@@ -459,7 +488,17 @@ pub async fn why(project: &Project, catalog: &Catalog, o: &WhyOptions) -> Result
             unusual: normals.clone(),
         },
     };
-    let segments = cube::segments(&leaves, &keys, &model, dims.len(), depth, &prune).await?;
+    let grouped = |done: usize, total: usize| {
+        progress(Stage::Grouping {
+            leaves: leaves.len(),
+            done,
+            total,
+        });
+    };
+    let segments = cube::segments(&leaves, &keys, &model, dims.len(), depth, &prune, &grouped).await?;
+    progress(Stage::Searching {
+        segments: segments.len(),
+    });
     // The candidates take the segments' place in memory (the standard
     // library collects a `Vec`'s `into_iter().map()` in place when the
     // layouts allow), not a second copy beside them.

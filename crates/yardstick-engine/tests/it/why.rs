@@ -4,9 +4,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::sync::Mutex;
 
 use yardstick_core::why::search::Roots;
-use yardstick_engine::why::{Vs, Why, WhyOptions};
+use yardstick_engine::why::{Stage, Vs, Why, WhyOptions};
 
 use crate::{project, utc};
 
@@ -107,6 +108,18 @@ fn run(rows: &[Order], kpi: &str, vs: Vs, depth: usize, top: usize) -> Why {
 }
 
 fn run_as(rows: &[Order], kpi: &str, vs: Vs, depth: usize, top: usize, roots: Roots) -> Why {
+    run_telling(rows, kpi, vs, depth, top, roots, &|_| {})
+}
+
+fn run_telling(
+    rows: &[Order],
+    kpi: &str,
+    vs: Vs,
+    depth: usize,
+    top: usize,
+    roots: Roots,
+    progress: &(dyn Fn(Stage) + Sync),
+) -> Why {
     let mut csv = String::from("ordered_at,region,partner,product,amount,ok\n");
     for (i, o) in rows.iter().enumerate() {
         let day = 1 + (i % 28);
@@ -140,8 +153,13 @@ fn run_as(rows: &[Order], kpi: &str, vs: Vs, depth: usize, top: usize, roots: Ro
         roots,
         as_of: utc("2026-07-02T00:00:00Z"),
     };
-    rt.block_on(yardstick_engine::why::why(&loaded.project, &catalog, &o))
-        .expect("why")
+    rt.block_on(yardstick_engine::why::why_with_progress(
+        &loaded.project,
+        &catalog,
+        &o,
+        progress,
+    ))
+    .expect("why")
 }
 
 fn roots(w: &Why) -> Vec<String> {
@@ -459,5 +477,53 @@ fn a_cube_too_large_for_one_query_gives_the_same_causes_grouping_by_grouping() {
                 assert!(close(x.2, y.2) && (x.3 - y.3).abs() <= 1e-9, "{x:?} {y:?}");
             }
         }
+    }
+}
+
+#[test]
+fn progress_is_told_every_stage_in_order_and_every_grouping_computed() {
+    let rows = orders(
+        |r, p, _| if r == "EU" && p == "p3" { 0.05 } else { 1.0 },
+        flat,
+        always,
+    );
+    let leaves = REGIONS.len() * PARTNERS.len() * PRODUCTS.len();
+    let singles = REGIONS.len() + PARTNERS.len() + PRODUCTS.len();
+    // (cube budget, depth, groupings): 3 + 3 of up to two dimensions, 7
+    // of up to three.
+    for (budget, depth, groupings) in [(usize::MAX, 2, 6), (0, 2, 6), (0, 3, 7)] {
+        yardstick_engine::why::set_cube_budget(budget);
+        let told = Mutex::new(Vec::new());
+        let tell = |s: Stage| told.lock().expect("not poisoned").push(s);
+        let w = run_telling(&rows, "revenue", Vs::Previous, depth, 10, Roots::Explain, &tell);
+        yardstick_engine::why::set_cube_budget(usize::MAX);
+        let told = told.into_inner().expect("not poisoned");
+        assert_eq!(told.first(), Some(&Stage::Reading), "{told:?}");
+        let grouped: Vec<(usize, usize, usize)> = told
+            .iter()
+            .filter_map(|s| match *s {
+                Stage::Grouping { leaves, done, total } => Some((leaves, done, total)),
+                _ => None,
+            })
+            .collect();
+        // In one query every grouping is done at once; grouping by
+        // grouping, one after another.
+        let done: Vec<usize> = if budget == 0 {
+            (0..=groupings).collect()
+        } else {
+            vec![0, groupings]
+        };
+        assert_eq!(grouped.iter().map(|g| g.1).collect::<Vec<_>>(), done, "{told:?}");
+        assert!(
+            grouped.iter().all(|g| g.0 == leaves && g.2 == groupings),
+            "{told:?}"
+        );
+        assert_eq!(told.len(), grouped.len() + 2, "{told:?}");
+        match told.last() {
+            // Single values are always kept; the pruned deeper ones may be.
+            Some(Stage::Searching { segments }) => assert!(*segments >= singles, "{told:?}"),
+            other => panic!("searching last, not {other:?}"),
+        }
+        assert_eq!(roots(&w), ["partner=p3&region=EU"]);
     }
 }
