@@ -322,17 +322,21 @@ impl Tail {
             return f64::INFINITY;
         }
         // Distances out from normal, as logs: below it down to the floor.
-        let (front, out): (&Front, Box<dyn Fn(f64) -> f64>) = if q < k {
-            (&self.low, Box::new(move |x: f64| (k / x.max(FLOOR * k)).ln()))
-        } else {
-            (&self.high, Box::new(move |x: f64| (x / k).ln()))
+        let below = q < k;
+        let out = |x: f64| {
+            if below {
+                (k / x.max(FLOOR * k)).ln()
+            } else {
+                (x / k).ln()
+            }
         };
+        let front = if below { &self.low } else { &self.high };
         let side: Vec<f64> = front
             .found
             .iter()
             .map(|(x, _)| *x)
-            .take_while(|x| if q < k { *x < k } else { *x > k })
-            .map(&out)
+            .take_while(|x| if below { *x < k } else { *x > k })
+            .map(out)
             .collect();
         let first = self.most;
         if side.len() < first + 1 + MIN_SPAN {
