@@ -260,13 +260,19 @@ fn two_elements_in_different_dimensions_are_both_roots() {
     assert!(w.causes[0].root && w.causes[1].root);
 }
 
-#[test]
-fn a_combination_of_two_dimensions_is_named_as_such() {
-    let rows = orders(
+/// Orders where partner p3 in the EU collapsed in June (amounts a twentieth
+/// of the others').
+fn eu_p3_collapsed() -> Vec<Order> {
+    orders(
         |r, p, _| if r == "EU" && p == "p3" { 0.05 } else { 1.0 },
         flat,
         always,
-    );
+    )
+}
+
+#[test]
+fn a_combination_of_two_dimensions_is_named_as_such() {
+    let rows = eu_p3_collapsed();
     let w = run(&rows, "revenue", Vs::Previous, 3, 10);
     assert_eq!(roots(&w), vec!["partner=p3&region=EU"], "{w:#?}");
     // Its contribution is its own change, by hand.
@@ -413,14 +419,7 @@ fn causes(w: &Why) -> Vec<(String, bool, f64, f64)> {
 #[test]
 fn a_cube_too_large_for_one_query_gives_the_same_causes_grouping_by_grouping() {
     let cases: Vec<(Vec<Order>, &str)> = vec![
-        (
-            orders(
-                |r, p, _| if r == "EU" && p == "p3" { 0.05 } else { 1.0 },
-                flat,
-                always,
-            ),
-            "revenue",
-        ),
+        (eu_p3_collapsed(), "revenue"),
         (
             orders(
                 |r, _, p| (if r == "US" { 0.4 } else { 1.0 }) * (if p == "c" { 0.3 } else { 1.0 }),
@@ -482,11 +481,7 @@ fn a_cube_too_large_for_one_query_gives_the_same_causes_grouping_by_grouping() {
 
 #[test]
 fn progress_is_told_every_stage_in_order_and_every_grouping_computed() {
-    let rows = orders(
-        |r, p, _| if r == "EU" && p == "p3" { 0.05 } else { 1.0 },
-        flat,
-        always,
-    );
+    let rows = eu_p3_collapsed();
     let leaves = REGIONS.len() * PARTNERS.len() * PRODUCTS.len();
     let singles = REGIONS.len() + PARTNERS.len() + PRODUCTS.len();
     // (cube budget, depth, groupings): 3 + 3 of up to two dimensions, 7
