@@ -130,17 +130,12 @@ fn progress_message(stage: Stage) -> String {
         Stage::Reading => "reading the rows".into(),
         Stage::Grouping { leaves, done, total } => format!(
             "adding up {} by combinations of dimensions: {done} of {total}",
-            count(leaves, "leaf", "leaves")
+            format::count(leaves, "leaf", "leaves")
         ),
-        Stage::Searching { segments } => format!("searching {}", count(segments, "segment", "segments")),
+        Stage::Searching { segments } => {
+            format!("searching {}", format::count(segments, "segment", "segments"))
+        }
     }
-}
-
-/// `n` of a thing, in grouped digits: `1 leaf`, `24,000,000 leaves`.
-fn count(n: usize, one: &str, many: &str) -> String {
-    #[allow(clippy::cast_precision_loss)]
-    let digits = format::grouped(n as f64, 0);
-    format!("{digits} {}", if n == 1 { one } else { many })
 }
 
 /// A bar of `width` cells for a share in [-1, 1] of the largest.

@@ -28,9 +28,12 @@ pub fn money(v: f64) -> String {
     grouped(v, 2)
 }
 
-/// A count with its noun: `count(1, "bad row", "bad rows")` → `1 bad row`.
+/// A count with its noun, digits grouped: `count(1, "bad row", "bad rows")`
+/// → `1 bad row`, `count(24_000_000, "leaf", "leaves")` → `24,000,000 leaves`.
 pub fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+    #[allow(clippy::cast_precision_loss)]
+    let digits = grouped(n as f64, 0);
+    format!("{digits} {}", if n == 1 { one } else { many })
 }
 
 /// Up to `max` decimals, trailing zeros dropped, digits grouped:
@@ -155,6 +158,7 @@ mod tests {
         assert_eq!(attainment(1.14299), "114.2%");
         assert_eq!(count(1, "bad row", "bad rows"), "1 bad row");
         assert_eq!(count(0, "scorecard", "scorecards"), "0 scorecards");
+        assert_eq!(count(24_000_000, "leaf", "leaves"), "24,000,000 leaves");
         assert_eq!(attainment(0.99996), "99.9%");
     }
 
