@@ -19,19 +19,29 @@
 //! [`Settings::enough`] of `E` is explained. Succinctness: a segment with
 //! more dimensions must explain more than one with fewer
 //! ([`Settings::depth_penalty`] per extra dimension), and a root never
-//! nests inside another root. Two roots may cross (`region=EU` and
+//! nests inside another root. Read as [`Roots::Explain`], a root's own
+//! movement must stand out of the leaves' noise ([`Settings::least`],
+//! see below): where each leaf is a few orders, one leaf that tripled
+//! makes much of a small gap's squared movement, and is noise. Two roots
+//! may cross (`region=EU` and
 //! `product=SKU-1`): the second is then judged on its leaves outside the
 //! first, which needs their intersection among the candidates (or summed
 //! from the leaves, [`LeafKeys::sums`]).
 //!
-//! **Wider, not narrower, when the rest moved too.** The segment chosen is
+//! **Wider when the rest moved too, narrower when it did not.** The
+//! segment chosen is
 //! widened to its parent (one dimension fewer) when the parent's other
 //! leaves also moved unusually, in the same direction: `bitrate=4000`
 //! rather than `bitrate=4000 ∧ device=android` when every device at that
 //! bitrate dropped, android most — but not when the rest's movement is
 //! that of a few other children (`device=ios` at that bitrate collapsed
 //! too, the other devices did not move): each of those is a root of its
-//! own ([`widen`]). A segment's movement is *unusual* when
+//! own ([`widen`]). Conversely, read as [`Roots::Explain`], a segment
+//! whose movement is one child's — its other leaves did not move its way
+//! by that test — is set aside for the child: `partner=CloudCo` explains
+//! nearly all that `partner=CloudCo ∧ region=EU` does when only
+//! CloudCo's EU business collapsed, and more once a dimension costs
+//! succinctness. A segment's movement is *unusual* when
 //! its own factor is far from normal against the leaves' noise
 //! ([`Fit::significance`], at least [`Settings::significance`] for a root
 //! of its own, [`Settings::widen`] to widen one already found). The noise
@@ -64,7 +74,9 @@
 //! What is normal is ambiguous when more than half of the reference moved
 //! together (a collapse of the biggest team): [`search_normal`] tries both
 //! the median's factor and 1 (nothing moved) and keeps the one that leaves
-//! less unexplained, nearer 1 when they are close.
+//! less unexplained, nearer 1 when they are close. A median of nothing
+//! (most of the reference in leaves now empty) is no normal: the ratio of
+//! the sums takes its place ([`normal_factor`]).
 //!
 //! A segment that explains all of its parent's unusual movement scores as
 //! high as the parent and loses on succinctness; a parent that is unusual
@@ -79,7 +91,7 @@ mod widen;
 use beside::{Beside, Index};
 use tail::Tail;
 pub use tail::{LeafKeys, Leaves};
-use widen::{Values, widened};
+use widen::{Values, narrower, widened};
 
 /// The dimension values a segment fixes: `(dimension index, value)`,
 /// sorted by dimension; `None` is SQL's NULL (a value of its own). A value
@@ -462,6 +474,14 @@ pub struct Settings {
     /// roots (the best): a cube of millions of segments is not sorted
     /// whole for a `--top` of ten.
     pub others: usize,
+    /// Read as [`Roots::Explain`], a root's own movement is at least this
+    /// unusual, as widening asks of a parent's: a leaf of a few orders
+    /// that doubled can explain much of a small gap, and is noise.
+    pub least: f64,
+    /// Read as [`Roots::Explain`], a root whose other leaves did not move
+    /// its way is set aside for its child ([`widen`]). Off where the
+    /// leaves measure no noise (a few teams: their spread is the causes').
+    pub narrow: bool,
 }
 
 impl Settings {
@@ -491,6 +511,8 @@ impl Default for Settings {
             depth_penalty: 0.05,
             widen: 25.0,
             others: usize::MAX,
+            least: 25.0,
+            narrow: true,
         }
     }
 }
@@ -508,8 +530,30 @@ pub struct Ranked {
 }
 
 /// The normal factor: the `r`-weighted median of the leaves' `v/r` (1 when
-/// nothing was expected anywhere).
+/// nothing was expected anywhere). A median of nothing — more than half
+/// of the reference in leaves that are now empty, common where the leaves
+/// are few orders each — would say that everything vanished as normal,
+/// and read the rest as growth: the ratio of the sums is normal then.
 pub fn normal_factor(leaves: &[(f64, f64)]) -> f64 {
+    let median = weighted_median(leaves);
+    if median > 0.0 {
+        return median;
+    }
+    let (v, r) = leaves
+        .iter()
+        .filter(|(v, r)| v.is_finite() && r.is_finite())
+        .fold((0.0, 0.0), |(a, b), (v, r)| (a + v, b + r));
+    let sums = v / r;
+    if sums.is_finite() && sums > 0.0 {
+        sums
+    } else {
+        median
+    }
+}
+
+/// The `r`-weighted median of the leaves' `v/r` (1 when nothing was
+/// expected anywhere).
+fn weighted_median(leaves: &[(f64, f64)]) -> f64 {
     let mut xs: Vec<(f64, f64)> = leaves
         .iter()
         .filter(|(v, r)| *r > 0.0 && v.is_finite() && r.is_finite())
@@ -680,11 +724,17 @@ fn search_in(
     // Leaves whose movement alone made a segment unusual, without standing
     // out of the noise's tail themselves: their numbers and sums.
     let mut noise_leaves: Vec<(u32, Fit)> = Vec::new();
+    // Segments set aside for a child that carries their movement (read as
+    // explain only: none otherwise, and no room for them).
+    let mut away = vec![false; if unusual { 0 } else { candidates.len() }];
     if energy > 0.0 {
         while roots.len() < settings.max_roots && explained < settings.enough * energy {
             let mut best: Option<(usize, f64, f64)> = None;
             for (i, c) in candidates.iter().enumerate() {
-                if c.elements.is_empty() || own[i] <= 0.0 || own[i] * penalty(c) < settings.min_gain * energy
+                if c.elements.is_empty()
+                    || away.get(i).copied().unwrap_or(false)
+                    || own[i] <= 0.0
+                    || own[i] * penalty(c) < settings.min_gain * energy
                 {
                     continue;
                 }
@@ -695,6 +745,9 @@ fn search_in(
                     && (fit.significance_apart(&outside.minus(&fit), k, noise) < settings.significance
                         || (leaves.is_leaf(c.elements.len()) && !tail.stands_out(&c.fit, k)))
                 {
+                    continue;
+                }
+                if !unusual && fit.significance(k, noise) < settings.least {
                     continue;
                 }
                 let g = fit.gain(k);
@@ -747,6 +800,15 @@ fn search_in(
                             noise_leaves.push((leaf, lf));
                             continue;
                         }
+                    }
+                    // Read as explain: a segment whose movement is one
+                    // child's is set aside, and the round looks again.
+                    if !unusual
+                        && settings.narrow
+                        && narrower(i, &beside, &values, k, noise, settings).is_some()
+                    {
+                        away[i] = true;
+                        continue;
                     }
                     let (i, g) = widened(i, g, &beside, &values, &outside, k, noise, settings);
                     roots.push((i, g / energy));

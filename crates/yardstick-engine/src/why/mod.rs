@@ -183,7 +183,8 @@ pub struct Why {
 
 /// What is normal, as `why` states it: how everything moved together.
 const NORMAL: &str = "Normal is every segment moving by the same factor (the median of the finest \
-segments weighted by their reference, or no change, whichever leaves less unexplained)";
+segments weighted by their reference — the ratio of the sums when most of the reference came to \
+nothing — or no change, whichever leaves less unexplained)";
 
 /// For availability: time lost does not grow with the business as sales
 /// do, and with few units or causes a median would call one of two the
@@ -194,10 +195,24 @@ with the business as sales do)";
 /// The criterion of `--roots explain` (the default), after what is normal.
 const CRITERION: &str = "a cause is a segment that moved by a factor of its own, scored by the \
 share of the unusual movement (squared distance from normal) it explains. Roots are chosen \
-greedily by that score, a segment with more dimensions only when it explains more, each \
-explaining at least 10% and stopping at 90%; a root is widened to its parent when the parent's \
-other segments (outside the roots before it) also moved in the same direction beyond the finest \
-segments' noise (significance ≥ 25, see --roots unusual).";
+greedily by that score among the segments whose own movement stands out of the finest \
+segments' noise (significance ≥ 25, see --roots unusual), a segment with more dimensions only \
+when it explains more, each explaining at least 10% and stopping at 90%; a root is widened to \
+its parent when the parent's other segments (outside the roots before it) also moved in the \
+same direction beyond that noise, and set aside for its child explaining most when its other \
+segments did not.";
+
+/// The criterion of `--roots explain` where the finest segments measure no
+/// noise: availability's units and incidents (each a cause rather than a
+/// draw of noise), or fewer than [`NOISE_LEAVES`] finest segments (their
+/// spread is the causes' own). No root must stand out of it, and none is
+/// narrowed for it.
+const CRITERION_NO_NOISE: &str = "a cause is a segment that moved by a factor of its own, \
+scored by the share of the unusual movement (squared distance from normal) it explains. Roots \
+are chosen greedily by that score, a segment with more dimensions only when it explains more, \
+each explaining at least 10% and stopping at 90%; a root is widened to its parent when the \
+parent's other segments (outside the roots before it) also moved in the same direction beyond \
+the finest segments' noise (significance ≥ 25, see --roots unusual).";
 
 /// The criterion of `--roots unusual`, after what is normal.
 const CRITERION_UNUSUAL: &str = "A root is every segment whose own factor is unusual against \
@@ -218,6 +233,10 @@ nothing (or less, or under a thousandth of normal) and one that came where nothi
 moved as far, the two ways, and are counted together. A larger segment that \
 is unusual only by one finest segment inside it (without it, its significance < 100, and its \
 others did not move its way with significance ≥ 25) is a root only when that one is.";
+
+/// The fewest finest segments (with a value and a reference) whose spread
+/// is taken for noise a root must stand out of, read as explain.
+const NOISE_LEAVES: usize = 10;
 
 /// Whether the period's leaves count events, which has a noise of its own
 /// ([`Counted`]): whole numbers (a share's successes never more than its
@@ -465,9 +484,20 @@ pub async fn why_with_progress(
         total_fit.add(&Fit::leaf(*v, *r));
     }
     // Of the causes not roots, `--top` at most are shown: no more are ranked.
+    // Availability's units and incidents are few, each a cause, and a few
+    // finest segments' spread is their causes' own: neither measures a
+    // noise a root must stand out of.
+    let measured = model
+        .iter()
+        .filter(|(v, r)| *v > 0.0 && *r > 0.0 && v.is_finite() && r.is_finite())
+        .count();
+    let no_noise = availability || measured < NOISE_LEAVES;
+    let base = Settings::of(o.roots);
     let settings = Settings {
         others: o.top,
-        ..Settings::of(o.roots)
+        least: if no_noise { 0.0 } else { base.least },
+        narrow: base.narrow && !no_noise,
+        ..base
     };
     let normals = search::normals(&model, &ks, counted);
     let depth = o.depth.clamp(1, dims.len().max(1));
@@ -576,6 +606,7 @@ pub async fn why_with_progress(
         criterion: {
             let normal = if availability { NORMAL_AVAILABILITY } else { NORMAL };
             match o.roots {
+                Roots::Explain if no_noise => format!("{normal}; {CRITERION_NO_NOISE}"),
                 Roots::Explain => format!("{normal}; {CRITERION}"),
                 Roots::Unusual => format!("{normal}. {CRITERION_UNUSUAL}"),
             }

@@ -219,6 +219,13 @@ fn the_normal_factor_ignores_a_collapsed_minority() {
     let k = normal_factor(&leaves.iter().map(|l| (l.1, l.2)).collect::<Vec<_>>());
     assert!((k - 1.1).abs() < 1e-12, "{k}");
     assert_eq!(normal_factor(&[(1.0, 0.0)]), 1.0);
+    // Most of the reference emptied: the median would be nothing; the
+    // sums moved by (0 + 0 + 3 + 4.5) / (3 + 3 + 2 + 2).
+    assert_eq!(
+        normal_factor(&[(0.0, 3.0), (0.0, 3.0), (3.0, 2.0), (4.5, 2.0)]),
+        0.75
+    );
+    assert_eq!(normal_factor(&[(0.0, 3.0)]), 0.0);
     assert_eq!(normal_factor(&[(1.0, 1.0), (3.0, 1.0)]), 2.0);
 }
 
@@ -296,6 +303,68 @@ fn a_root_widens_to_its_parent_when_the_rest_of_it_moved_too() {
     // Only EU ∧ p2 moved: it stays as narrow as it is.
     let only = grid(|a, b, _| if (a, b) == ("EU", "p2") { 0.0 } else { 1.0 });
     assert_eq!(roots(&only), vec![el(&[(0, "EU"), (1, "p2")])]);
+}
+
+#[test]
+fn a_root_narrows_to_the_child_that_moved_when_the_rest_of_it_did_not() {
+    // p1 sells nearly all of its business in the EU, and its EU business
+    // vanished; elsewhere p1, like every other leaf, moved by a few
+    // percent. `p1` explains nearly all that `EU ∧ p1` does, and more once
+    // the second dimension costs succinctness — but the segment that
+    // moved is `EU ∧ p1`.
+    let mut leaves = grid(|a, b, _| if (a, b) == ("EU", "p1") { 0.0 } else { 1.0 });
+    for (i, l) in leaves.iter_mut().enumerate() {
+        #[allow(clippy::cast_precision_loss)]
+        let wobble = 1.0 + 0.08 * (((i * 7919) % 13) as f64 / 12.0 - 0.5);
+        let size = match (l.0[0], l.0[1]) {
+            ("EU", "p1") => 3.0,
+            (_, "p1") => 0.2,
+            _ => 1.0,
+        };
+        l.2 *= size;
+        l.1 *= size * wobble;
+    }
+    let (c, _) = cube(&leaves, 3);
+    let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
+    let k = normal_factor(&pairs);
+    let at = |e: &Elements| c.iter().position(|x| &x.elements == e).unwrap();
+    assert!(
+        c[at(&el(&[(1, "p1")]))].fit.gain(k) > 0.95 * c[at(&el(&[(0, "EU"), (1, "p1")]))].fit.gain(k),
+        "p1 alone would be chosen"
+    );
+    assert_eq!(roots(&leaves), vec![el(&[(0, "EU"), (1, "p1")])]);
+    // Had p1 fallen by a fifth elsewhere too, p1 is the answer.
+    for l in leaves.iter_mut().filter(|l| l.0[1] == "p1" && l.0[0] != "EU") {
+        l.1 *= 0.8;
+    }
+    assert_eq!(roots(&leaves), vec![el(&[(1, "p1")])]);
+}
+
+#[test]
+fn read_as_explain_a_root_stands_out_of_the_noise() {
+    // Leaves of a few orders each move by up to half either way, one of
+    // them tripled (a large order), and one segment's business vanished.
+    // The tripled leaf makes a sixth of the squared movement, but only
+    // the vanished segment stands out of the noise.
+    let mut leaves = grid(|a, b, _| if (a, b) == ("EU", "p2") { 0.0 } else { 1.0 });
+    for (i, l) in leaves.iter_mut().enumerate() {
+        #[allow(clippy::cast_precision_loss)]
+        let wobble = 1.0 + (((i * 7919) % 13) as f64 / 12.0 - 0.5);
+        l.1 *= if l.0 == ["LATAM", "p4", "z"] { 3.0 } else { wobble };
+    }
+    assert_eq!(roots(&leaves), vec![el(&[(0, "EU"), (1, "p2")])]);
+    let (c, total) = cube(&leaves, 3);
+    let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
+    let k = normal_factor(&pairs);
+    let loose = Settings {
+        least: 0.0,
+        ..Settings::default()
+    };
+    let found = search(&c, &total, k, noise(&pairs, k, Counted::No), &loose);
+    assert!(
+        found.iter().filter(|r| r.root).count() > 1,
+        "without the bar, noise explains enough to be named"
+    );
 }
 
 /// Leaves that move by a few percent each (a fixed pseudo-random

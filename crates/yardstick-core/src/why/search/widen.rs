@@ -16,6 +16,18 @@
 //! two largest did not, the bitrate fell. Read as [`Roots::Explain`] (the
 //! few segments that explain the gap), the parent is the shorter answer
 //! and is kept.
+//!
+//! **Narrower, when the rest did not move** (read as [`Roots::Explain`],
+//! where the leaves measure noise: [`Settings::narrow`]).
+//! The converse: a root chosen for its explanatory power is narrowed to
+//! its child (one dimension more) that explains most, when the rest of it
+//! — its leaves outside that child — did not move unusually in the
+//! child's direction. A collapse of CloudCo's EU business makes
+//! `partner=CloudCo` explain nearly as much as `partner=CloudCo ∧
+//! region=EU` (and more, once a dimension costs succinctness), though
+//! CloudCo's business elsewhere moved no more than the noise: the answer
+//! is the child, the segment that moved. The test is the one that widens,
+//! so a root narrowed is not widened back.
 
 use std::cell::OnceCell;
 
@@ -38,9 +50,18 @@ impl<'a> Values<'a> {
         }
     }
 
+    /// How many dimensions have values among the candidates.
+    fn dimensions(&self) -> usize {
+        self.all().len()
+    }
+
     /// The values of dimension `d` that a segment fixing it alone has.
     fn of_dimension(&self, d: usize) -> &[Value] {
-        let all = self.by_dimension.get_or_init(|| {
+        self.all().get(d).map_or(&[], Vec::as_slice)
+    }
+
+    fn all(&self) -> &[Vec<Value>] {
+        self.by_dimension.get_or_init(|| {
             let mut all: Vec<Vec<Value>> = Vec::new();
             for c in self.candidates {
                 if let [(dim, value)] = c.elements.as_slice() {
@@ -51,8 +72,7 @@ impl<'a> Values<'a> {
                 }
             }
             all
-        });
-        all.get(d).map_or(&[], Vec::as_slice)
+        })
     }
 }
 
@@ -108,7 +128,10 @@ pub(super) fn widened(
             let up_own = own.log_factor(against) > 0.0;
             let moved = |rest: &Fit| {
                 let lf = rest.log_factor(against);
-                lf != 0.0 && (lf > 0.0) == up_own && rest.significance(against, noise) >= settings.widen
+                lf != 0.0
+                    && (lf > 0.0) == up_own
+                    && rest.significance(against, noise) >= settings.widen
+                    && (settings.roots == Roots::Unusual || whole_way(rest, against, up_own))
             };
             let rest = fit.minus(&own);
             if !moved(&rest) {
@@ -163,4 +186,67 @@ fn carried_by_few(rest: Fit, siblings: &[Fit], moved: impl Fn(&Fit) -> bool) -> 
         few += 1;
     }
     few <= siblings.len() - few && !moved(&left)
+}
+
+/// The child (one dimension more) of the root chosen that carries its
+/// movement, if one does: the child explaining most, beside the roots
+/// before it, when the root's other leaves did not move unusually in the
+/// child's direction (the test [`widened`] widens by, read as
+/// [`Roots::Explain`]). The search then sets the root aside and looks
+/// again: the child, or a segment explaining more than it, is chosen.
+pub(super) fn narrower(
+    i: usize,
+    beside: &Beside<'_>,
+    values: &Values<'_>,
+    k: f64,
+    noise: Noise,
+    settings: &Settings,
+) -> Option<usize> {
+    let candidates = values.candidates;
+    let c = &candidates[i];
+    let own = beside.fit(i)?;
+    // The child explaining most, among the candidates.
+    let mut down: Option<(usize, f64, Fit)> = None;
+    let fixed: Vec<usize> = c.elements.iter().map(|e| e.0).collect();
+    for d in (0..values.dimensions()).filter(|d| !fixed.contains(d)) {
+        for v in values.of_dimension(d) {
+            let mut child = c.elements.clone();
+            let at = child.partition_point(|e| e.0 < d);
+            child.insert(at, (d, v.clone()));
+            let Some(j) = beside.index().get(&child) else {
+                continue;
+            };
+            let Some(fit) = beside.fit(j) else {
+                continue;
+            };
+            let gj = fit.gain(k);
+            if down.as_ref().is_none_or(|(_, best, _)| gj > *best) {
+                down = Some((j, gj, fit));
+            }
+        }
+    }
+    let (j, gj, child) = down?;
+    let rest = own.minus(&child);
+    // A child holding all of the root's leaves is the same segment, said
+    // at more length.
+    if rest.only_rounding_of(&own) {
+        return None;
+    }
+    // Did the rest move with the child, as `widened` asks?
+    let up_child = child.log_factor(k) > 0.0;
+    let lf = rest.log_factor(k);
+    let moved = lf != 0.0
+        && (lf > 0.0) == up_child
+        && rest.significance(k, noise) >= settings.widen
+        && whole_way(&rest, k, up_child);
+    (!moved && gj > 0.0).then_some(j)
+}
+
+/// Whether `rest` moved `up` (or down) against `against` taken whole,
+/// with its leaves where nothing was expected: read as explain, a rest
+/// whose few leaves of last month emptied while new ones sold more (one
+/// order of another plan) did not fall with the root — its factor by
+/// [`Fit::log_factor`] leaves the new leaves out and reads it as vanished.
+fn whole_way(rest: &Fit, against: f64, up: bool) -> bool {
+    rest.r > 0.0 && (rest.v / rest.r > against) == up
 }
