@@ -8,8 +8,10 @@
 //! the same seed and end give byte-identical files on every platform.
 //!
 //! Stories in the data: a support backlog in the EU team, two months of poor uptime, and
-//! a month in which CloudCo's EU business collapses ([`COLLAPSE`]) —
-//! revenue misses its target, and `yardstick why` names the cause.
+//! a month in which CloudCo's EU business collapses ([`COLLAPSE`]) — on
+//! most days the demo can be written, revenue misses its target that
+//! month and `yardstick why` names the cause first; with a few orders a
+//! segment, other segments move by as much in some months.
 
 use std::fmt::Write;
 
