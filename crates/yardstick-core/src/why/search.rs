@@ -91,7 +91,7 @@ mod widen;
 use beside::{Beside, Index};
 use tail::Tail;
 pub use tail::{LeafKeys, Leaves};
-use widen::{Values, narrower, widened};
+use widen::{Values, carried_by_a_child, widened};
 
 /// The dimension values a segment fixes: `(dimension index, value)`,
 /// sorted by dimension; `None` is SQL's NULL (a value of its own). A value
@@ -805,7 +805,7 @@ fn search_in(
                     // child's is set aside, and the round looks again.
                     if !unusual
                         && settings.narrow
-                        && narrower(i, &beside, &values, k, noise, settings).is_some()
+                        && carried_by_a_child(i, &beside, &values, k, noise, settings)
                     {
                         away[i] = true;
                         continue;

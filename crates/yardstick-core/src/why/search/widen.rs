@@ -19,10 +19,10 @@
 //!
 //! **Narrower, when the rest did not move** (read as [`Roots::Explain`],
 //! where the leaves measure noise: [`Settings::narrow`]).
-//! The converse: a root chosen for its explanatory power is narrowed to
-//! its child (one dimension more) that explains most, when the rest of it
-//! — its leaves outside that child — did not move unusually in the
-//! child's direction. A collapse of CloudCo's EU business makes
+//! The converse: a segment chosen for its explanatory power is set aside
+//! for its child (one dimension more) that explains most, when the rest
+//! of it — its leaves outside that child — did not move unusually in the
+//! child's direction; the search then looks again. A collapse of CloudCo's EU business makes
 //! `partner=CloudCo` explain nearly as much as `partner=CloudCo ∧
 //! region=EU` (and more, once a dimension costs succinctness), though
 //! CloudCo's business elsewhere moved no more than the noise: the answer
@@ -188,25 +188,27 @@ fn carried_by_few(rest: Fit, siblings: &[Fit], moved: impl Fn(&Fit) -> bool) -> 
     few <= siblings.len() - few && !moved(&left)
 }
 
-/// The child (one dimension more) of the root chosen that carries its
-/// movement, if one does: the child explaining most, beside the roots
-/// before it, when the root's other leaves did not move unusually in the
-/// child's direction (the test [`widened`] widens by, read as
-/// [`Roots::Explain`]). The search then sets the root aside and looks
+/// Whether a child (one dimension more) of the segment chosen carries its
+/// movement: the child explaining most, beside the roots before it, when
+/// the segment's other leaves did not move unusually in the child's
+/// direction (the test [`widened`] widens by, read as
+/// [`Roots::Explain`]). The search then sets the segment aside and looks
 /// again: the child, or a segment explaining more than it, is chosen.
-pub(super) fn narrower(
+pub(super) fn carried_by_a_child(
     i: usize,
     beside: &Beside<'_>,
     values: &Values<'_>,
     k: f64,
     noise: Noise,
     settings: &Settings,
-) -> Option<usize> {
+) -> bool {
     let candidates = values.candidates;
     let c = &candidates[i];
-    let own = beside.fit(i)?;
+    let Some(own) = beside.fit(i) else {
+        return false;
+    };
     // The child explaining most, among the candidates.
-    let mut down: Option<(usize, f64, Fit)> = None;
+    let mut down: Option<(f64, Fit)> = None;
     let fixed: Vec<usize> = c.elements.iter().map(|e| e.0).collect();
     for d in (0..values.dimensions()).filter(|d| !fixed.contains(d)) {
         for v in values.of_dimension(d) {
@@ -220,17 +222,19 @@ pub(super) fn narrower(
                 continue;
             };
             let gj = fit.gain(k);
-            if down.as_ref().is_none_or(|(_, best, _)| gj > *best) {
-                down = Some((j, gj, fit));
+            if down.as_ref().is_none_or(|(best, _)| gj > *best) {
+                down = Some((gj, fit));
             }
         }
     }
-    let (j, gj, child) = down?;
+    let Some((gj, child)) = down else {
+        return false;
+    };
     let rest = own.minus(&child);
-    // A child holding all of the root's leaves is the same segment, said
+    // A child holding all of the segment's leaves is the same segment, said
     // at more length.
     if rest.only_rounding_of(&own) {
-        return None;
+        return false;
     }
     // Did the rest move with the child, as `widened` asks?
     let up_child = child.log_factor(k) > 0.0;
@@ -239,7 +243,7 @@ pub(super) fn narrower(
         && (lf > 0.0) == up_child
         && rest.significance(k, noise) >= settings.widen
         && whole_way(&rest, k, up_child);
-    (!moved && gj > 0.0).then_some(j)
+    !moved && gj > 0.0
 }
 
 /// Whether `rest` moved `up` (or down) against `against` taken whole,
