@@ -197,7 +197,7 @@ fn text(x: &Why, currency: Option<&str>, color: Color) -> String {
         if x.complete { "" } else { ", period still running" }
     );
     o += &format!(
-        "  split {} by {} (up to {} combined); everything moved {} together\n",
+        "  split {} by {} (up to {} combined); {}\n",
         match (x.split, x.effect) {
             ("units", Some(e)) =>
                 format!("by unit as uptime over scheduled time, searched on its {e} effect,"),
@@ -209,7 +209,7 @@ fn text(x: &Why, currency: Option<&str>, color: Color) -> String {
         },
         x.dimensions.join(", "),
         x.depth,
-        format::percent(x.normal_change)
+        normal(x.normal_change)
     );
     if x.causes.is_empty() {
         o += "  No cause: nothing moved apart from the rest.\n";
@@ -261,9 +261,25 @@ fn text(x: &Why, currency: Option<&str>, color: Color) -> String {
     o
 }
 
+/// What was normal, in words: how everything moved together, or that
+/// normal was no change ("everything moved 0% together" reads as news).
+fn normal(change: f64) -> String {
+    if change == 0.0 {
+        "normal is no change".to_string()
+    } else {
+        format!("everything moved {} together", format::percent(change))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normal_is_worded_as_no_change_or_as_how_everything_moved() {
+        assert_eq!(normal(0.0), "normal is no change");
+        assert_eq!(normal(-0.2056), "everything moved -20.56% together");
+    }
 
     #[test]
     fn the_spinner_says_where_why_is_in_grouped_digits() {

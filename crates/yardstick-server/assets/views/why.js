@@ -32,7 +32,7 @@ export function whySection(id, k, mine) {
 
 function render(id, k, x) {
   const sign = (v) => (v > 0 ? "+" : v < 0 ? "−" : "");
-  const head = `<p id="why-summary">${fmt(x.value, k.unit)} against ${esc(x.reference_is)}: ${fmt(x.reference, k.unit)}, a gap of ${sign(x.gap)}${fmt(Math.abs(x.gap), k.unit)}. Everything moved ${sign(x.normal_change)}${Math.abs(x.normal_change * 100).toFixed(1)}% together; the root causes explain ${Math.round(x.explained * 100)}% of what moved apart.</p>`;
+  const head = `<p id="why-summary">${fmt(x.value, k.unit)} against ${esc(x.reference_is)}: ${fmt(x.reference, k.unit)}, a gap of ${sign(x.gap)}${fmt(Math.abs(x.gap), k.unit)}. ${x.normal_change === 0 ? 'Normal is no change' : `Everything moved ${sign(x.normal_change)}${Math.abs(x.normal_change * 100).toFixed(1)}% together`}; the root causes explain ${Math.round(x.explained * 100)}% of what moved apart.</p>`;
   const SPLITS = {
     units: "Split by unit: uptime over scheduled time, so each unit's availability (rate) and its share of scheduled time (mix) move the fleet's.",
     incidents: "Split by incident: a cause's value is the availability had only its incidents happened; downtime where incidents overlap counts for the one that started first.",
