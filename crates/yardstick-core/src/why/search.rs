@@ -494,6 +494,10 @@ impl Settings {
                 max_roots: 10,
                 min_gain: 0.0,
                 enough: f64::INFINITY,
+                // Its roots are tested on their own (significance ≥ 100)
+                // and every segment that moved is one: none set aside.
+                least: 0.0,
+                narrow: false,
                 ..Settings::default()
             },
         }
@@ -724,9 +728,9 @@ fn search_in(
     // Leaves whose movement alone made a segment unusual, without standing
     // out of the noise's tail themselves: their numbers and sums.
     let mut noise_leaves: Vec<(u32, Fit)> = Vec::new();
-    // Segments set aside for a child that carries their movement (read as
-    // explain only: none otherwise, and no room for them).
-    let mut away = vec![false; if unusual { 0 } else { candidates.len() }];
+    // Segments set aside for a child that carries their movement (none,
+    // and no room for them, when the reading does not narrow).
+    let mut away = vec![false; if settings.narrow { candidates.len() } else { 0 }];
     if energy > 0.0 {
         while roots.len() < settings.max_roots && explained < settings.enough * energy {
             let mut best: Option<(usize, f64, f64)> = None;
@@ -747,7 +751,7 @@ fn search_in(
                 {
                     continue;
                 }
-                if !unusual && fit.significance(k, noise) < settings.least {
+                if settings.least > 0.0 && fit.significance(k, noise) < settings.least {
                     continue;
                 }
                 let g = fit.gain(k);
@@ -801,12 +805,9 @@ fn search_in(
                             continue;
                         }
                     }
-                    // Read as explain: a segment whose movement is one
-                    // child's is set aside, and the round looks again.
-                    if !unusual
-                        && settings.narrow
-                        && carried_by_a_child(i, &beside, &values, k, noise, settings)
-                    {
+                    // A segment whose movement is one child's is set aside,
+                    // and the round looks again.
+                    if settings.narrow && carried_by_a_child(i, &beside, &values, k, noise, settings) {
                         away[i] = true;
                         continue;
                     }
