@@ -184,7 +184,8 @@ pub struct Why {
 /// What is normal, as `why` states it: how everything moved together.
 const NORMAL: &str = "Normal is every segment moving by the same factor (the median of the finest \
 segments weighted by their reference — the ratio of the sums when most of the reference came to \
-nothing — or no change, whichever leaves less unexplained)";
+nothing, or, read as explain, when the median lies beyond the sums' movement and less than half \
+of the reference moved within a quarter of it — or no change, whichever leaves less unexplained)";
 
 /// For availability: time lost does not grow with the business as sales
 /// do, and with few units or causes a median would call one of two the
@@ -477,7 +478,10 @@ pub async fn why_with_progress(
     let ks: Vec<f64> = if availability {
         vec![1.0]
     } else {
-        vec![search::normal_factor(&model), 1.0]
+        match o.roots {
+            Roots::Explain => vec![search::explaining_normal(&model), 1.0],
+            Roots::Unusual => vec![search::normal_factor(&model), 1.0],
+        }
     };
     let mut total_fit = Fit::default();
     for (v, r) in &model {

@@ -230,6 +230,35 @@ fn the_normal_factor_ignores_a_collapsed_minority() {
 }
 
 #[test]
+fn read_as_explain_the_normal_moves_no_further_than_the_whole() {
+    // Partner p1's EU business, 44% of the reference, vanished; three
+    // small segments elsewhere fell to 30%, the rest did not move. The
+    // median lies among the fallen leaves (0.3), further than the whole
+    // fell, and few leaves moved with it: read against it, everything
+    // fell by 70% and the causes are the segments that did not. Read as
+    // explain, the sums are normal.
+    let mut leaves = grid(|a, b, _| match (a, b) {
+        ("EU", "p1") => 0.0,
+        ("US", "p2") | ("APAC", "p3") | ("LATAM", "p4") => 0.3 / 1.1,
+        _ => 1.0 / 1.1,
+    });
+    for l in leaves.iter_mut().filter(|l| l.0[..2] == ["EU", "p1"]) {
+        l.2 *= 12.0;
+    }
+    let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
+    assert!((normal_factor(&pairs) - 0.3).abs() < 1e-12);
+    let sums = (12.0 * 100.0 * 0.3 + 48.0 * 100.0) / (4.0 * 1200.0 + 60.0 * 100.0);
+    assert!((explaining_normal(&pairs) - sums).abs() < 1e-12);
+    // A median short of the sums, the other way from them, or beyond
+    // them with most of the reference (a collapsed minority), stays.
+    assert_eq!(explaining_normal(&[(1.0, 1.0), (0.2, 1.0), (1.0, 1.0)]), 1.0);
+    assert_eq!(explaining_normal(&[(1.2, 1.0), (1.2, 1.0), (0.0, 1.5)]), 1.2);
+    let minority = [(1.5, 1.0), (1.4, 1.0), (1.6, 1.0), (0.45, 1.0)];
+    assert_eq!(explaining_normal(&minority), 1.45);
+    assert_eq!(normal_factor(&minority), 1.45);
+}
+
+#[test]
 fn one_element_a_combination_and_crossing_causes_are_found() {
     assert_eq!(
         roots(&grid(|a, _, _| if a == "EU" { 0.5 } else { 1.0 })),
