@@ -82,10 +82,10 @@ fn the_q3_review_shows_every_kpi_with_the_numbers_eval_prints() {
         revenue["actions"],
         serde_json::json!([
             "#1 Win back the lapsed EU accounts — open, owner ana, due 2026-10-15; answers 2026-08. \
-             Effect: €98,212.33 in 2026-08, then 2026-09 €82,563.52 — recovered"
+             Effect: €52,916.89 in 2026-08, then 2026-09 €82,563.52 — recovered"
         ])
     );
-    for (period, cents) in [("2026-08", 9_821_233.0), ("2026-09", 8_256_352.0)] {
+    for (period, cents) in [("2026-08", 5_291_689.0), ("2026-09", 8_256_352.0)] {
         let v = rows
             .iter()
             .find(|x| x["kpi"] == "revenue" && x["period"] == period)
@@ -519,7 +519,12 @@ fn the_last_complete_period_shows_the_forecast_ahead() {
                 .collect()
         })
         .collect();
-    assert_eq!(ahead, want);
+    // The same forecast, over sums DataFusion may add in another order:
+    // equal to the last few bits.
+    assert_eq!(ahead.len(), want.len());
+    for (a, w) in ahead.iter().flatten().zip(want.iter().flatten()) {
+        assert!((a - w).abs() <= 1e-9 * w.abs().max(1.0), "{ahead:?} vs {want:?}");
+    }
     assert_eq!(points[0]["period"], "2026-11");
     assert!(section.contains("- **Forecast:** 2026-11 "), "{section}");
     // A month that is not the last complete one has none.
