@@ -282,7 +282,9 @@ pub fn demo(seed: u64, end: NaiveDate) -> Vec<ProjectFile> {
         }
     }
 
-    // One month, CloudCo's business in the EU collapses.
+    // One month, CloudCo's business in the EU collapses: one with a month
+    // before it in the data and a complete one after it, not one of the
+    // outage or the backlog (a story a month).
     let month = |d: NaiveDate| (d.year(), d.month());
     let candidates: Vec<Month> = (2..=11)
         .filter_map(|k| start.checked_add_months(Months::new(k)))
