@@ -15,9 +15,10 @@
 //! picks one in which revenue misses its target, the business comes back
 //! after, and no other segment moved as much. Measured over every day of
 //! 2026 (`scripts/bench_demo_story.py`): revenue misses on all of them,
-//! `yardstick why` names `partner=CloudCo ∧ region=EU` first on 352 of
+//! `yardstick why` names `partner=CloudCo ∧ region=EU` first on 355 of
 //! 365, and it recovers on 363. With a few orders a segment, on the
-//! others another segment moved as much.
+//! others the rest of the region or the partner fell too, or another
+//! segment moved as much.
 
 use std::fmt::Write;
 

@@ -76,11 +76,12 @@
 //! the median's factor and 1 (nothing moved) and keeps the one that leaves
 //! less unexplained, nearer 1 when they are close. A median of nothing
 //! (most of the reference in leaves now empty) is no normal: the ratio of
-//! the sums takes its place ([`normal_factor`]). Read as explain, nor is a
-//! median beyond the sums that few leaves moved with — nearly half of the
-//! reference collapsed and a few other leaves fell part of the way, the
-//! median among them: against it, a fall would be explained by the
-//! segments that rose ([`explaining_normal`]).
+//! the sums takes its place ([`normal_factor`]). Read as explain, no change
+//! does, and also of a median beyond the sums that few leaves moved with —
+//! nearly half of the reference collapsed and a few other leaves fell
+//! part of the way, the median among them: against it, a fall would be
+//! explained by the segments that rose, and against the sums none of the
+//! gap would be ([`explaining_normal`]).
 //!
 //! A segment that explains all of its parent's unusual movement scores as
 //! high as the parent and loses on succinctness; a parent that is unusual
@@ -563,30 +564,35 @@ pub fn normal_factor(leaves: &[(f64, f64)]) -> f64 {
 /// median's and still count as moving with it.
 const TOGETHER: f64 = 1.25;
 
-/// The normal factor read as [`Roots::Explain`]: [`normal_factor`], but
-/// not beyond the ratio of the sums unless most of the reference moved
-/// with the median (within [`TOGETHER`]). A median beyond the sums says
-/// that everything fell (or grew) further than the whole did, and
-/// explains a fall by the segments that rose. Where a minority collapsed
-/// and the rest moved together, that is right (the rest is normal, the
-/// minority is the cause); but where nearly half of the reference
-/// collapsed and a few other leaves fell part of the way, the median
-/// lies among those few, a movement nobody's business made. The ratio of
-/// the sums is normal then.
+/// The normal factor read as [`Roots::Explain`]: the median of
+/// [`normal_factor`] where it is a movement most of the business shared,
+/// and no change where it is not — the gap is what is to be explained,
+/// and against the ratio of the sums none of it would be (`Σ(v − k·r)`
+/// is 0 there). Not where the median is nothing (most of the reference
+/// in leaves now empty), nor where it lies beyond the sums (everything
+/// fell, or grew, further than the whole did) with less than half of the
+/// reference moving within [`TOGETHER`] of it: nearly half of the
+/// reference collapsed and a few other leaves fell part of the way, the
+/// median among those few. Against it, a fall would be explained by the
+/// segments that rose. Where a minority collapsed and the rest moved
+/// together, the median is beyond the sums too, and normal.
 pub fn explaining_normal(leaves: &[(f64, f64)]) -> f64 {
-    let k = normal_factor(leaves);
+    let median = weighted_median(leaves);
+    if median <= 0.0 {
+        return 1.0;
+    }
     let finite = || leaves.iter().filter(|(v, r)| v.is_finite() && r.is_finite());
     let (v, r) = finite().fold((0.0, 0.0), |(a, b), (v, r)| (a + v, b + r));
     let sums = v / r;
-    let beyond = (sums < 1.0 && k < sums) || (sums > 1.0 && k > sums);
-    if !(sums.is_finite() && sums > 0.0 && beyond && k > 0.0) {
-        return k;
+    let beyond = (sums < 1.0 && median < sums) || (sums > 1.0 && median > sums);
+    if !(sums.is_finite() && sums > 0.0 && beyond) {
+        return median;
     }
     let with_median: f64 = finite()
-        .filter(|(v, r)| *r > 0.0 && (v / r / k).ln().abs() <= TOGETHER.ln())
+        .filter(|(v, r)| *r > 0.0 && (v / r / median).ln().abs() <= TOGETHER.ln())
         .map(|(_, r)| r)
         .sum();
-    if 2.0 * with_median > r { k } else { sums }
+    if 2.0 * with_median > r { median } else { 1.0 }
 }
 
 /// The `r`-weighted median of the leaves' `v/r` (1 when nothing was

@@ -183,9 +183,10 @@ pub struct Why {
 
 /// What is normal, as `why` states it: how everything moved together.
 const NORMAL: &str = "Normal is every segment moving by the same factor (the median of the finest \
-segments weighted by their reference — the ratio of the sums when most of the reference came to \
-nothing, or, read as explain, when the median lies beyond the sums' movement and less than half \
-of the reference moved within a quarter of it — or no change, whichever leaves less unexplained)";
+segments weighted by their reference, or no change, whichever leaves less unexplained; where most \
+of the reference came to nothing, the ratio of the sums takes the median's place — read as \
+explain, no change does, as it does where the median lies beyond the sums' movement with less \
+than half of the reference within a quarter of it)";
 
 /// For availability: time lost does not grow with the business as sales
 /// do, and with few units or causes a median would call one of two the

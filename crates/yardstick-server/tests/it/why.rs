@@ -17,10 +17,10 @@ pub(crate) async fn demo_with_collapse() -> (tempfile::TempDir, Server, String) 
 }
 
 /// The demo as generated on a fixed day, and the month of the collapse.
-/// The demo's noise follows the day it is generated on; on a few days (13
-/// of 2026's 365, `scripts/bench_demo_story.py`) another segment moved as
-/// much in the collapse month, and `why` then (rightly, by its criterion)
-/// names it. The tests pin a day, so that they say the same every day.
+/// The demo's noise follows the day it is generated on; on a few days (10
+/// of 2026's 365, `scripts/bench_demo_story.py`) the rest of the region
+/// or the partner fell too in the collapse month, or another segment
+/// moved as much, and `why` then (rightly, by its criterion) names it. The tests pin a day, so that they say the same every day.
 fn demo_and_collapse() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 2).expect("a day");

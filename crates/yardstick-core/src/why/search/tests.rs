@@ -230,13 +230,13 @@ fn the_normal_factor_ignores_a_collapsed_minority() {
 }
 
 #[test]
-fn read_as_explain_the_normal_moves_no_further_than_the_whole() {
+fn read_as_explain_normal_is_a_movement_most_of_the_business_shared() {
     // Partner p1's EU business, 44% of the reference, vanished; three
     // small segments elsewhere fell to 30%, the rest did not move. The
     // median lies among the fallen leaves (0.3), further than the whole
     // fell, and few leaves moved with it: read against it, everything
     // fell by 70% and the causes are the segments that did not. Read as
-    // explain, the sums are normal.
+    // explain, normal is no change.
     let mut leaves = grid(|a, b, _| match (a, b) {
         ("EU", "p1") => 0.0,
         ("US", "p2") | ("APAC", "p3") | ("LATAM", "p4") => 0.3 / 1.1,
@@ -247,11 +247,15 @@ fn read_as_explain_the_normal_moves_no_further_than_the_whole() {
     }
     let pairs: Vec<(f64, f64)> = leaves.iter().map(|l| (l.1, l.2)).collect();
     assert!((normal_factor(&pairs) - 0.3).abs() < 1e-12);
-    let sums = (12.0 * 100.0 * 0.3 + 48.0 * 100.0) / (4.0 * 1200.0 + 60.0 * 100.0);
-    assert!((explaining_normal(&pairs) - sums).abs() < 1e-12);
-    // A median short of the sums, the other way from them, or beyond
-    // them with most of the reference (a collapsed minority), stays.
-    assert_eq!(explaining_normal(&[(1.0, 1.0), (0.2, 1.0), (1.0, 1.0)]), 1.0);
+    assert_eq!(explaining_normal(&pairs), 1.0);
+    // Most of the reference emptied: the median is nothing, and no change
+    // is normal (the unusual reading takes the sums' 0.75).
+    let emptied = [(0.0, 3.0), (0.0, 3.0), (3.0, 2.0), (4.5, 2.0)];
+    assert_eq!(explaining_normal(&emptied), 1.0);
+    // A median short of the sums (0.9 against 0.7), the other way from
+    // them, or beyond them with most of the reference (a collapsed
+    // minority) is normal.
+    assert_eq!(explaining_normal(&[(0.9, 1.0), (0.9, 1.0), (0.3, 1.0)]), 0.9);
     assert_eq!(explaining_normal(&[(1.2, 1.0), (1.2, 1.0), (0.0, 1.5)]), 1.2);
     let minority = [(1.5, 1.0), (1.4, 1.0), (1.6, 1.0), (0.45, 1.0)];
     assert_eq!(explaining_normal(&minority), 1.45);
