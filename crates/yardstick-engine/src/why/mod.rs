@@ -476,7 +476,7 @@ pub async fn why_with_progress(
     };
     let availability = matches!(split, Split::Availability(_));
     let counted = counted(&leaves, effect, form, availability);
-    let ks: Vec<f64> = if availability {
+    let mut ks: Vec<f64> = if availability {
         vec![1.0]
     } else {
         match o.roots {
@@ -484,6 +484,8 @@ pub async fn why_with_progress(
             Roots::Unusual => vec![search::normal_factor(&model), 1.0],
         }
     };
+    // A median of exactly 1, or none read as explain: one search, not two.
+    ks.dedup();
     let mut total_fit = Fit::default();
     for (v, r) in &model {
         total_fit.add(&Fit::leaf(*v, *r));
