@@ -286,7 +286,6 @@ pub fn demo(seed: u64, end: NaiveDate) -> Vec<ProjectFile> {
     // One month, CloudCo's business in the EU collapses: one with a month
     // before it in the data and a complete one after it, not one of the
     // outage or the backlog (a story a month).
-    let month = |d: NaiveDate| (d.year(), d.month());
     let candidates: Vec<Month> = (2..=11)
         .filter_map(|k| start.checked_add_months(Months::new(k)))
         .map(month)
@@ -319,6 +318,11 @@ pub fn demo(seed: u64, end: NaiveDate) -> Vec<ProjectFile> {
 /// A calendar month, as (year, month).
 type Month = (i32, u32);
 
+/// The month of a day.
+fn month(d: NaiveDate) -> Month {
+    (d.year(), d.month())
+}
+
 /// What the demo's `revenue` KPI targets a month (`target = ">= 60000"`).
 const REVENUE_TARGET: f64 = 60_000.0;
 
@@ -333,7 +337,6 @@ const REVENUE_TARGET: f64 = 60_000.0;
 /// large a share. Where no candidate misses, the one it hurts most.
 fn collapse_month(sold: &[Sold], candidates: &[Month], current: Month) -> Option<Month> {
     use std::collections::HashMap;
-    let month = |d: NaiveDate| (d.year(), d.month());
     // Revenue outside the collapse by month and segment (a dimension not
     // in the segment is `*`), and the collapsing segment's by month.
     let mut rest: HashMap<(Month, [&str; 3]), f64> = HashMap::new();

@@ -548,16 +548,17 @@ pub fn normal_factor(leaves: &[(f64, f64)]) -> f64 {
     if median > 0.0 {
         return median;
     }
+    ratio_of_sums(leaves).unwrap_or(median)
+}
+
+/// `Σv/Σr` over the finite leaves, when it is a finite factor above 0.
+fn ratio_of_sums(leaves: &[(f64, f64)]) -> Option<f64> {
     let (v, r) = leaves
         .iter()
         .filter(|(v, r)| v.is_finite() && r.is_finite())
         .fold((0.0, 0.0), |(a, b), (v, r)| (a + v, b + r));
     let sums = v / r;
-    if sums.is_finite() && sums > 0.0 {
-        sums
-    } else {
-        median
-    }
+    (sums.is_finite() && sums > 0.0).then_some(sums)
 }
 
 /// How far (as a factor either way) a leaf's movement may be from the
@@ -581,18 +582,18 @@ pub fn explaining_normal(leaves: &[(f64, f64)]) -> f64 {
     if median <= 0.0 {
         return 1.0;
     }
-    let finite = || leaves.iter().filter(|(v, r)| v.is_finite() && r.is_finite());
-    let (v, r) = finite().fold((0.0, 0.0), |(a, b), (v, r)| (a + v, b + r));
-    let sums = v / r;
-    let beyond = (sums < 1.0 && median < sums) || (sums > 1.0 && median > sums);
-    if !(sums.is_finite() && sums > 0.0 && beyond) {
+    let Some(sums) = ratio_of_sums(leaves) else {
+        return median;
+    };
+    if !((sums < 1.0 && median < sums) || (sums > 1.0 && median > sums)) {
         return median;
     }
-    let with_median: f64 = finite()
-        .filter(|(v, r)| *r > 0.0 && (v / r / median).ln().abs() <= TOGETHER.ln())
-        .map(|(_, r)| r)
-        .sum();
-    if 2.0 * with_median > r { median } else { 1.0 }
+    let finite = || leaves.iter().filter(|(v, r)| v.is_finite() && r.is_finite());
+    let (all, with_median) = finite().fold((0.0, 0.0), |(all, with), (v, r)| {
+        let near = *r > 0.0 && (v / r / median).ln().abs() <= TOGETHER.ln();
+        (all + r, if near { with + r } else { with })
+    });
+    if 2.0 * with_median > all { median } else { 1.0 }
 }
 
 /// The `r`-weighted median of the leaves' `v/r` (1 when nothing was

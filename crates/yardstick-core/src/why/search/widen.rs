@@ -126,13 +126,7 @@ pub(super) fn widened(
             // outside the parent did not fall with a root below them,
             // however far below normal both are.
             let up_own = own.log_factor(against) > 0.0;
-            let moved = |rest: &Fit| {
-                let lf = rest.log_factor(against);
-                lf != 0.0
-                    && (lf > 0.0) == up_own
-                    && rest.significance(against, noise) >= settings.widen
-                    && (settings.roots == Roots::Unusual || whole_way(rest, against, up_own))
-            };
+            let moved = |rest: &Fit| moved_its_way(rest, against, up_own, noise, settings);
             let rest = fit.minus(&own);
             if !moved(&rest) {
                 continue;
@@ -238,12 +232,19 @@ pub(super) fn carried_by_a_child(
     }
     // Did the rest move with the child, as `widened` asks?
     let up_child = child.log_factor(k) > 0.0;
-    let lf = rest.log_factor(k);
-    let moved = lf != 0.0
-        && (lf > 0.0) == up_child
-        && rest.significance(k, noise) >= settings.widen
-        && whole_way(&rest, k, up_child);
-    !moved && gj > 0.0
+    !moved_its_way(&rest, k, up_child, noise, settings) && gj > 0.0
+}
+
+/// Whether `rest` moved unusually `up` (or down) against `against`: in
+/// that direction, with significance ≥ [`Settings::widen`], and read as
+/// [`Roots::Explain`], also taken whole ([`whole_way`]). The one test
+/// both widening and narrowing ask.
+fn moved_its_way(rest: &Fit, against: f64, up: bool, noise: Noise, settings: &Settings) -> bool {
+    let lf = rest.log_factor(against);
+    lf != 0.0
+        && (lf > 0.0) == up
+        && rest.significance(against, noise) >= settings.widen
+        && (settings.roots == Roots::Unusual || whole_way(rest, against, up))
 }
 
 /// Whether `rest` moved `up` (or down) against `against` taken whole,
