@@ -26,6 +26,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
+import zoneinfo
 
 TARGET = 60_000.0
 
@@ -41,10 +43,14 @@ def story(binary, end, work):
     subprocess.run([binary, "demo", d, "--no-serve", "--end", str(end)], capture_output=True, check=True)
     with open(f"{d}/data/orders.csv", newline="") as f:
         rows = list(csv.DictReader(f))
+    # Months in the project's zone, as its KPIs count them.
+    with open(f"{d}/yardstick.toml", "rb") as f:
+        zone = zoneinfo.ZoneInfo(tomllib.load(f)["project"]["timezone"])
     segment = collections.Counter()
     months = set()
     for r in rows:
-        m = r["ordered_at"][:7]
+        at = datetime.datetime.fromisoformat(r["ordered_at"].replace("Z", "+00:00"))
+        m = at.astimezone(zone).strftime("%Y-%m")
         months.add(m)
         if r["region"] == "EU" and r["partner"] == "CloudCo":
             segment[m] += float(r["amount"])

@@ -54,7 +54,8 @@ pub const COLLAPSE: (&str, &str) = ("EU", "CloudCo");
 
 /// An order, kept until the month of the collapse is chosen.
 struct Sold {
-    day: NaiveDate,
+    /// When it was ordered, in UTC.
+    at: NaiveDateTime,
     /// Region, plan and partner: the revenue KPI's dimensions.
     leaf: [&'static str; 3],
     amount: f64,
@@ -148,13 +149,14 @@ pub fn demo(seed: u64, end: NaiveDate) -> Vec<ProjectFile> {
             let amount: f64 = rng.random_range(lo..hi);
             let cost = amount * rng.random_range(0.38..0.66);
             let partner = channel(&mut channels, region);
+            let at = business_time(&mut rng, d);
             sold.push(Sold {
-                day: d,
+                at,
                 leaf: [region, plan, partner],
                 amount,
                 line: format!(
                     "{order_id},{},{customer},{first},{name},{region},{plan},{partner},{amount:.2},{cost:.2}",
-                    ts(business_time(&mut rng, d))
+                    ts(at)
                 ),
             });
         }
@@ -283,17 +285,16 @@ pub fn demo(seed: u64, end: NaiveDate) -> Vec<ProjectFile> {
         }
     }
 
-    // One month, CloudCo's business in the EU collapses: one with a month
-    // before it in the data and a complete one after it, not one of the
-    // outage or the backlog (a story a month).
-    let candidates: Vec<Month> = (2..=11)
+    // One month, CloudCo's business in the EU collapses: one with a whole
+    // month before it in the data and a complete one after it. It may be
+    // the month of the outage or the backlog: neither moves revenue.
+    let candidates: Vec<Month> = (1..=11)
         .filter_map(|k| start.checked_add_months(Months::new(k)))
         .map(month)
-        .filter(|m| !outage_months.iter().any(|o| month(*o) == *m) && m.1 != backlog_month)
         .collect();
     let collapsed = collapse_month(&sold, &candidates, month(end));
     for o in &sold {
-        if o.collapsing() && Some(month(o.day)) == collapsed {
+        if o.collapsing() && Some(local_month(o.at)) == collapsed {
             continue;
         }
         orders.push_str(&o.line);
@@ -323,78 +324,156 @@ fn month(d: NaiveDate) -> Month {
     (d.year(), d.month())
 }
 
+/// The project's zone (`timezone` in the template): its KPIs' months.
+const ZONE: chrono_tz::Tz = chrono_tz::Europe::Berlin;
+
+/// The month, in the project's zone, of an instant given in UTC: an order
+/// at 22:43 UTC on 30 June is July's revenue.
+fn local_month(at: NaiveDateTime) -> Month {
+    let local = at.and_utc().with_timezone(&ZONE);
+    (local.year(), local.month())
+}
+
 /// What the demo's `revenue` KPI targets a month (`target = ">= 60000"`).
 const REVENUE_TARGET: f64 = 60_000.0;
 
 /// The month CloudCo's EU business collapses, of `candidates`: one in
-/// which revenue without it misses its target; of those, one after which
-/// it comes back (to 90% of the month before, in the months after that
-/// are complete by `current`); and of those, the one whose story is
-/// clearest — where no other segment (any of region, plan and partner,
-/// alone or combined, outside the collapse) moved from the month before
-/// by as much, relative to what the collapse takes away, and neither the
-/// rest of the partner's business, the region's nor the whole fell by as
-/// large a share. Where no candidate misses, the one it hurts most.
+/// which revenue without it misses its target and, of those, the one
+/// whose story is clearest. In order:
+///
+/// 1. it comes back after (to 90% of the month before, in the months
+///    after that are complete by `current`: what `yardstick action`
+///    judges a cause by);
+/// 2. the rest of the region's business and the rest of the partner's
+///    did not fall — had they, the region or the partner would be the
+///    cause;
+/// 3. the least [`Story::blur`]: no other segment moved by as much and
+///    nothing else fell by as large a share.
+///
+/// Where no candidate misses, the one it hurts most.
 fn collapse_month(sold: &[Sold], candidates: &[Month], current: Month) -> Option<Month> {
-    use std::collections::HashMap;
-    // Revenue outside the collapse by month and segment (a dimension not
-    // in the segment is `*`), and the collapsing segment's by month.
-    let mut rest: HashMap<(Month, [&str; 3]), f64> = HashMap::new();
-    let mut lost: HashMap<Month, f64> = HashMap::new();
-    for o in sold {
-        let m = month(o.day);
-        if o.collapsing() {
-            *lost.entry(m).or_default() += o.amount;
-            continue;
-        }
-        for mask in 0..8u8 {
-            let key = std::array::from_fn(|i| if mask & (1 << i) != 0 { o.leaf[i] } else { "*" });
-            *rest.entry((m, key)).or_default() += o.amount;
-        }
-    }
-    let before = |m: Month| if m.1 == 1 { (m.0 - 1, 12) } else { (m.0, m.1 - 1) };
-    let total = |m: Month| rest.get(&(m, ["*"; 3])).copied().unwrap_or(0.0);
-    // The largest movement of another segment, as a share of the collapse.
-    let blur = |m: Month| {
-        let was = before(m);
-        let taken = lost.get(&was).copied().unwrap_or(0.0);
-        let at = |when: Month, key: [&str; 3]| rest.get(&(when, key)).copied().unwrap_or(0.0);
-        let moved = rest
-            .keys()
-            .filter(|(when, key)| (*when == m || *when == was) && *key != ["*"; 3])
-            .map(|(_, key)| (at(m, *key) - at(was, *key)).abs())
-            .fold(0.0, f64::max);
-        // The rest of the partner's and the region's business falling too
-        // would make the partner or the region the cause.
-        let fell = [[COLLAPSE.0, "*", "*"], ["*", "*", COLLAPSE.1], ["*"; 3]]
-            .into_iter()
-            .map(|key| 1.0 - at(m, key) / at(was, key).max(1.0))
-            .fold(0.0, f64::max);
-        if taken > 0.0 {
-            (moved / taken).max(fell)
-        } else {
-            f64::INFINITY
-        }
+    let story = Story::of(sold);
+    let rank = |m: Month| {
+        let tier = match (story.recovers(m, current), story.rests_held(m)) {
+            (true, true) => 0,
+            (true, false) => 1,
+            (false, _) => 2,
+        };
+        (tier, story.blur(m))
     };
-    // The business comes back: in the two months after (those complete),
-    // to 90% of the month before, as `yardstick action` judges a cause.
-    let after = |m: Month| if m.1 == 12 { (m.0 + 1, 1) } else { (m.0, m.1 + 1) };
-    let recovers = |m: Month| {
-        let was = lost.get(&before(m)).copied().unwrap_or(0.0);
+    candidates
+        .iter()
+        .filter(|m| story.total(**m) < REVENUE_TARGET)
+        .min_by(|a, b| {
+            let (ta, ba) = rank(**a);
+            let (tb, bb) = rank(**b);
+            ta.cmp(&tb).then(ba.total_cmp(&bb))
+        })
+        .or_else(|| {
+            candidates
+                .iter()
+                .min_by(|a, b| story.total(**a).total_cmp(&story.total(**b)))
+        })
+        .copied()
+}
+
+/// Revenue by month, outside the collapsing segment and in it, in the
+/// project's months: what [`collapse_month`] reads.
+struct Story<'a> {
+    /// Outside the collapse, by month and segment (region, plan,
+    /// partner; a dimension not in the segment is `*`).
+    rest: std::collections::HashMap<(Month, [&'a str; 3]), f64>,
+    /// The collapsing segment's, by month.
+    lost: std::collections::HashMap<Month, f64>,
+}
+
+impl<'a> Story<'a> {
+    fn of(sold: &'a [Sold]) -> Story<'a> {
+        let mut story = Story {
+            rest: Default::default(),
+            lost: Default::default(),
+        };
+        for o in sold {
+            let m = local_month(o.at);
+            if o.collapsing() {
+                *story.lost.entry(m).or_default() += o.amount;
+                continue;
+            }
+            for mask in 0..8u8 {
+                let key = std::array::from_fn(|i| if mask & (1 << i) != 0 { o.leaf[i] } else { "*" });
+                *story.rest.entry((m, key)).or_default() += o.amount;
+            }
+        }
+        story
+    }
+
+    fn at(&self, m: Month, key: [&str; 3]) -> f64 {
+        self.rest.get(&(m, key)).copied().unwrap_or(0.0)
+    }
+
+    /// Revenue in `m` with the collapse there.
+    fn total(&self, m: Month) -> f64 {
+        self.at(m, ["*"; 3])
+    }
+
+    /// What the collapse in `m` takes away: the segment the month before.
+    fn taken(&self, m: Month) -> f64 {
+        self.lost.get(&before(m)).copied().unwrap_or(0.0)
+    }
+
+    /// Whether the segment comes back after a collapse in `m`: in the
+    /// two months after (those complete before `current`), to 90% of the
+    /// month before it.
+    fn recovers(&self, m: Month, current: Month) -> bool {
+        let was = self.taken(m);
         [after(m), after(after(m))]
             .into_iter()
             .filter(|a| *a < current)
-            .all(|a| lost.get(&a).copied().unwrap_or(0.0) >= 0.9 * was)
-    };
-    let missing = candidates.iter().filter(|m| total(**m) < REVENUE_TARGET);
-    missing
-        .min_by(|a, b| {
-            (!recovers(**a))
-                .cmp(&!recovers(**b))
-                .then(blur(**a).total_cmp(&blur(**b)))
-        })
-        .or_else(|| candidates.iter().min_by(|a, b| total(**a).total_cmp(&total(**b))))
-        .copied()
+            .all(|a| self.lost.get(&a).copied().unwrap_or(0.0) >= 0.9 * was)
+    }
+
+    /// Whether the rest of the region's and of the partner's business did
+    /// not fall from the month before `m`.
+    fn rests_held(&self, m: Month) -> bool {
+        [[COLLAPSE.0, "*", "*"], ["*", "*", COLLAPSE.1]]
+            .into_iter()
+            .all(|key| self.at(m, key) >= self.at(before(m), key))
+    }
+
+    /// The largest movement of another segment from the month before `m`,
+    /// as a share of what the collapse takes away.
+    fn others_moved(&self, m: Month) -> f64 {
+        let was = before(m);
+        let moved = self
+            .rest
+            .keys()
+            .filter(|(when, key)| (*when == m || *when == was) && *key != ["*"; 3])
+            .map(|(_, key)| (self.at(m, *key) - self.at(was, *key)).abs())
+            .fold(0.0, f64::max);
+        let taken = self.taken(m);
+        if taken > 0.0 { moved / taken } else { f64::INFINITY }
+    }
+
+    /// How unclear a collapse in `m` is: [`Story::others_moved`], or the
+    /// largest share by which the rest of the partner's business, the
+    /// region's or the whole fell, whichever is larger.
+    fn blur(&self, m: Month) -> f64 {
+        let was = before(m);
+        [[COLLAPSE.0, "*", "*"], ["*", "*", COLLAPSE.1], ["*"; 3]]
+            .into_iter()
+            .map(|key| 1.0 - self.at(m, key) / self.at(was, key).max(1.0))
+            .fold(self.others_moved(m), f64::max)
+    }
+}
+
+/// The month before.
+fn before(m: Month) -> Month {
+    if m.1 == 1 { (m.0 - 1, 12) } else { (m.0, m.1 - 1) }
+}
+
+/// The month after.
+fn after(m: Month) -> Month {
+    if m.1 == 12 { (m.0 + 1, 1) } else { (m.0, m.1 + 1) }
 }
 
 /// Trial signups from the website over the same days as [`demo`], as CSV
@@ -510,39 +589,45 @@ mod tests {
     #[test]
     fn the_collapse_misses_the_target_and_the_business_comes_back() {
         // An end a month over two years, on days across the month: the
-        // month without CloudCo's EU orders, by hand from orders.csv.
+        // month without CloudCo's EU orders, by hand from orders.csv, in
+        // the project's months.
         for i in 0..24 {
             let end = NaiveDate::from_ymd_opt(2026, 1, 1 + (i * 7) % 28)
                 .and_then(|d| d.checked_add_months(Months::new(i)))
                 .unwrap();
             let files = demo(42, end);
             let orders = &files.iter().find(|(p, _)| p == "data/orders.csv").unwrap().1;
-            let mut by_month: std::collections::BTreeMap<String, (f64, f64)> = Default::default();
+            let mut by_month: std::collections::BTreeMap<Month, (f64, f64)> = Default::default();
             for l in orders.lines().skip(1) {
                 let f: Vec<&str> = l.split(',').collect();
-                let m = by_month.entry(f[1][..7].to_string()).or_default();
+                let at = NaiveDateTime::parse_from_str(f[1], "%Y-%m-%dT%H:%M:%SZ").unwrap();
+                let m = by_month.entry(local_month(at)).or_default();
                 let amount: f64 = f[8].parse().unwrap();
                 m.0 += amount;
                 if (f[5], f[7]) == COLLAPSE {
                     m.1 += amount;
                 }
             }
-            let months: Vec<(&String, &(f64, f64))> = by_month.iter().collect();
+            let months: Vec<(&Month, &(f64, f64))> = by_month.iter().collect();
             // The first and the last month are no candidates.
-            let inner = &months[1..months.len() - 1];
-            let at: Vec<usize> = (0..inner.len()).filter(|j| inner[*j].1.1 == 0.0).collect();
+            let at: Vec<usize> = (1..months.len() - 1).filter(|j| months[*j].1.1 == 0.0).collect();
             assert_eq!(at.len(), 1, "{end}: {months:?}");
             let j = at[0];
-            let (month, (revenue, _)) = inner[j];
-            assert!(*revenue < REVENUE_TARGET, "{end}: {month} {revenue}");
-            let was = inner[j - 1].1.1;
-            for (m, (_, segment)) in inner.iter().skip(j + 1).take(2) {
+            let (month, (revenue, _)) = months[j];
+            assert!(*revenue < REVENUE_TARGET, "{end}: {month:?} {revenue}");
+            let was = months[j - 1].1.1;
+            for (m, (_, segment)) in months[..months.len() - 1].iter().skip(j + 1).take(2) {
                 assert!(
                     *segment >= 0.9 * was,
-                    "{end}: {month}, then {m} {segment} of {was}"
+                    "{end}: {month:?}, then {m:?} {segment} of {was}"
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_zone_is_the_templates() {
+        assert!(DEFINITIONS.contains(&format!("timezone = \"{}\"", ZONE.name())));
     }
 
     #[test]

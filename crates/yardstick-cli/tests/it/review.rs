@@ -82,10 +82,10 @@ fn the_q3_review_shows_every_kpi_with_the_numbers_eval_prints() {
         revenue["actions"],
         serde_json::json!([
             "#1 Win back the lapsed EU accounts — open, owner ana, due 2026-10-15; answers 2026-08. \
-             Effect: €52,916.89 in 2026-08, then 2026-09 €82,563.52 — recovered"
+             Effect: €98,212.33 in 2026-08, then 2026-09 €82,563.52 — recovered"
         ])
     );
-    for (period, cents) in [("2026-08", 5_291_689.0), ("2026-09", 8_256_352.0)] {
+    for (period, cents) in [("2026-08", 9_821_233.0), ("2026-09", 8_256_352.0)] {
         let v = rows
             .iter()
             .find(|x| x["kpi"] == "revenue" && x["period"] == period)
@@ -469,7 +469,13 @@ fn a_chart_shows_where_the_period_in_progress_is_heading() {
         .expect("November");
     let p = &row["projection"];
     let want = [p["value"].as_f64(), p["low"].as_f64(), p["high"].as_f64()];
-    assert_eq!(ahead.iter().map(|v| Some(*v)).collect::<Vec<_>>(), want);
+    // The same projection, to the last bits DataFusion may round
+    // differently when it adds the rows in another order.
+    assert_eq!(ahead.len(), want.len(), "{spec}");
+    for (a, w) in ahead.iter().zip(want) {
+        let w = w.expect("projection");
+        assert!((a - w).abs() <= 1e-9 * w.abs().max(1.0), "{ahead:?} vs {want:?}");
+    }
     // A closed quarter draws no projection.
     let q3 = String::from_utf8(review(tmp.path(), &["--format", "md"]).stdout).expect("utf-8");
     let q3_spec = q3

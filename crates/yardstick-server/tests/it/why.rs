@@ -17,10 +17,12 @@ pub(crate) async fn demo_with_collapse() -> (tempfile::TempDir, Server, String) 
 }
 
 /// The demo as generated on a fixed day, and the month of the collapse.
-/// The demo's noise follows the day it is generated on; on a few days (10
+/// The demo's noise follows the day it is generated on; on a few days (3
 /// of 2026's 365, `scripts/bench_demo_story.py`) the rest of the region
-/// or the partner fell too in the collapse month, or another segment
-/// moved as much, and `why` then (rightly, by its criterion) names it. The tests pin a day, so that they say the same every day.
+/// fell too in the collapse month, or another segment moved as much, and
+/// `why` then (rightly, by its criterion) names it. The tests pin a day,
+/// so that they say the same every day. Months are the project's
+/// (Europe/Berlin), as its KPIs count them.
 fn demo_and_collapse() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 2).expect("a day");
@@ -35,7 +37,9 @@ fn demo_and_collapse() -> (tempfile::TempDir, String) {
     let (region, partner) = yardstick_scaffold::COLLAPSE;
     for line in orders.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
-        let n = months.entry(f[1][..7].to_string()).or_default();
+        let at = chrono::DateTime::parse_from_rfc3339(f[1]).expect("instant");
+        let month = at.with_timezone(&chrono_tz::Europe::Berlin).format("%Y-%m");
+        let n = months.entry(month.to_string()).or_default();
         if f[5] == region && f[7] == partner {
             *n += 1;
         }
