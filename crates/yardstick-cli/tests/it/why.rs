@@ -230,3 +230,34 @@ fn the_demo_story_holds_where_the_collapse_is_near_half_of_revenue() {
         assert!(w["value"].as_f64().is_some_and(|v| v < 60_000.0), "{end}: {w}");
     }
 }
+
+#[test]
+fn the_demo_story_holds_where_new_customers_make_up_the_rest_of_the_region() {
+    // On this day the rest of the EU's old leaves (a direct enterprise
+    // order) emptied while a new one (Bytewise pro) sold nearly as much:
+    // the rest of the EU fell 6% taken whole. Read as having fallen with
+    // the collapse, `region=EU` was named (it fails so without the rule
+    // that a rest taken whole must move half as far as its old leaves).
+    let end = "2026-03-05";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = yardstick(&["demo", ".", "--no-serve", "--end", end], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let month = collapsed_month(dir.path());
+    let w = json_of(&yardstick(
+        &[
+            "why",
+            "revenue",
+            &month,
+            "--format",
+            "json",
+            "--as-of",
+            "2026-03-05T00:00:00Z",
+        ],
+        dir.path(),
+    ));
+    assert_eq!(
+        w["causes"][0]["elements"],
+        json!({"partner": "CloudCo", "region": "EU"}),
+        "{w}"
+    );
+}

@@ -366,6 +366,28 @@ fn a_root_narrows_to_the_child_that_moved_when_the_rest_of_it_did_not() {
         "p1 alone would be chosen"
     );
     assert_eq!(roots(&leaves), vec![el(&[(0, "EU"), (1, "p1")])]);
+    // Had p1 lost half of its business elsewhere while new customers
+    // there (leaves of no reference) made up all but 5% of it, p1 did
+    // not fall with its EU business: the rest's old leaves fell, the rest
+    // taken whole hardly moved.
+    let mut churned = leaves.clone();
+    let mut lost = 0.0;
+    for l in churned
+        .iter_mut()
+        .filter(|l| l.0[1] == "p1" && l.0[0] != "EU" && ["w", "x"].contains(&l.0[2]))
+    {
+        lost += l.1;
+        l.1 = 0.0;
+    }
+    let rest: f64 = churned
+        .iter()
+        .filter(|l| l.0[1] == "p1" && l.0[0] != "EU")
+        .map(|l| l.2)
+        .sum();
+    for a in ["US", "APAC", "LATAM"] {
+        churned.push((vec![a, "p1", "new"], (lost - 0.05 * rest) / 3.0, 0.0));
+    }
+    assert_eq!(roots(&churned).first(), Some(&el(&[(0, "EU"), (1, "p1")])));
     // Had p1 fallen by a fifth elsewhere too, p1 is the answer.
     for l in leaves.iter_mut().filter(|l| l.0[1] == "p1" && l.0[0] != "EU") {
         l.1 *= 0.8;
