@@ -41,7 +41,9 @@
 //! by that test — is set aside for the child: `partner=CloudCo` explains
 //! nearly all that `partner=CloudCo ∧ region=EU` does when only
 //! CloudCo's EU business collapsed, and more once a dimension costs
-//! succinctness. A segment's movement is *unusual* when
+//! succinctness. Read so, a rest moved too only when, taken whole with
+//! its leaves new this period, it moved at least half as far as its old
+//! leaves did. A segment's movement is *unusual* when
 //! its own factor is far from normal against the leaves' noise
 //! ([`Fit::significance`], at least [`Settings::significance`] for a root
 //! of its own, [`Settings::widen`] to widen one already found). The noise

@@ -201,8 +201,8 @@ greedily by that score among the segments whose own movement stands out of the f
 segments' noise (significance ≥ 25, see --roots unusual), a segment with more dimensions only \
 when it explains more, each explaining at least 10% and stopping at 90%; a root is widened to \
 its parent when the parent's other segments (outside the roots before it) also moved in the \
-same direction beyond that noise, and set aside for its child explaining most when its other \
-segments did not.";
+same direction beyond that noise and, taken whole with segments new this period, at least half \
+as far, and set aside for its child explaining most when its other segments did not.";
 
 /// The criterion of `--roots explain` where the finest segments measure no
 /// noise: availability's units and incidents (each a cause rather than a
@@ -214,7 +214,8 @@ scored by the share of the unusual movement (squared distance from normal) it ex
 are chosen greedily by that score, a segment with more dimensions only when it explains more, \
 each explaining at least 10% and stopping at 90%; a root is widened to its parent when the \
 parent's other segments (outside the roots before it) also moved in the same direction beyond \
-the finest segments' noise (significance ≥ 25, see --roots unusual).";
+the finest segments' noise (significance ≥ 25, see --roots unusual) and, taken whole with \
+segments new this period, at least half as far.";
 
 /// The criterion of `--roots unusual`, after what is normal.
 const CRITERION_UNUSUAL: &str = "A root is every segment whose own factor is unusual against \
