@@ -90,6 +90,10 @@ def main():
     p.add_argument("--year", type=int, default=2026)
     p.add_argument("--format", choices=["text", "json"], default="text")
     a = p.parse_args()
+    if a.step < 1:
+        p.error("--step must be 1 or more")
+    if shutil.which(a.binary) is None:
+        p.error(f"{a.binary}: no such executable (build it with `cargo build --release`)")
     first = datetime.date(a.year, 1, 1)
     days = (datetime.date(a.year + 1, 1, 1) - first).days
     ends = [first + datetime.timedelta(days=n) for n in range(0, days, a.step)]
@@ -97,7 +101,11 @@ def main():
     firsts = collections.Counter()
     with tempfile.TemporaryDirectory() as work:
         for end in ends:
-            s = story(a.binary, end, work)
+            try:
+                s = story(a.binary, end, work)
+            except subprocess.CalledProcessError as e:
+                err = (e.stderr or b"").decode() if isinstance(e.stderr, bytes) else (e.stderr or "")
+                raise SystemExit(f"{end}: `{' '.join(map(str, e.cmd))}` failed ({e.returncode}): {err.strip()}")
             for k in ("missed", "named", "recovered"):
                 totals[k] += s[k]
             totals["all three"] += s["missed"] and s["named"] and s["recovered"]

@@ -286,6 +286,18 @@ async fn the_dashboard_logs_in_lists_kpis_charts_targets_and_updates_live() {
                 .any(|w| projection.contains(w)),
         "{projection}"
     );
+    // In the periods table, the month in progress is judged so far, not
+    // missed for good: its status says so at every width.
+    let so_far = browser
+        .until(
+            "the month in progress in the periods table",
+            "document.querySelector('.so-far')?.closest('td')?.textContent",
+        )
+        .await;
+    assert!(
+        so_far.as_str().is_some_and(|t| t.starts_with("so far ")),
+        "{so_far}"
+    );
     let forecast = browser
         .until(
             "the forecast table",
