@@ -477,6 +477,32 @@ fn after(m: Month) -> Month {
     if m.1 == 12 { (m.0 + 1, 1) } else { (m.0, m.1 + 1) }
 }
 
+/// The months of a demo's `orders.csv` without an order of the collapsing
+/// segment ([`COLLAPSE`]), in the project's zone as its KPIs count them,
+/// leaving out the first and the last (partial) month: read from the file,
+/// as a user would find the collapse. One month for every demo.
+pub fn months_without_the_collapse(orders_csv: &str) -> Vec<String> {
+    let mut months: std::collections::BTreeMap<Month, usize> = Default::default();
+    for line in orders_csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (Some(at), Some(region), Some(partner)) = (f.get(1), f.get(5), f.get(7)) else {
+            continue;
+        };
+        let Ok(at) = NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%SZ") else {
+            continue;
+        };
+        *months.entry(local_month(at)).or_default() += usize::from((*region, *partner) == COLLAPSE);
+    }
+    let inner = months.len().saturating_sub(1);
+    months
+        .iter()
+        .take(inner)
+        .skip(1)
+        .filter(|(_, n)| **n == 0)
+        .map(|((y, m), _)| format!("{y:04}-{m:02}"))
+        .collect()
+}
+
 /// Trial signups from the website over the same days as [`demo`], as CSV
 /// (`at,plan`): what `yardstick demo` pushes into the stored source
 /// `signups`. About 25 a month, growing, with weaker months that miss the
@@ -614,6 +640,8 @@ mod tests {
             let at: Vec<usize> = (1..months.len() - 1).filter(|j| months[*j].1.1 == 0.0).collect();
             assert_eq!(at.len(), 1, "{end}: {months:?}");
             let j = at[0];
+            let label = format!("{:04}-{:02}", months[j].0.0, months[j].0.1);
+            assert_eq!(months_without_the_collapse(orders), vec![label], "{end}");
             let (month, (revenue, _)) = months[j];
             assert!(*revenue < REVENUE_TARGET, "{end}: {month:?} {revenue}");
             let was = months[j - 1].1.1;

@@ -13,7 +13,7 @@ mod starter;
 use std::io;
 use std::path::Path;
 
-pub use demo::{COLLAPSE, demo, demo_partner_report, demo_signups};
+pub use demo::{COLLAPSE, demo, demo_partner_report, demo_signups, months_without_the_collapse};
 pub use starter::template;
 
 /// Written into every generated project: the state store is not source.

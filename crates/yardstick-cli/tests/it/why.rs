@@ -188,20 +188,11 @@ fn why_names_the_collapse_and_actions_judge_it_on_every_store() {
     }
 }
 
-/// The month of the demo without CloudCo's EU orders (the collapse), in
-/// the project's zone.
+/// The month of the demo without CloudCo's EU orders (the collapse).
 fn collapsed_month(dir: &std::path::Path) -> String {
     let orders = std::fs::read_to_string(dir.join("data/orders.csv")).expect("orders");
-    let mut months = std::collections::BTreeMap::<String, usize>::new();
-    for line in orders.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        let at = chrono::DateTime::parse_from_rfc3339(f[1]).expect("instant");
-        let month = at.with_timezone(&chrono_tz::Europe::Berlin).format("%Y-%m");
-        let n = months.entry(month.to_string()).or_default();
-        *n += usize::from(f[5] == "EU" && f[7] == "CloudCo");
-    }
-    let empty: Vec<&String> = months.iter().filter(|(_, n)| **n == 0).map(|(m, _)| m).collect();
-    assert_eq!(empty.len(), 1, "{months:?}");
+    let empty = yardstick_scaffold::months_without_the_collapse(&orders);
+    assert_eq!(empty.len(), 1, "{empty:?}");
     empty[0].clone()
 }
 

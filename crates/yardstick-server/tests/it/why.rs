@@ -21,8 +21,7 @@ pub(crate) async fn demo_with_collapse() -> (tempfile::TempDir, Server, String) 
 /// of 2026's 365, `scripts/bench_demo_story.py`) the rest of the region
 /// fell too in the collapse month, or another segment moved as much, and
 /// `why` then (rightly, by its criterion) names it. The tests pin a day,
-/// so that they say the same every day. Months are the project's
-/// (Europe/Berlin), as its KPIs count them.
+/// so that they say the same every day.
 fn demo_and_collapse() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 2).expect("a day");
@@ -33,25 +32,8 @@ fn demo_and_collapse() -> (tempfile::TempDir, String) {
         .find(|(p, _)| p == "data/orders.csv")
         .expect("orders")
         .1;
-    let mut months: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-    let (region, partner) = yardstick_scaffold::COLLAPSE;
-    for line in orders.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        let at = chrono::DateTime::parse_from_rfc3339(f[1]).expect("instant");
-        let month = at.with_timezone(&chrono_tz::Europe::Berlin).format("%Y-%m");
-        let n = months.entry(month.to_string()).or_default();
-        if f[5] == region && f[7] == partner {
-            *n += 1;
-        }
-    }
-    // Not the first or last (partial) months, where a zero means nothing.
-    let inner: Vec<(&String, &usize)> = months.iter().skip(1).collect();
-    let collapsed: Vec<&String> = inner[..inner.len() - 1]
-        .iter()
-        .filter(|(_, n)| **n == 0)
-        .map(|(m, _)| *m)
-        .collect();
-    assert_eq!(collapsed.len(), 1, "{months:?}");
+    let collapsed = yardstick_scaffold::months_without_the_collapse(orders);
+    assert_eq!(collapsed.len(), 1, "{collapsed:?}");
     let month = collapsed[0].clone();
     (dir, month)
 }

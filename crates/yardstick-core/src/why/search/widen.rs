@@ -244,10 +244,10 @@ fn moved_its_way(rest: &Fit, against: f64, up: bool, noise: Noise, settings: &Se
     lf != 0.0
         && (lf > 0.0) == up
         && rest.significance(against, noise) >= settings.widen
-        && (settings.roots == Roots::Unusual || whole_way(rest, against, up))
+        && (settings.roots == Roots::Unusual || whole_way(rest, against, lf))
 }
 
-/// Whether `rest` moved `up` (or down) against `against` taken whole,
+/// Whether `rest` moved its old leaves' way against `against` taken whole,
 /// with its leaves where nothing was expected, and at least [`WHOLE_WAY`]
 /// as far (as a log) as its leaves that had a reference: read as
 /// explain, a rest whose few leaves of last month emptied while new ones
@@ -256,12 +256,14 @@ fn moved_its_way(rest: &Fit, against: f64, up: bool, noise: Noise, settings: &Se
 /// vanished — nor did one whose new leaves made up all but a little of
 /// what its old ones lost (the rest of the EU down 6%: its old customers'
 /// orders 68%).
-fn whole_way(rest: &Fit, against: f64, up: bool) -> bool {
+///
+/// `lf`: the rest's [`Fit::log_factor`], its old leaves' movement.
+fn whole_way(rest: &Fit, against: f64, lf: f64) -> bool {
     if rest.r <= 0.0 || against <= 0.0 {
         return false;
     }
     let whole = ((rest.v / rest.r).max(super::FLOOR * against) / against).ln();
-    whole != 0.0 && (whole > 0.0) == up && whole.abs() >= WHOLE_WAY * rest.log_factor(against).abs()
+    whole != 0.0 && (whole > 0.0) == (lf > 0.0) && whole.abs() >= WHOLE_WAY * lf.abs()
 }
 
 /// How far, as a share of its old leaves' movement (in logs), a rest taken
